@@ -1,0 +1,41 @@
+"""lambdascope: make the AWS Lambda execution-environment lifecycle explicit in handler code.
+
+- :func:`init_resource` — lazily created, once-per-environment values (clients, config);
+- :data:`request` — the current invocation's scope, reset on every invocation;
+- :func:`handler` — the wrapper that opens and closes that scope around each invocation.
+
+Importing lambdascope is cheap: it imports neither ``typing``, ``inspect``,
+``asyncio``, ``boto3`` nor ``wrapt``.
+"""
+
+from __future__ import annotations
+
+from ._errors import LambdascopeError, OutsideInvocationError, ScopeLeakError
+from ._handler import handler
+from ._lifecycle import initialization_type
+from ._request import Request, in_invocation, request
+from ._resources import (
+    InitResource,
+    ResourceRecord,
+    init_resource,
+    reset_resources,
+    resource_records,
+)
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "InitResource",
+    "LambdascopeError",
+    "OutsideInvocationError",
+    "Request",
+    "ResourceRecord",
+    "ScopeLeakError",
+    "handler",
+    "in_invocation",
+    "init_resource",
+    "initialization_type",
+    "request",
+    "reset_resources",
+    "resource_records",
+]

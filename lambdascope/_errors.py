@@ -1,0 +1,36 @@
+"""Exceptions raised by lambdascope."""
+
+from __future__ import annotations
+
+__all__ = ["LambdascopeError", "OutsideInvocationError", "ScopeLeakError"]
+
+
+class LambdascopeError(Exception):
+    """Base class of every exception lambdascope raises on its own account."""
+
+    __module__ = "lambdascope"
+
+
+class OutsideInvocationError(LambdascopeError, RuntimeError):
+    """``request`` was used while no invocation of a ``@handler`` is running.
+
+    The request scope exists only between the moment a ``@handler``-decorated
+    function is called and the moment it returns (or raises). Code that runs
+    during Init (module top level), in a thread or task that outlived its
+    invocation, or in a test that calls a helper without going through the
+    handler, sees this error instead of another invocation's data.
+    """
+
+    __module__ = "lambdascope"
+
+
+class ScopeLeakError(LambdascopeError, RuntimeError):
+    """Handler code wrote to module-level state of a guarded module.
+
+    Module-level state survives between warm invocations of one execution
+    environment, so data written there by one request is seen by the next.
+    Keep per-invocation data on ``request``, long-lived objects in
+    ``@init_resource`` factories, and list deliberate caches in ``allow=``.
+    """
+
+    __module__ = "lambdascope"

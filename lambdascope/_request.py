@@ -1,0 +1,206 @@
+"""The request scope: per-invocation data kept in a :class:`contextvars.ContextVar`.
+
+The Lambda runtime does not reset context variables between invocations, so the
+scope is opened and closed by ``@handler`` around every call. A closed scope is
+emptied and marked inactive: a thread or task that outlives its invocation gets
+:class:`~lambdascope.OutsideInvocationError`, never stale data.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from ._errors import OutsideInvocationError
+
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+__all__ = ["Request", "in_invocation", "request"]
+
+_RESERVED = frozenset({"event", "context", "request_id", "cold_start", "invocation", "get"})
+
+
+class _Scope:
+    """The data of one invocation. Created by ``@handler``, never by users."""
+
+    __slots__ = ("active", "attrs", "cold_start", "context", "event", "invocation")
+
+    def __init__(self, event: Any, context: Any, invocation: int, cold_start: bool) -> None:
+        self.event = event
+        self.context = context
+        self.invocation = invocation
+        self.cold_start = cold_start
+        self.attrs: dict[str, Any] | None = None
+        self.active = True
+
+    def close(self) -> None:
+        self.active = False
+        self.attrs = None
+
+
+_current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
+
+
+def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
+    if scope is None:
+        why = (
+            "no Lambda invocation is running in this context. `request` exists only while a "
+            "@handler-decorated function runs. Module top-level code (Init) must not use it: "
+            "move the code into the handler, or build shared objects with @init_resource. "
+            "Threads started inside a handler see it only when run with "
+            "contextvars.copy_context().run(...); in tests, call the decorated handler "
+            "(or use lambdascope.testing)."
+        )
+    else:
+        why = (
+            f"the invocation it belonged to (invocation {scope.invocation}) has already ended. "
+            "A thread or task that outlives its invocation must not use per-request data: "
+            "pass what it needs as arguments, or wait for it before the handler returns."
+        )
+    return OutsideInvocationError(f"lambdascope.request.{what} was used but {why}")
+
+
+def _active_scope(what: str) -> _Scope:
+    scope = _current.get()
+    if scope is None or not scope.active:
+        raise _outside(what, scope)
+    return scope
+
+
+def in_invocation() -> bool:
+    """Return ``True`` while a ``@handler`` invocation is running in this context.
+
+    Unlike reading :data:`request`, this never raises::
+
+        if lambdascope.in_invocation():
+            log.info("request %s", lambdascope.request.request_id)
+    """
+    scope = _current.get()
+    return scope is not None and scope.active
+
+
+class Request:
+    """The current invocation's scope; use the :data:`lambdascope.request` instance.
+
+    Built-in, read-only fields: :attr:`event`, :attr:`context`, :attr:`request_id`,
+    :attr:`cold_start` and :attr:`invocation`. Any other attribute may be set and
+    read during an invocation and is gone when it ends::
+
+        @handler
+        def lambda_handler(event, context):
+            request.user = event["user"]
+            return greet()
+
+        def greet():
+            return f"hello {request.user}"
+
+    Reading or writing it outside an invocation raises
+    :class:`~lambdascope.OutsideInvocationError`.
+    """
+
+    __slots__ = ()
+    __module__ = "lambdascope"
+
+    @property
+    def event(self) -> Any:
+        """The event the handler was called with."""
+        return _active_scope("event").event
+
+    @property
+    def context(self) -> Any:
+        """The Lambda context object (``None`` when a handler is called without one)."""
+        return _active_scope("context").context
+
+    @property
+    def request_id(self) -> str | None:
+        """``context.aws_request_id``, or ``None`` when the context has none."""
+        return getattr(_active_scope("request_id").context, "aws_request_id", None)
+
+    @property
+    def cold_start(self) -> bool:
+        """``True`` only for the invocation that paid for this environment's Init.
+
+        That is the first invocation in this process, unless Init ran ahead of
+        traffic (provisioned concurrency, SnapStart, Lambda Managed Instances).
+        """
+        return _active_scope("cold_start").cold_start
+
+    @property
+    def invocation(self) -> int:
+        """1 for the first invocation in this environment (process), 2 for the next, ..."""
+        return _active_scope("invocation").invocation
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the attribute *name* set during this invocation, or *default*."""
+        attrs = _active_scope(name).attrs
+        if attrs is None:
+            return default
+        return attrs.get(name, default)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a copy of the attributes set during this invocation."""
+        attrs = _active_scope("as_dict()").attrs
+        return {} if attrs is None else dict(attrs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # Never resolve private or dunder names: tools probe objects with
+            # hasattr(obj, "__wrapped__") and the like, at any time.
+            raise AttributeError(name)
+        attrs = _active_scope(name).attrs
+        try:
+            return attrs[name]  # type: ignore[index]
+        except (KeyError, TypeError):
+            raise AttributeError(
+                f"lambdascope.request has no attribute {name!r} in this invocation; "
+                f"set it first, or use request.get({name!r}, default)"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _check_name(name)
+        scope = _active_scope(name)
+        if scope.attrs is None:
+            scope.attrs = {name: value}
+        else:
+            scope.attrs[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        _check_name(name)
+        attrs = _active_scope(name).attrs
+        if attrs is None or name not in attrs:
+            raise AttributeError(f"lambdascope.request has no attribute {name!r} to delete")
+        del attrs[name]
+
+    def __contains__(self, name: object) -> bool:
+        attrs = _active_scope("__contains__").attrs
+        return attrs is not None and name in attrs
+
+    def __iter__(self) -> Iterator[str]:
+        attrs = _active_scope("__iter__").attrs
+        return iter(() if attrs is None else list(attrs))
+
+    def __repr__(self) -> str:
+        scope = _current.get()
+        if scope is None or not scope.active:
+            return "<lambdascope.request: no invocation running>"
+        names = sorted(scope.attrs or ())
+        return (
+            f"<lambdascope.request invocation={scope.invocation} "
+            f"cold_start={scope.cold_start} attributes={names}>"
+        )
+
+
+def _check_name(name: str) -> None:
+    if name in _RESERVED:
+        raise AttributeError(f"lambdascope.request.{name} is read-only")
+    if name.startswith("_"):
+        raise AttributeError(
+            f"lambdascope.request attribute names must not start with an underscore: {name!r}"
+        )
+
+
+#: The current invocation's request scope. See :class:`Request`.
+request = Request()

@@ -1,0 +1,404 @@
+"""``@init_resource``: lazily created, once-per-environment values."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import weakref
+from functools import update_wrapper
+
+from . import _lifecycle
+from ._request import in_invocation
+from ._util import check_callable, describe, reject_unknown_options, required_arguments
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Generic, TypeVar, overload
+
+    T = TypeVar("T")
+
+    class _GenericBase(Generic[T]):
+        pass
+
+else:  # keep `typing` off the import path: it is a measurable share of a cold start
+
+    def overload(func):
+        return func
+
+    class _GenericBase:
+        def __class_getitem__(cls, item):
+            return cls
+
+    T = None
+
+__all__ = ["InitResource", "ResourceRecord", "init_resource", "reset_resources", "resource_records"]
+
+_MISSING: Any = object()
+_OPTIONS = ("ttl", "validate", "close", "eager")
+_EXAMPLE = "@init_resource(ttl=300)"
+_MAX_RECORDS = 256
+
+
+class ResourceRecord:
+    """One run of an init resource's factory: what, when, how long, during which phase.
+
+    Attributes:
+        name: the resource's dotted name (``module.factory``).
+        started: wall-clock start, seconds since the epoch.
+        duration: seconds the factory took.
+        phase: ``"init"`` when created outside any invocation (module import,
+            ``eager=True``, prewarming), ``"invoke"`` when created lazily by an invocation.
+        invocation: the invocation counter at creation time (0 during Init).
+        error: ``repr`` of the exception the factory raised, or ``None``.
+    """
+
+    __slots__ = ("duration", "error", "invocation", "name", "phase", "started")
+    __module__ = "lambdascope"
+
+    def __init__(  # noqa: PLR0917 - built by one internal call site
+        self,
+        name: str,
+        started: float,
+        duration: float,
+        phase: str,
+        invocation: int,
+        error: str | None,
+    ) -> None:
+        self.name = name
+        self.started = started
+        self.duration = duration
+        self.phase = phase
+        self.invocation = invocation
+        self.error = error
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as a JSON-serialisable dict."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        outcome = "ok" if self.error is None else self.error
+        return (
+            f"<ResourceRecord {self.name} {self.duration * 1000:.3f} ms "
+            f"phase={self.phase} invocation={self.invocation} {outcome}>"
+        )
+
+
+_registry: list[weakref.ref[InitResource[Any]]] = []
+_records: list[ResourceRecord] = []
+_records_lock = threading.Lock()
+_sequence = 0  # creation order, for closing in reverse
+
+
+def _record(entry: ResourceRecord) -> None:
+    with _records_lock:
+        _records.append(entry)
+        if len(_records) > _MAX_RECORDS:
+            del _records[0]
+
+
+def resource_records() -> list[ResourceRecord]:
+    """Every factory run in this process so far, oldest first (at most the last 256).
+
+    The records feed cold-start reports: they show which resource dominated Init::
+
+        for r in lambdascope.resource_records():
+            print(r.name, f"{r.duration * 1000:.1f} ms", r.phase)
+    """
+    with _records_lock:
+        return list(_records)
+
+
+def _live_resources() -> list[InitResource[Any]]:
+    alive = [r for r in (ref() for ref in _registry) if r is not None]
+    if len(alive) != len(_registry):
+        _registry[:] = [weakref.ref(r) for r in alive]
+    return alive
+
+
+def reset_resources() -> None:
+    """Drop every cached init resource, closing values in reverse creation order.
+
+    This is what a new execution environment looks like to init resources: the
+    next call of each one runs its factory again. Close errors are logged on the
+    ``lambdascope`` logger, not raised, so one broken resource does not keep the
+    others open. Tests use it to simulate a cold start::
+
+        def test_cold_path():
+            lambdascope.reset_resources()
+            assert lambda_handler(event, None) == expected
+    """
+    created = [r for r in _live_resources() if r._value is not _MISSING]
+    created.sort(key=lambda r: r._sequence, reverse=True)
+    for resource in created:
+        try:
+            resource.reset()
+        except Exception:
+            _log_close_error(resource)
+
+
+def _log_close_error(resource: InitResource[Any]) -> None:
+    import logging
+
+    logging.getLogger("lambdascope").exception(
+        "closing init resource %s failed; the value was dropped anyway", resource.name
+    )
+
+
+class InitResource(_GenericBase[T]):
+    """A lazily created value cached for the life of the execution environment.
+
+    Made by :func:`init_resource`; call it to get the value. See that function
+    for the behaviour and the options.
+    """
+
+    __module__ = "lambdascope"
+
+    def __init__(
+        self,
+        factory: Callable[[], T],
+        *,
+        ttl: float | None = None,
+        validate: Callable[[T], object] | None = None,
+        close: Callable[[T], object] | None = None,
+    ) -> None:
+        update_wrapper(self, factory)
+        self._factory = factory
+        self._ttl = ttl
+        self._validate = validate
+        self._close = close
+        self._plain = ttl is None and validate is None
+        self._lock = threading.RLock()
+        self._creating = False
+        self._value: T = _MISSING
+        self._expires = math.inf
+        self._sequence = 0
+        self.name: str = (
+            f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', '?')}"
+        )
+        """Dotted name of the factory, used in records and messages."""
+        self.creations = 0
+        """How many times the factory has run successfully in this process."""
+        self.last_duration: float | None = None
+        """Seconds the last successful factory run took, or ``None``."""
+        _registry.append(weakref.ref(self))
+
+    def __call__(self) -> T:
+        value = self._value
+        if value is not _MISSING and self._plain:
+            return value
+        return self._get()
+
+    @property
+    def initialized(self) -> bool:
+        """Whether a value is currently cached (the factory has run and not been reset)."""
+        return self._value is not _MISSING
+
+    def reset(self) -> None:
+        """Drop the cached value, calling ``close`` on it if one was given.
+
+        The next call runs the factory again. The value is dropped even when
+        ``close`` raises; the error propagates to the caller.
+        """
+        with self._lock:
+            value = self._value
+            if value is _MISSING:
+                return
+            self._value = _MISSING
+            self._expires = math.inf
+            if self._close is not None:
+                self._close(value)
+
+    def _fresh(self, value: T) -> bool:
+        if self._ttl is not None and time.monotonic() >= self._expires:
+            return False
+        if self._validate is None:
+            return True
+        try:
+            return bool(self._validate(value))
+        except Exception:  # a failing health check means "not healthy"
+            return False
+
+    def _get(self) -> T:
+        value = self._value
+        if value is not _MISSING and self._fresh(value):
+            return value
+        with self._lock:
+            current = self._value
+            if current is not _MISSING and current is not value:
+                return current  # another thread created or refreshed it meanwhile
+            if self._creating:
+                raise RuntimeError(
+                    f"init resource {self.name} was called from its own factory; "
+                    "a factory must not depend on itself"
+                )
+            if current is not _MISSING:
+                try:
+                    self.reset()  # expired or unhealthy
+                except Exception:
+                    _log_close_error(self)
+            return self._create()
+
+    def _create(self) -> T:
+        global _sequence
+        in_init = not in_invocation()
+        started_wall = time.time()
+        started = time.perf_counter()
+        self._creating = True
+        try:
+            value = self._factory()
+        except BaseException as exc:
+            _record(
+                ResourceRecord(
+                    self.name,
+                    started_wall,
+                    time.perf_counter() - started,
+                    "init" if in_init else "invoke",
+                    _lifecycle.state.invocations,
+                    repr(exc),
+                )
+            )
+            raise
+        finally:
+            self._creating = False
+        duration = time.perf_counter() - started
+        _sequence += 1
+        self._sequence = _sequence
+        self.creations += 1
+        self.last_duration = duration
+        if self._ttl is not None:
+            self._expires = time.monotonic() + self._ttl
+        self._value = value
+        _record(
+            ResourceRecord(
+                self.name,
+                started_wall,
+                duration,
+                "init" if in_init else "invoke",
+                _lifecycle.state.invocations,
+                None,
+            )
+        )
+        return value
+
+    def __repr__(self) -> str:
+        state = "initialized" if self.initialized else "not initialized"
+        return f"<lambdascope.InitResource {self.name} ({state})>"
+
+
+def _check_ttl(ttl: object) -> float | None:
+    if ttl is None:
+        return None
+    seconds = ttl.total_seconds() if hasattr(ttl, "total_seconds") else ttl
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(
+            "init_resource(ttl=...) must be a number of seconds or a timedelta, "
+            f"got {describe(ttl)}"
+        )
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValueError(
+            f"init_resource(ttl=...) must be a positive, finite number of seconds, got {ttl!r}; "
+            "leave ttl out to keep the value for the life of the environment"
+        )
+    return float(seconds)
+
+
+def _check_hook(option: str, hook: object) -> None:
+    if hook is not None and not callable(hook):
+        raise TypeError(
+            f"init_resource({option}=...) must be a callable taking the value, got {describe(hook)}"
+        )
+
+
+@overload
+def init_resource(
+    factory: Callable[[], T],
+    /,
+    *,
+    ttl: float | Any | None = None,
+    validate: Callable[[T], object] | None = None,
+    close: Callable[[T], object] | None = None,
+    eager: bool = False,
+) -> InitResource[T]: ...
+
+
+@overload
+def init_resource(
+    *,
+    ttl: float | Any | None = None,
+    validate: Callable[[T], object] | None = None,
+    close: Callable[[T], object] | None = None,
+    eager: bool = False,
+) -> Callable[[Callable[[], T]], InitResource[T]]: ...
+
+
+def init_resource(factory: Any = None, /, **options: Any) -> Any:
+    """Turn a zero-argument factory into a lazily created, once-per-environment value.
+
+    The first call runs the factory and caches its result; later calls return the
+    cached value (``init_resource(factory, ttl=...)`` works as a plain call too).
+    Concurrent first calls from several threads run the factory
+    once. A factory that raises caches nothing: the exception propagates
+    unchanged and the next call tries again::
+
+        @init_resource
+        def s3():
+            return boto3.client("s3")
+
+        @init_resource(ttl=300, validate=lambda conn: conn.is_alive(), close=lambda c: c.close())
+        def db():
+            return connect(DSN)
+
+    Args:
+        factory: a callable taking no arguments.
+        ttl: seconds (or a ``timedelta``) after which the value is closed and
+            re-created on the next call.
+        validate: a predicate called with the value on every access; a false
+            result (or an exception) closes it and creates a new one.
+        close: called with the value when it is dropped (``reset()``, ``ttl``,
+            ``validate``, :func:`reset_resources`).
+        eager: create the value now, during Init, instead of on first use.
+
+    Returns:
+        An :class:`InitResource`: call it for the value; ``.reset()`` drops it;
+        ``.initialized`` says whether one is cached.
+
+    Raises:
+        TypeError: *factory* is not callable or needs arguments, or an option is
+            unknown or of the wrong type.
+        ValueError: ``ttl`` is not a positive, finite number.
+    """
+    unknown = {k: v for k, v in options.items() if k not in _OPTIONS}
+    reject_unknown_options("init_resource", unknown, _OPTIONS, _EXAMPLE)
+    ttl = _check_ttl(options.get("ttl"))
+    validate = options.get("validate")
+    close = options.get("close")
+    _check_hook("validate", validate)
+    _check_hook("close", close)
+    eager = options.get("eager", False)
+    if not isinstance(eager, bool):
+        raise TypeError(f"init_resource(eager=...) must be True or False, got {describe(eager)}")
+
+    def decorate(func: Any) -> InitResource[Any]:
+        check_callable("@init_resource", func, _EXAMPLE)
+        required, kwonly = required_arguments(func)
+        if required or kwonly:
+            raise TypeError(
+                f"@init_resource needs a factory that takes no arguments, but "
+                f"{describe(func)} requires {required + len(kwonly)}. Give the parameters "
+                "defaults, or wrap the call: @init_resource def client(): return make(...)"
+            )
+        resource = InitResource(func, ttl=ttl, validate=validate, close=close)
+        if eager:
+            try:
+                resource()
+            except Exception as exc:
+                if hasattr(exc, "add_note"):
+                    exc.add_note(f"(raised while creating init resource {resource.name} eagerly)")
+                raise
+        return resource
+
+    if factory is None:
+        return decorate
+    return decorate(factory)
