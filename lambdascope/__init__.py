@@ -24,6 +24,18 @@ from ._resources import (
 
 __version__ = "0.1.0.dev0"
 
+# Re-home the public objects so reprs, docs and pickles say `lambdascope.X`.
+for _name in (
+    "handler",
+    "in_invocation",
+    "init_resource",
+    "initialization_type",
+    "reset_resources",
+    "resource_records",
+):
+    globals()[_name].__module__ = __name__
+del _name
+
 __all__ = [
     "InitResource",
     "LambdascopeError",

@@ -36,10 +36,6 @@ class _Scope:
         self.attrs: dict[str, Any] | None = None
         self.active = True
 
-    def close(self) -> None:
-        self.active = False
-        self.attrs = None
-
 
 _current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
 

@@ -324,11 +324,11 @@ def init_resource(
 
 
 @overload
-def init_resource(
+def init_resource(  # the value type is not known yet: hooks take Any
     *,
     ttl: float | Any | None = None,
-    validate: Callable[[T], object] | None = None,
-    close: Callable[[T], object] | None = None,
+    validate: Callable[[Any], object] | None = None,
+    close: Callable[[Any], object] | None = None,
     eager: bool = False,
 ) -> Callable[[Callable[[], T]], InitResource[T]]: ...
 

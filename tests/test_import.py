@@ -1,0 +1,48 @@
+"""`import lambdascope` must stay cheap: it is on every cold start of every user."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import lambdascope
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = {
+    "asyncio",
+    "boto3",
+    "botocore",
+    "inspect",
+    "logging",
+    "typing",
+    "typing_extensions",
+    "wrapt",
+}
+
+
+def test_import_pulls_in_no_heavy_module() -> None:
+    # -S: no site, so nothing but lambdascope's own imports are measured.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); before = set(sys.modules); "
+        "import lambdascope; loaded = sorted(set(sys.modules) - before); "
+        "import json; print(json.dumps(loaded))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(ROOT)], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(json.loads(out))
+    assert "lambdascope" in loaded
+    assert not loaded & HEAVY, sorted(loaded & HEAVY)
+
+
+def test_public_names_are_sorted_documented_and_rehomed() -> None:
+    names = lambdascope.__all__
+    assert names == sorted(names)
+    for name in names:
+        obj = getattr(lambdascope, name)
+        assert obj.__doc__, name
+        assert getattr(obj, "__module__", None) == "lambdascope", name
+    assert repr(lambdascope.handler).startswith("<function handler")
+    assert lambdascope.handler.__module__ == "lambdascope"

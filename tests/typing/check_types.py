@@ -1,0 +1,54 @@
+"""Checked by mypy --strict (part of `tasks.py test`), never run: the types flow through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import assert_type
+
+from lambdascope import InitResource, handler, init_resource, request
+
+
+class Client:
+    def list_buckets(self) -> list[str]:
+        return []
+
+
+@init_resource
+def s3() -> Client:
+    return Client()
+
+
+@init_resource(ttl=60, validate=lambda c: bool(c.list_buckets), close=lambda c: None)
+def cached() -> dict[str, int]:
+    return {}
+
+
+assert_type(s3, InitResource[Client])
+assert_type(s3(), Client)
+assert_type(cached(), dict[str, int])
+assert_type(s3.initialized, bool)
+assert_type(init_resource(Client, ttl=5.0)(), Client)
+
+
+@handler
+def lambda_handler(event: dict[str, Any], context: object) -> int:
+    return len(event)
+
+
+@handler()
+def with_parens(event: dict[str, Any], context: object) -> str:
+    return str(request.invocation)
+
+
+@handler
+async def async_handler(event: dict[str, Any], context: object) -> bytes:
+    return b""
+
+
+assert_type(lambda_handler({}, None), int)
+assert_type(with_parens({}, None), str)
+assert_type(async_handler({}, None), bytes)  # async handlers are run to completion
+assert_type(request.cold_start, bool)
+assert_type(request.invocation, int)
+assert_type(request.request_id, str | None)
