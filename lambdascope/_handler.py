@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import update_wrapper
 
 from . import _lifecycle
-from ._request import _current, _Scope
+from ._request import _current, new_scope
 from ._util import accepts_positional, check_callable, describe, is_async_callable
 
 TYPE_CHECKING = False
@@ -79,7 +79,6 @@ def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHo
     state = _lifecycle.state
     var_set = _current.set
     var_reset = _current.reset
-    scope_type = _Scope
 
     if hooks:
         return _build_hooked(func, method, is_async, hooks)
@@ -89,26 +88,24 @@ def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHo
 
             def async_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
                 n = state.invocations = state.invocations + 1
-                scope = scope_type(event, context, n, n == 1 and state.cold_eligible)
+                scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
                 token = var_set(scope)
                 try:
                     return _run_coroutine(func(self, event, context))
                 finally:
-                    scope.active = False
-                    scope.attrs = None
+                    scope[5] = False  # ACTIVE (a literal: this is the hot path)
                     var_reset(token)
 
             return async_method_wrapper
 
         def async_wrapper(event: Any, context: Any = None) -> Any:
             n = state.invocations = state.invocations + 1
-            scope = scope_type(event, context, n, n == 1 and state.cold_eligible)
+            scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
             token = var_set(scope)
             try:
                 return _run_coroutine(func(event, context))
             finally:
-                scope.active = False
-                scope.attrs = None
+                scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 var_reset(token)
 
         return async_wrapper
@@ -117,26 +114,24 @@ def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHo
 
         def method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
             n = state.invocations = state.invocations + 1
-            scope = scope_type(event, context, n, n == 1 and state.cold_eligible)
+            scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
             token = var_set(scope)
             try:
                 return func(self, event, context)
             finally:
-                scope.active = False
-                scope.attrs = None
+                scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 var_reset(token)
 
         return method_wrapper
 
     def plain_wrapper(event: Any, context: Any = None) -> Any:
         n = state.invocations = state.invocations + 1
-        scope = scope_type(event, context, n, n == 1 and state.cold_eligible)
+        scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
         token = var_set(scope)
         try:
             return func(event, context)
         finally:
-            scope.active = False
-            scope.attrs = None
+            scope[5] = False  # ACTIVE (a literal: this is the hot path)
             var_reset(token)
 
     return plain_wrapper
@@ -149,7 +144,7 @@ def _build_hooked(func: Any, method: bool, is_async: bool, hooks: Sequence[Invoc
     def invoke(args: tuple[Any, ...]) -> Any:
         event, context = args[-2], args[-1]
         n = state.invocations = state.invocations + 1
-        scope = _Scope(event, context, n, n == 1 and state.cold_eligible)
+        scope = new_scope(event, context, n, n == 1 and state.cold_eligible)
         token = _current.set(scope)
         entered: list[tuple[InvocationHook, object]] = []
         failed = True
@@ -167,8 +162,7 @@ def _build_hooked(func: Any, method: bool, is_async: bool, hooks: Sequence[Invoc
                 for hook, hook_token in reversed(entered):
                     hook.exit(hook_token, failed)
             finally:
-                scope.active = False
-                scope.attrs = None
+                scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 _current.reset(token)
         return result
 

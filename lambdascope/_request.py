@@ -2,7 +2,7 @@
 
 The Lambda runtime does not reset context variables between invocations, so the
 scope is opened and closed by ``@handler`` around every call. A closed scope is
-emptied and marked inactive: a thread or task that outlives its invocation gets
+marked inactive: a thread or task that outlives its invocation gets
 :class:`~lambdascope.OutsideInvocationError`, never stale data.
 """
 
@@ -23,18 +23,18 @@ __all__ = ["Request", "in_invocation", "request"]
 _RESERVED = frozenset({"event", "context", "request_id", "cold_start", "invocation", "get"})
 
 
-class _Scope:
-    """The data of one invocation. Created by ``@handler``, never by users."""
+# A scope is a plain list, not an object: creating it is the largest per-invocation cost,
+# and a list literal is about 5x cheaper than an instance with __init__ (see docs/handler.md).
+# Layout: [event, context, invocation, cold_start, attrs (dict | None), active (bool)].
+EVENT, CONTEXT, INVOCATION, COLD_START, ATTRS, ACTIVE = range(6)
 
-    __slots__ = ("active", "attrs", "cold_start", "context", "event", "invocation")
+if TYPE_CHECKING:
+    _Scope = list[Any]
 
-    def __init__(self, event: Any, context: Any, invocation: int, cold_start: bool) -> None:
-        self.event = event
-        self.context = context
-        self.invocation = invocation
-        self.cold_start = cold_start
-        self.attrs: dict[str, Any] | None = None
-        self.active = True
+
+def new_scope(event: Any, context: Any, invocation: int, cold_start: bool) -> _Scope:
+    """A fresh, active scope (the handler wrapper inlines this)."""
+    return [event, context, invocation, cold_start, None, True]
 
 
 _current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
@@ -52,7 +52,7 @@ def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
         )
     else:
         why = (
-            f"the invocation it belonged to (invocation {scope.invocation}) has already ended. "
+            f"the invocation it belonged to (invocation {scope[INVOCATION]}) has already ended. "
             "A thread or task that outlives its invocation must not use per-request data: "
             "pass what it needs as arguments, or wait for it before the handler returns."
         )
@@ -61,7 +61,7 @@ def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
 
 def _active_scope(what: str) -> _Scope:
     scope = _current.get()
-    if scope is None or not scope.active:
+    if scope is None or not scope[ACTIVE]:
         raise _outside(what, scope)
     return scope
 
@@ -75,7 +75,7 @@ def in_invocation() -> bool:
             log.info("request %s", lambdascope.request.request_id)
     """
     scope = _current.get()
-    return scope is not None and scope.active
+    return scope is not None and scope[ACTIVE]
 
 
 class Request:
@@ -103,17 +103,17 @@ class Request:
     @property
     def event(self) -> Any:
         """The event the handler was called with."""
-        return _active_scope("event").event
+        return _active_scope("event")[EVENT]
 
     @property
     def context(self) -> Any:
         """The Lambda context object (``None`` when a handler is called without one)."""
-        return _active_scope("context").context
+        return _active_scope("context")[CONTEXT]
 
     @property
     def request_id(self) -> str | None:
         """``context.aws_request_id``, or ``None`` when the context has none."""
-        return getattr(_active_scope("request_id").context, "aws_request_id", None)
+        return getattr(_active_scope("request_id")[CONTEXT], "aws_request_id", None)
 
     @property
     def cold_start(self) -> bool:
@@ -122,23 +122,25 @@ class Request:
         That is the first invocation in this process, unless Init ran ahead of
         traffic (provisioned concurrency, SnapStart, Lambda Managed Instances).
         """
-        return _active_scope("cold_start").cold_start
+        cold: bool = _active_scope("cold_start")[COLD_START]
+        return cold
 
     @property
     def invocation(self) -> int:
         """1 for the first invocation in this environment (process), 2 for the next, ..."""
-        return _active_scope("invocation").invocation
+        number: int = _active_scope("invocation")[INVOCATION]
+        return number
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""
-        attrs = _active_scope(name).attrs
+        attrs = _active_scope(name)[ATTRS]
         if attrs is None:
             return default
         return attrs.get(name, default)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a copy of the attributes set during this invocation."""
-        attrs = _active_scope("as_dict()").attrs
+        attrs = _active_scope("as_dict()")[ATTRS]
         return {} if attrs is None else dict(attrs)
 
     def __getattr__(self, name: str) -> Any:
@@ -146,9 +148,9 @@ class Request:
             # Never resolve private or dunder names: tools probe objects with
             # hasattr(obj, "__wrapped__") and the like, at any time.
             raise AttributeError(name)
-        attrs = _active_scope(name).attrs
+        attrs = _active_scope(name)[ATTRS]
         try:
-            return attrs[name]  # type: ignore[index]
+            return attrs[name]
         except (KeyError, TypeError):
             raise AttributeError(
                 f"lambdascope.request has no attribute {name!r} in this invocation; "
@@ -158,34 +160,34 @@ class Request:
     def __setattr__(self, name: str, value: Any) -> None:
         _check_name(name)
         scope = _active_scope(name)
-        if scope.attrs is None:
-            scope.attrs = {name: value}
+        if scope[ATTRS] is None:
+            scope[ATTRS] = {name: value}
         else:
-            scope.attrs[name] = value
+            scope[ATTRS][name] = value
 
     def __delattr__(self, name: str) -> None:
         _check_name(name)
-        attrs = _active_scope(name).attrs
+        attrs = _active_scope(name)[ATTRS]
         if attrs is None or name not in attrs:
             raise AttributeError(f"lambdascope.request has no attribute {name!r} to delete")
         del attrs[name]
 
     def __contains__(self, name: object) -> bool:
-        attrs = _active_scope("__contains__").attrs
+        attrs = _active_scope("__contains__")[ATTRS]
         return attrs is not None and name in attrs
 
     def __iter__(self) -> Iterator[str]:
-        attrs = _active_scope("__iter__").attrs
+        attrs = _active_scope("__iter__")[ATTRS]
         return iter(() if attrs is None else list(attrs))
 
     def __repr__(self) -> str:
         scope = _current.get()
-        if scope is None or not scope.active:
+        if scope is None or not scope[ACTIVE]:
             return "<lambdascope.request: no invocation running>"
-        names = sorted(scope.attrs or ())
+        names = sorted(scope[ATTRS] or ())
         return (
-            f"<lambdascope.request invocation={scope.invocation} "
-            f"cold_start={scope.cold_start} attributes={names}>"
+            f"<lambdascope.request invocation={scope[INVOCATION]} "
+            f"cold_start={scope[COLD_START]} attributes={names}>"
         )
 
 

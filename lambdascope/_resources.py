@@ -27,7 +27,7 @@ else:  # keep `typing` off the import path: it is a measurable share of a cold s
     def overload(func):
         return func
 
-    class _GenericBase:
+    class _GenericBase:  # gives subclasses __dict__ and __weakref__
         def __class_getitem__(cls, item):
             return cls
 
@@ -154,6 +154,9 @@ class InitResource(_GenericBase[T]):
     """
 
     __module__ = "lambdascope"
+    # The hot attribute lives in a slot: update_wrapper() fills the instance __dict__ with
+    # the factory's metadata, and slot access stays fast whatever that dict looks like.
+    __slots__ = ("_fast", "_value")
 
     def __init__(
         self,
@@ -172,6 +175,7 @@ class InitResource(_GenericBase[T]):
         self._lock = threading.RLock()
         self._creating = False
         self._value: T = _MISSING
+        self._fast: T = _MISSING
         self._expires = math.inf
         self._sequence = 0
         self.name: str = (
@@ -185,8 +189,9 @@ class InitResource(_GenericBase[T]):
         _registry.append(weakref.ref(self))
 
     def __call__(self) -> T:
-        value = self._value
-        if value is not _MISSING and self._plain:
+        # _fast holds the value only while no ttl/validate check is needed on access.
+        value = self._fast
+        if value is not _MISSING:
             return value
         return self._get()
 
@@ -205,7 +210,7 @@ class InitResource(_GenericBase[T]):
             value = self._value
             if value is _MISSING:
                 return
-            self._value = _MISSING
+            self._value = self._fast = _MISSING
             self._expires = math.inf
             if self._close is not None:
                 self._close(value)
@@ -270,6 +275,8 @@ class InitResource(_GenericBase[T]):
         if self._ttl is not None:
             self._expires = time.monotonic() + self._ttl
         self._value = value
+        if self._plain:
+            self._fast = value
         _record(
             ResourceRecord(
                 self.name,
