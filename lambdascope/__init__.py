@@ -10,7 +10,12 @@ Importing lambdascope is cheap: it imports neither ``typing``, ``inspect``,
 
 from __future__ import annotations
 
-from ._errors import LambdascopeError, OutsideInvocationError, ScopeLeakError
+from ._errors import (
+    LambdascopeError,
+    OutsideInvocationError,
+    ScopeLeakError,
+    ScopeLeakWarning,
+)
 from ._handler import handler
 from ._lifecycle import initialization_type
 from ._request import Request, in_invocation, request
@@ -43,6 +48,7 @@ __all__ = [
     "Request",
     "ResourceRecord",
     "ScopeLeakError",
+    "ScopeLeakWarning",
     "handler",
     "in_invocation",
     "init_resource",

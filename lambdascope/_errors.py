@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LambdascopeError", "OutsideInvocationError", "ScopeLeakError"]
+__all__ = ["LambdascopeError", "OutsideInvocationError", "ScopeLeakError", "ScopeLeakWarning"]
 
 
 class LambdascopeError(Exception):
@@ -31,6 +31,16 @@ class ScopeLeakError(LambdascopeError, RuntimeError):
     environment, so data written there by one request is seen by the next.
     Keep per-invocation data on ``request``, long-lived objects in
     ``@init_resource`` factories, and list deliberate caches in ``allow=``.
+    """
+
+    __module__ = "lambdascope"
+
+
+class ScopeLeakWarning(UserWarning):
+    """``@handler(guard="warn")`` saw handler code write module-level state.
+
+    Issued once per module-level variable; the invocation's result stands. See
+    :class:`ScopeLeakError` for what to do instead.
     """
 
     __module__ = "lambdascope"

@@ -6,12 +6,19 @@ from functools import update_wrapper
 
 from . import _lifecycle
 from ._request import _current, new_scope
-from ._util import accepts_positional, check_callable, describe, is_async_callable
+from ._util import (
+    accepts_positional,
+    check_callable,
+    describe,
+    is_async_callable,
+    reject_unknown_options,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
-    from typing import Any, Protocol, TypeVar, overload
+    from collections.abc import Callable, Coroutine, Iterable, Sequence
+    from types import ModuleType
+    from typing import Any, Literal, Protocol, TypeVar, overload
 
     from typing_extensions import ParamSpec
 
@@ -225,10 +232,27 @@ def handler(func: Callable[P, R], /) -> Callable[P, R]: ...
 
 
 @overload
-def handler() -> _HandlerDecorator: ...
+def handler(
+    *,
+    guard: Literal["raise", "warn", "off"] | None = None,
+    allow: Iterable[str] = (),
+    modules: Iterable[str | ModuleType] = (),
+) -> _HandlerDecorator: ...
 
 
-def handler(func: Any = None, /) -> Any:
+_OPTIONS = ("guard", "allow", "modules")
+_OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
+
+
+def handler(
+    func: Any = None,
+    /,
+    *,
+    guard: Any = None,
+    allow: Any = (),
+    modules: Any = (),
+    **unknown: Any,
+) -> Any:
     """Wrap a Lambda handler so every invocation gets a fresh :data:`request` scope.
 
     Per invocation it counts the invocation, works out whether it is the cold
@@ -246,10 +270,39 @@ def handler(func: Any = None, /) -> Any:
     static methods and callable instances work too. ``context`` defaults to
     ``None`` for local calls.
 
+    The module-state guard (see the guard docs page) checks, around every
+    invocation, that the handler did not write module-level state of its own
+    module (and of *modules*): ``guard="raise"`` (the default, or the value of
+    the ``LAMBDASCOPE_GUARD`` environment variable) fails the invocation with
+    :class:`~lambdascope.ScopeLeakError` and restores the state,
+    ``guard="warn"`` issues a :class:`~lambdascope.ScopeLeakWarning` once per
+    variable, ``guard="off"`` leaves the plain wrapper. *allow* names
+    module-level variables that are deliberate caches; *modules* adds modules
+    (a package name covers its submodules).
+
     Raises:
-        TypeError: *func* is not callable, cannot take ``(event, context)``, or
-            is already decorated.
+        TypeError: *func* is not callable, cannot take ``(event, context)``, is
+            already decorated, or an option is unknown or of the wrong type.
+        ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode.
     """
+    reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
+    from ._guard import resolve_mode
+
+    mode = resolve_mode(guard)
+    if mode == "off":
+        hooks_for = None
+    else:
+        from ._guard import Guard
+
+        Guard(None, mode, allow, modules)  # validate the options now, at decoration time
+
+        def hooks_for(target: Any) -> Sequence[InvocationHook]:
+            inner = getattr(target, "__func__", target)  # staticmethod / classmethod
+            return (Guard(inner, mode, allow, modules),)
+
+    def decorate(target: Any) -> Any:
+        return _wrap(target, () if hooks_for is None else hooks_for(target))
+
     if func is None:
-        return _wrap
-    return _wrap(func)
+        return decorate
+    return decorate(func)
