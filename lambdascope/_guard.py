@@ -85,7 +85,7 @@ def _names(option: str, value: object, example: str) -> tuple[str, ...]:
             f"@handler({option}=...) takes a tuple of names, got {value!r}. Write {example}."
         )
     names: list[str] = []
-    for item in value:  # type: ignore[attr-defined]
+    for item in value:  # type: ignore[attr-defined,unused-ignore]
         name = getattr(item, "__name__", None) if option == "modules" else None
         if name is None:
             name = item
@@ -153,7 +153,7 @@ class _Node:
         if family is set:
             return set.__eq__(obj, snap) is True
         if family is bytearray:
-            return bytes(obj) == snap
+            return bool(obj == snap)
         return _same_mapping(self.copy(), snap)
 
     def restore(self) -> None:
@@ -274,7 +274,10 @@ class _Namespace:
                 found.append((key, f"name `{key}` was deleted (`global {key}; del {key}`)"))
             elif now is not value:
                 found.append(
-                    (key, f"name `{key}` was rebound (`global {key}; {key} = ...` or `{key} += ...`)")
+                    (
+                        key,
+                        f"name `{key}` was rebound (`global {key}; {key} = ...` or `{key} += ...`)",
+                    )
                 )
         found.extend(
             (key, f"name `{key}` was created (`global {key}; {key} = ...`)")
@@ -349,7 +352,7 @@ class Guard:
                 self._walk(value, key, space.name, names, seen, nodes)
         self._nodes = nodes
 
-    def _walk(
+    def _walk(  # noqa: PLR0917 - one internal call site
         self,
         value: Any,
         path: str,
@@ -386,7 +389,7 @@ class Guard:
                 node = _Node(obj, "attributes", None, module, where)
                 nodes.append(node)
                 stack.extend((v, f"{where}.{k}") for k, v in node.snap.items())
-                if kind not in seen:  # the class itself, even if not a module-level name
+                if id(kind) not in seen:  # the class itself, even if not a module-level name
                     stack.append((kind, kind.__qualname__))
 
     def _dirty(self) -> tuple[list[tuple[_Namespace, str, str]], list[_Node]]:
@@ -475,13 +478,48 @@ def _identifier(name: str) -> str:
 
 
 _MUTATORS = frozenset(
-    "append extend insert pop remove clear update setdefault popitem add discard sort reverse "
-    "appendleft extendleft rotate move_to_end subtract difference_update intersection_update "
-    "symmetric_difference_update __setitem__ __delitem__ __iadd__ __ior__".split()
+    {
+        "__setitem__",
+        "intersection_update",
+        "sort",
+        "popitem",
+        "extendleft",
+        "__delitem__",
+        "rotate",
+        "__iadd__",
+        "append",
+        "appendleft",
+        "insert",
+        "extend",
+        "clear",
+        "symmetric_difference_update",
+        "update",
+        "reverse",
+        "setdefault",
+        "discard",
+        "subtract",
+        "pop",
+        "difference_update",
+        "add",
+        "__ior__",
+        "move_to_end",
+        "remove",
+    }
 )
 _WRITE_OPS = frozenset(
-    "STORE_SUBSCR DELETE_SUBSCR STORE_ATTR DELETE_ATTR STORE_GLOBAL DELETE_GLOBAL BINARY_OP "
-    "INPLACE_ADD INPLACE_OR STORE_SLICE DELETE_SLICE".split()
+    {
+        "BINARY_OP",
+        "STORE_SLICE",
+        "DELETE_SLICE",
+        "DELETE_ATTR",
+        "STORE_ATTR",
+        "STORE_SUBSCR",
+        "INPLACE_ADD",
+        "DELETE_GLOBAL",
+        "INPLACE_OR",
+        "STORE_GLOBAL",
+        "DELETE_SUBSCR",
+    }
 )
 
 
@@ -492,10 +530,10 @@ def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
         found = []
         items = [value, *(vars(value).values() if isinstance(value, type) else ())]
         for item in items:
-            item = getattr(item, "__func__", item)
-            item = getattr(item, "__wrapped__", item)
-            code = getattr(item, "__code__", None)
-            if code is not None and getattr(item, "__globals__", None) is namespace:
+            func = getattr(item, "__func__", item)
+            func = getattr(func, "__wrapped__", func)
+            code = getattr(func, "__code__", None)
+            if code is not None and getattr(func, "__globals__", None) is namespace:
                 found.append(code)
         return found
 
@@ -544,7 +582,8 @@ def _sites(
             site = f"{code.co_filename}:{line}"
             after = instructions[index : index + 6]
             write = ins.opname != "LOAD_GLOBAL" or any(
-                a.opname in _WRITE_OPS or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in _MUTATORS)
+                a.opname in _WRITE_OPS
+                or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in _MUTATORS)
                 for a in after
             )
             target = likely if write else other

@@ -223,6 +223,10 @@ def _wrap(func: Any, hooks: Sequence[InvocationHook] = ()) -> Any:
     return wrapper
 
 
+_OPTIONS = ("guard", "allow", "modules")
+_OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
+
+
 @overload
 def handler(func: Callable[P, Coroutine[Any, Any, R]], /) -> Callable[P, R]: ...
 
@@ -238,10 +242,6 @@ def handler(
     allow: Iterable[str] = (),
     modules: Iterable[str | ModuleType] = (),
 ) -> _HandlerDecorator: ...
-
-
-_OPTIONS = ("guard", "allow", "modules")
-_OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
 
 
 def handler(

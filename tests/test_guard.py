@@ -83,7 +83,9 @@ def _state(mod: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("name", "variable", "detail"), WRITES, ids=[w[0] for w in WRITES])
-def test_write_is_caught_and_no_data_crosses(fresh: Any, name: str, variable: str, detail: str) -> None:
+def test_write_is_caught_and_no_data_crosses(
+    fresh: Any, name: str, variable: str, detail: str
+) -> None:
     mod = fresh("writes")
     before = _state(mod)
     with pytest.raises(ScopeLeakError) as caught:
@@ -172,7 +174,9 @@ def test_seed_files_leak_fails_on_the_first_invocation() -> None:
         lambda_handler({}, None)
     message = str(caught.value)
     assert "handler lambda_handler() wrote to module-level state" in message
-    assert "module 'seed_files_leak': list `files` was modified in place (2 item(s) added" in message
+    assert (
+        "module 'seed_files_leak': list `files` was modified in place (2 item(s) added" in message
+    )
     assert "the next request" in message
     assert f"{path}:15" in message  # files.append(obj["Key"])
     assert "request.files = ..." in message
@@ -331,3 +335,25 @@ def test_modules_accepts_module_objects_and_reports_unknown_names() -> None:
 def test_not_callable_is_still_a_type_error() -> None:
     with pytest.raises(TypeError, match="must decorate a function"):
         handler(guard="warn")(42)  # type: ignore[call-overload]
+
+
+def test_guard_off_keeps_the_plain_fast_paths_for_methods_and_async() -> None:
+    class Service:
+        @handler(guard="off")
+        def handle(self, event: object, context: object) -> object:
+            return lambdascope.request.event
+
+    @handler(guard="off")
+    async def lambda_handler(event: object, context: object) -> object:
+        return lambdascope.request.event
+
+    class AsyncService:
+        @handler(guard="off")
+        async def handle(self, event: object, context: object) -> object:
+            return event
+
+    assert Service().handle(1, None) == 1
+    assert lambda_handler(2, None) == 2
+    assert AsyncService().handle(3, None) == 3
+    assert Service.handle.__code__.co_name == "method_wrapper"
+    assert lambda_handler.__code__.co_name == "async_wrapper"

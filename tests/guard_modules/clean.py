@@ -43,7 +43,7 @@ def seen_keys() -> list[str]:
     return []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=128)
 def slow_square(x: int) -> int:
     return x * x
 

@@ -11,5 +11,3 @@ from .pkg import store
 def unguarded_elsewhere(event, context):
     store.remember(event)
     return len(store.SEEN)
-
-
