@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, OrderedDict, defaultdict, deque
-from operator import is_
+from operator import eq, getitem, is_
 
 from ._errors import ScopeLeakError, ScopeLeakWarning
 
@@ -54,6 +54,8 @@ _KINDS: dict[type, tuple[str, type]] = {
     Counter: ("Counter", dict),
 }
 _MAX_SITES = 3
+# Values that cannot hold other objects: a container holding only these needs no identity pass.
+_SCALARS = frozenset({str, int, float, bool, bytes, complex, type(None)})
 
 
 def resolve_mode(guard: object) -> str:
@@ -120,7 +122,7 @@ def _function_globals(func: Any) -> dict[str, Any]:
 class _Node:
     """One watched mutable object and its shallow copy."""
 
-    __slots__ = ("family", "kind", "module", "obj", "path", "snap")
+    __slots__ = ("children", "family", "kind", "module", "obj", "path", "snap")
 
     def __init__(self, obj: Any, kind: str, family: type | None, module: str, path: str) -> None:
         self.obj = obj
@@ -129,6 +131,21 @@ class _Node:
         self.module = module
         self.path = path
         self.snap = self.copy()
+        self.children = self._children()
+
+    def _children(self) -> tuple[tuple[Any, Any], ...]:
+        """``(key, value)`` of the non-scalar items: these are also checked by identity."""
+        obj, family = self.obj, self.family
+        items: Any
+        if family is dict:
+            items = obj.items()
+        elif family is list or family is deque:
+            items = enumerate(obj)
+        elif family is None:
+            items = ((k, v) for k, v in self.snap.items() if not _is_dunder(k))
+        else:
+            return ()
+        return tuple((k, v) for k, v in items if type(v) not in _SCALARS)
 
     def copy(self) -> Any:
         obj, family = self.obj, self.family
@@ -140,21 +157,42 @@ class _Node:
             return set(obj)
         if family is bytearray:
             return bytes(obj)
-        if self.kind == "attributes":
-            return dict(vars(obj))
-        return {k: v for k, v in vars(obj).items() if not _is_dunder(k)}  # class
+        return dict(vars(obj))  # instance attributes, or the class namespace
 
     def same(self) -> bool:
+        """Unchanged? C-level ``==`` (identity shortcut per item) plus identity of the children.
+
+        Equal content is no data crossing; identity of the non-scalar children makes sure a
+        nested container swapped for an equal new one is still seen (the new one is unwatched).
+        """
         obj, family, snap = self.obj, self.family, self.snap
         if family is dict:
-            return _same_mapping(obj, snap)
-        if family is list or family is deque:
-            return len(obj) == len(snap) and all(map(is_, obj, snap))
-        if family is set:
+            if dict.__eq__(obj, snap) is not True:
+                return False
+            if self.kind == "OrderedDict" and list(obj) != list(snap):
+                return False
+            get = obj.get
+        elif family is list:
+            if list.__eq__(obj, snap) is not True:
+                return False
+            get = obj.__getitem__
+        elif family is deque:
+            if len(obj) != len(snap) or list(obj) != snap:
+                return False
+            get = obj.__getitem__
+        elif family is set:
             return set.__eq__(obj, snap) is True
-        if family is bytearray:
+        elif family is bytearray:
             return bool(obj == snap)
-        return _same_mapping(self.copy(), snap)
+        else:
+            current = vars(obj)
+            if current != snap:
+                return False
+            get = current.__getitem__
+        for key, value in self.children:
+            if get(key) is not value:
+                return False
+        return True
 
     def restore(self) -> None:
         obj, family, snap = self.obj, self.family, self.snap
@@ -183,7 +221,7 @@ class _Node:
             for name in [k for k in vars(obj) if not _is_dunder(k) and k not in snap]:
                 delattr(obj, name)
             for name, value in snap.items():
-                if vars(obj).get(name, snap) is not value:
+                if not _is_dunder(name) and vars(obj).get(name, snap) is not value:
                     setattr(obj, name, value)
 
     def describe(self) -> str:
@@ -193,10 +231,11 @@ class _Node:
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
             return f"{what} were set or deleted: {_key_diff(vars(obj), snap, 'attribute')}"
         if self.kind == "class":
-            current = self.copy()
+            current = {k: v for k, v in vars(obj).items() if not _is_dunder(k)}
+            public = {k: v for k, v in snap.items() if not _is_dunder(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
-                f"{_key_diff(current, snap, 'attribute')}"
+                f"{_key_diff(current, public, 'attribute')}"
             )
         where = f"{self.kind} `{self.path}` was modified in place"
         if self.family is dict:
@@ -209,13 +248,65 @@ class _Node:
         return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
 
 
-def _same_mapping(current: Any, snap: dict[Any, Any]) -> bool:
-    # The copy was made from the same mapping, so an unchanged one iterates in the same
-    # order: two C-level identity passes, no __eq__ of user objects.
+def _plan(spaces: list[_Namespace], nodes: list[_Node]) -> tuple[Any, ...]:
+    """Arrange the snapshot for :func:`_unchanged`: one C-level ``map`` per kind of check.
+
+    ``==`` of builtin containers tries identity first for every item, so an unchanged
+    container costs one C loop and calls no ``__eq__`` of user objects.
+    """
+    watched = {id(node.obj) for node in nodes}
+    lists: tuple[list[Any], list[Any]] = ([], [])
+    maps: tuple[list[Any], list[Any]] = ([], [])
+    others: tuple[list[Any], list[Any]] = ([], [])
+    children: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
+
+    def add_children(container: Any, items: Any) -> None:
+        for key, value in items:
+            if id(value) in watched:  # a watched object must stay the very same object
+                children[0].append(container)
+                children[1].append(key)
+                children[2].append(value)
+
+    for space in spaces:
+        maps[0].append(space.namespace)
+        maps[1].append(space.full)
+        add_children(space.namespace, zip(space.keys, space.values))
+    for node in nodes:
+        obj, family = node.obj, node.family
+        if family is list:
+            lists[0].append(obj)
+            lists[1].append(node.snap)
+            add_children(obj, node.children)
+        elif node.kind == "OrderedDict":  # OrderedDict == OrderedDict is order-sensitive
+            others[0].append(obj)
+            others[1].append(OrderedDict(node.snap))
+            add_children(obj, node.children)
+        elif family is dict or node.kind == "attributes":
+            container = obj if family is dict else vars(obj)
+            maps[0].append(container)
+            maps[1].append(node.snap)
+            add_children(container, node.children)
+        elif family is None:  # a class: compare its live mappingproxy
+            others[0].append(vars(obj))
+            others[1].append(node.snap)
+            add_children(vars(obj), node.children)
+        elif family is deque:
+            others[0].append(obj)
+            others[1].append(deque(node.snap))
+        else:  # set, bytearray: no identity to keep inside
+            others[0].append(obj)
+            others[1].append(node.snap)
+    return (lists, maps, others, children)
+
+
+def _unchanged(plan: tuple[Any, ...]) -> bool:
+    """The fast path of every check: no Python frame per watched object."""
+    lists, maps, others, children = plan
     return (
-        len(current) == len(snap)
-        and all(map(is_, current, snap))
-        and all(map(is_, current.values(), snap.values()))
+        all(map(list.__eq__, *lists))
+        and all(map(dict.__eq__, *maps))
+        and all(map(eq, *others))
+        and all(map(is_, map(getitem, children[0], children[1]), children[2]))
     )
 
 
@@ -234,7 +325,7 @@ def _key_diff(current: Any, snap: dict[Any, Any], noun: str) -> str:
 class _Namespace:
     """The module-level names of one guarded module, by identity."""
 
-    __slots__ = ("allow", "length", "name", "namespace", "snap")
+    __slots__ = ("allow", "full", "keys", "name", "namespace", "snap", "values")
 
     def __init__(self, name: str, namespace: dict[str, Any], allow: frozenset[str]) -> None:
         self.name = name
@@ -253,15 +344,18 @@ class _Namespace:
     def take(self) -> None:
         namespace = self.namespace
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
-        self.length = len(namespace)
+        self.full = dict(namespace)
+        children = [(k, v) for k, v in self.snap.items() if type(v) not in _SCALARS]
+        self.keys = tuple(k for k, _ in children)
+        self.values = tuple(v for _, v in children)
 
     def same(self) -> bool:
-        namespace, snap = self.namespace, self.snap
-        if len(namespace) == self.length and all(map(is_, map(namespace.get, snap), snap.values())):
+        namespace = self.namespace
+        if namespace == self.full and all(map(is_, map(namespace.get, self.keys), self.values)):
             return True
         if self.changes():
             return False
-        self.length = len(namespace)  # only dunders / allowed names came or went
+        self.full = dict(namespace)  # only dunders (__warningregistry__) or allowed names
         return True
 
     def changes(self) -> list[tuple[str, str]]:
@@ -291,7 +385,7 @@ class _Namespace:
         for key in [k for k in namespace if k not in self.snap and self.watched(k)]:
             del namespace[key]
         namespace.update(self.snap)
-        self.length = len(namespace)
+        self.full = dict(namespace)
 
 
 class Guard:
@@ -302,7 +396,7 @@ class Guard:
     what the invocation wrote.
     """
 
-    __slots__ = ("_allow", "_extra", "_func", "_namespaces", "_nodes", "_warned", "mode")
+    __slots__ = ("_allow", "_extra", "_func", "_namespaces", "_nodes", "_plan", "_warned", "mode")
 
     def __init__(self, func: Any, mode: str, allow: object = (), modules: object = ()) -> None:
         self.mode = mode
@@ -311,6 +405,7 @@ class Guard:
         self._extra = _names("modules", modules, "modules=('mypackage',)")
         self._namespaces: list[_Namespace] | None = None
         self._nodes: list[_Node] = []
+        self._plan: tuple[Any, ...] = ()
         self._warned: set[tuple[str, str]] = set()
 
     # -- snapshot -----------------------------------------------------------------------
@@ -351,6 +446,7 @@ class Guard:
             for key, value in space.snap.items():
                 self._walk(value, key, space.name, names, seen, nodes)
         self._nodes = nodes
+        self._plan = _plan(self._namespaces, nodes)
 
     def _walk(  # noqa: PLR0917 - one internal call site
         self,
@@ -365,7 +461,7 @@ class Guard:
         while stack:
             obj, where = stack.pop()
             kind = type(obj)
-            if kind in (str, int, float, bool, bytes, type(None)) or id(obj) in seen:
+            if kind in _SCALARS or id(obj) in seen:
                 continue
             known = _KINDS.get(kind)
             if known is not None:
@@ -383,7 +479,9 @@ class Guard:
                     seen.add(id(obj))
                     node = _Node(obj, "class", None, module, where)
                     nodes.append(node)
-                    stack.extend((v, f"{where}.{k}") for k, v in node.snap.items())
+                    stack.extend(
+                        (v, f"{where}.{k}") for k, v in node.snap.items() if not _is_dunder(k)
+                    )
             elif kind.__module__ in names and isinstance(getattr(obj, "__dict__", None), dict):
                 seen.add(id(obj))
                 node = _Node(obj, "attributes", None, module, where)
@@ -394,6 +492,8 @@ class Guard:
 
     def _dirty(self) -> tuple[list[tuple[_Namespace, str, str]], list[_Node]]:
         assert self._namespaces is not None
+        if _unchanged(self._plan):
+            return [], []
         rebound = [
             (space, key, what)
             for space in self._namespaces
