@@ -160,39 +160,23 @@ class _Node:
         return dict(vars(obj))  # instance attributes, or the class namespace
 
     def same(self) -> bool:
-        """Unchanged? C-level ``==`` (identity shortcut per item) plus identity of the children.
+        """Unchanged? ``==`` (identity first per item) plus identity of the children.
 
         Equal content is no data crossing; identity of the non-scalar children makes sure a
         nested container swapped for an equal new one is still seen (the new one is unwatched).
+        This is the one-node version of :func:`_unchanged`, used to say *what* changed.
         """
         obj, family, snap = self.obj, self.family, self.snap
-        if family is dict:
-            if dict.__eq__(obj, snap) is not True:
-                return False
-            if self.kind == "OrderedDict" and list(obj) != list(snap):
-                return False
-            get = obj.get
-        elif family is list:
-            if list.__eq__(obj, snap) is not True:
-                return False
-            get = obj.__getitem__
+        container = vars(obj) if family is None else obj
+        if self.kind == "OrderedDict":
+            equal = bool(obj == OrderedDict(snap))
         elif family is deque:
-            if len(obj) != len(snap) or list(obj) != snap:
-                return False
-            get = obj.__getitem__
-        elif family is set:
-            return set.__eq__(obj, snap) is True
-        elif family is bytearray:
-            return bool(obj == snap)
-        else:
-            current = vars(obj)
-            if current != snap:
-                return False
-            get = current.__getitem__
-        for key, value in self.children:
-            if get(key) is not value:
-                return False
-        return True
+            equal = bool(obj == deque(snap))
+        elif family in (list, dict, set):
+            equal = family.__eq__(obj, snap) is True
+        else:  # bytearray, instance __dict__, class namespace
+            equal = bool(container == snap)
+        return equal and all(getitem(container, k) is v for k, v in self.children)
 
     def restore(self) -> None:
         obj, family, snap = self.obj, self.family, self.snap
