@@ -103,6 +103,10 @@ def _is_dunder(name: object) -> bool:
     return isinstance(name, str) and name.startswith("__") and name.endswith("__")
 
 
+def _public(namespace: Any) -> dict[str, Any]:
+    return {k: v for k, v in namespace.items() if not _is_dunder(k)}
+
+
 def _function_globals(func: Any) -> dict[str, Any]:
     """The module namespace the handler's code lives in."""
     for _ in range(10):  # unwrap staticmethod/bound method/partial/callable instance
@@ -160,6 +164,13 @@ class _Node:
         return dict(vars(obj))  # instance attributes, or the class namespace
 
     def same(self) -> bool:
+        """Unchanged? A comparison that raises (``__eq__`` of a new item) counts as a change."""
+        try:
+            return self._same()
+        except Exception:
+            return False
+
+    def _same(self) -> bool:
         """Unchanged? ``==`` (identity first per item) plus identity of the children.
 
         Equal content is no data crossing; identity of the non-scalar children makes sure a
@@ -174,7 +185,9 @@ class _Node:
             equal = bool(obj == deque(snap))
         elif family in (list, dict, set):
             equal = family.__eq__(obj, snap) is True
-        else:  # bytearray, instance __dict__, class namespace
+        elif self.kind == "class":  # libraries may set dunders lazily (__pydantic_complete__)
+            equal = _public(container) == _public(snap)
+        else:  # bytearray, instance __dict__
             equal = bool(container == snap)
         return equal and all(getitem(container, k) is v for k, v in self.children)
 
@@ -215,11 +228,9 @@ class _Node:
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
             return f"{what} were set or deleted: {_key_diff(vars(obj), snap, 'attribute')}"
         if self.kind == "class":
-            current = {k: v for k, v in vars(obj).items() if not _is_dunder(k)}
-            public = {k: v for k, v in snap.items() if not _is_dunder(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
-                f"{_key_diff(current, public, 'attribute')}"
+                f"{_key_diff(_public(vars(obj)), _public(snap), 'attribute')}"
             )
         where = f"{self.kind} `{self.path}` was modified in place"
         if self.family is dict:
@@ -230,6 +241,13 @@ class _Node:
         if after < before:
             return f"{where} ({before - after} item(s) removed, e.g. .pop/.remove/del/.clear)"
         return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
 
 
 def _plan(spaces: list[_Namespace], nodes: list[_Node]) -> tuple[Any, ...]:
@@ -335,7 +353,9 @@ class _Namespace:
 
     def same(self) -> bool:
         namespace = self.namespace
-        if namespace == self.full and all(map(is_, map(namespace.get, self.keys), self.values)):
+        if _equal(namespace, self.full) and all(
+            map(is_, map(namespace.get, self.keys), self.values)
+        ):
             return True
         if self.changes():
             return False
@@ -476,8 +496,11 @@ class Guard:
 
     def _dirty(self) -> tuple[list[tuple[_Namespace, str, str]], list[_Node]]:
         assert self._namespaces is not None
-        if _unchanged(self._plan):
-            return [], []
+        try:
+            if _unchanged(self._plan):
+                return [], []
+        except Exception:  # an __eq__ of a new item raised: look node by node
+            pass
         rebound = [
             (space, key, what)
             for space in self._namespaces
@@ -485,6 +508,8 @@ class Guard:
             for key, what in space.changes()
         ]
         mutated = [node for node in self._nodes if not node.same()]
+        if not rebound and not mutated:  # only dunders / allowed names moved: re-baseline
+            self._snapshot()
         return rebound, mutated
 
     # -- the hook -------------------------------------------------------------------------

@@ -66,6 +66,7 @@ WRITES = [
     ("instance_attribute", "SETTINGS", "attribute(s) of `SETTINGS` (a Settings instance)"),
     ("class_attribute_mutation", "Settings", "list `Settings.registry`"),
     ("class_attribute_rebind", "Settings", "class attribute(s) of `Settings`"),
+    ("replace_with_ambiguous", "SLOTS", "list `SLOTS` was modified in place (item(s) replaced"),
     ("via_helper", "ITEMS", "list `ITEMS` was modified in place"),
     ("async_append", "ITEMS", "list `ITEMS` was modified in place"),
 ]
@@ -357,3 +358,11 @@ def test_guard_off_keeps_the_plain_fast_paths_for_methods_and_async() -> None:
     assert AsyncService().handle(3, None) == 3
     assert Service.handle.__code__.co_name == "method_wrapper"
     assert lambda_handler.__code__.co_name == "async_wrapper"
+
+
+def test_dunders_set_on_module_classes_by_libraries_are_not_writes(fresh: Any) -> None:
+    mod = fresh("writes")
+    assert mod.dunder_on_class(1, None) == "ok"
+    assert mod.dunder_on_class(1, None) == "ok"
+    with pytest.raises(ScopeLeakError, match="ITEMS"):
+        mod.append(1, None)  # and the guard still works afterwards

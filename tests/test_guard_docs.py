@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 import lambdascope
 from lambdascope import _lifecycle
+
+if TYPE_CHECKING:
+    import pytest
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "guard.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)

@@ -173,3 +173,29 @@ class Service:
     @handler
     def handle(self, event, context):
         ITEMS.append(event)
+
+
+class Ambiguous:
+    """Compares like numpy arrays: ``==`` returns something that has no truth value."""
+
+    def __eq__(self, other: object) -> Ambiguous:  # type: ignore[override]
+        return self
+
+    def __bool__(self) -> bool:
+        raise ValueError("truth value is ambiguous")
+
+    __hash__ = object.__hash__
+
+
+SLOTS: list[object] = [Ambiguous()]
+
+
+@handler
+def replace_with_ambiguous(event, context):
+    SLOTS[0] = Ambiguous()
+
+
+@handler
+def dunder_on_class(event, context):
+    Settings.__lazy_flag__ = True  # what libraries do (e.g. pydantic's __pydantic_complete__)
+    return "ok"
