@@ -366,3 +366,14 @@ def test_dunders_set_on_module_classes_by_libraries_are_not_writes(fresh: Any) -
     assert mod.dunder_on_class(1, None) == "ok"
     with pytest.raises(ScopeLeakError, match="ITEMS"):
         mod.append(1, None)  # and the guard still works afterwards
+
+
+def test_callable_instances_and_partials_guard_their_own_module(fresh: Any) -> None:
+    import functools
+
+    mod = fresh("writes")
+    for target in (mod.CallableHandler(), functools.partial(mod.plain_handler, extra=1)):
+        guarded = handler(target)
+        with pytest.raises(ScopeLeakError, match=r"module 'guard_modules.writes': list `ITEMS`"):
+            guarded(1, None)
+        assert mod.ITEMS == []

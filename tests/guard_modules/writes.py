@@ -199,3 +199,12 @@ def replace_with_ambiguous(event, context):
 def dunder_on_class(event, context):
     Settings.__lazy_flag__ = True  # what libraries do (e.g. pydantic's __pydantic_complete__)
     return "ok"
+
+
+class CallableHandler:
+    def __call__(self, event, context):
+        ITEMS.append(event)
+
+
+def plain_handler(event, context, extra=None):
+    ITEMS.append(event)
