@@ -431,7 +431,11 @@ class Guard:
                     ) from exc
             prefix = wanted + "."
             for name, module in list(sys.modules.items()):
-                if (name == wanted or name.startswith(prefix)) and module is not None:
+                if (
+                    (name == wanted or name.startswith(prefix))
+                    and module is not None
+                    and name.partition(".")[0] != "lambdascope"  # its own state is not yours
+                ):
                     found.setdefault(name, vars(module))
         return list(found.items())
 

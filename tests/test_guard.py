@@ -327,7 +327,8 @@ def test_modules_accepts_module_objects_and_reports_unknown_names() -> None:
     def lambda_handler(event: object, context: object) -> None:
         return None
 
-    assert handler(modules=(lambdascope,))(lambda_handler)(1, None) is None
+    guarded = handler(modules=(lambdascope,))(lambda_handler)
+    assert [guarded(1, None) for _ in range(3)] == [None, None, None]  # its own state is exempt
     missing = handler(modules=("no_such_module_xyz",))(lambda_handler)
     with pytest.raises(ValueError, match="'no_such_module_xyz' cannot be imported"):
         missing(1, None)
