@@ -23,7 +23,7 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 import lambdascope  # noqa: E402
-from lambdascope import OutsideInvocationError  # noqa: E402
+from lambdascope import OutsideInvocationError, ScopeLeakError, handler  # noqa: E402
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -90,6 +90,19 @@ def main() -> None:
                 f"created in phase {record.phase!r} (invocation {record.invocation})"
             )
         print("   -> one client per environment, a fresh request scope per invocation.")
+
+        print("\n3. The original handler, unchanged, just wrapped with @handler (the guard)")
+        leaky.files.clear()
+        guarded = handler(leaky.lambda_handler)
+        for n in range(1, 2):
+            try:
+                guarded(EVENT, None)
+            except ScopeLeakError as exc:
+                message = str(exc).replace(str(ROOT) + os.sep, "").replace("\n", "\n      ")
+                print(f"   invocation {n}: ScopeLeakError: {message}")
+                print(f"   module-level files after the failed invocation: {leaky.files}")
+        print("   -> the bug fails the FIRST invocation (in a plain test run too), and the")
+        print("      state it wrote is restored, so nothing crosses into the next invocation.")
 
 
 if __name__ == "__main__":
