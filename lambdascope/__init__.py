@@ -23,6 +23,7 @@ from ._resources import (
     InitResource,
     ResourceRecord,
     init_resource,
+    prewarm,
     reset_resources,
     resource_records,
 )
@@ -35,6 +36,7 @@ for _name in (
     "in_invocation",
     "init_resource",
     "initialization_type",
+    "prewarm",
     "reset_resources",
     "resource_records",
 ):
@@ -53,6 +55,7 @@ __all__ = [
     "in_invocation",
     "init_resource",
     "initialization_type",
+    "prewarm",
     "request",
     "reset_resources",
     "resource_records",

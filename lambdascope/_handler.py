@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import update_wrapper
 
 from . import _lifecycle
@@ -65,6 +66,16 @@ def _event_loop() -> Any:
 
         _loop = asyncio.new_event_loop()
     return _loop
+
+
+def _forget_loop_in_child() -> None:
+    # The parent's loop (its selector, its self-pipe) must not be shared with a forked child.
+    global _loop
+    _loop = None
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - every POSIX Python has it
+    os.register_at_fork(after_in_child=_forget_loop_in_child)
 
 
 def _run_coroutine(coro: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 import weakref
@@ -33,7 +34,14 @@ else:  # keep `typing` off the import path: it is a measurable share of a cold s
 
     T = None
 
-__all__ = ["InitResource", "ResourceRecord", "init_resource", "reset_resources", "resource_records"]
+__all__ = [
+    "InitResource",
+    "ResourceRecord",
+    "init_resource",
+    "prewarm",
+    "reset_resources",
+    "resource_records",
+]
 
 _MISSING: Any = object()
 _OPTIONS = ("ttl", "validate", "close", "eager")
@@ -144,6 +152,62 @@ def _log_close_error(resource: InitResource[Any]) -> None:
     logging.getLogger("lambdascope").exception(
         "closing init resource %s failed; the value was dropped anyway", resource.name
     )
+
+
+def prewarm(*resources: InitResource[Any]) -> None:
+    """Create init resources now, during Init, instead of on first use.
+
+    With no argument, every init resource defined so far is created (in
+    definition order); otherwise only the ones given. Call it at the end of
+    the handler module, so that provisioned concurrency or SnapStart pays for
+    the clients before traffic arrives::
+
+        s3 = init_resource(make_s3)
+        table = init_resource(make_table)
+        lambdascope.prewarm()  # both exist before the first invocation
+
+    A factory that fails raises its own exception, unchanged, with a note
+    naming the resource (Python 3.11+), so the Lambda Init error says which
+    resource broke.
+    """
+    for resource in resources or tuple(_live_resources()):
+        if not isinstance(resource, InitResource):
+            raise TypeError(
+                f"prewarm() takes init resources (functions decorated with @init_resource), "
+                f"got {describe(resource)}"
+            )
+    for resource in resources or tuple(_live_resources()):
+        _create_during_init(resource)
+
+
+def _create_during_init(resource: InitResource[Any]) -> None:
+    try:
+        resource()
+    except Exception as exc:
+        if hasattr(exc, "add_note"):
+            exc.add_note(f"(raised while creating init resource {resource.name} during Init)")
+        raise
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts as a new environment: it must not share the parent's sockets.
+
+    Values are dropped *without* calling ``close``: they belong to the parent,
+    which keeps using them. Locks are replaced, because a lock another thread
+    held at fork time would never be released in the child.
+    """
+    global _records_lock
+    _records_lock = threading.Lock()
+    for resource in _live_resources():
+        resource._lock = threading.RLock()
+        resource._creating = False
+        resource._value = resource._fast = _MISSING
+        resource._expires = math.inf
+    _lifecycle.state.reset()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - every POSIX Python has it
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class InitResource(_GenericBase[T]):
@@ -398,12 +462,7 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
             )
         resource = InitResource(func, ttl=ttl, validate=validate, close=close)
         if eager:
-            try:
-                resource()
-            except Exception as exc:
-                if hasattr(exc, "add_note"):
-                    exc.add_note(f"(raised while creating init resource {resource.name} eagerly)")
-                raise
+            _create_during_init(resource)
         return resource
 
     if factory is None:
