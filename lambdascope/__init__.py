@@ -26,7 +26,9 @@ from ._resources import (
     prewarm,
     reset_resources,
     resource_records,
+    shutdown,
 )
+from ._shutdown import install_shutdown_handler
 
 __version__ = "0.1.0.dev0"
 
@@ -36,9 +38,11 @@ for _name in (
     "in_invocation",
     "init_resource",
     "initialization_type",
+    "install_shutdown_handler",
     "prewarm",
     "reset_resources",
     "resource_records",
+    "shutdown",
 ):
     globals()[_name].__module__ = __name__
 del _name
@@ -55,8 +59,10 @@ __all__ = [
     "in_invocation",
     "init_resource",
     "initialization_type",
+    "install_shutdown_handler",
     "prewarm",
     "request",
     "reset_resources",
     "resource_records",
+    "shutdown",
 ]

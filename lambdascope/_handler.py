@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import update_wrapper
 
-from . import _lifecycle
+from . import _lifecycle, _shutdown
 from ._request import _current, new_scope
 from ._util import (
     accepts_positional,
@@ -312,6 +312,7 @@ def handler(
             return (Guard(inner, mode, allow, modules),)
 
     def decorate(target: Any) -> Any:
+        _shutdown.maybe_install_on_lambda()
         return _wrap(target, () if hooks_for is None else hooks_for(target))
 
     if func is None:

@@ -41,6 +41,7 @@ __all__ = [
     "prewarm",
     "reset_resources",
     "resource_records",
+    "shutdown",
 ]
 
 _MISSING: Any = object()
@@ -187,6 +188,47 @@ def _create_during_init(resource: InitResource[Any]) -> None:
         if hasattr(exc, "add_note"):
             exc.add_note(f"(raised while creating init resource {resource.name} during Init)")
         raise
+
+
+def shutdown(timeout: float = 0.25) -> list[str]:
+    """Close every created init resource once, newest first, within *timeout* seconds.
+
+    This is what Lambda's Shutdown phase should do with connections: it is
+    called by the SIGTERM handler (see :func:`install_shutdown_handler`) and
+    can be called directly by tests or other runtimes. Close errors are logged
+    on the ``lambdascope`` logger, never raised. Resources still open when the
+    time budget runs out are dropped without closing and logged. Calling it
+    again closes nothing twice.
+
+    Returns:
+        The names of the resources that were closed (or dropped), in order.
+    """
+    if timeout <= 0:
+        raise ValueError(
+            f"shutdown(timeout=...) must be a positive number of seconds, got {timeout!r}"
+        )
+    deadline = time.monotonic() + timeout
+    created = [r for r in _live_resources() if r._value is not _MISSING]
+    created.sort(key=lambda r: r._sequence, reverse=True)
+    done: list[str] = []
+    for resource in created:
+        if time.monotonic() >= deadline:
+            import logging
+
+            logging.getLogger("lambdascope").warning(
+                "shutdown budget of %.3f s exhausted: dropping %s without closing it",
+                timeout,
+                resource.name,
+            )
+            with resource._lock:
+                resource._value = resource._fast = _MISSING
+        else:
+            try:
+                resource.reset()
+            except Exception:
+                _log_close_error(resource)
+        done.append(resource.name)
+    return done
 
 
 def _after_fork_in_child() -> None:
