@@ -17,7 +17,8 @@ from ._errors import (
     ScopeLeakWarning,
 )
 from ._handler import handler
-from ._lifecycle import initialization_type
+from ._lifecycle import configure, init_report, initialization_type
+from ._lifecycle import state as _lifecycle_state
 from ._request import Request, in_invocation, request
 from ._resources import (
     InitResource,
@@ -29,17 +30,21 @@ from ._resources import (
     shutdown,
 )
 from ._shutdown import install_shutdown_handler
+from ._snapstart import register_snapstart_hooks
 
 __version__ = "0.1.0.dev0"
 
 # Re-home the public objects so reprs, docs and pickles say `lambdascope.X`.
 for _name in (
+    "configure",
     "handler",
     "in_invocation",
+    "init_report",
     "init_resource",
     "initialization_type",
     "install_shutdown_handler",
     "prewarm",
+    "register_snapstart_hooks",
     "reset_resources",
     "resource_records",
     "shutdown",
@@ -55,14 +60,20 @@ __all__ = [
     "ResourceRecord",
     "ScopeLeakError",
     "ScopeLeakWarning",
+    "configure",
     "handler",
     "in_invocation",
+    "init_report",
     "init_resource",
     "initialization_type",
     "install_shutdown_handler",
     "prewarm",
+    "register_snapstart_hooks",
     "request",
     "reset_resources",
     "resource_records",
     "shutdown",
 ]
+
+if _lifecycle_state.init_type == "snap-start":  # register during Init, before the snapshot
+    register_snapstart_hooks()

@@ -92,7 +92,9 @@ def _run_coroutine(coro: Any) -> Any:
     return _event_loop().run_until_complete(coro)
 
 
-def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHook]) -> Any:
+def _build(  # noqa: PLR0915 - four hand-unrolled variants of one hot path
+    func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHook]
+) -> Any:
     """Generate the per-invocation wrapper. The hook-less variants are the hot path."""
     state = _lifecycle.state
     var_set = _current.set
@@ -106,25 +108,31 @@ def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHo
 
             def async_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
                 n = state.invocations = state.invocations + 1
-                scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
+                special = n >= state.check_at
+                scope = [event, context, n, special and state.begin(n), None, True]
                 token = var_set(scope)
                 try:
                     return _run_coroutine(func(self, event, context))
                 finally:
                     scope[5] = False  # ACTIVE (a literal: this is the hot path)
                     var_reset(token)
+                    if special:
+                        state.end(n)
 
             return async_method_wrapper
 
         def async_wrapper(event: Any, context: Any = None) -> Any:
             n = state.invocations = state.invocations + 1
-            scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
+            special = n >= state.check_at
+            scope = [event, context, n, special and state.begin(n), None, True]
             token = var_set(scope)
             try:
                 return _run_coroutine(func(event, context))
             finally:
                 scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 var_reset(token)
+                if special:
+                    state.end(n)
 
         return async_wrapper
 
@@ -132,25 +140,31 @@ def _build(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHo
 
         def method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
             n = state.invocations = state.invocations + 1
-            scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
+            special = n >= state.check_at
+            scope = [event, context, n, special and state.begin(n), None, True]
             token = var_set(scope)
             try:
                 return func(self, event, context)
             finally:
                 scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 var_reset(token)
+                if special:
+                    state.end(n)
 
         return method_wrapper
 
     def plain_wrapper(event: Any, context: Any = None) -> Any:
         n = state.invocations = state.invocations + 1
-        scope = [event, context, n, n == 1 and state.cold_eligible, None, True]
+        special = n >= state.check_at
+        scope = [event, context, n, special and state.begin(n), None, True]
         token = var_set(scope)
         try:
             return func(event, context)
         finally:
             scope[5] = False  # ACTIVE (a literal: this is the hot path)
             var_reset(token)
+            if special:
+                state.end(n)
 
     return plain_wrapper
 
@@ -162,7 +176,8 @@ def _build_hooked(func: Any, method: bool, is_async: bool, hooks: Sequence[Invoc
     def invoke(args: tuple[Any, ...]) -> Any:
         event, context = args[-2], args[-1]
         n = state.invocations = state.invocations + 1
-        scope = new_scope(event, context, n, n == 1 and state.cold_eligible)
+        special = n >= state.check_at
+        scope = new_scope(event, context, n, special and state.begin(n))
         token = _current.set(scope)
         entered: list[tuple[InvocationHook, object]] = []
         failed = True
@@ -182,6 +197,8 @@ def _build_hooked(func: Any, method: bool, is_async: bool, hooks: Sequence[Invoc
             finally:
                 scope[5] = False  # ACTIVE (a literal: this is the hot path)
                 _current.reset(token)
+                if special:
+                    state.end(n)
         return result
 
     if method:

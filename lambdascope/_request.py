@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Request", "in_invocation", "request"]
 
-_RESERVED = frozenset({"event", "context", "request_id", "cold_start", "invocation", "get"})
+_RESERVED = frozenset(
+    {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}
+)
 
 
 # A scope is a plain list, not an object: creating it is the largest per-invocation cost,
@@ -130,6 +132,15 @@ class Request:
         """1 for the first invocation in this environment (process), 2 for the next, ..."""
         number: int = _active_scope("invocation")[INVOCATION]
         return number
+
+    @property
+    def recycled(self) -> bool:
+        """``True`` for the invocation that re-created init resources because the
+        environment passed ``configure(max_environment_age=..., max_invocations=...)``."""
+        from ._lifecycle import state
+
+        number = _active_scope("recycled")[INVOCATION]
+        return bool(state.recycled_at) and number == state.recycled_at
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""

@@ -16,7 +16,7 @@ from ._util import check_callable, describe, reject_unknown_options, required_ar
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, Generic, TypeVar, overload
+    from typing import Any, Generic, Literal, TypeVar, overload
 
     T = TypeVar("T")
 
@@ -45,7 +45,8 @@ __all__ = [
 ]
 
 _MISSING: Any = object()
-_OPTIONS = ("ttl", "validate", "close", "eager")
+_OPTIONS = ("ttl", "validate", "close", "eager", "on_restore")
+_RESTORE_POLICIES = ("keep", "recreate")
 _EXAMPLE = "@init_resource(ttl=300)"
 _MAX_RECORDS = 256
 
@@ -105,6 +106,12 @@ def _record(entry: ResourceRecord) -> None:
         _records.append(entry)
         if len(_records) > _MAX_RECORDS:
             del _records[0]
+
+
+def clear_records() -> None:
+    """Forget every record (a new environment starts with none)."""
+    with _records_lock:
+        del _records[:]
 
 
 def resource_records() -> list[ResourceRecord]:
@@ -240,6 +247,7 @@ def _after_fork_in_child() -> None:
     """
     global _records_lock
     _records_lock = threading.Lock()
+    del _records[:]  # the parent's Init is not the child's
     for resource in _live_resources():
         resource._lock = threading.RLock()
         resource._creating = False
@@ -271,8 +279,11 @@ class InitResource(_GenericBase[T]):
         ttl: float | None = None,
         validate: Callable[[T], object] | None = None,
         close: Callable[[T], object] | None = None,
+        on_restore: str | Callable[[T], object] = "keep",
     ) -> None:
         update_wrapper(self, factory)
+        self._on_restore = on_restore
+        self._eager = False
         self._factory = factory
         self._ttl = ttl
         self._validate = validate
@@ -433,6 +444,7 @@ def init_resource(
     validate: Callable[[T], object] | None = None,
     close: Callable[[T], object] | None = None,
     eager: bool = False,
+    on_restore: Literal["keep", "recreate"] | Callable[[T], object] = "keep",
 ) -> InitResource[T]: ...
 
 
@@ -443,6 +455,7 @@ def init_resource(  # the value type is not known yet: hooks take Any
     validate: Callable[[Any], object] | None = None,
     close: Callable[[Any], object] | None = None,
     eager: bool = False,
+    on_restore: Literal["keep", "recreate"] | Callable[[Any], object] = "keep",
 ) -> Callable[[Callable[[], T]], InitResource[T]]: ...
 
 
@@ -472,6 +485,10 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
         close: called with the value when it is dropped (``reset()``, ``ttl``,
             ``validate``, :func:`reset_resources`).
         eager: create the value now, during Init, instead of on first use.
+        on_restore: what a SnapStart restore does with the value: ``"keep"``
+            (default), ``"recreate"`` (closed before the snapshot, created again
+            after the restore — for network connections and anything seeded with
+            randomness), or a callable that receives the value after the restore.
 
     Returns:
         An :class:`InitResource`: call it for the value; ``.reset()`` drops it;
@@ -492,6 +509,12 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
     eager = options.get("eager", False)
     if not isinstance(eager, bool):
         raise TypeError(f"init_resource(eager=...) must be True or False, got {describe(eager)}")
+    on_restore = options.get("on_restore", "keep")
+    if not callable(on_restore) and on_restore not in _RESTORE_POLICIES:
+        raise ValueError(
+            "init_resource(on_restore=...) must be 'keep', 'recreate' or a callable taking the "
+            f"value, got {on_restore!r}"
+        )
 
     def decorate(func: Any) -> InitResource[Any]:
         check_callable("@init_resource", func, _EXAMPLE)
@@ -502,7 +525,10 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
                 f"{describe(func)} requires {required + len(kwonly)}. Give the parameters "
                 "defaults, or wrap the call: @init_resource def client(): return make(...)"
             )
-        resource = InitResource(func, ttl=ttl, validate=validate, close=close)
+        resource = InitResource(
+            func, ttl=ttl, validate=validate, close=close, on_restore=on_restore
+        )
+        resource._eager = eager
         if eager:
             _create_during_init(resource)
         return resource

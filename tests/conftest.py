@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import lambdascope
-from lambdascope import _lifecycle
+from lambdascope import _lifecycle, _resources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -17,6 +17,8 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
     _lifecycle.state.reset()
     lambdascope.reset_resources()
+    _resources.clear_records()
     yield
+    lambdascope.configure()
     lambdascope.reset_resources()
     _lifecycle.state.reset()

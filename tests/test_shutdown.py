@@ -46,6 +46,7 @@ def run_until_sigterm(
         + ("\nprint('ready', flush=True)\ntime.sleep(30)\nprint('not terminated', flush=True)\n")
     )
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    full_env["LAMBDASCOPE_COLD_START_REPORT"] = "0"
     full_env.update(env or {})
     proc = subprocess.Popen(
         [sys.executable, "-c", script],

@@ -1,0 +1,63 @@
+"""SnapStart: hooks run before the snapshot and after each restore.
+
+With SnapStart, Init runs once, the memory is snapshotted, and many execution
+environments are restored from that snapshot. Network connections made during
+Init are not valid after a restore, and anything seeded with randomness is
+shared by every restored environment. Resources say what to do with
+``init_resource(on_restore="keep" | "recreate" | callable)``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["after_restore", "before_snapshot", "register_snapstart_hooks"]
+
+_registered = False
+
+
+def before_snapshot() -> None:
+    """Close and drop every resource declared ``on_restore="recreate"``."""
+    from ._resources import _live_resources
+
+    for resource in _live_resources():
+        if resource._on_restore == "recreate" and resource.initialized:
+            resource.reset()
+
+
+def after_restore() -> None:
+    """Start a new environment: fresh counters, then re-create or notify resources."""
+    from ._lifecycle import state
+    from ._resources import _create_during_init, _live_resources
+
+    state.after_restore()
+    for resource in _live_resources():
+        policy = resource._on_restore
+        if policy == "recreate":
+            if resource.initialized:  # created after the snapshot hook ran
+                resource.reset()
+            if resource._eager:
+                _create_during_init(resource)
+        elif callable(policy) and resource.initialized:
+            policy(resource())
+
+
+def register_snapstart_hooks() -> bool:
+    """Register lambdascope's hooks with ``snapshot_restore_py``.
+
+    Done automatically at import when ``AWS_LAMBDA_INITIALIZATION_TYPE`` is
+    ``snap-start``. Off Lambda, tests can call it and then run the recorded
+    hooks (``snapshot_restore_py.get_before_snapshot()`` /
+    ``get_after_restore()``) to simulate a snapshot and a restore. Returns
+    ``False`` when already registered or when ``snapshot_restore_py`` is not
+    installed.
+    """
+    global _registered
+    if _registered:
+        return False
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
+    _registered = True
+    return True
