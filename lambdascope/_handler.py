@@ -330,6 +330,9 @@ def handler(
 
     def decorate(target: Any) -> Any:
         _shutdown.maybe_install_on_lambda()
+        from .aws import install_client_warning  # cheap: botocore is not imported for it
+
+        install_client_warning()
         return _wrap(target, () if hooks_for is None else hooks_for(target))
 
     if func is None:

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 import weakref
+from contextvars import ContextVar
 from functools import update_wrapper
 
 from . import _lifecycle
@@ -96,6 +97,8 @@ class ResourceRecord:
 
 
 _registry: list[weakref.ref[InitResource[Any]]] = []
+#: True while an init resource factory runs in this context (read by lambdascope.aws).
+in_factory: ContextVar[bool] = ContextVar("lambdascope.in_factory", default=False)
 _records: list[ResourceRecord] = []
 _records_lock = threading.Lock()
 _sequence = 0  # creation order, for closing in reverse
@@ -368,6 +371,7 @@ class InitResource(_GenericBase[T]):
         started_wall = time.time()
         started = time.perf_counter()
         self._creating = True
+        marker = in_factory.set(True)
         try:
             value = self._factory()
         except BaseException as exc:
@@ -384,6 +388,7 @@ class InitResource(_GenericBase[T]):
             raise
         finally:
             self._creating = False
+            in_factory.reset(marker)
         duration = time.perf_counter() - started
         _sequence += 1
         self._sequence = _sequence

@@ -1,0 +1,189 @@
+"""lambdascope.aws on moto: init-scope clients, and the warning for clients built per invocation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from moto import mock_aws
+
+import lambdascope
+from lambdascope import aws as lsaws
+from lambdascope import handler, init_resource
+from lambdascope.aws import ClientInInvocationWarning
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(autouse=True)
+def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(lsaws, "_warned", set())
+    with mock_aws():
+        yield
+
+
+def test_clients_are_created_once_per_distinct_arguments() -> None:
+    first = lsaws.client("s3", region_name="us-east-1")
+    assert lsaws.client("s3", region_name="us-east-1") is first
+    other = lsaws.client("s3", region_name="eu-west-1")
+    assert other is not first
+    assert other.meta.region_name == "eu-west-1"
+    first.create_bucket(Bucket="orders-bucket")
+    assert [b["Name"] for b in first.list_buckets()["Buckets"]] == ["orders-bucket"]
+    names = [r.name for r in lambdascope.resource_records()]
+    assert "lambdascope.aws.client('s3', region_name='us-east-1')" in names
+
+
+def test_clients_use_the_lambda_config_and_user_config_is_merged() -> None:
+    config = lsaws.client("sqs").meta.config
+    assert config.tcp_keepalive is True
+    assert config.connect_timeout == 5
+    assert config.read_timeout == 30
+    assert config.retries["mode"] == "standard"
+    assert config.retries["total_max_attempts"] == 4  # botocore counts the first attempt too
+    tuned = lsaws.client("sqs", config=Config(read_timeout=2)).meta.config
+    assert tuned.read_timeout == 2
+    assert tuned.tcp_keepalive is True
+    assert lsaws.lambda_config(connect_timeout=1).connect_timeout == 1
+
+
+def test_resources_and_reset() -> None:
+    dynamodb = lsaws.resource("dynamodb")
+    assert lsaws.resource("dynamodb") is dynamodb
+    dynamodb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.Table("orders").put_item(Item={"id": "1"})
+    lambdascope.reset_resources()
+    again = lsaws.resource("dynamodb")
+    assert again is not dynamodb
+    assert again.Table("orders").get_item(Key={"id": "1"})["Item"] == {"id": "1"}
+
+
+def test_concurrent_first_calls_create_one_client() -> None:
+    barrier = threading.Barrier(8)
+    seen: list[Any] = []
+
+    def race() -> None:
+        barrier.wait()
+        seen.append(lsaws.client("sns", region_name="us-west-2"))
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in seen}) == 1
+
+
+def test_a_service_name_is_required() -> None:
+    with pytest.raises(TypeError, match="needs a service name"):
+        lsaws.client("")
+    with pytest.raises(TypeError, match="needs a service name"):
+        lsaws.resource(3)  # type: ignore[arg-type]
+
+
+def test_a_client_built_in_the_handler_warns_once_per_call_site() -> None:
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> None:
+        boto3.client("s3", region_name="us-east-1")  # the second seed's anti-pattern
+        boto3.client("sqs", region_name="us-east-1")  # another call site
+
+    def three_invocations() -> None:
+        for _ in range(3):
+            lambda_handler({})
+
+    with pytest.warns(ClientInInvocationWarning) as caught:
+        three_invocations()
+    assert len(caught) == 2
+    first_line = lambda_handler.__wrapped__.__code__.co_firstlineno  # type: ignore[attr-defined]
+    assert {w.lineno for w in caught} == {first_line + 2, first_line + 3}  # after the decorator
+    assert all(w.filename == __file__ for w in caught)
+    assert "init_resource" in str(caught[0].message)
+
+
+def test_sessions_are_reported_too() -> None:
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> None:
+        boto3.session.Session()
+
+    with pytest.warns(ClientInInvocationWarning, match="boto3 session"):
+        lambda_handler({})
+
+
+def test_no_warning_for_init_resources_aws_helpers_or_outside_invocations() -> None:
+    @init_resource
+    def s3() -> Any:
+        return boto3.client("s3", region_name="us-east-1")
+
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> None:
+        s3()
+        lsaws.client("dynamodb")
+
+    boto3.client("s3", region_name="us-east-1")  # Init: fine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lambda_handler({})
+        lambda_handler({})
+
+
+def run_fresh(script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ)
+    full.update(env)
+    full["LAMBDASCOPE_COLD_START_REPORT"] = "0"
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=60,
+        check=False,
+    )
+
+
+HANDLER_SCRIPT = """
+    import sys
+    import lambdascope
+
+    @lambdascope.handler(guard="off")
+    def lambda_handler(event, context):
+        import boto3
+        return boto3.client("s3", region_name="us-east-1").meta.region_name
+
+    print("botocore loaded at Init:", "botocore" in sys.modules)
+    print(lambda_handler({}))
+"""
+
+
+def test_botocore_is_patched_after_its_import_not_imported_for_it() -> None:
+    done = run_fresh(HANDLER_SCRIPT)
+    assert done.returncode == 0, done.stderr
+    assert "botocore loaded at Init: False" in done.stdout
+    assert "us-east-1" in done.stdout
+    assert "ClientInInvocationWarning" in done.stderr
+    assert "<string>:8" in done.stderr
+
+
+def test_the_warning_can_be_turned_off() -> None:
+    done = run_fresh(HANDLER_SCRIPT, LAMBDASCOPE_WARN_CLIENTS="0")
+    assert done.returncode == 0, done.stderr
+    assert "ClientInInvocationWarning" not in done.stderr
