@@ -1,0 +1,358 @@
+"""Side-by-side benchmarks. Every figure is a ratio against a baseline measured in the same run.
+
+    python -m benchmarks [--quick] [--output FILE]
+
+The machine this runs on may be shared and noisy: variants are measured in interleaved
+rounds, each round takes the best of several repeats, and the median round is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import datetime
+import functools
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import timeit
+import tracemalloc
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+class Row:
+    """One line of the results table."""
+
+    def __init__(  # noqa: PLR0917 - a plain record
+        self, section: str, name: str, value: float, unit: str, ratio: float | None, goal: str = ""
+    ) -> None:
+        self.section, self.name, self.value, self.unit = section, name, value, unit
+        self.ratio, self.goal = ratio, goal
+
+
+def rounds_of(
+    variants: dict[str, Callable[[], None]], number: int, rounds: int
+) -> dict[str, float]:
+    """Seconds per call of each variant: median over rounds of the best of 3 repeats."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, func in variants.items():
+            samples[name].append(min(timeit.repeat(func, number=1, repeat=3)) / number)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def looped(call: Callable[[], object], number: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(number):
+            call()
+
+    return run
+
+
+# -- 1. per-invocation overhead --------------------------------------------------------------
+
+
+def handler_overhead(quick: bool) -> list[Row]:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+
+    import lambdascope
+    from benchmarks.bench_guard import make_module
+
+    var: contextvars.ContextVar[object] = contextvars.ContextVar("minimal")
+
+    def minimal(func: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+        def wrapper(event: Any, context: Any = None) -> Any:
+            token = var.set(event)
+            try:
+                return func(event, context)
+            finally:
+                var.reset(token)
+
+        return wrapper
+
+    @lambda_handler_decorator
+    def noop_middleware(handler: Any, event: Any, context: Any) -> Any:
+        return handler(event, context)
+
+    def bare(event: Any, context: Any) -> Any:
+        return event
+
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
+    logger = Logger(level="ERROR")
+    context = SimpleNamespace(
+        function_name="bench",
+        memory_limit_in_mb=128,
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench",
+        aws_request_id="req",
+        function_version="$LATEST",
+    )
+    shaped = make_module("bench_shaped_handler", 1000)  # ~45 globals, 1k config, client, logger
+    guarded = lambdascope.handler(guard="raise")(shaped.lambda_handler)
+    variants_funcs: dict[str, Callable[[Any, Any], Any]] = {
+        "bare call": bare,
+        "minimal try/finally + ContextVar": minimal(bare),
+        "lambdascope @handler(guard='off')": lambdascope.handler(guard="off")(bare),
+        "Powertools no-op middleware": noop_middleware(bare),
+        "Powertools inject_lambda_context(clear_state=True)": logger.inject_lambda_context(
+            clear_state=True
+        )(bare),
+    }
+    number = 2_000 if quick else 20_000
+    event = {"id": "42"}
+    variants = {
+        name: looped(functools.partial(func, event, context), number)
+        for name, func in variants_funcs.items()
+    }
+    shaped_event = {"id": "42"}
+    guarded(shaped_event, None)  # first invocation: snapshot
+    guard_number = 200 if quick else 2_000
+    variants["shaped: bare"] = looped(
+        functools.partial(shaped.lambda_handler, shaped_event, None), guard_number
+    )
+    variants["shaped: lambdascope @handler (guard='raise', default)"] = looped(
+        functools.partial(guarded, shaped_event, None), guard_number
+    )
+    per_call = rounds_of(variants, 1, 3 if quick else 7)
+    per_call = {
+        k: v / (guard_number if k.startswith("shaped") else number) for k, v in per_call.items()
+    }
+    base = per_call["bare call"]
+    minimal_overhead = per_call["minimal try/finally + ContextVar"] - base
+    rows = []
+    for name in variants_funcs:
+        if name == "bare call":
+            rows.append(Row("handler overhead", name, base * 1e9, "ns/call", None))
+            continue
+        overhead = per_call[name] - base
+        goal = ""
+        if name == "lambdascope @handler(guard='off')":
+            goal = "≤ 1.5x minimal: " + ("met" if overhead <= 1.5 * minimal_overhead else "MISSED")
+        rows.append(
+            Row(
+                "handler overhead",
+                name,
+                overhead * 1e9,
+                "ns added",
+                overhead / minimal_overhead,
+                goal,
+            )
+        )
+    shaped_overhead = (
+        per_call["shaped: lambdascope @handler (guard='raise', default)"] - per_call["shaped: bare"]
+    )
+    rows.append(
+        Row(
+            "handler overhead",
+            "guard='raise' on a real-shaped module (45 globals, 1k-entry config)",
+            shaped_overhead * 1e9,
+            "ns added",
+            shaped_overhead / minimal_overhead,
+        )
+    )
+    return rows
+
+
+# -- 2. warm resource access ---------------------------------------------------------------
+
+
+def warm_access(quick: bool) -> list[Row]:
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+    from moto import mock_aws
+
+    import lambdascope
+
+    @functools.cache
+    def cached() -> object:
+        return object()
+
+    resource = lambdascope.init_resource(object)
+    cached()
+    resource()
+    number = 20_000 if quick else 200_000
+    with mock_aws():
+        boto3.client("ssm", region_name="us-east-1").put_parameter(
+            Name="/bench/param", Value="v", Type="String"
+        )
+        get_parameter("/bench/param", max_age=3600)  # warm the cache
+        variants = {
+            "functools.cache": looped(cached, number),
+            "lambdascope init_resource()": looped(resource, number),
+            "Powertools get_parameter (warm cache)": looped(
+                functools.partial(get_parameter, "/bench/param", max_age=3600), number // 10
+            ),
+        }
+        per = rounds_of(variants, 1, 3 if quick else 7)
+    per = {k: v / (number // 10 if k.startswith("Powertools") else number) for k, v in per.items()}
+    base = per["functools.cache"]
+    ratio = per["lambdascope init_resource()"] / base
+    return [
+        Row("warm access", "functools.cache", base * 1e9, "ns/call", 1.0),
+        Row(
+            "warm access",
+            "lambdascope init_resource()",
+            per["lambdascope init_resource()"] * 1e9,
+            "ns/call",
+            ratio,
+            "≤ 2x functools.cache: " + ("met" if ratio <= 2 else "MISSED"),
+        ),
+        Row(
+            "warm access",
+            "Powertools get_parameter (warm cache)",
+            per["Powertools get_parameter (warm cache)"] * 1e9,
+            "ns/call",
+            per["Powertools get_parameter (warm cache)"] / base,
+        ),
+    ]
+
+
+# -- 3. import cost on top of the runtime client ---------------------------------------------
+
+
+def import_cost(quick: bool) -> list[Row]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["LAMBDASCOPE_COLD_START_REPORT"] = "0"
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(ROOT / "lambdascope")], check=True, env=env
+    )
+    targets = {
+        "typing (reference)": "import typing",
+        "lambdascope": "import lambdascope",
+        "Powertools middleware_factory": "import aws_lambda_powertools.middleware_factory",
+        "Powertools Logger": "from aws_lambda_powertools import Logger",
+    }
+    probe = (
+        "import time, awslambdaric.bootstrap\n"
+        "t = time.perf_counter()\n{stmt}\nprint(time.perf_counter() - t)"
+    )
+    for stmt in targets.values():  # warm the file cache and compile bytecode once
+        subprocess.run(
+            [sys.executable, "-c", probe.format(stmt=stmt)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(3 if quick else 15):
+        for name, stmt in targets.items():
+            out = subprocess.run(
+                [sys.executable, "-c", probe.format(stmt=stmt)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
+            samples[name].append(float(out))
+    ms = {name: statistics.median(values) * 1000 for name, values in samples.items()}
+    base = ms["Powertools middleware_factory"]
+    rows = []
+    for name, value in ms.items():
+        goal = ""
+        if name == "lambdascope":
+            goal = "≤ 10 % of middleware_factory: " + ("met" if value <= 0.1 * base else "MISSED")
+        rows.append(
+            Row("import on top of awslambdaric.bootstrap", name, value, "ms", value / base, goal)
+        )
+    return rows
+
+
+# -- 4. memory -----------------------------------------------------------------------------
+
+
+def memory_growth(quick: bool) -> list[Row]:
+    import lambdascope
+    from lambdascope import request
+
+    @lambdascope.handler(guard="off")
+    def lambda_handler(event: dict[str, Any], context: Any) -> int:
+        request.user = event["user"]
+        request.items = [1, 2, 3]
+        return request.invocation
+
+    os.environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"
+    event = {"user": "alice"}
+    for _ in range(1000):
+        lambda_handler(event, None)
+    count = 10_000 if quick else 100_000
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for _ in range(count):
+        lambda_handler(event, None)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    growth = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    kib = max(growth, 0) / 1024
+    return [
+        Row(
+            "memory",
+            f"growth over {count:,} invocations (tracemalloc)",
+            kib,
+            "KiB",
+            kib / 64,
+            "≤ 64 KiB: " + ("met" if kib <= 64 else "MISSED"),
+        )
+    ]
+
+
+def render(rows: list[Row], quick: bool) -> str:
+    lines = [
+        "# lambdascope benchmarks",
+        "",
+        f"{datetime.date.today().isoformat()} · Python {platform.python_version()} · "
+        f"{platform.machine()} · {os.cpu_count()} cores{' · QUICK MODE' if quick else ''}",
+        "",
+    ]
+    section = None
+    for row in rows:
+        if row.section != section:
+            section = row.section
+            lines += [
+                "",
+                f"## {section}",
+                "",
+                "| variant | value | ratio | goal |",
+                "|---|---:|---:|---|",
+            ]
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        lines.append(f"| {row.name} | {row.value:,.1f} {row.unit} | {ratio} | {row.goal} |")
+    lines += [
+        "",
+        "Ratios: handler overhead is relative to the minimal wrapper's overhead; warm access to "
+        "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
+        "budget.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny counts (a smoke test)")
+    parser.add_argument(
+        "--output", type=Path, default=HERE / "results" / "latest.md", help="Markdown file to write"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    os.environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"
+    rows: list[Row] = []
+    for bench in (handler_overhead, warm_access, import_cost, memory_growth):
+        rows += bench(args.quick)
+    text = render(rows, args.quick)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""The benchmark suite runs and reports every row (figures are not asserted: timing is noisy)."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+EXPECTED = [
+    "bare call",
+    "minimal try/finally + ContextVar",
+    "lambdascope @handler(guard='off')",
+    "Powertools no-op middleware",
+    "Powertools inject_lambda_context(clear_state=True)",
+    "guard='raise' on a real-shaped module",
+    "functools.cache",
+    "lambdascope init_resource()",
+    "Powertools get_parameter (warm cache)",
+    "typing (reference)",
+    "| lambdascope |",
+    "Powertools middleware_factory",
+    "Powertools Logger",
+    "growth over 10,000 invocations",
+]
+
+
+def test_quick_suite_reports_every_row_with_finite_ratios(tmp_path: Path) -> None:
+    output = tmp_path / "latest.md"
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    text = output.read_text()
+    for row in EXPECTED:
+        assert row in text, row
+    ratios = [float(r) for r in re.findall(r"\| ([0-9.]+)x \|", text)]
+    assert len(ratios) >= 12
+    assert all(math.isfinite(r) and r > 0 for r in ratios)
+    assert text.count(": met") + text.count(": MISSED") == 4
