@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ClientInInvocationWarning",
+    "clear_caches",
     "client",
+    "get_parameter",
+    "get_parameters_by_path",
+    "get_secret",
     "install_client_warning",
     "lambda_config",
     "resource",
@@ -230,3 +234,141 @@ def install_client_warning() -> bool:
     elif _hook not in sys.meta_path:
         sys.meta_path.insert(0, _hook)
     return True
+
+
+# --- configuration values: SSM Parameter Store and Secrets Manager --------------------------
+
+_TRANSFORMS = (None, "json", "binary")
+_values: dict[tuple[Any, ...], tuple[Any, float]] = {}
+_values_lock = threading.Lock()
+
+
+def _check_value_options(func: str, max_age: float, transform: str | None) -> None:
+    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age >= 0:
+        raise ValueError(f"{func}(max_age=...) must be a number of seconds >= 0, got {max_age!r}")
+    if transform not in _TRANSFORMS:
+        raise ValueError(
+            f"{func}(transform=...) must be None, 'json' or 'binary', got {transform!r}"
+        )
+
+
+def _transform(value: Any, transform: str | None, name: str) -> Any:
+    if transform is None or value is None:
+        return value
+    if transform == "json":
+        import json
+
+        return json.loads(value)
+    if isinstance(value, bytes):  # Secrets Manager's SecretBinary is already decoded
+        return value
+    import base64
+
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError as exc:
+        raise ValueError(f"{name}: transform='binary' needs a base64 value") from exc
+
+
+def _cached_value(key: tuple[Any, ...], max_age: float, force_fetch: bool, fetch: Any) -> Any:
+    import time
+
+    now = time.monotonic()
+    if not force_fetch:
+        found = _values.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+    value = fetch()  # errors propagate unchanged; nothing is cached
+    with _values_lock:
+        _values[key] = (value, now + max_age)
+    return value
+
+
+def get_parameter(
+    name: str,
+    *,
+    decrypt: bool = True,
+    max_age: float = 300,
+    force_fetch: bool = False,
+    transform: str | None = None,
+) -> Any:
+    """An SSM Parameter Store value; a fetched value stays cached *max_age* seconds.
+
+    ``decrypt`` reads SecureString values in clear text; ``force_fetch`` skips the
+    cache (and refreshes it); ``transform="json"`` parses the value,
+    ``"binary"`` base64-decodes it. The SSM client is :func:`client` ``("ssm")``::
+
+        table = get_parameter("/orders/table", max_age=600)
+        flags = get_parameter("/orders/flags", transform="json")
+    """
+    _check_value_options("get_parameter", max_age, transform)
+
+    def fetch() -> Any:
+        response = client("ssm").get_parameter(Name=name, WithDecryption=decrypt)
+        return _transform(response["Parameter"]["Value"], transform, name)
+
+    return _cached_value(("ssm", name, decrypt, transform), max_age, force_fetch, fetch)
+
+
+def get_parameters_by_path(
+    path: str,
+    *,
+    recursive: bool = True,
+    decrypt: bool = True,
+    max_age: float = 300,
+    force_fetch: bool = False,
+    transform: str | None = None,
+) -> dict[str, Any]:
+    """Every parameter under *path*, keyed by its name relative to *path* (all pages).
+
+    ``get_parameters_by_path("/orders")`` returns ``{"table": ..., "db/host": ...}``
+    for ``/orders/table`` and ``/orders/db/host``. Options as :func:`get_parameter`.
+    """
+    _check_value_options("get_parameters_by_path", max_age, transform)
+    prefix = path.rstrip("/") + "/"
+
+    def fetch() -> dict[str, Any]:
+        paginator = client("ssm").get_paginator("get_parameters_by_path")
+        values: dict[str, Any] = {}
+        for page in paginator.paginate(Path=path, Recursive=recursive, WithDecryption=decrypt):
+            for parameter in page["Parameters"]:
+                full = parameter["Name"]
+                relative = full[len(prefix) :] if full.startswith(prefix) else full
+                values[relative] = _transform(parameter["Value"], transform, full)
+        return values
+
+    key = ("ssm-path", path, recursive, decrypt, transform)
+    return dict(_cached_value(key, max_age, force_fetch, fetch))
+
+
+def get_secret(
+    name: str,
+    *,
+    max_age: float = 300,
+    force_fetch: bool = False,
+    transform: str | None = None,
+) -> Any:
+    """A Secrets Manager secret (``SecretString`` as str, ``SecretBinary`` as bytes), cached.
+
+    ``transform="json"`` parses a JSON secret (the usual shape of database
+    credentials); ``"binary"`` base64-decodes a string secret. Options as
+    :func:`get_parameter`::
+
+        credentials = get_secret("prod/orders/db", transform="json")
+        connect(user=credentials["username"], password=credentials["password"])
+    """
+    _check_value_options("get_secret", max_age, transform)
+
+    def fetch() -> Any:
+        response = client("secretsmanager").get_secret_value(SecretId=name)
+        value = response.get("SecretString")
+        if value is None:
+            value = response.get("SecretBinary")
+        return _transform(value, transform, name)
+
+    return _cached_value(("secret", name, transform), max_age, force_fetch, fetch)
+
+
+def clear_caches() -> None:
+    """Forget every cached parameter and secret (tests; or after a rotation you know of)."""
+    with _values_lock:
+        _values.clear()

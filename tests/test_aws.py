@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -187,3 +188,93 @@ def test_the_warning_can_be_turned_off() -> None:
     done = run_fresh(HANDLER_SCRIPT, LAMBDASCOPE_WARN_CLIENTS="0")
     assert done.returncode == 0, done.stderr
     assert "ClientInInvocationWarning" not in done.stderr
+
+
+# -- parameters and secrets ------------------------------------------------------------------
+
+
+@pytest.fixture
+def ssm() -> Iterator[Any]:
+    lsaws.clear_caches()
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name="/orders/table", Value="orders-v1", Type="String")
+    ssm.put_parameter(Name="/orders/db/password", Value="s3cret", Type="SecureString")
+    ssm.put_parameter(Name="/orders/flags", Value='{"beta": true}', Type="String")
+    ssm.put_parameter(Name="/orders/blob", Value="aGVsbG8=", Type="String")
+    yield ssm
+    lsaws.clear_caches()
+
+
+def test_parameters_are_cached_until_max_age_or_force_fetch(ssm: Any) -> None:
+    assert lsaws.get_parameter("/orders/table") == "orders-v1"
+    ssm.put_parameter(Name="/orders/table", Value="orders-v2", Type="String", Overwrite=True)
+    assert lsaws.get_parameter("/orders/table") == "orders-v1"  # cached
+    assert lsaws.get_parameter("/orders/table", force_fetch=True) == "orders-v2"
+    assert lsaws.get_parameter("/orders/table") == "orders-v2"  # the refresh was cached
+    ssm.put_parameter(Name="/orders/table", Value="orders-v3", Type="String", Overwrite=True)
+    lsaws.clear_caches()
+    assert lsaws.get_parameter("/orders/table", max_age=0.05) == "orders-v3"
+    ssm.put_parameter(Name="/orders/table", Value="orders-v4", Type="String", Overwrite=True)
+    assert lsaws.get_parameter("/orders/table") == "orders-v3"
+    time.sleep(0.08)  # the value fetched with max_age=0.05 has expired
+    assert lsaws.get_parameter("/orders/table") == "orders-v4"
+
+
+def test_parameter_decryption_and_transforms(ssm: Any) -> None:
+    assert lsaws.get_parameter("/orders/db/password") == "s3cret"
+    assert lsaws.get_parameter("/orders/db/password", decrypt=False) != "s3cret"
+    assert lsaws.get_parameter("/orders/flags", transform="json") == {"beta": True}
+    assert lsaws.get_parameter("/orders/blob", transform="binary") == b"hello"
+    with pytest.raises(ValueError, match="needs a base64 value"):
+        lsaws.get_parameter("/orders/table", transform="binary")
+
+
+def test_parameters_by_path_are_relative_and_paginated(ssm: Any) -> None:
+    for i in range(15):  # more than one page (SSM pages hold 10)
+        ssm.put_parameter(Name=f"/bulk/p{i:02d}", Value=str(i), Type="String")
+    bulk = lsaws.get_parameters_by_path("/bulk")
+    assert bulk == {f"p{i:02d}": str(i) for i in range(15)}
+    orders = lsaws.get_parameters_by_path("/orders/", recursive=True)
+    assert orders["db/password"] == "s3cret"
+    assert orders["table"] == "orders-v1"
+    top = lsaws.get_parameters_by_path("/orders", recursive=False)
+    assert "db/password" not in top
+
+
+def test_secrets_string_json_and_binary() -> None:
+    lsaws.clear_caches()
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    sm.create_secret(Name="db", SecretString='{"username": "app", "password": "pw"}')
+    sm.create_secret(Name="key", SecretBinary=b"\x00\x01")
+    assert lsaws.get_secret("db", transform="json") == {"username": "app", "password": "pw"}
+    assert lsaws.get_secret("key") == b"\x00\x01"
+    assert lsaws.get_secret("key", transform="binary") == b"\x00\x01"
+    sm.put_secret_value(SecretId="db", SecretString='{"username": "app", "password": "rotated"}')
+    assert lsaws.get_secret("db", transform="json")["password"] == "pw"  # cached
+    assert lsaws.get_secret("db", transform="json", force_fetch=True)["password"] == "rotated"
+
+
+def test_errors_propagate_and_cache_nothing(ssm: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError, match="ParameterNotFound"):
+        lsaws.get_parameter("/missing")
+    ssm.put_parameter(Name="/missing", Value="now here", Type="String")
+    assert lsaws.get_parameter("/missing") == "now here"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_age": -1}, "max_age"),
+        ({"max_age": "5"}, "max_age"),
+        ({"transform": "yaml"}, "transform"),
+    ],
+)
+def test_bad_value_options_are_rejected(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        lsaws.get_parameter("/x", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        lsaws.get_secret("x", **kwargs)
+    with pytest.raises(ValueError, match=message):
+        lsaws.get_parameters_by_path("/x", **kwargs)
