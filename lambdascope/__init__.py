@@ -34,24 +34,6 @@ from ._snapstart import register_snapstart_hooks
 
 __version__ = "0.1.0.dev0"
 
-# Re-home the public objects so reprs, docs and pickles say `lambdascope.X`.
-for _name in (
-    "configure",
-    "handler",
-    "in_invocation",
-    "init_report",
-    "init_resource",
-    "initialization_type",
-    "install_shutdown_handler",
-    "prewarm",
-    "register_snapstart_hooks",
-    "reset_resources",
-    "resource_records",
-    "shutdown",
-):
-    globals()[_name].__module__ = __name__
-del _name
-
 __all__ = [
     "InitResource",
     "LambdascopeError",
@@ -74,6 +56,13 @@ __all__ = [
     "resource_records",
     "shutdown",
 ]
+
+# Re-home the public functions so reprs, docs and pickles say `lambdascope.X` (the classes
+# declare __module__ themselves).
+for _name in __all__:
+    if hasattr(globals()[_name], "__code__"):
+        globals()[_name].__module__ = __name__
+del _name
 
 if _lifecycle_state.init_type == "snap-start":  # register during Init, before the snapshot
     register_snapstart_hooks()

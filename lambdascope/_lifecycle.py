@@ -223,19 +223,11 @@ def configure(
         TypeError: an option has the wrong type.
         ValueError: a limit is not a positive, finite number.
     """
-    age: Any = max_environment_age
-    if age is not None:
-        age = age.total_seconds() if hasattr(age, "total_seconds") else age
-        if isinstance(age, bool) or not isinstance(age, (int, float)):
-            raise TypeError(
-                "configure(max_environment_age=...) must be a number of seconds or a timedelta, "
-                f"got {max_environment_age!r}"
-            )
-        if not (age > 0 and math.isfinite(age)):
-            raise ValueError(
-                "configure(max_environment_age=...) must be a positive, finite number of "
-                f"seconds, got {max_environment_age!r}; pass None for no limit"
-            )
+    from ._util import positive_seconds
+
+    age = positive_seconds(
+        "configure(max_environment_age=...)", max_environment_age, "pass None for no limit"
+    )
     if max_invocations is not None and (
         isinstance(max_invocations, bool) or not isinstance(max_invocations, int)
     ):
@@ -250,7 +242,7 @@ def configure(
             "configure(cold_start_report=...) must be True, False or None, "
             f"got {cold_start_report!r}"
         )
-    config.max_environment_age = None if age is None else float(age)
+    config.max_environment_age = age
     config.max_invocations = max_invocations
     config.cold_start_report = cold_start_report
     if state.invocations:  # already running: check from the next invocation on

@@ -12,7 +12,13 @@ from functools import update_wrapper
 
 from . import _lifecycle
 from ._request import in_invocation
-from ._util import check_callable, describe, reject_unknown_options, required_arguments
+from ._util import (
+    check_callable,
+    describe,
+    positive_seconds,
+    reject_unknown_options,
+    required_arguments,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -416,23 +422,6 @@ class InitResource(_GenericBase[T]):
         return f"<lambdascope.InitResource {self.name} ({state})>"
 
 
-def _check_ttl(ttl: object) -> float | None:
-    if ttl is None:
-        return None
-    seconds = ttl.total_seconds() if hasattr(ttl, "total_seconds") else ttl
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(
-            "init_resource(ttl=...) must be a number of seconds or a timedelta, "
-            f"got {describe(ttl)}"
-        )
-    if not (seconds > 0 and math.isfinite(seconds)):
-        raise ValueError(
-            f"init_resource(ttl=...) must be a positive, finite number of seconds, got {ttl!r}; "
-            "leave ttl out to keep the value for the life of the environment"
-        )
-    return float(seconds)
-
-
 def _check_hook(option: str, hook: object) -> None:
     if hook is not None and not callable(hook):
         raise TypeError(
@@ -506,7 +495,11 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
     """
     unknown = {k: v for k, v in options.items() if k not in _OPTIONS}
     reject_unknown_options("init_resource", unknown, _OPTIONS, _EXAMPLE)
-    ttl = _check_ttl(options.get("ttl"))
+    ttl = positive_seconds(
+        "init_resource(ttl=...)",
+        options.get("ttl"),
+        "leave ttl out to keep the value for the life of the environment",
+    )
     validate = options.get("validate")
     close = options.get("close")
     _check_hook("validate", validate)

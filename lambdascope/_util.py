@@ -109,6 +109,22 @@ def is_async_callable(obj: Any) -> bool:
     return owner is not None and bool(owner[0].__code__.co_flags & _CO_COROUTINE)
 
 
+def positive_seconds(option: str, value: object, unset_hint: str) -> float | None:
+    """Validate a duration option: ``None``, or a positive finite number of seconds / timedelta."""
+    if value is None:
+        return None
+    seconds = value.total_seconds() if hasattr(value, "total_seconds") else value
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(
+            f"{option} must be a number of seconds or a timedelta, got {describe(value)}"
+        )
+    if not (seconds > 0 and seconds != float("inf")):  # also rejects NaN
+        raise ValueError(
+            f"{option} must be a positive, finite number of seconds, got {value!r}; {unset_hint}"
+        )
+    return float(seconds)
+
+
 def reject_unknown_options(
     decorator: str, options: dict[str, Any], valid: tuple[str, ...], example: str
 ) -> None:

@@ -11,6 +11,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials and region for moto: tests never touch real AWS."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in a new execution environment: nothing created, nothing invoked."""

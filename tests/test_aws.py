@@ -26,13 +26,7 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(autouse=True)
-def _aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def _aws(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[None]:
     monkeypatch.setattr(lsaws, "_warned", set())
     with mock_aws():
         yield
