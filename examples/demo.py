@@ -70,6 +70,7 @@ def main() -> None:
 
         print("2. The same check with lambdascope (examples/s3_prefix_check.py)")
         fixed = load(ROOT / "examples/s3_prefix_check.py", "s3_prefix_check")
+        print("   (the JSON line is lambdascope's cold-start report, written once per environment)")
         for n in range(1, INVOCATIONS + 1):
             result, ms = timed(lambda: fixed.lambda_handler(EVENT, None))
             verdict = "ok" if result is False else "WRONG"
