@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import sys
+import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
@@ -9,6 +12,7 @@ from lambdascope import _lifecycle, _resources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -30,3 +34,38 @@ def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     lambdascope.configure()
     lambdascope.reset_resources()
     _lifecycle.state.reset()
+
+
+class HandlerDir:
+    """A temporary folder of handler modules, first on ``sys.path`` and the working directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, name: str, source: str) -> Path:
+        """Write ``name.py`` with *source* (dedented) and return its path."""
+        target = self.path / f"{name}.py"
+        target.write_text(textwrap.dedent(source), encoding="utf-8")
+        return target
+
+
+@pytest.fixture
+def handler_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HandlerDir]:
+    """A folder for handler modules written by the test, importable by name.
+
+    ``sys.path``, the imported modules, the working directory and the Lambda
+    environment variables are restored afterwards, so handler modules do not
+    leak between tests.
+    """
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    saved_environ = dict(os.environ)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield HandlerDir(tmp_path)
+    sys.path[:] = saved_path
+    for name in set(sys.modules) - saved_modules:  # only the test's own modules
+        if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+    os.environ.clear()
+    os.environ.update(saved_environ)
