@@ -1,0 +1,147 @@
+"""The lambdascope pytest plugin: fixtures that run handlers the way Lambda runs them.
+
+Installed with lambdascope and loaded by pytest through the ``pytest11`` entry
+point (disable it with ``-p no:lambdascope``). It adds these fixtures:
+
+- ``lambda_context`` — a fresh :class:`lambdascope.testing.LambdaContext`;
+- ``lambda_environment`` — a factory: ``lambda_environment("app:lambda_handler")``
+  starts a :class:`lambdascope.testing.LambdaEnvironment` (Init), closed at teardown;
+- ``lambda_fresh_environment`` — resets lambdascope's process state before and
+  after the test, so a test that calls an ``@handler`` function directly starts
+  with a cold start and leaves no init resource behind;
+- ``lambda_invoke_cold_and_warm`` and ``lambda_assert_warm_matches_cold`` —
+  :func:`lambdascope.testing.invoke_cold_and_warm` and
+  :func:`lambdascope.testing.assert_warm_matches_cold` with the number of warm
+  invocations set by ``--lambda-warm N`` or the ``lambda_warm_invocations`` ini
+  setting (default 2; the ``lambda_warm_invocations`` fixture reads it).
+
+Everything here imports lambdascope lazily, so loading the plugin costs nothing
+for test suites that do not use it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from lambdascope.testing import LambdaContext, LambdaEnvironment
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lambdascope", "AWS Lambda lifecycle simulation (lambdascope)")
+    group.addoption(
+        "--lambda-warm",
+        type=int,
+        default=None,
+        metavar="N",
+        help="warm invocations after the cold start in lambdascope's cold-and-warm fixtures "
+        "(default: the lambda_warm_invocations ini setting, 2)",
+    )
+    parser.addini(
+        "lambda_warm_invocations",
+        "warm invocations after the cold start in lambdascope's cold-and-warm fixtures",
+        default="2",
+    )
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    """A fresh, realistic Lambda context (new request id, a 3 s deadline from now)."""
+    from lambdascope.testing import LambdaContext
+
+    return LambdaContext()
+
+
+@pytest.fixture
+def lambda_environment() -> Iterator[Callable[..., LambdaEnvironment]]:
+    """Start simulated execution environments; every one is closed at teardown.
+
+    Call it like :class:`lambdascope.testing.LambdaEnvironment`::
+
+        def test_warm(lambda_environment):
+            env = lambda_environment("app:lambda_handler")
+            assert env.invoke({"n": 1}) == env.invoke({"n": 1})
+    """
+    from lambdascope.testing import LambdaEnvironment, new_environment
+
+    started: list[LambdaEnvironment] = []
+
+    def start(handler: Any, **options: Any) -> LambdaEnvironment:
+        env = LambdaEnvironment(handler, **options)
+        started.append(env)
+        return env
+
+    yield start
+    for env in reversed(started):
+        env.close()
+    new_environment()
+
+
+@pytest.fixture
+def lambda_fresh_environment() -> Iterator[None]:
+    """Reset lambdascope's process state around the test: a new environment, cold start first."""
+    from lambdascope.testing import new_environment
+
+    new_environment()
+    yield
+    new_environment()
+
+
+@pytest.fixture
+def lambda_warm_invocations(request: pytest.FixtureRequest) -> int:
+    """Warm invocations to run after the cold start: ``--lambda-warm`` or the ini setting."""
+    option = request.config.getoption("--lambda-warm")
+    value = option if option is not None else request.config.getini("lambda_warm_invocations")
+    try:
+        warm = int(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"lambda_warm_invocations must be an integer, got {value!r}"
+        ) from None
+    if warm < 1:
+        raise pytest.UsageError(f"--lambda-warm / lambda_warm_invocations must be >= 1, got {warm}")
+    return warm
+
+
+@pytest.fixture
+def lambda_invoke_cold_and_warm(
+    lambda_warm_invocations: int,
+) -> Callable[..., list[Any]]:
+    """Run a handler cold and then warm (``--lambda-warm`` times) in a new environment.
+
+    Returns :func:`lambdascope.testing.invoke_cold_and_warm` with the configured
+    number of warm invocations::
+
+        def test_stable(lambda_invoke_cold_and_warm):
+            cold, *warm = lambda_invoke_cold_and_warm("app:lambda_handler", {"n": 1})
+            assert all(w.result == cold.result for w in warm)
+    """
+    from lambdascope.testing import invoke_cold_and_warm
+
+    def run(handler: Any, event: Any = None, **options: Any) -> list[Any]:
+        options.setdefault("warm", lambda_warm_invocations)
+        return invoke_cold_and_warm(handler, event, **options)
+
+    return run
+
+
+@pytest.fixture
+def lambda_assert_warm_matches_cold(
+    lambda_warm_invocations: int,
+) -> Callable[..., list[Any]]:
+    """:func:`lambdascope.testing.assert_warm_matches_cold` with the configured warm count::
+
+    def test_stable(lambda_assert_warm_matches_cold):
+        lambda_assert_warm_matches_cold("app:lambda_handler", {"bucket": "incoming"})
+    """
+    from lambdascope.testing import assert_warm_matches_cold
+
+    def check(handler: Any, event: Any = None, **options: Any) -> list[Any]:
+        options.setdefault("warm", lambda_warm_invocations)
+        return assert_warm_matches_cold(handler, event, **options)
+
+    return check
