@@ -139,20 +139,26 @@ _warned: set[tuple[str, int]] = set()
 _INTERNAL = ("botocore", "boto3", "lambdascope", "importlib", "aiobotocore")
 
 
-def _user_frame() -> tuple[str, int, str]:
+def _user_frame() -> tuple[str, int, str, str]:
+    """(file, line, module) of the first caller outside boto3/botocore/lambdascope, and the
+    name of the boto3 entry point it called (``client``, ``resource``, ...)."""
     frame: Any = sys._getframe(2)
+    entry = ""
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if not any(module == p or module.startswith(p + ".") for p in _INTERNAL):
-            return frame.f_code.co_filename, frame.f_lineno, module
+            return frame.f_code.co_filename, frame.f_lineno, module, entry
+        entry = frame.f_code.co_name if module == "boto3" else ""
         frame = frame.f_back
-    return "<unknown>", 0, "<unknown>"  # pragma: no cover - there is always a caller
+    return "<unknown>", 0, "<unknown>", ""  # pragma: no cover - there is always a caller
 
 
 def _check_creation(what: str) -> None:
     if not in_invocation() or in_factory.get():
         return
-    filename, lineno, module = _user_frame()
+    filename, lineno, module, entry = _user_frame()
+    if entry in ("client", "resource"):  # boto3.client(...) makes the default session first
+        what = entry
     if (filename, lineno) in _warned:
         return
     _warned.add((filename, lineno))

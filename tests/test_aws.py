@@ -124,6 +124,29 @@ def test_sessions_are_reported_too() -> None:
         lambda_handler({})
 
 
+def test_the_first_boto3_call_of_the_process_is_reported_as_what_it_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # boto3.client()/resource() create the default session first: the warning names the call.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> None:
+        boto3.resource("s3", region_name="us-east-1")
+
+    with pytest.warns(ClientInInvocationWarning) as caught:
+        lambda_handler({})
+    assert [str(w.message).split(" was created")[0] for w in caught] == ["a boto3 resource"]
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+
+    @handler(guard="off")
+    def other_handler(event: object, context: object) -> None:
+        boto3.client("s3", region_name="us-east-1")
+
+    with pytest.warns(ClientInInvocationWarning, match="a boto3 client was created"):
+        other_handler({})
+
+
 def test_no_warning_for_init_resources_aws_helpers_or_outside_invocations() -> None:
     @init_resource
     def s3() -> Any:
