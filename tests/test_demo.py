@@ -10,29 +10,47 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_shows_the_bug_the_fix_and_the_guard() -> None:
+def test_demo_shows_the_bug_the_check_the_fix_and_the_guard() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
         capture_output=True,
         text=True,
         check=True,
         env=env,
         timeout=120,
-    ).stdout
+    )
+    assert done.stderr == ""
+    out = done.stdout
     original, rest = out.split("\n1. ")[1].split("\n2. ")
-    fixed, guarded = rest.split("\n3. ")
-    # the seed's handler: right cold, wrong warm ("only sometimes")
-    assert "invocation 1: False  ok" in original
-    assert "invocation 2: True   WRONG" in original
-    # with lambdascope: always right, one client, no leftovers
-    assert "WRONG" not in fixed
-    assert fixed.count("[warm]") == 3
-    assert fixed.count("s3 clients created: 1") == 4
-    assert fixed.count("nothing left over") == 4
-    assert "phase 'invoke' (invocation 1)" in fixed
-    # the guard: the unchanged seed fails its first invocation, state restored
-    assert "invocation 1: ScopeLeakError" in guarded
+    checked, rest = rest.split("\n3. ")
+    fixed, guarded = rest.split("\n4. ")
+    # the seed's handler under `lambdascope invoke`: right cold, wrong warm ("only sometimes")
+    assert "$ lambdascope invoke tests/fixtures/antipatterns/seed_files_leak.py" in original
+    assert "#1 cold" in original
+    assert "ok     false" in original.split("#1 cold")[1].splitlines()[0]
+    assert "ok     true  <- differs from the cold start" in original.split("#2 warm")[1]
+    # `lambdascope check`: both anti-patterns, by line; the examples are clean
+    assert "seed_files_leak.py:11: LS104" in checked
+    assert "seed_files_leak.py:15: LS101" in checked
+    assert "examples/" not in checked.split("$ lambdascope check")[1].split("\n", 1)[1]
+    assert "(exit status 1)" in checked
+    # with lambdascope: always right, the client created once by the cold start
+    assert "true" not in fixed
+    assert [line.split()[0] for line in fixed.splitlines() if " ok  " in line] == [
+        "#1",
+        "#2",
+        "#3",
+        "#4",
+    ]
+    assert fixed.count("ms  ok     false") == 4
+    assert fixed.count("+ init_resource s3_prefix_check.s3") == 1
+    assert "created in this invocation" in fixed.split("#1 cold")[1].split("#2 warm")[0]
+    assert "s3_prefix_check.s3 x1" in fixed
+    assert "(exit status 0)" in fixed
+    # the guard: the unchanged seed fails its first invocation
+    assert "#1 cold" in guarded
+    assert "ERROR  ScopeLeakError" in guarded
     assert "list `files` was modified in place" in guarded
     assert "seed_files_leak.py:15" in guarded
-    assert "module-level files after the failed invocation: []" in guarded
+    assert "(exit status 1)" in guarded

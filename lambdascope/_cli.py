@@ -1,0 +1,350 @@
+"""The ``lambdascope`` command: ``invoke`` a handler locally, ``check`` handler modules.
+
+``python -m lambdascope`` and the ``lambdascope`` console script both land in
+:func:`main`. Exit status: 0 success, 1 a failed Init or invocation (``invoke``)
+or a finding (``check``), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .testing import Invocation, LambdaEnvironment
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_RESULT_WIDTH = 120
+
+
+def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
+    if args.event_json is not None:
+        text, source = args.event_json, "--event-json"
+    elif args.event is None:
+        return {}
+    elif args.event == "-":
+        text, source = sys.stdin.read(), "standard input"
+    else:
+        try:
+            with open(args.event, encoding="utf-8") as file:
+                text = file.read()
+        except OSError as exc:
+            parser.error(f"cannot read the event file: {exc}")
+        source = args.event
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        parser.error(f"the event from {source} is not valid JSON: {exc}")
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+def _short(value: Any) -> str:
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False)
+    except ValueError:  # circular structures
+        text = repr(value)
+    return text if len(text) <= _RESULT_WIDTH else text[: _RESULT_WIDTH - 3] + "..."
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__))
+
+
+def _user_frames(exc: BaseException) -> list[str]:
+    """The traceback of *exc* without lambdascope's and importlib's frames."""
+    import traceback
+
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith((_PACKAGE + os.sep, _IMPORTLIB + os.sep, "<frozen "))
+    ]
+    return traceback.format_list(frames)
+
+
+def _indent(text: str, prefix: str) -> str:
+    return text.rstrip("\n").replace("\n", "\n" + prefix)
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "ms": round(record.duration * 1000, 3),
+        "phase": record.phase,
+        "error": record.error,
+    }
+
+
+class _Printer:
+    """Text or JSON-lines output of an ``invoke`` run."""
+
+    def __init__(self, as_json: bool, target: str) -> None:
+        self.as_json = as_json
+        self.target = target
+
+    def _emit(self, line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def init(self, env: LambdaEnvironment) -> None:
+        info = env.init
+        if self.as_json:
+            self._emit(
+                json.dumps(
+                    {
+                        "phase": "init",
+                        "handler": self.target,
+                        "init_type": info.init_type,
+                        "module": info.module,
+                        "import_ms": None if info.import_ms is None else round(info.import_ms, 3),
+                        "resources": [_record_dict(r) for r in info.resources],
+                    }
+                )
+            )
+            return
+        self._emit(
+            f"Init ({info.init_type}): import {info.module} {_ms(info.import_ms)}"
+            + (
+                f", of which {len(info.resources)} init resource(s) {_ms(info.resources_ms)}"
+                if info.resources
+                else ""
+            )
+        )
+        for record in info.resources:
+            self._resource(record, "created during Init")
+        if not info.resources:
+            self._emit("  no init resource created during Init (they are created on first use)")
+
+    def _resource(self, record: Any, when: str) -> None:
+        failed = "" if record.error is None else f"  FAILED {record.error}"
+        self._emit(
+            f"  + init_resource {record.name}  {_ms(record.duration * 1000)}  {when}{failed}"
+        )
+
+    def init_failed(self, exc: BaseException) -> None:
+        stack = _user_frames(exc)
+        if self.as_json:
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": stack}
+            self._emit(json.dumps({"phase": "init", "handler": self.target, "error": error}))
+            return
+        self._emit(f"Init failed: {type(exc).__name__}: {_indent(str(exc), '  ')}")
+        for frame in stack:
+            self._emit("  " + _indent(frame, "  "))
+
+    def invocation(self, inv: Invocation, differs: bool) -> None:
+        if self.as_json:
+            self._emit(
+                json.dumps(
+                    {
+                        "phase": "invoke",
+                        "invocation": inv.number,
+                        "cold_start": inv.cold_start,
+                        "request_id": inv.request_id,
+                        "duration_ms": round(inv.duration_ms, 3),
+                        "result": inv.result,
+                        "error": inv.error_payload,
+                        "differs_from_cold": differs,
+                        "resources": [_record_dict(r) for r in inv.resources],
+                    },
+                    default=str,
+                )
+            )
+            return
+        kind = "cold" if inv.cold_start else "warm"
+        if inv.error is None:
+            outcome = f"ok     {_short(inv.result)}"
+        else:
+            outcome = f"ERROR  {type(inv.error).__name__}: {_indent(str(inv.error), '     ')}"
+        note = "  <- differs from the cold start (same event)" if differs else ""
+        self._emit(f"#{inv.number} {kind}  {inv.duration_ms:8.1f} ms  {outcome}{note}")
+        for record in inv.resources:
+            self._resource(record, "created in this invocation")
+        if inv.error is not None:
+            for frame in _user_frames(inv.error)[-3:]:
+                self._emit("     " + _indent(frame, "     "))
+
+    def summary(self, invocations: Sequence[Invocation], differing: int) -> None:
+        errors = sum(1 for inv in invocations if inv.error is not None)
+        cold = sum(1 for inv in invocations if inv.cold_start)
+        created: dict[str, int] = {}
+        for inv in invocations:
+            for record in inv.resources:
+                created[record.name] = created.get(record.name, 0) + 1
+        if self.as_json:
+            self._emit(
+                json.dumps(
+                    {
+                        "phase": "summary",
+                        "invocations": len(invocations),
+                        "cold": cold,
+                        "errors": errors,
+                        "differs_from_cold": differing,
+                        "resources_created_during_invocations": created,
+                    }
+                )
+            )
+            return
+        made = ", ".join(f"{name} x{count}" for name, count in created.items()) or "none"
+        self._emit(
+            f"{len(invocations)} invocation(s) in one environment: {cold} cold, "
+            f"{len(invocations) - cold} warm, {errors} error(s), "
+            f"{differing} warm answer(s) different from the cold start; "
+            f"init resources created during invocations: {made}"
+        )
+
+
+def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.times < 1:
+        parser.error(f"--times must be at least 1, got {args.times}")
+    event = _event(args, parser)
+    from . import _lifecycle
+    from .testing import LambdaEnvironment, _split_target
+
+    try:
+        _split_target(args.target)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if "LAMBDASCOPE_COLD_START_REPORT" not in os.environ:
+        _lifecycle.config.cold_start_report = False  # the Init breakdown below says the same
+    printer = _Printer(args.json, args.target)
+    sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
+    try:
+        env = LambdaEnvironment(
+            args.target,
+            function_name=args.function_name,
+            memory_mb=args.memory,
+            timeout=args.timeout,
+            init_type=args.init_type,
+            guard=args.guard,
+            reimport=True,  # Init runs the module's top level, even if imported before
+        )
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    except Exception as exc:  # Init failed: Lambda reports Runtime.ImportModuleError and so on
+        printer.init_failed(exc)
+        return EXIT_FAILED
+    with env:
+        printer.init(env)
+        invocations: list[Invocation] = []
+        differing = 0
+        for _ in range(args.times):
+            inv = env.run(event)
+            differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
+            differing += differs
+            invocations.append(inv)
+            printer.invocation(inv, differs)
+        printer.summary(invocations, differing)
+    failed = any(inv.error is not None for inv in invocations)
+    return EXIT_FAILED if failed or (args.expect_same and differing) else EXIT_OK
+
+
+def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._check import run
+
+    status: int = run(args)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``lambdascope`` argument parser (exposed for the docs and the tests)."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="lambdascope",
+        description="AWS Lambda scope helpers: run a handler like Lambda does, check handler "
+        "modules for state that leaks between invocations.",
+    )
+    parser.add_argument("--version", action="version", version=f"lambdascope {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    invoke = commands.add_parser(
+        "invoke",
+        help="run a handler in one process like an execution environment: Init once, "
+        "then N invocations",
+        description="Run a handler like one Lambda execution environment: Init (import the "
+        "module) once, then --times invocations of the same event. Prints, per invocation, "
+        "cold or warm, the duration and the result or the error, and what Init cost. "
+        "Exit 1 if Init or any invocation failed.",
+    )
+    invoke.add_argument(
+        "target",
+        metavar="MODULE_OR_FILE:HANDLER",
+        help="app.handlers:lambda_handler, src/app.py:lambda_handler, src/app.py "
+        "(lambda_handler) or app.lambda_handler",
+    )
+    source = invoke.add_mutually_exclusive_group()
+    source.add_argument("--event", metavar="FILE|-", help="JSON event file, or - for stdin")
+    source.add_argument("--event-json", metavar="JSON", help="the JSON event inline")
+    invoke.add_argument(
+        "--times", type=int, default=3, metavar="N", help="invocations (default 3: 1 cold, 2 warm)"
+    )
+    invoke.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    invoke.add_argument(
+        "--guard",
+        choices=("raise", "warn", "off"),
+        help="guard mode: sets LAMBDASCOPE_GUARD for @handler functions and wraps an "
+        "undecorated handler in @handler(guard=MODE)",
+    )
+    invoke.add_argument(
+        "--expect-same",
+        action="store_true",
+        help="exit 1 if a warm invocation answers differently from the cold start",
+    )
+    invoke.add_argument(
+        "--function-name", default="local-function", help="AWS_LAMBDA_FUNCTION_NAME"
+    )
+    invoke.add_argument("--memory", type=int, default=128, metavar="MB", help="memory size (MB)")
+    invoke.add_argument(
+        "--timeout", type=float, default=3.0, metavar="SECONDS", help="function timeout"
+    )
+    invoke.add_argument(
+        "--init-type",
+        choices=("on-demand", "provisioned-concurrency", "snap-start"),
+        default="on-demand",
+        help="AWS_LAMBDA_INITIALIZATION_TYPE (only on-demand has cold starts)",
+    )
+    invoke.set_defaults(run=_invoke, parser=invoke)
+
+    check = commands.add_parser(
+        "check",
+        help="statically find module-level state written by handlers and clients built per "
+        "invocation",
+        description="Parse handler modules (without importing them) and report, as "
+        "file:line: CODE message, handler-reachable writes to module-level mutables, `global` "
+        "rebinding, and clients or connections created inside handlers. Exit 1 if anything "
+        "is found.",
+    )
+    from ._check import add_arguments
+
+    add_arguments(check)
+    check.set_defaults(run=_check, parser=check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lambdascope`` command with *argv* (default ``sys.argv[1:]``).
+
+    Returns the exit status instead of exiting, so it can be called from code.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on usage errors, 0 for --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        result: int = args.run(args, args.parser)
+    except SystemExit as exc:  # parser.error() inside a command
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    return result

@@ -1,0 +1,252 @@
+"""The `lambdascope` command: `invoke` output, JSON lines and exit codes; the entry points."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lambdascope._cli import main
+
+if TYPE_CHECKING:
+    from conftest import HandlerDir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+APP = """
+import time
+from lambdascope import handler, init_resource, request
+
+
+@init_resource(eager=True)
+def settings():
+    time.sleep(0.005)
+    return {"greeting": "hello"}
+
+
+@init_resource
+def client():
+    return object()
+
+
+@handler
+def lambda_handler(event, context):
+    client()
+    return {"greeting": settings()["greeting"], "name": event.get("name")}
+
+
+@handler
+def failing(event, context):
+    raise ValueError("no name in " + repr(event))
+"""
+
+LEAKY = """
+files = []
+
+
+def lambda_handler(event, context):
+    files.append(event.get("key"))
+    return len(files) == 1
+"""
+
+
+@pytest.fixture
+def app(handler_dir: HandlerDir) -> HandlerDir:
+    handler_dir.write("app", APP)
+    handler_dir.write("leaky", LEAKY)
+    return handler_dir
+
+
+def starting(lines: list[str], prefix: str) -> str:
+    """The one output line that starts with *prefix*."""
+    found = [line for line in lines if line.startswith(prefix)]
+    assert len(found) == 1, (prefix, lines)
+    return found[0]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out.splitlines()
+
+
+def test_invoke_shows_init_then_cold_and_warm_invocations(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:lambda_handler", "--event-json", '{"name": "Ada"}')
+    assert code == 0
+    assert lines[0].startswith("Init (on-demand): import app ")
+    assert "of which 1 init resource(s)" in lines[0]
+    assert lines[1].startswith("  + init_resource app.settings ")
+    assert lines[1].endswith("created during Init")
+    assert lines[2].startswith("#1 cold ")
+    assert lines[2].endswith('ok     {"greeting": "hello", "name": "Ada"}')
+    assert lines[3].startswith("  + init_resource app.client ")
+    assert lines[3].endswith("created in this invocation")
+    assert lines[4].startswith("#2 warm ")
+    assert lines[5].startswith("#3 warm ")
+    assert lines[6] == (
+        "3 invocation(s) in one environment: 1 cold, 2 warm, 0 error(s), 0 warm answer(s) "
+        "different from the cold start; init resources created during invocations: app.client x1"
+    )
+    assert len(lines) == 7
+
+
+def test_invoke_json_lines(app: HandlerDir, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = run(capsys, "invoke", "app.py:lambda_handler", "--times", "2", "--json")
+    assert code == 0
+    init, first, second, summary = (json.loads(line) for line in lines)
+    assert init["phase"] == "init"
+    assert init["module"] == "app"
+    assert init["import_ms"] > 0
+    assert [r["name"] for r in init["resources"]] == ["app.settings"]
+    assert first["cold_start"] is True
+    assert second["cold_start"] is False
+    assert first["result"] == {"greeting": "hello", "name": None}
+    assert [r["name"] for r in first["resources"]] == ["app.client"]
+    assert second["resources"] == []
+    assert first["request_id"] != second["request_id"]
+    assert summary == {
+        "phase": "summary",
+        "invocations": 2,
+        "cold": 1,
+        "errors": 0,
+        "differs_from_cold": 0,
+        "resources_created_during_invocations": {"app.client": 1},
+    }
+
+
+def test_invoke_reports_handler_errors_and_exits_1(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:failing", "--times", "2")
+    assert code == 1
+    assert "ERROR  ValueError: no name in {}" in starting(lines, "#1 cold ")
+    assert any("app.py" in line and "in failing" in line for line in lines)
+    assert not any("lambdascope" + os.sep in line for line in lines)  # our frames are hidden
+    assert "2 error(s)" in lines[-1]
+    code, lines = run(capsys, "invoke", "app:failing", "--times", "1", "--json")
+    error = json.loads(lines[1])["error"]
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "no name in {}"
+    assert error["stackTrace"]
+
+
+def test_invoke_flags_warm_answers_that_differ(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "leaky.py", "--event-json", '{"key": "a"}')
+    assert code == 0
+    assert starting(lines, "#1 cold ").endswith("ok     true")
+    assert starting(lines, "#2 warm ").endswith(
+        "ok     false  <- differs from the cold start (same event)"
+    )
+    assert "2 warm answer(s) different from the cold start" in lines[-1]
+    code, _ = run(capsys, "invoke", "leaky.py", "--event-json", '{"key": "a"}', "--expect-same")
+    assert code == 1
+
+
+def test_invoke_guard_catches_the_leak(app: HandlerDir, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = run(capsys, "invoke", "leaky:lambda_handler", "--guard", "raise", "--times", "1")
+    assert code == 1
+    assert "ERROR  ScopeLeakError: handler lambda_handler() wrote to module-level state" in (
+        starting(lines, "#1 cold ")
+    )
+    assert any("list `files` was modified in place" in line for line in lines)
+
+
+def test_invoke_reads_the_event_from_a_file_or_stdin(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (app.path / "event.json").write_text('{"name": "Grace"}', encoding="utf-8")
+    code, lines = run(
+        capsys, "invoke", "app:lambda_handler", "--event", "event.json", "--times", "1"
+    )
+    assert code == 0
+    assert '"name": "Grace"' in starting(lines, "#1 cold ")
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"name": "Linus"}'))
+    code, lines = run(capsys, "invoke", "app:lambda_handler", "--event", "-", "--times", "1")
+    assert '"name": "Linus"' in starting(lines, "#1 cold ")
+
+
+def test_invoke_without_cold_starts(app: HandlerDir, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines = run(
+        capsys,
+        "invoke",
+        "app:lambda_handler",
+        "--init-type",
+        "provisioned-concurrency",
+        "--times",
+        "2",
+    )
+    assert code == 0
+    assert lines[0].startswith("Init (provisioned-concurrency)")
+    assert "0 cold, 2 warm" in lines[-1]
+
+
+def test_a_failed_init_exits_1(app: HandlerDir, capsys: pytest.CaptureFixture[str]) -> None:
+    app.write("broken", "import no_such_dependency_xyz\n")
+    code, lines = run(capsys, "invoke", "broken:lambda_handler")
+    assert code == 1
+    assert lines[0] == "Init failed: ModuleNotFoundError: No module named 'no_such_dependency_xyz'"
+    assert any("broken.py" in line for line in lines[1:])
+    code, lines = run(capsys, "invoke", "app:missing", "--json")
+    assert code == 1
+    assert json.loads(lines[0])["error"]["errorType"] == "AttributeError"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["invoke", "app:lambda_handler", "--times", "0"], "--times must be at least 1"),
+        (["invoke", "app:lambda_handler", "--event", "missing.json"], "cannot read the event file"),
+        (["invoke", "app:lambda_handler", "--event-json", "{nope"], "is not valid JSON"),
+        (["invoke", "app_without_function"], "MODULE:FUNCTION"),
+        (["invoke", "nowhere/app.py"], "does not exist"),
+        (["invoke", "app:lambda_handler", "--guard", "loud"], "invalid choice"),
+        (["invoke"], "the following arguments are required"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "invoke" in capsys.readouterr().err
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("lambdascope ")
+
+
+def test_python_m_lambdascope_and_the_console_script(app: HandlerDir) -> None:
+    env = {**os.environ, "PYTHONPATH": str(app.path)}
+    module = subprocess.run(
+        [sys.executable, "-m", "lambdascope", "invoke", "app:lambda_handler", "--times", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=app.path,
+        check=False,
+    )
+    assert module.returncode == 0, module.stderr
+    assert "#2 warm" in module.stdout
+    script = Path(sys.executable).with_name("lambdascope")
+    failing = subprocess.run(
+        [str(script), "invoke", "app:failing", "--times", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=app.path,
+        check=False,
+    )
+    assert failing.returncode == 1
+    assert "ValueError" in failing.stdout
