@@ -11,7 +11,15 @@ import lambdascope
 from lambdascope import _lifecycle
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["index.md", "init_resource.md", "request.md", "handler.md", "lifecycle.md", "aws.md"]
+PAGES = [
+    "index.md",
+    "init_resource.md",
+    "request.md",
+    "handler.md",
+    "lifecycle.md",
+    "aws.md",
+    "testing.md",
+]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 

@@ -86,6 +86,20 @@ def test_the_positive_typing_file_passes(tmp_path: Path) -> None:
             """,
             'expression has type "int"',
         ),
+        (
+            """
+            from lambdascope.testing import LambdaEnvironment
+            LambdaEnvironment(lambda event, context: None, guard="loud")
+            """,
+            'Argument "guard" to "LambdaEnvironment" has incompatible type',
+        ),
+        (
+            """
+            from lambdascope.testing import LambdaContext
+            LambdaContext().memory_limit_in_mb + 1
+            """,
+            'Unsupported operand types for + ("str" and "int")',
+        ),
     ],
 )
 def test_bad_code_is_rejected(tmp_path: Path, snippet: str, expected: str) -> None:

@@ -52,3 +52,21 @@ assert_type(async_handler({}, None), bytes)  # async handlers are run to complet
 assert_type(request.cold_start, bool)
 assert_type(request.invocation, int)
 assert_type(request.request_id, str | None)
+
+
+# lambdascope.testing: what tests get back is typed.
+from lambdascope.testing import (  # noqa: E402
+    Invocation,
+    LambdaContext,
+    LambdaEnvironment,
+    assert_warm_matches_cold,
+)
+
+env = LambdaEnvironment(lambda_handler, memory_mb=256, guard="warn")
+assert_type(env.run({}), Invocation)
+assert_type(env.run_many({}, times=2), list[Invocation])
+assert_type(env.new_context(), LambdaContext)
+assert_type(env.new_context().get_remaining_time_in_millis(), int)
+assert_type(env.new_context().memory_limit_in_mb, str)
+assert_type(env.init.import_ms, float | None)
+assert_type(assert_warm_matches_cold("app:lambda_handler", {}), list[Invocation])
