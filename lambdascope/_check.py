@@ -222,7 +222,7 @@ def _scope(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> tuple[s
 
 def _is_main_guard(test: ast.expr) -> bool:
     """``__name__ == "__main__"``, either way round."""
-    if not (isinstance(test, ast.Compare) and len(test.comparators) == 1):
+    if not (isinstance(test, ast.Compare) and [type(op) for op in test.ops] == [ast.Eq]):
         return False
     sides = {ast.dump(test.left), ast.dump(test.comparators[0])}
     return sides == {ast.dump(ast.Name("__name__", ast.Load())), ast.dump(ast.Constant("__main__"))}
@@ -239,9 +239,10 @@ def _imports(tree: ast.Module) -> dict[str, str]:
                 else:
                     root = alias.name.split(".")[0]
                     names[root] = root
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")  # relative: never a known library
             for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+                names[alias.asname or alias.name] = f"{module}.{alias.name}"
     return names
 
 
@@ -436,7 +437,7 @@ class _Checker:
             seen.add((func.qualname, root.qualname))
             self.where = f"in handler {root.qualname}()"
             if func is not root:
-                self.where = f"in {func.qualname}(), called from handler {root.qualname}()"
+                self.where = f"in {func.qualname}() (called from handler {root.qualname}())"
             self.allowed = self.module.allow.get(root.qualname, frozenset())
             self.callees = []
             self._visit(func.node, [_scope(func.node)], func, {})
@@ -754,5 +755,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run(args)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # pragma: no cover - run in a subprocess by the tests
     sys.exit(main())
