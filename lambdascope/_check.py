@@ -446,7 +446,7 @@ class _Checker:
 
     def _report(self, node: ast.expr, code: str, message: str) -> None:
         line = node.lineno
-        ignore = _IGNORE.search(self.lines[line - 1]) if line <= len(self.lines) else None
+        ignore = _IGNORE.search(self.lines[line - 1])
         if ignore and (ignore[1] is None or code in {c.strip() for c in ignore[1].split(",")}):
             return
         key = (line, node.col_offset, code)
@@ -602,7 +602,8 @@ def check_source(
         finding = Finding(filename, line, 1, "LS000", f"syntax error: {message}")
         raise CheckError(str(finding), finding) from None
     module = _Module(tree, tuple(handlers))
-    return _Checker(module, filename, source.splitlines()).run()
+    lines = re.split(r"\r\n?|\n", source)  # Python's line breaks only, unlike str.splitlines
+    return _Checker(module, filename, lines).run()
 
 
 def _expand(paths: Iterable[str]) -> list[str]:

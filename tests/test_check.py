@@ -537,6 +537,17 @@ def test_suppression_comments() -> None:
     assert found(source) == [(5, "LS104"), (7, "LS101"), (8, "LS101"), (8, "LS104"), (9, "LS101")]
 
 
+def test_suppression_uses_pythons_line_numbers() -> None:
+    # a form feed and a line separator are line breaks for str.splitlines, not for Python
+    source = (
+        "LOG = []\r\ndef lambda_handler(event, context):\r"
+        "    x = '\u2028\x0c'\n"
+        "    LOG.append(x)  # lambdascope: ignore\n"
+        "    LOG.append(x)\n"
+    )
+    assert found(source) == [(5, "LS101")]
+
+
 # ---------------------------------------------------------------------------- errors
 
 
