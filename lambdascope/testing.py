@@ -14,7 +14,8 @@ default way to exercise a handler:
   followed by warm invocations of the same event, and the check that they agree;
 - :func:`new_environment` — reset lambdascope's process state between tests;
 - :class:`LocalRuntime` — the handler under the real runtime interface client
-  (``awslambdaric``) in a subprocess, fed by a local Runtime API server.
+  (``awslambdaric``) in a subprocess, fed by a local Runtime API server
+  (:class:`RuntimeInvocation` results, :class:`RuntimeExited` when its Init fails).
 
 The pytest plugin (installed with lambdascope, see the testing docs page) wraps
 these in fixtures. This module imports only the standard library; ``import
@@ -50,6 +51,8 @@ __all__ = [
     "LambdaContext",
     "LambdaEnvironment",
     "LocalRuntime",  # noqa: F822 - imported on first access by __getattr__
+    "RuntimeExited",  # noqa: F822
+    "RuntimeInvocation",  # noqa: F822
     "assert_warm_matches_cold",
     "invoke_cold_and_warm",
     "load_handler",
@@ -765,13 +768,16 @@ def assert_warm_matches_cold(
     return invocations
 
 
-def __getattr__(name: str) -> Any:
-    if name == "LocalRuntime":  # the awslambdaric harness: imported only when asked for
-        from ._runtime import LocalRuntime
+_RUNTIME_NAMES = ("LocalRuntime", "RuntimeExited", "RuntimeInvocation")
 
-        return LocalRuntime
+
+def __getattr__(name: str) -> Any:
+    if name in _RUNTIME_NAMES:  # the awslambdaric harness: imported only when asked for
+        from . import _runtime
+
+        return getattr(_runtime, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> Sequence[str]:
-    return sorted([*globals(), "LocalRuntime"])
+    return sorted([*globals(), *_RUNTIME_NAMES])

@@ -1,0 +1,176 @@
+"""End to end under the real runtime interface client: `python -m awslambdaric module.function`
+in a subprocess, fed by lambdascope's local Runtime API (lambdascope.testing.LocalRuntime)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lambdascope.testing import LocalRuntime, RuntimeExited
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from lambdascope.testing import RuntimeInvocation
+
+HANDLERS = Path(__file__).resolve().parent / "e2e_handlers"
+
+
+@pytest.fixture(scope="module")
+def basics() -> Iterator[tuple[LocalRuntime, list[RuntimeInvocation]]]:
+    with LocalRuntime(
+        "basics.lambda_handler", cwd=HANDLERS, function_name="orders", memory_mb=512, timeout=20
+    ) as runtime:
+        runs = [runtime.invoke({"n": n}) for n in range(1, 4)]
+        yield runtime, runs
+
+
+def test_the_module_is_imported_once(basics: tuple[LocalRuntime, list[RuntimeInvocation]]) -> None:
+    runtime, runs = basics
+    assert all(run.ok for run in runs), [run.error for run in runs]
+    assert runtime.logs.count("e2e: module basics imported") == 1
+    assert len({run.result["pid"] for run in runs}) == 1  # one process: one environment
+    assert runtime.pid == runs[0].result["pid"]
+
+
+def test_init_resources_are_created_once(
+    basics: tuple[LocalRuntime, list[RuntimeInvocation]],
+) -> None:
+    runtime, runs = basics
+    assert runtime.logs.count("e2e: client created") == 1
+    assert len({run.result["client"] for run in runs}) == 1
+
+
+def test_request_is_fresh_and_cold_start_only_first(
+    basics: tuple[LocalRuntime, list[RuntimeInvocation]],
+) -> None:
+    _, runs = basics
+    results = [run.result for run in runs]
+    assert [r["cold_start"] for r in results] == [True, False, False]
+    assert [r["invocation"] for r in results] == [1, 2, 3]
+    assert all(r["fresh_request"] for r in results)
+    assert [r["event"] for r in results] == [{"n": 1}, {"n": 2}, {"n": 3}]
+
+
+def test_the_real_context_reaches_request(
+    basics: tuple[LocalRuntime, list[RuntimeInvocation]],
+) -> None:
+    _, runs = basics
+    for run in runs:
+        assert run.result["request_id"] == run.result["context_request_id"] == run.request_id
+        assert run.result["function_name"] == "orders"
+        assert run.result["memory"] == "512"  # a string on Lambda too
+        assert 15_000 < run.result["remaining_ms"] <= 20_000
+
+
+def test_the_cold_start_report_is_written_once(
+    basics: tuple[LocalRuntime, list[RuntimeInvocation]],
+) -> None:
+    runtime, _ = basics
+    reports = [
+        json.loads(line)
+        for line in runtime.logs.splitlines()
+        if line.startswith('{"message": "lambdascope cold start report"')
+    ]
+    assert len(reports) == 1
+    assert reports[0]["function"] == "orders"
+    assert reports[0]["init_type"] == "on-demand"
+    assert [r["name"] for r in reports[0]["resources"]] == ["basics.client"]
+
+
+def test_a_handler_exception_is_the_lambda_error_payload() -> None:
+    with LocalRuntime("basics.failing", cwd=HANDLERS) as runtime:
+        first = runtime.invoke({"key": "a"})
+        second = runtime.invoke({})
+    for run in (first, second):
+        assert not run.ok
+        assert run.result is None
+        assert run.error is not None
+        assert run.error["errorType"] == "ValueError"
+        assert run.error["requestId"] == run.request_id
+        assert (
+            run.error["stackTrace"][-1]
+            .strip()
+            .endswith('raise ValueError(f"no bucket in {sorted(event)}")')
+        )
+        assert any(
+            "basics.py" in frame and "in failing" in frame for frame in run.error["stackTrace"]
+        )
+    assert first.error is not None
+    assert first.error["errorMessage"] == "no bucket in ['key']"
+    assert second.error is not None
+    assert second.error["errorMessage"] == "no bucket in []"
+
+
+def test_a_scope_leak_is_the_lambda_error_payload_and_nothing_leaks() -> None:
+    with LocalRuntime("leaky.lambda_handler", cwd=HANDLERS) as runtime:
+        leaks = [runtime.invoke({"key": key}) for key in ("a", "b")]
+        after = runtime.invoke({})
+    for run in leaks:
+        assert not run.ok
+        assert run.error is not None
+        assert run.error["errorType"] == "ScopeLeakError"
+        assert "list `files` was modified in place" in run.error["errorMessage"]
+        assert "1 item(s) added" in run.error["errorMessage"]
+    assert after.ok
+    assert after.result == 0  # the guard restored `files` after each failed invocation
+
+
+def test_an_async_handler_runs_under_the_real_client() -> None:
+    with LocalRuntime("basics.async_handler", cwd=HANDLERS) as runtime:
+        runs = [runtime.invoke({}) for _ in range(3)]
+    assert [run.result for run in runs] == [
+        {"cold_start": True, "invocation": 1},
+        {"cold_start": False, "invocation": 2},
+        {"cold_start": False, "invocation": 3},
+    ]
+
+
+def test_an_init_error_is_posted_to_init_error() -> None:
+    runtime = LocalRuntime("broken.lambda_handler", cwd=HANDLERS)
+    with pytest.raises(RuntimeExited, match="Init failed") as info:
+        runtime.start()
+    error = info.value.init_error
+    assert error is not None
+    assert error["errorMessage"] == "missing configuration: TABLE_NAME"
+    assert "RuntimeError" in error["errorType"]
+    assert info.value.returncode == 1
+    assert "missing configuration" in info.value.logs
+    assert runtime.pid is None  # stopped and cleaned up
+
+
+def test_a_missing_handler_module_is_an_import_error() -> None:
+    with pytest.raises(RuntimeExited) as info, LocalRuntime("nowhere.lambda_handler", cwd=HANDLERS):
+        pass
+    assert info.value.init_error is not None
+    assert info.value.init_error["errorType"] == "Runtime.ImportModuleError"
+
+
+def test_sigterm_closes_init_resources_on_python_312_runtimes() -> None:
+    # AWS_EXECUTION_ENV=AWS_Lambda_python3.12 makes awslambdaric poll in a thread, so Python's
+    # SIGTERM handler runs; @handler installs lambdascope's, which closes init resources.
+    runtime = LocalRuntime(
+        "basics.lambda_handler", cwd=HANDLERS, env={"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12"}
+    )
+    with runtime:
+        assert runtime.invoke({}).ok
+    assert "e2e: client closed" in runtime.logs
+
+
+def test_bad_handler_settings_fail_early() -> None:
+    with pytest.raises(ValueError, match=r"module\.function"):
+        LocalRuntime("no_dot_here")
+
+
+def test_a_runtime_that_never_asks_for_events_times_out(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(30)\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(RuntimeExited, match=r"did not ask for an event within 1\.0 s"):
+        LocalRuntime("slow.lambda_handler", cwd=tmp_path, ready_timeout=1.0).start()
+    assert time.monotonic() - started < 10
+    assert os.environ.get("AWS_LAMBDA_RUNTIME_API") is None  # nothing leaked into this process
