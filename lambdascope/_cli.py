@@ -71,6 +71,27 @@ def _user_frames(exc: BaseException) -> list[str]:
     return traceback.format_list(frames)
 
 
+class _RemoteError(Exception):
+    """An error payload posted by the runtime client, carried where an exception would be."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__(str(payload.get("errorMessage", "")))
+        self.payload = payload
+
+
+def _error_name(error: BaseException) -> str:
+    if isinstance(error, _RemoteError):
+        return str(error.payload.get("errorType", "Error"))
+    return type(error).__name__
+
+
+def _frames(error: BaseException) -> list[str]:
+    if isinstance(error, _RemoteError):
+        stack = error.payload.get("stackTrace") or []
+        return [str(frame) for frame in stack if _PACKAGE + os.sep not in str(frame)]
+    return _user_frames(error)
+
+
 def _indent(text: str, prefix: str) -> str:
     return text.rstrip("\n").replace("\n", "\n" + prefix)
 
@@ -82,6 +103,15 @@ def _record_dict(record: Any) -> dict[str, Any]:
         "phase": record.phase,
         "error": record.error,
     }
+
+
+_REPORT_PREFIX = '{"message": "lambdascope cold start report"'
+
+
+def _error_payload(inv: Invocation) -> dict[str, Any] | None:
+    if isinstance(inv.error, _RemoteError):
+        return inv.error.payload
+    return inv.error_payload
 
 
 class _Printer:
@@ -130,15 +160,59 @@ class _Printer:
             f"  + init_resource {record.name}  {_ms(record.duration * 1000)}  {when}{failed}"
         )
 
-    def init_failed(self, exc: BaseException) -> None:
-        stack = _user_frames(exc)
+    def init_failed(self, error: BaseException) -> None:
+        stack = _frames(error)
+        name = _error_name(error)
         if self.as_json:
-            error = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": stack}
-            self._emit(json.dumps({"phase": "init", "handler": self.target, "error": error}))
+            payload = {"errorType": name, "errorMessage": str(error), "stackTrace": stack}
+            self._emit(json.dumps({"phase": "init", "handler": self.target, "error": payload}))
             return
-        self._emit(f"Init failed: {type(exc).__name__}: {_indent(str(exc), '  ')}")
+        self._emit(f"Init failed: {name}: {_indent(str(error), '  ')}")
         for frame in stack:
             self._emit("  " + _indent(frame, "  "))
+
+    def remote_init(self, report: dict[str, Any] | None, init_type: str, pid: int | None) -> None:
+        """Init under awslambdaric, from lambdascope's cold-start report in the function's logs."""
+        resources = [r for r in (report or {}).get("resources", []) if r.get("phase") == "init"]
+        if self.as_json:
+            self._emit(
+                json.dumps(
+                    {
+                        "phase": "init",
+                        "handler": self.target,
+                        "runtime": "awslambdaric",
+                        "pid": pid,
+                        "init_type": init_type,
+                        "init_ms": None if report is None else report.get("init_ms"),
+                        "resources": resources,
+                    }
+                )
+            )
+            return
+        if report is None:
+            self._emit(
+                f"Init ({init_type}) under awslambdaric, pid {pid}: no lambdascope cold-start "
+                "report in the logs (the handler is not decorated with @handler)"
+            )
+            return
+        self._emit(
+            f"Init ({init_type}) under awslambdaric, pid {pid}: "
+            f"{_ms(report.get('init_ms'))} from `import lambdascope` to the first invocation"
+        )
+        for resource in resources:
+            self._emit(
+                f"  + init_resource {resource['name']}  {_ms(resource['ms'])}  created during Init"
+            )
+
+    def logs(self, text: str) -> None:
+        """The function's own output under awslambdaric (without lambdascope's report line)."""
+        lines = [line for line in text.splitlines() if not line.startswith(_REPORT_PREFIX)]
+        if self.as_json:
+            self._emit(json.dumps({"phase": "logs", "lines": lines}))
+        elif lines:
+            self._emit("Function output:")
+            for line in lines:
+                self._emit("  | " + line)
 
     def invocation(self, inv: Invocation, differs: bool) -> None:
         if self.as_json:
@@ -151,7 +225,7 @@ class _Printer:
                         "request_id": inv.request_id,
                         "duration_ms": round(inv.duration_ms, 3),
                         "result": inv.result,
-                        "error": inv.error_payload,
+                        "error": _error_payload(inv),
                         "differs_from_cold": differs,
                         "resources": [_record_dict(r) for r in inv.resources],
                     },
@@ -163,13 +237,13 @@ class _Printer:
         if inv.error is None:
             outcome = f"ok     {_short(inv.result)}"
         else:
-            outcome = f"ERROR  {type(inv.error).__name__}: {_indent(str(inv.error), '     ')}"
+            outcome = f"ERROR  {_error_name(inv.error)}: {_indent(str(inv.error), '     ')}"
         note = "  <- differs from the cold start (same event)" if differs else ""
         self._emit(f"#{inv.number} {kind}  {inv.duration_ms:8.1f} ms  {outcome}{note}")
         for record in inv.resources:
             self._resource(record, "created in this invocation")
         if inv.error is not None:
-            for frame in _user_frames(inv.error)[-3:]:
+            for frame in _frames(inv.error)[-3:]:
                 self._emit("     " + _indent(frame, "     "))
 
     def summary(self, invocations: Sequence[Invocation], differing: int) -> None:
@@ -206,16 +280,34 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
     event = _event(args, parser)
-    from . import _lifecycle
-    from .testing import LambdaEnvironment, _split_target
+    from .testing import _split_target
 
     try:
         _split_target(args.target)
     except ValueError as exc:
         parser.error(str(exc))
+    printer = _Printer(args.json, args.target)
+    if args.runtime == "awslambdaric":
+        return _invoke_awslambdaric(args, parser, event, printer)
+    return _invoke_in_process(args, parser, event, printer)
+
+
+def _finish(
+    args: argparse.Namespace, printer: _Printer, invocations: list[Invocation], differing: int
+) -> int:
+    printer.summary(invocations, differing)
+    failed = any(inv.error is not None for inv in invocations)
+    return EXIT_FAILED if failed or (args.expect_same and differing) else EXIT_OK
+
+
+def _invoke_in_process(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
+) -> int:
+    from . import _lifecycle
+    from .testing import LambdaEnvironment
+
     if "LAMBDASCOPE_COLD_START_REPORT" not in os.environ:
         _lifecycle.config.cold_start_report = False  # the Init breakdown below says the same
-    printer = _Printer(args.json, args.target)
     sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
     try:
         env = LambdaEnvironment(
@@ -232,19 +324,114 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except Exception as exc:  # Init failed: Lambda reports Runtime.ImportModuleError and so on
         printer.init_failed(exc)
         return EXIT_FAILED
+    invocations: list[Invocation] = []
+    differing = 0
     with env:
         printer.init(env)
-        invocations: list[Invocation] = []
-        differing = 0
         for _ in range(args.times):
             inv = env.run(event)
             differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
             differing += differs
             invocations.append(inv)
             printer.invocation(inv, differs)
-        printer.summary(invocations, differing)
-    failed = any(inv.error is not None for inv in invocations)
-    return EXIT_FAILED if failed or (args.expect_same and differing) else EXIT_OK
+    return _finish(args, printer, invocations, differing)
+
+
+def _runtime_target(target: str) -> tuple[str, str]:
+    """The task root and the ``module.function`` handler setting for an ``invoke`` target."""
+    from .testing import _split_target
+
+    where, attr = _split_target(target)
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = os.path.abspath(where)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"handler file {where!r} does not exist")
+        folder, name = os.path.split(path)
+        return folder, f"{name[:-3] if name.endswith('.py') else name}.{attr}"
+    return os.getcwd(), f"{where}.{attr}"
+
+
+def _report(logs: str) -> dict[str, Any] | None:
+    for line in logs.splitlines():
+        if line.startswith(_REPORT_PREFIX):
+            try:
+                report: dict[str, Any] = json.loads(line)
+            except ValueError:  # pragma: no cover - interleaved output
+                return None
+            return report
+    return None
+
+
+def _invoke_awslambdaric(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
+) -> int:
+    from ._resources import ResourceRecord
+    from .testing import Invocation, LocalRuntime, RuntimeExited, _split_target
+
+    try:
+        root, setting = _runtime_target(args.target)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
+    if "." in _split_target(args.target)[1]:
+        parser.error(
+            "--runtime awslambdaric runs `module.function` handlers: "
+            f"{args.target!r} names a method; use the in-process runtime for it"
+        )
+    environ = {
+        "LAMBDASCOPE_COLD_START_REPORT": os.environ.get("LAMBDASCOPE_COLD_START_REPORT", "1")
+    }
+    if args.guard is not None:
+        environ["LAMBDASCOPE_GUARD"] = args.guard
+    runtime = LocalRuntime(
+        setting,
+        cwd=root,
+        env=environ,
+        function_name=args.function_name,
+        memory_mb=args.memory,
+        timeout=args.timeout,
+        init_type=args.init_type,
+    )
+    try:
+        runtime.start()
+    except RuntimeExited as exc:
+        printer.init_failed(_RemoteError(exc.init_error) if exc.init_error else exc)
+        printer.logs(exc.logs)
+        return EXIT_FAILED
+    invocations: list[Invocation] = []
+    differing = 0
+    with runtime:
+        for number in range(1, args.times + 1):
+            try:
+                remote = runtime.invoke(event, timeout=max(30.0, 2 * args.timeout))
+            except (RuntimeExited, TimeoutError) as exc:
+                printer.init_failed(exc)
+                printer.logs(runtime.logs)
+                return EXIT_FAILED
+            records: tuple[ResourceRecord, ...] = ()
+            if number == 1:
+                report = _report(runtime.logs)
+                printer.remote_init(report, args.init_type, runtime.pid)
+                records = tuple(
+                    ResourceRecord(r["name"], 0.0, r["ms"] / 1000, r["phase"], 1, r["error"])
+                    for r in (report or {}).get("resources", [])
+                    if r.get("phase") == "invoke"
+                )
+            inv = Invocation(
+                number=number,
+                cold_start=number == 1 and args.init_type == "on-demand",
+                request_id=remote.request_id,
+                duration_ms=remote.duration_ms,
+                result=remote.result,
+                error=None if remote.ok else _RemoteError(remote.error or {}),
+                resources=records,
+            )
+            differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
+            differing += differs
+            invocations.append(inv)
+            printer.invocation(inv, differs)
+    status = _finish(args, printer, invocations, differing)
+    printer.logs(runtime.logs)
+    return status
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -305,6 +492,13 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--memory", type=int, default=128, metavar="MB", help="memory size (MB)")
     invoke.add_argument(
         "--timeout", type=float, default=3.0, metavar="SECONDS", help="function timeout"
+    )
+    invoke.add_argument(
+        "--runtime",
+        choices=("inprocess", "awslambdaric"),
+        default="inprocess",
+        help="inprocess (default): this process is the execution environment; awslambdaric: "
+        "the real runtime interface client in a subprocess, fed by a local Runtime API",
     )
     invoke.add_argument(
         "--init-type",

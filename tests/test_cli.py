@@ -260,3 +260,64 @@ def test_check_subcommand_reports_the_first_seed(capsys: pytest.CaptureFixture[s
     assert f"{seed}:15: LS101" in out
     assert main(["check", str(ROOT / "examples")]) == 0
     assert main(["check"]) == 2
+
+
+def test_invoke_under_the_real_runtime_client(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(
+        capsys, "invoke", "app.py:lambda_handler", "--runtime", "awslambdaric", "--times", "2"
+    )
+    assert code == 0, lines
+    assert lines[0].startswith("Init (on-demand) under awslambdaric, pid ")
+    assert "from `import lambdascope` to the first invocation" in lines[0]
+    assert starting(lines, "  + init_resource app.settings ").endswith("created during Init")
+    assert starting(lines, "#1 cold ").endswith('ok     {"greeting": "hello", "name": null}')
+    assert starting(lines, "  + init_resource app.client ").endswith("created in this invocation")
+    assert starting(lines, "#2 warm ").endswith('ok     {"greeting": "hello", "name": null}')
+    assert "init resources created during invocations: app.client x1" in lines[-1]
+
+
+def test_invoke_under_the_real_runtime_client_reports_errors(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:failing", "--runtime", "awslambdaric", "--json")
+    assert code == 1
+    records = [json.loads(line) for line in lines]
+    assert [r["phase"] for r in records] == [
+        "init",
+        "invoke",
+        "invoke",
+        "invoke",
+        "summary",
+        "logs",
+    ]
+    error = records[1]["error"]
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "no name in {}"
+    assert records[-2]["errors"] == 3
+    assert any("[ERROR] ValueError: no name in {}" in line for line in records[-1]["lines"])
+    code, lines = run(capsys, "invoke", "app:failing", "--runtime", "awslambdaric", "--times", "1")
+    assert "ERROR  ValueError: no name in {}" in starting(lines, "#1 cold ")
+    frames = lines[
+        lines.index(starting(lines, "#1 cold ")) + 1 : lines.index(starting(lines, "1 invocation"))
+    ]
+    assert any('app.py", line' in line and "in failing" in line for line in frames)
+    assert not any("lambdascope" + os.sep in line for line in frames)
+
+
+def test_invoke_under_the_real_runtime_client_init_failure(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app.write("broken", "raise ImportError('no driver')\n")
+    code, lines = run(capsys, "invoke", "broken.py", "--runtime", "awslambdaric")
+    assert code == 1
+    assert (
+        lines[0]
+        == "Init failed: Runtime.ImportModuleError: Unable to import module 'broken': no driver"
+    )
+    assert "Function output:" in lines
+    app.write("methods", "class H:\n    def handle(self, event, context):\n        return 1\n")
+    assert main(["invoke", "methods:H.handle", "--runtime", "awslambdaric"]) == 2
+    assert "names a method" in capsys.readouterr().err
+    assert main(["invoke", "nowhere/x.py", "--runtime", "awslambdaric"]) == 2
