@@ -20,6 +20,7 @@ from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGINAL = "tests/fixtures/antipatterns/seed_files_leak.py"
+SECOND_SEED = "tests/fixtures/antipatterns/seed_client_per_invocation.py"
 FIXED = "examples/s3_prefix_check.py"
 EVENT = '{"bucket": "incoming"}'
 
@@ -72,9 +73,11 @@ def main() -> None:
         lambdascope(env, "invoke", ORIGINAL, "--event-json", EVENT, "--times", "4")
         print("-> warm invocations see the keys of earlier ones: wrong 'only sometimes'.\n")
 
-        print("2. The static check finds both anti-patterns without running anything.\n")
-        lambdascope(env, "check", ORIGINAL, "examples")
-        print("-> the leak (LS101) and the client built per invocation (LS104), by line.\n")
+        print("2. The static check reads handler modules without running them: this handler,")
+        print("   the second seed's (a DynamoDB client built per call) and the examples.\n")
+        lambdascope(env, "check", ORIGINAL, SECOND_SEED, "examples")
+        print("-> the leak (LS101) and the clients built per invocation (LS104), by line;")
+        print("   the examples, written with lambdascope, are clean.\n")
 
         print("3. The same check written with lambdascope (request scope, an init resource).\n")
         lambdascope(env, "invoke", FIXED, "--event-json", EVENT, "--times", "4")

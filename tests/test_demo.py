@@ -33,6 +33,7 @@ def test_demo_shows_the_bug_the_check_the_fix_and_the_guard() -> None:
     # `lambdascope check`: both anti-patterns, by line; the examples are clean
     assert "seed_files_leak.py:11: LS104" in checked
     assert "seed_files_leak.py:15: LS101" in checked
+    assert "seed_client_per_invocation.py:9: LS104" in checked
     assert "examples/" not in checked.split("$ lambdascope check")[1].split("\n", 1)[1]
     assert "(exit status 1)" in checked
     # with lambdascope: always right, the client created once by the cold start
