@@ -280,6 +280,22 @@ def _split_target(target: str) -> tuple[str, str]:
     return where, attr
 
 
+def _import_file(module_name: str, path: str) -> ModuleType:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has one
+        raise ImportError(f"cannot import {path!r}", path=path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]  # as a failed import does
+        raise
+    return module
+
+
 def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., Any], ModuleType]:
     """Import the module of *target* and return ``(handler, module)``.
 
@@ -306,16 +322,18 @@ def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., 
         folder, name = os.path.split(path)
         module_name = name[:-3] if name.endswith(".py") else name
         if folder not in sys.path:
-            sys.path.insert(0, folder)
+            sys.path.insert(0, folder)  # its sibling modules import as on Lambda
         loaded = sys.modules.get(module_name)
-        if loaded is not None and os.path.abspath(getattr(loaded, "__file__", "") or "") != path:
-            reimport = True  # another module of that name: this file is not it
+        if reimport or loaded is None or os.path.abspath(loaded.__file__ or "") != path:
+            module = _import_file(module_name, path)  # this file, whatever else is on sys.path
+        else:
+            module = loaded
     else:
         module_name = where
-    if reimport:
-        sys.modules.pop(module_name, None)
-        importlib.invalidate_caches()
-    module = importlib.import_module(module_name)
+        if reimport:
+            sys.modules.pop(module_name, None)
+            importlib.invalidate_caches()
+        module = importlib.import_module(module_name)
     obj: Any = module
     for part in attr.split("."):
         try:

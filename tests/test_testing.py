@@ -479,6 +479,15 @@ def test_targets_can_name_files_methods_and_lambda_style_paths(handler_dir: Hand
     other.mkdir()
     (other / "svc.py").write_text("def lambda_handler(e, c):\n    return 'other'\n", "utf-8")
     assert load_handler(str(other / "svc.py"))[0]({}, None) == "other"
+    # ... even when that other folder comes first on sys.path.
+    sys.path.insert(0, str(other))
+    assert load_handler("src/svc.py", reimport=True)[0]({}, None) == "file"
+    assert load_handler("src/svc.py")[0]({}, None) == "file"  # already imported: reused
+    # A file whose import fails leaves nothing half-imported behind.
+    (sub / "half.py").write_text("VALUE = 1\nraise RuntimeError('boom')\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="boom"):
+        load_handler("src/half.py")
+    assert "half" not in sys.modules
 
 
 @pytest.mark.parametrize(
@@ -500,8 +509,11 @@ def test_bad_environment_options_fail_early(
 def test_something_that_is_not_a_handler_is_rejected() -> None:
     with pytest.raises(TypeError, match="needs a handler function"):
         LambdaEnvironment(42)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="times must be a positive int"):
-        LambdaEnvironment(lambda e, c: None).run_many({}, times=0)
+    with (
+        LambdaEnvironment(lambda e, c: None) as env,
+        pytest.raises(ValueError, match="times must be a positive int"),
+    ):
+        env.run_many({}, times=0)
     with pytest.raises(ValueError, match="warm must be a positive int"):
         invoke_cold_and_warm(lambda e, c: None, {}, warm=0)
 
