@@ -47,10 +47,12 @@ if TYPE_CHECKING:
     from ._resources import ResourceRecord
 
 __all__ = [
+    "InitInfo",
     "Invocation",
     "LambdaContext",
     "LambdaEnvironment",
     "LocalRuntime",  # noqa: F822 - imported on first access by __getattr__
+    "MarshalError",
     "RuntimeExited",  # noqa: F822
     "RuntimeInvocation",  # noqa: F822
     "assert_warm_matches_cold",

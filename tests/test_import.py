@@ -46,3 +46,17 @@ def test_public_names_are_sorted_documented_and_rehomed() -> None:
         assert getattr(obj, "__module__", None) == "lambdascope", name
     assert repr(lambdascope.handler).startswith("<function handler")
     assert lambdascope.handler.__module__ == "lambdascope"
+
+
+def test_the_tooling_modules_document_every_public_name() -> None:
+    import lambdascope.aws
+    import lambdascope.testing
+    from lambdascope import _check
+
+    for module in (lambdascope.testing, lambdascope.aws, _check):
+        assert module.__doc__
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj):  # classes and functions; RULES is a documented constant
+                assert obj.__doc__, f"{module.__name__}.{name}"
+                assert obj.__doc__ != type.__doc__, f"{module.__name__}.{name}"
