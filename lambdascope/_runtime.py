@@ -346,6 +346,10 @@ class LocalRuntime:
     ) -> RuntimeInvocation:
         """Send one event (default ``{}``) and wait for the response or the error payload.
 
+        Starts the client first if it is not running: after :meth:`close`, the next
+        ``invoke`` runs in a new process, that is a new execution environment (Init
+        again, then a cold start).
+
         Raises:
             RuntimeExited: the client is gone (its Init failed, or it crashed).
             TimeoutError: no outcome within *timeout* seconds.

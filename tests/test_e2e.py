@@ -121,6 +121,19 @@ def test_a_scope_leak_is_the_lambda_error_payload_and_nothing_leaks() -> None:
     assert after.result == 0  # the guard restored `files` after each failed invocation
 
 
+def test_invoking_after_close_starts_a_new_environment() -> None:
+    runtime = LocalRuntime("basics.lambda_handler", cwd=HANDLERS)
+    first = runtime.invoke({})  # starts the client on demand
+    runtime.close()
+    assert runtime.pid is None
+    again = runtime.invoke({})
+    runtime.close()
+    assert first.result["cold_start"] is True
+    assert again.result["cold_start"] is True
+    assert first.result["pid"] != again.result["pid"]
+    assert len(runtime.invocations) == 2
+
+
 def test_an_async_handler_runs_under_the_real_client() -> None:
     with LocalRuntime("basics.async_handler", cwd=HANDLERS) as runtime:
         runs = [runtime.invoke({}) for _ in range(3)]
