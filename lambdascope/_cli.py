@@ -339,16 +339,10 @@ def _invoke_in_process(
 
 def _runtime_target(target: str) -> tuple[str, str]:
     """The task root and the ``module.function`` handler setting for an ``invoke`` target."""
-    from .testing import _split_target
+    from .testing import _locate
 
-    where, attr = _split_target(target)
-    if where.endswith(".py") or os.sep in where or "/" in where:
-        path = os.path.abspath(where)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"handler file {where!r} does not exist")
-        folder, name = os.path.split(path)
-        return folder, f"{name[:-3] if name.endswith('.py') else name}.{attr}"
-    return os.getcwd(), f"{where}.{attr}"
+    path, module, attr = _locate(target)
+    return (os.getcwd() if path is None else os.path.dirname(path)), f"{module}.{attr}"
 
 
 def _report(logs: str) -> dict[str, Any] | None:

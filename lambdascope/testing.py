@@ -282,6 +282,18 @@ def _split_target(target: str) -> tuple[str, str]:
     return where, attr
 
 
+def _locate(target: str) -> tuple[str | None, str, str]:
+    """(absolute file path or ``None`` for a module target, module name, attribute)."""
+    where, attr = _split_target(target)
+    if not (where.endswith(".py") or os.sep in where or "/" in where):
+        return None, where, attr
+    path = os.path.abspath(where)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"handler file {where!r} does not exist")
+    name = os.path.basename(path)
+    return path, name[:-3] if name.endswith(".py") else name, attr
+
+
 def _import_file(module_name: str, path: str) -> ModuleType:
     import importlib.util
 
@@ -316,13 +328,9 @@ def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., 
         AttributeError: the module has no such function.
         TypeError: the attribute is not callable.
     """
-    where, attr = _split_target(target)
-    if where.endswith(".py") or os.sep in where or "/" in where:
-        path = os.path.abspath(where)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"handler file {where!r} does not exist")
-        folder, name = os.path.split(path)
-        module_name = name[:-3] if name.endswith(".py") else name
+    path, module_name, attr = _locate(target)
+    if path is not None:
+        folder = os.path.dirname(path)
         if folder not in sys.path:
             sys.path.insert(0, folder)  # its sibling modules import as on Lambda
         loaded = sys.modules.get(module_name)
@@ -331,7 +339,6 @@ def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., 
         else:
             module = loaded
     else:
-        module_name = where
         if reimport:
             sys.modules.pop(module_name, None)
             importlib.invalidate_caches()
