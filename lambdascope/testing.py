@@ -584,6 +584,14 @@ class LambdaEnvironment:
         self._apply_environ()
         new_environment(init_type=self.init_type)
         self.invocations = []
+        try:
+            self._init(reimport)
+        except BaseException:  # a failed Init leaves nothing behind: variables, resources
+            _resources.reset_resources()
+            self._retire()
+            raise
+
+    def _init(self, reimport: bool) -> None:
         module_name: str | None = None
         import_ms: float | None = None
         if isinstance(self._target, str):

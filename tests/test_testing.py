@@ -453,8 +453,31 @@ def test_bad_targets_fail_at_init(
     handler_dir: HandlerDir, target: str, error: type[Exception], message: str
 ) -> None:
     handler_dir.write("handlers_here", "VALUE = 1\n")
+    os.environ.pop("AWS_LAMBDA_FUNCTION_NAME", None)
     with pytest.raises(error, match=message):
         LambdaEnvironment(target)
+    assert "AWS_LAMBDA_FUNCTION_NAME" not in os.environ  # a failed Init leaves nothing behind
+
+
+def test_a_failed_init_closes_what_it_created(
+    handler_dir: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handler_dir.write(
+        "half_init",
+        """
+        from lambdascope import init_resource
+
+        @init_resource(eager=True, close=lambda value: print("closed", value))
+        def config():
+            return "config"
+
+        raise RuntimeError("TABLE_NAME is not set")
+        """,
+    )
+    with pytest.raises(RuntimeError, match="TABLE_NAME"):
+        LambdaEnvironment("half_init.py")
+    assert [r.name for r in lambdascope.resource_records()] == ["half_init.config"]
+    assert capsys.readouterr().out == "closed config\n"
 
 
 def test_targets_can_name_files_methods_and_lambda_style_paths(handler_dir: HandlerDir) -> None:
