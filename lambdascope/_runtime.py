@@ -5,8 +5,10 @@ and starts ``python -m awslambdaric module.function`` — the runtime interface 
 uses in Python container images — as a subprocess pointed at it, with the environment
 variables Lambda sets. Each :meth:`LocalRuntime.invoke` queues an event, the client fetches
 it from ``/invocation/next``, runs the handler and posts the response or the error payload
-back. So handler code runs exactly as it does on Lambda: imported once by the real
-bootstrap, then invoked warm, with the real context object and error marshalling.
+back. Under ``init_type="snap-start"`` the client runs its before-snapshot hooks, asks
+``/restore/next`` (answered at once: there is no snapshot) and runs its after-restore hooks.
+So handler code runs exactly as it does on Lambda: imported once by the real bootstrap,
+then invoked warm, with the real context object and error marshalling.
 
 Re-exported as :class:`lambdascope.testing.LocalRuntime`. Standard library only;
 ``import lambdascope`` does not import this module.
@@ -39,6 +41,7 @@ __all__ = ["LocalRuntime", "RuntimeExited", "RuntimeInvocation"]
 
 _PREFIX = "/2018-06-01/runtime"
 _NEXT = f"{_PREFIX}/invocation/next"
+_RESTORE_NEXT = f"{_PREFIX}/restore/next"
 _POLL = 0.05  # seconds between checks while waiting
 
 
@@ -105,6 +108,7 @@ class _RuntimeAPI(ThreadingHTTPServer):
         self.init_error: dict[str, Any] | None = None
         self.init_failed = threading.Event()
         self.next_calls = 0
+        self.restored = False
         self.closing = False
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -142,6 +146,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def do_GET(self) -> None:
+        if self.path == _RESTORE_NEXT:  # SnapStart: no snapshot to take, restored at once
+            self.server.restored = True
+            self._reply(200, b"")
+            return
         if self.path != _NEXT:
             self._reply(404, b'{"errorMessage": "unknown path"}')
             return
@@ -175,7 +183,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         parts = self.path[len(_PREFIX) :].strip("/").split("/")
         server = self.server
-        if parts == ["init", "error"]:
+        if parts in (["init", "error"], ["restore", "error"]):
             server.init_error = _decode(body)
             server.init_failed.set()
             self._reply(202, b'{"status": "OK"}')

@@ -121,6 +121,19 @@ def test_a_scope_leak_is_the_lambda_error_payload_and_nothing_leaks() -> None:
     assert after.result == 0  # the guard restored `files` after each failed invocation
 
 
+@pytest.mark.parametrize("init_type", ["provisioned-concurrency", "snap-start"])
+def test_init_ahead_of_traffic_has_no_cold_start(init_type: str) -> None:
+    with LocalRuntime("basics.lambda_handler", cwd=HANDLERS, init_type=init_type) as runtime:
+        first, second = runtime.invoke({}), runtime.invoke({})
+    assert first.ok, first.error
+    assert first.result["init_type"] == init_type
+    assert [first.result["cold_start"], second.result["cold_start"]] == [False, False]
+    # snap-start: awslambdaric ran the before-snapshot hooks, asked /restore/next, then ran
+    # the after-restore hooks, which lambdascope registered at import: a restored environment.
+    assert first.result["restored"] is (init_type == "snap-start")
+    assert first.result["invocation"] == 1
+
+
 def test_invoking_after_close_starts_a_new_environment() -> None:
     runtime = LocalRuntime("basics.lambda_handler", cwd=HANDLERS)
     first = runtime.invoke({})  # starts the client on demand

@@ -3,7 +3,7 @@
 import asyncio
 import os
 
-from lambdascope import handler, init_resource, request
+from lambdascope import handler, init_report, init_resource, request
 
 print("e2e: module basics imported", flush=True)  # Init: must appear once
 
@@ -35,6 +35,8 @@ def lambda_handler(event, context):
         "memory": context.memory_limit_in_mb,
         "remaining_ms": context.get_remaining_time_in_millis(),
         "event": event,
+        "init_type": init_report()["init_type"],
+        "restored": init_report()["restored"],
     }
 
 
