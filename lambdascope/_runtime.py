@@ -16,6 +16,7 @@ Re-exported as :class:`lambdascope.testing.LocalRuntime`. Standard library only;
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -208,6 +210,18 @@ def _decode(body: bytes) -> Any:
         return body.decode("utf-8", "replace")
 
 
+_running: weakref.WeakSet[LocalRuntime] = weakref.WeakSet()
+
+
+def _stop_all() -> None:
+    """At interpreter exit: stop every client a test forgot to close."""
+    for runtime in list(_running):
+        runtime.close(grace=0.5)
+
+
+atexit.register(_stop_all)
+
+
 class LocalRuntime:
     """Run a handler under the real Lambda runtime interface client, fed by a local Runtime API.
 
@@ -316,6 +330,7 @@ class LocalRuntime:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        _running.add(self)
         deadline = time.monotonic() + self.ready_timeout
         while server.next_calls == 0:
             self._raise_if_gone("before asking for its first event")
@@ -360,7 +375,8 @@ class LocalRuntime:
 
         Raises:
             RuntimeExited: the client is gone (its Init failed, or it crashed).
-            TimeoutError: no outcome within *timeout* seconds.
+            TimeoutError: no outcome within *timeout* seconds; the client is stopped
+                then, as Lambda ends an environment whose invocation timed out.
         """
         self.start()
         server = self._server
@@ -374,9 +390,12 @@ class LocalRuntime:
         while not pending.done.wait(_POLL):
             self._raise_if_gone(f"during invocation {pending.request_id}")
             if time.monotonic() > deadline:
+                logs = self.logs
+                self.close()  # as Lambda does after a timeout: this environment is done
                 raise TimeoutError(
-                    f"no response for invocation {pending.request_id} within {timeout} s; "
-                    f"logs so far:\n{self.logs}"
+                    f"no response for invocation {pending.request_id} within {timeout} s; the "
+                    "runtime client was stopped (the next invoke starts a new environment). "
+                    f"Its output:\n{logs}"
                 )
         del server.pending[pending.request_id]
         invocation = RuntimeInvocation(
@@ -406,6 +425,7 @@ class LocalRuntime:
     def close(self, grace: float = 2.0) -> None:
         """Stop the client (SIGTERM to its process group, SIGKILL after *grace*) and the server."""
         process, self._process = self._process, None
+        _running.discard(self)
         if process is not None and process.poll() is None:
             try:
                 os.killpg(process.pid, signal.SIGTERM)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,6 +147,33 @@ def test_invoking_after_close_starts_a_new_environment() -> None:
     assert again.result["cold_start"] is True
     assert first.result["pid"] != again.result["pid"]
     assert len(runtime.invocations) == 2
+
+
+def test_a_timed_out_invocation_ends_the_environment() -> None:
+    with LocalRuntime("basics.lambda_handler", cwd=HANDLERS) as runtime:
+        first_pid = runtime.invoke({}).result["pid"]
+        with pytest.raises(TimeoutError, match="the runtime client was stopped"):
+            runtime.invoke({"sleep": 5}, timeout=0.3)
+        assert runtime.pid is None
+        again = runtime.invoke({})  # a new environment: Init again, a cold start
+    assert again.result["cold_start"] is True
+    assert again.result["pid"] != first_pid
+
+
+def test_a_runtime_left_open_is_stopped_when_python_exits(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from lambdascope.testing import LocalRuntime\n"
+        f"runtime = LocalRuntime('basics.lambda_handler', cwd={str(HANDLERS)!r})\n"
+        "runtime.invoke({})\n"
+        "print(runtime.pid)\n"  # no close(): the atexit hook must stop it
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    pid = int(done.stdout.strip())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_an_async_handler_runs_under_the_real_client() -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 
 from lambdascope import handler, init_report, init_resource, request
 
@@ -21,6 +22,8 @@ def client():
 
 @handler
 def lambda_handler(event, context):
+    if "sleep" in event:
+        time.sleep(event["sleep"])
     fresh = "marker" not in request
     request.marker = event.get("n")
     return {
