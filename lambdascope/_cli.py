@@ -397,10 +397,8 @@ def _invoke_awslambdaric(
         for number in range(1, args.times + 1):
             try:
                 remote = runtime.invoke(event, timeout=max(30.0, 2 * args.timeout))
-            except (RuntimeExited, TimeoutError) as exc:
-                printer.init_failed(exc)
-                printer.logs(runtime.logs)
-                return EXIT_FAILED
+            except (RuntimeExited, TimeoutError) as exc:  # the environment is gone
+                remote, failure = None, exc
             records: tuple[ResourceRecord, ...] = ()
             if number == 1:
                 report = _report(runtime.logs)
@@ -410,9 +408,15 @@ def _invoke_awslambdaric(
                     for r in (report or {}).get("resources", [])
                     if r.get("phase") == "invoke"
                 )
+            cold = number == 1 and args.init_type == "on-demand"
+            if remote is None:
+                inv = Invocation(number, cold, "", 0.0, None, failure, records)
+                invocations.append(inv)
+                printer.invocation(inv, differs=False)
+                break
             inv = Invocation(
                 number=number,
-                cold_start=number == 1 and args.init_type == "on-demand",
+                cold_start=cold,
                 request_id=remote.request_id,
                 duration_ms=remote.duration_ms,
                 result=remote.result,

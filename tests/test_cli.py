@@ -44,6 +44,12 @@ def lambda_handler(event, context):
 @handler
 def failing(event, context):
     raise ValueError("no name in " + repr(event))
+
+
+def crash(event, context):
+    import os
+
+    os._exit(3)
 """
 
 LEAKY = """
@@ -321,3 +327,16 @@ def test_invoke_under_the_real_runtime_client_init_failure(
     assert main(["invoke", "methods:H.handle", "--runtime", "awslambdaric"]) == 2
     assert "names a method" in capsys.readouterr().err
     assert main(["invoke", "nowhere/x.py", "--runtime", "awslambdaric"]) == 2
+
+
+def test_invoke_under_the_real_runtime_client_when_the_process_dies(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:crash", "--runtime", "awslambdaric", "--times", "3")
+    assert code == 1
+    assert "ERROR  RuntimeExited: the runtime client stopped during invocation" in (
+        starting(lines, "#1 cold ")
+    )
+    assert "it exited with status 3" in starting(lines, "#1 cold ")
+    assert not any(line.startswith("#2") for line in lines)  # the environment is gone
+    assert starting(lines, "1 invocation(s)").startswith("1 invocation(s) in one environment")
