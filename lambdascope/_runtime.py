@@ -10,8 +10,8 @@ back. Under ``init_type="snap-start"`` the client runs its before-snapshot hooks
 So handler code runs exactly as it does on Lambda: imported once by the real bootstrap,
 then invoked warm, with the real context object and error marshalling.
 
-Re-exported as :class:`lambdascope.testing.LocalRuntime`. Standard library only;
-``import lambdascope`` does not import this module.
+Re-exported as :class:`lambdascope.testing.LocalRuntime`, with which it shares the
+Lambda environment variables. ``import lambdascope`` does not import this module.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import weakref
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
+
+from .testing import _function_arn, _lambda_variables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -110,7 +112,6 @@ class _RuntimeAPI(ThreadingHTTPServer):
         self.init_error: dict[str, Any] | None = None
         self.init_failed = threading.Event()
         self.next_calls = 0
-        self.restored = False
         self.closing = False
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -149,7 +150,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == _RESTORE_NEXT:  # SnapStart: no snapshot to take, restored at once
-            self.server.restored = True
             self._reply(200, b"")
             return
         if self.path != _NEXT:
@@ -282,7 +282,7 @@ class LocalRuntime:
         self.region = region
         self.init_type = init_type
         self.ready_timeout = ready_timeout
-        self.function_arn = f"arn:aws:lambda:{region}:123456789012:function:{function_name}"
+        self.function_arn = _function_arn(region, function_name)
         self._extra_env = dict(env or {})
         self._server: _RuntimeAPI | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -302,17 +302,14 @@ class LocalRuntime:
         env = {
             **os.environ,
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime())
-            + uuid.uuid4().hex,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
+            **_lambda_variables(
+                function_name=self.function_name,
+                memory_mb=self.memory_mb,
+                init_type=self.init_type,
+                region=self.region,
+                handler=self.handler,
+            ),
             "LAMBDA_TASK_ROOT": self.cwd,
-            "_HANDLER": self.handler,
             "PYTHONPATH": os.pathsep.join(
                 p for p in (self.cwd, os.environ.get("PYTHONPATH", "")) if p
             ),

@@ -85,6 +85,32 @@ def _memory(value: object) -> int:
     return value
 
 
+def _function_arn(region: str, function_name: str) -> str:
+    return f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{function_name}"
+
+
+def _log_stream_name(version: str = "$LATEST") -> str:
+    """``YYYY/MM/DD/[version]`` and 32 hex digits, as Lambda names a log stream."""
+    return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
+
+
+def _lambda_variables(
+    *, function_name: str, memory_mb: int, init_type: str, region: str, handler: str
+) -> dict[str, str]:
+    """The environment variables Lambda sets for a function (shared with LocalRuntime)."""
+    return {
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream_name(),
+        "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "_HANDLER": handler,
+    }
+
+
 # --- the context object ---------------------------------------------------------------------
 
 
@@ -195,13 +221,9 @@ class LambdaContext:
         self.function_name = function_name
         self.function_version = function_version
         self.memory_limit_in_mb = str(_memory(memory_mb))
-        self.invoked_function_arn = (
-            invoked_function_arn or f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{function_name}"
-        )
+        self.invoked_function_arn = invoked_function_arn or _function_arn(region, function_name)
         self.log_group_name = log_group_name or f"/aws/lambda/{function_name}"
-        self.log_stream_name = log_stream_name or (
-            time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{function_version}]{uuid.uuid4().hex}"
-        )
+        self.log_stream_name = log_stream_name or _log_stream_name(function_version)
         self.client_context = None if client_context is None else ClientContext(client_context)
         ident = identity or {}
         self.identity = CognitoIdentity(
@@ -544,19 +566,14 @@ class LambdaEnvironment:
         self._start(reimport)
 
     def _lambda_environ(self) -> dict[str, str]:
-        variables = {
-            "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
-            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(self.timeout)),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.function_name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime())
-            + uuid.uuid4().hex,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": self.init_type,
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "_HANDLER": self._target if isinstance(self._target, str) else "",
-        }
+        variables = _lambda_variables(
+            function_name=self.function_name,
+            memory_mb=self.memory_mb,
+            init_type=self.init_type,
+            region=self.region,
+            handler=self._target if isinstance(self._target, str) else "",
+        )
+        variables["AWS_LAMBDA_FUNCTION_TIMEOUT"] = str(int(self.timeout))
         if self.guard is not None:
             variables["LAMBDASCOPE_GUARD"] = self.guard
         variables.update(self._environ)
