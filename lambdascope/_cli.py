@@ -14,6 +14,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ._resources import report_entry
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -96,15 +98,6 @@ def _indent(text: str, prefix: str) -> str:
     return text.rstrip("\n").replace("\n", "\n" + prefix)
 
 
-def _record_dict(record: Any) -> dict[str, Any]:
-    return {
-        "name": record.name,
-        "ms": round(record.duration * 1000, 3),
-        "phase": record.phase,
-        "error": record.error,
-    }
-
-
 _REPORT_PREFIX = '{"message": "lambdascope cold start report"'
 
 
@@ -136,7 +129,7 @@ class _Printer:
                         "init_type": info.init_type,
                         "module": info.module,
                         "import_ms": None if info.import_ms is None else round(info.import_ms, 3),
-                        "resources": [_record_dict(r) for r in info.resources],
+                        "resources": [report_entry(r) for r in info.resources],
                     }
                 )
             )
@@ -227,7 +220,7 @@ class _Printer:
                         "result": inv.result,
                         "error": _error_payload(inv),
                         "differs_from_cold": differs,
-                        "resources": [_record_dict(r) for r in inv.resources],
+                        "resources": [report_entry(r) for r in inv.resources],
                     },
                     default=str,
                 )
@@ -292,6 +285,14 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return _invoke_in_process(args, parser, event, printer)
 
 
+def _record(printer: _Printer, invocations: list[Invocation], inv: Invocation) -> bool:
+    """Print and keep *inv*; return whether it answered differently from the cold start."""
+    differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
+    invocations.append(inv)
+    printer.invocation(inv, differs)
+    return differs
+
+
 def _finish(
     args: argparse.Namespace, printer: _Printer, invocations: list[Invocation], differing: int
 ) -> int:
@@ -329,20 +330,8 @@ def _invoke_in_process(
     with env:
         printer.init(env)
         for _ in range(args.times):
-            inv = env.run(event)
-            differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
-            differing += differs
-            invocations.append(inv)
-            printer.invocation(inv, differs)
+            differing += _record(printer, invocations, env.run(event))
     return _finish(args, printer, invocations, differing)
-
-
-def _runtime_target(target: str) -> tuple[str, str]:
-    """The task root and the ``module.function`` handler setting for an ``invoke`` target."""
-    from .testing import _locate
-
-    path, module, attr = _locate(target)
-    return (os.getcwd() if path is None else os.path.dirname(path)), f"{module}.{attr}"
 
 
 def _report(logs: str) -> dict[str, Any] | None:
@@ -360,13 +349,13 @@ def _invoke_awslambdaric(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
 ) -> int:
     from ._resources import ResourceRecord
-    from .testing import Invocation, LocalRuntime, RuntimeExited, _split_target
+    from .testing import Invocation, LocalRuntime, RuntimeExited, _locate
 
     try:
-        root, setting = _runtime_target(args.target)
+        path, module, attr = _locate(args.target)
     except FileNotFoundError as exc:
         parser.error(str(exc))
-    if "." in _split_target(args.target)[1]:
+    if "." in attr:
         parser.error(
             "--runtime awslambdaric runs `module.function` handlers: "
             f"{args.target!r} names a method; use the in-process runtime for it"
@@ -377,8 +366,8 @@ def _invoke_awslambdaric(
     if args.guard is not None:
         environ["LAMBDASCOPE_GUARD"] = args.guard
     runtime = LocalRuntime(
-        setting,
-        cwd=root,
+        f"{module}.{attr}",
+        cwd=os.getcwd() if path is None else os.path.dirname(path),  # the task root
         env=environ,
         function_name=args.function_name,
         memory_mb=args.memory,
@@ -423,10 +412,7 @@ def _invoke_awslambdaric(
                 error=None if remote.ok else _RemoteError(remote.error or {}),
                 resources=records,
             )
-            differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
-            differing += differs
-            invocations.append(inv)
-            printer.invocation(inv, differs)
+            differing += _record(printer, invocations, inv)
     status = _finish(args, printer, invocations, differing)
     printer.logs(runtime.logs)
     return status

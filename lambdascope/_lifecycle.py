@@ -175,7 +175,7 @@ def init_report() -> dict[str, Any]:
       ``phase`` ``"init"`` or ``"invoke"``, ``error``), slowest first, so the
       client that dominates the cold start is at the top.
     """
-    from ._resources import resource_records
+    from ._resources import report_entry, resource_records
 
     init_ms = None
     if state.first_started is not None and state.cold_eligible:
@@ -188,15 +188,7 @@ def init_report() -> dict[str, Any]:
         "restored": state.restored,
         "init_ms": init_ms,
         "first_invocation_ms": None if state.first_ms is None else round(state.first_ms, 3),
-        "resources": [
-            {
-                "name": r.name,
-                "ms": round(r.duration * 1000, 3),
-                "phase": r.phase,
-                "error": r.error,
-            }
-            for r in records
-        ],
+        "resources": [report_entry(r) for r in records],
     }
 
 

@@ -102,6 +102,16 @@ class ResourceRecord:
         )
 
 
+def report_entry(record: ResourceRecord) -> dict[str, Any]:
+    """*record* as the cold-start report and ``lambdascope invoke --json`` show it."""
+    return {
+        "name": record.name,
+        "ms": round(record.duration * 1000, 3),
+        "phase": record.phase,
+        "error": record.error,
+    }
+
+
 _registry: list[weakref.ref[InitResource[Any]]] = []
 #: True while an init resource factory runs in this context (read by lambdascope.aws).
 in_factory: ContextVar[bool] = ContextVar("lambdascope.in_factory", default=False)
