@@ -21,6 +21,7 @@ for test suites that do not use it.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -122,26 +123,20 @@ def lambda_invoke_cold_and_warm(
     """
     from lambdascope.testing import invoke_cold_and_warm
 
-    def run(handler: Any, event: Any = None, **options: Any) -> list[Any]:
-        options.setdefault("warm", lambda_warm_invocations)
-        return invoke_cold_and_warm(handler, event, **options)
-
-    return run
+    return functools.partial(invoke_cold_and_warm, warm=lambda_warm_invocations)
 
 
 @pytest.fixture
 def lambda_assert_warm_matches_cold(
     lambda_warm_invocations: int,
 ) -> Callable[..., list[Any]]:
-    """:func:`lambdascope.testing.assert_warm_matches_cold` with the configured warm count::
+    """:func:`lambdascope.testing.assert_warm_matches_cold` with the configured warm count.
 
-    def test_stable(lambda_assert_warm_matches_cold):
-        lambda_assert_warm_matches_cold("app:lambda_handler", {"bucket": "incoming"})
+    A ``warm=`` argument still wins over the configured count::
+
+        def test_stable(lambda_assert_warm_matches_cold):
+            lambda_assert_warm_matches_cold("app:lambda_handler", {"bucket": "incoming"})
     """
     from lambdascope.testing import assert_warm_matches_cold
 
-    def check(handler: Any, event: Any = None, **options: Any) -> list[Any]:
-        options.setdefault("warm", lambda_warm_invocations)
-        return assert_warm_matches_cold(handler, event, **options)
-
-    return check
+    return functools.partial(assert_warm_matches_cold, warm=lambda_warm_invocations)

@@ -78,6 +78,7 @@ def test_fixtures_simulate_cold_and_warm_invocations(project: pytest.Pytester) -
                 runs = lambda_invoke_cold_and_warm("stable:lambda_handler", {"key": "a"})
                 assert len(runs) == 1 + lambda_warm_invocations
                 assert [r.cold_start for r in runs] == [True] + [False] * lambda_warm_invocations
+                assert len(lambda_invoke_cold_and_warm("stable:lambda_handler", warm=1)) == 2
 
 
             def test_stable_handler(lambda_assert_warm_matches_cold):
