@@ -1,0 +1,895 @@
+"""The guard's static write analysis (``lambdascope._guard_analysis``).
+
+Every test writes a small handler module to a temporary folder, imports it and
+analyses it, then asserts the exact result.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lambdascope._guard_analysis import Analysis, analyse
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from types import ModuleType
+
+_counter = itertools.count()
+
+# A stand-in for boto3, so the handler modules import without it (the analysis reads
+# their source; what boto3 returns does not matter). A real boto3 already imported wins.
+_FAKE_BOTO3 = """
+class _Thing:
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: _Thing()
+
+
+def client(*args, **kwargs):
+    return _Thing()
+
+
+resource = client
+"""
+
+
+class Modules:
+    """Writes handler modules into a temporary folder on ``sys.path`` and imports them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, source: str, name: str | None = None) -> ModuleType:
+        name = name or f"ga_mod_{next(_counter)}"
+        (self.path / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        importlib.invalidate_caches()
+        return importlib.import_module(name)
+
+    def analyse(self, source: str, name: str | None = None) -> Analysis:
+        module = self.load(source, name)
+        return analyse(module.__name__, vars(module))
+
+
+@pytest.fixture
+def modules(tmp_path: Path) -> Iterator[Modules]:
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    sys.path.insert(0, str(tmp_path))
+    (tmp_path / "boto3.py").write_text(_FAKE_BOTO3, encoding="utf-8")
+    try:
+        yield Modules(tmp_path)
+    finally:
+        sys.path[:] = saved_path
+        for name in set(sys.modules) - saved_modules:
+            if str(getattr(sys.modules[name], "__file__", "") or "").startswith(str(tmp_path)):
+                del sys.modules[name]
+
+
+def expect(
+    result: Analysis,
+    *,
+    written: dict[str, bool],
+    loaded: set[str] | None = None,
+    rebound: set[str] = frozenset(),  # type: ignore[assignment]
+    subscript_read: set[str] | None = None,
+    written_params: dict[tuple[str, int], set[str]] | None = None,
+) -> None:
+    assert result.gave_up is None, result.gave_up
+    assert result.written == written
+    if loaded is not None:
+        assert result.loaded == loaded
+    assert result.rebound == rebound
+    if subscript_read is not None:
+        assert result.subscript_read == subscript_read
+    assert {k: set(v) for k, v in result.written_params.items()} == (written_params or {})
+
+
+# ---------------------------------------------------------------------------------------------
+# The seeds and read-only tables
+
+
+def test_s3_prefix_check_appends_to_a_module_level_list(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+
+        s3 = boto3.client("s3")
+        files = []
+
+        def lambda_handler(event, context):
+            response = s3.list_objects_v2(Bucket=event["bucket"], Prefix=event["prefix"])
+            for obj in response.get("Contents", []):
+                files.append(obj["Key"])
+            return {"found": len(files) > 0}
+        """
+    )
+    expect(result, written={"files": False, "s3": True}, loaded={"files", "s3"})
+
+
+def test_read_only_table_is_not_written(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import json
+        import logging
+
+        logger = logging.getLogger(__name__)
+        TABLE = {str(i): {"id": i, "tags": [i, i + 1]} for i in range(100_000)}
+        PREFIXES = ("a", "b")
+
+        def lambda_handler(event, context):
+            key = event["key"]
+            entry = TABLE.get(key)
+            if entry is None and key in TABLE:
+                entry = TABLE[key]
+            logger.info("entry %s of %d", entry, len(TABLE))
+            total = sum(len(v["tags"]) for v in TABLE.values())
+            names = [k for k in TABLE if k.startswith(PREFIXES)]
+            for k, v in TABLE.items():
+                if v["id"] == total:
+                    break
+            body = json.dumps({"entry": entry, "names": sorted(names)})
+            return {"statusCode": 200, "body": body, "size": len(TABLE)}
+        """
+    )
+    expect(
+        result,
+        written={},
+        loaded={"TABLE", "logger", "json", "PREFIXES"},
+        subscript_read={"TABLE"},
+    )
+
+
+def test_handler_decorated_function_may_return_a_table_entry(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from lambdascope import handler
+
+        TABLE = {"a": {"x": 1}}
+
+        @handler
+        def lambda_handler(event, context):
+            return TABLE[event["k"]]
+        """
+    )
+    expect(result, written={}, loaded={"TABLE"}, subscript_read={"TABLE"})
+
+
+def test_handler_with_options_and_module_alias(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import lambdascope as ls
+
+        TABLE = {"a": {"x": 1}}
+
+        @ls.handler(guard="raise")
+        def lambda_handler(event, context):
+            return TABLE.get(event["k"])
+        """
+    )
+    expect(result, written={}, loaded={"TABLE"})
+
+
+def test_other_decorator_returning_a_table_entry_is_a_deep_write(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import functools
+
+        TABLE = {"a": {"x": 1}}
+
+        @functools.lru_cache(maxsize=None)
+        def lookup(key):
+            return TABLE[key]
+
+        def lambda_handler(event, context):
+            return lookup(event["k"])
+        """
+    )
+    expect(result, written={"TABLE": True}, loaded={"TABLE", "lookup"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Direct writes and depth
+
+
+def test_direct_writes_are_shallow(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        CONFIG = {}
+        ITEMS = []
+        CACHE = {}
+        SEEN = set()
+        OBJ = type("O", (), {})()
+
+        def lambda_handler(event, context):
+            CONFIG[event["k"]] = event["v"]
+            del CONFIG["old"]
+            ITEMS.append(event)
+            ITEMS[1:3] = []
+            CACHE.update(event)
+            SEEN.add(event["id"])
+            OBJ.last = event
+            CONFIG["n"] += 1
+        """
+    )
+    expect(
+        result,
+        written={"CONFIG": False, "ITEMS": False, "CACHE": False, "SEEN": False, "OBJ": False},
+        subscript_read={"CONFIG"},
+    )
+
+
+def test_nested_writes_are_deep(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        A = {"k": {}}
+        B = [[1]]
+        C = {"x": 1}
+        D = {}
+
+        def lambda_handler(event, context):
+            A["k"]["j"] = 1
+            B[0].append(2)
+            C.a.b = 3
+            D.setdefault(event["k"], []).append(event)
+        """
+    )
+    expect(result, written={"A": True, "B": True, "C": True, "D": True})
+
+
+def test_unknown_method_is_a_deep_write(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import heapq
+
+        QUEUE = []
+        REGISTRY = {}
+
+        def lambda_handler(event, context):
+            REGISTRY.frobnicate(event)
+            heapq.heappush(QUEUE, event["priority"])
+        """
+    )
+    expect(result, written={"REGISTRY": True, "QUEUE": True}, loaded={"REGISTRY", "QUEUE", "heapq"})
+
+
+def test_augmented_subscript_with_a_variable_may_mutate_the_item(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        COUNTS = {}
+        LISTS = {}
+
+        def lambda_handler(event, context):
+            COUNTS[event["k"]] += 1
+            LISTS[event["k"]] += event["items"]
+        """
+    )
+    expect(result, written={"COUNTS": False, "LISTS": True})
+
+
+# ---------------------------------------------------------------------------------------------
+# Aliases
+
+
+def test_alias_chains(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": [1]}
+        ITEMS = []
+        ROWS = [{"x": 1}]
+        PAIRS = {"a": {"b": 1}}
+
+        def lambda_handler(event, context):
+            items = ITEMS
+            again = items
+            again.append(1)
+            entry = TABLE.get("a")
+            entry.append(2)
+            for row in ROWS:
+                row["seen"] = True
+            for key, value in PAIRS.items():
+                value[key] = 0
+        """
+    )
+    expect(result, written={"ITEMS": False, "TABLE": True, "ROWS": True, "PAIRS": True})
+
+
+def test_copies_can_be_written(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        DEFAULTS = {"a": 1}
+        ITEMS = [1, 2]
+        NESTED = [[1]]
+
+        def lambda_handler(event, context):
+            out = dict(DEFAULTS)
+            out.update(event)
+            mine = DEFAULTS.copy()
+            mine["x"] = 1
+            rest = ITEMS[1:]
+            rest.append(3)
+            ordered = sorted(ITEMS)
+            ordered.reverse()
+            copied = list(NESTED)
+            copied[0].append(1)
+            return out
+        """
+    )
+    expect(result, written={"NESTED": True}, loaded={"DEFAULTS", "ITEMS", "NESTED"})
+
+
+def test_containers_built_from_a_global_alias_its_elements(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": [1]}
+        OTHER = {"b": [2]}
+
+        def lambda_handler(event, context):
+            pair = {"t": TABLE, "o": OTHER["b"]}
+            pair["t"]["new"] = 1
+            box = [OTHER]
+            box.append(3)
+        """
+    )
+    expect(result, written={"TABLE": True, "OTHER": True})
+
+
+def test_conditional_and_boolean_aliases(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        A = []
+        B = []
+        C = []
+
+        def lambda_handler(event, context):
+            target = A if event else B
+            target.append(1)
+            other = event.get("x") or C
+            other.append(2)
+        """
+    )
+    expect(result, written={"A": False, "B": False, "C": False})
+
+
+def test_with_and_unpacking(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import threading
+
+        LOCK = threading.Lock()
+        PAIR = ([], [])
+        HEAD = [[1], [2]]
+
+        def lambda_handler(event, context):
+            with LOCK:
+                left, right = PAIR
+                left.append(1)
+            first, *rest = HEAD
+            rest.append(3)
+        """
+    )
+    expect(result, written={"LOCK": True, "PAIR": True})
+
+
+def test_stored_into_another_container(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": {"x": 1}}
+        HISTORY = []
+
+        def remember(event):
+            HISTORY.append(TABLE["a"])
+
+        def mutate_last(event):
+            HISTORY[-1]["x"] = 2
+        """
+    )
+    expect(result, written={"HISTORY": True, "TABLE": True})
+
+
+def test_local_container_holding_a_global_then_written_through(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": {"x": 1}}
+
+        def fill(out):
+            out.append(TABLE["a"])
+
+        def lambda_handler(event, context):
+            rows = []
+            fill(rows)
+            rows[0]["x"] = 2
+        """
+    )
+    expect(result, written={"TABLE": True})
+
+
+# ---------------------------------------------------------------------------------------------
+# Calls within the module
+
+
+def test_helper_mutating_its_parameter(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ITEMS = []
+        READ = []
+
+        def add(target, value):
+            target.append(value)
+
+        def count(values):
+            return len(values)
+
+        def lambda_handler(event, context):
+            add(ITEMS, event)
+            add(target=[], value=READ)
+            return count(READ)
+        """
+    )
+    expect(result, written={"ITEMS": False}, loaded={"ITEMS", "READ", "add", "count"})
+
+
+def test_helper_returning_a_global_the_caller_mutates(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": {"x": 1}}
+        CACHE = {}
+
+        def entry(key):
+            return TABLE[key]
+
+        def cache():
+            return CACHE
+
+        def lambda_handler(event, context):
+            entry(event["k"])["seen"] = True
+            cache()[event["k"]] = 1
+        """
+    )
+    expect(result, written={"TABLE": True, "CACHE": False})
+
+
+def test_methods_through_self(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        REGISTRY = {}
+        NAMES = {"a": 1}
+
+        class Repo:
+            def __init__(self, table):
+                self.table = table
+
+            def put(self, key, value):
+                self._store(key, value)
+
+            def _store(self, key, value):
+                self.table[key] = value
+
+            def size(self):
+                return len(NAMES)
+
+        def lambda_handler(event, context):
+            repo = Repo(REGISTRY)
+            repo.put(event["k"], event["v"])
+            return repo.size()
+        """
+    )
+    expect(result, written={"REGISTRY": True}, loaded={"Repo", "REGISTRY", "NAMES"})
+
+
+def test_class_attribute_written_through_self(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        class Cache:
+            entries = {}
+
+            def put(self, key, value):
+                self.entries[key] = value
+
+        def lambda_handler(event, context):
+            Cache().put(event["k"], event["v"])
+        """
+    )
+    expect(result, written={"Cache": True}, loaded={"Cache"})
+
+
+def test_passing_to_unknown_code_is_deep(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+
+        CONFIG = {"retries": 3}
+        ITEM = {"id": 1}
+        client = boto3.client("dynamodb")
+
+        def lambda_handler(event, context):
+            table = boto3.resource("dynamodb", config=CONFIG).Table("t")
+            table.put_item(Item=ITEM)
+            client.describe_table(TableName="t")
+        """
+    )
+    expect(
+        result,
+        written={"CONFIG": True, "ITEM": True, "client": True},
+        loaded={"boto3", "CONFIG", "ITEM", "client"},
+    )
+
+
+def test_pure_builtins_do_not_write(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import copy
+        import json
+        import re
+
+        TABLE = {"a": [1]}
+        PATTERN = re.compile("a+")
+        NAMES = ["a"]
+
+        def lambda_handler(event, context):
+            fresh = copy.deepcopy(TABLE)
+            fresh["a"].append(2)
+            print(TABLE, len(TABLE), repr(TABLE), isinstance(TABLE, dict))
+            match = PATTERN.match(event["s"])
+            text = ", ".join(NAMES) + f"{TABLE}" + "%s" % (TABLE,)
+            return json.dumps({"m": bool(match), "t": text, "max": max(NAMES)})
+        """
+    )
+    expect(result, written={}, loaded={"copy", "json", "TABLE", "PATTERN", "NAMES"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoping
+
+
+def test_closures_nonlocal_and_comprehensions(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        A = []
+        B = {"k": []}
+        C = []
+        D = [[1]]
+        E = []
+
+        def lambda_handler(event, context):
+            bucket = B["k"]
+            target = A
+
+            def inner():
+                target.append(1)
+                bucket.append(2)
+
+            inner()
+            rows = [row for row in D]
+            rows[0].append(3)
+            [x.append(1) for x in [C]]
+            if (found := E):
+                found.append(4)
+            A = None  # noqa: F841 - a local named like the global does not write it
+        """
+    )
+    # `target = A` reads the *local* A (assigned below), so the global A is not touched.
+    expect(result, written={"B": True, "C": True, "D": True, "E": False})
+
+
+def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ITEMS = []
+
+        def lambda_handler(event, context):
+            current = []
+
+            def pick():
+                nonlocal current
+                current = ITEMS
+
+            pick()
+            current.append(event)
+        """
+    )
+    expect(result, written={"ITEMS": False})
+
+
+def test_lambda_and_callbacks(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ROWS = [{"n": 1}]
+        OTHER = [{"n": 2}]
+
+        def lambda_handler(event, context):
+            ordered = sorted(ROWS, key=lambda r: r["n"])
+            OTHER.sort(key=lambda r: r.pop("n"))
+            return ordered
+        """
+    )
+    expect(result, written={"OTHER": True}, loaded={"ROWS", "OTHER"})
+
+
+def test_global_rebinding_and_lazy_init(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+
+        table = None
+        counter = 0
+        seen = []
+
+        def lambda_handler(event, context):
+            global table, counter, seen
+            if table is None:
+                table = boto3.resource("dynamodb").Table("t")
+            counter += 1
+            seen = seen + [event]
+            seen.append(1)
+            return table.get_item(Key={"id": event["id"]})
+        """
+    )
+    expect(
+        result,
+        written={"table": True, "seen": True},
+        loaded={"boto3", "table", "counter", "seen"},
+        rebound={"table", "counter", "seen"},
+    )
+
+
+def test_init_resource_factories_are_not_handler_code(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+        import lambdascope
+        from lambdascope import init_resource as ir
+
+        SETTINGS = {}
+        CLIENTS = []
+
+        @ir
+        def s3():
+            SETTINGS["region"] = "eu-west-1"
+            return boto3.client("s3", **SETTINGS)
+
+        @lambdascope.init_resource(ttl=60)
+        def ddb():
+            client = boto3.client("dynamodb")
+            CLIENTS.append(client)
+            return client
+
+        def lambda_handler(event, context):
+            return s3(), ddb()
+        """
+    )
+    expect(result, written={}, loaded={"s3", "ddb"})
+
+
+def test_mutable_defaults(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = []
+
+        def remember(key, seen=[]):
+            seen.append(key)
+            return seen
+
+        def keyword(key, *, cache={}):
+            cache[key] = 1
+
+        def shared(key, into=SEEN):
+            into.append(key)
+
+        def reader(key, table={}):
+            return table.get(key)
+
+        def lambda_handler(event, context):
+            remember(event["k"])
+            keyword(event["k"])
+            shared(event["k"])
+            return reader(event["k"])
+        """
+    )
+    expect(
+        result,
+        written={"SEEN": False},
+        written_params={
+            ("remember", 4): {"seen"},
+            ("keyword", 8): {"cache"},
+            ("shared", 11): {"into"},
+        },
+    )
+
+
+def test_match_statement(modules: Modules) -> None:
+    if sys.version_info < (3, 10):
+        pytest.skip("match needs Python 3.10")
+    result = modules.analyse(
+        """
+        ROUTES = {"a": {"hits": []}}
+
+        def lambda_handler(event, context):
+            match ROUTES:
+                case {"a": {"hits": hits}}:
+                    hits.append(event)
+                case _:
+                    pass
+        """
+    )
+    expect(result, written={"ROUTES": True})
+
+
+def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ITEMS = []
+        ITEMS.append(1)
+        for i in range(3):
+            ITEMS.append(i)
+
+        class Config:
+            values = {}
+            values["a"] = 1
+
+        def lambda_handler(event, context):
+            return len(ITEMS)
+
+        if __name__ == "__main__":
+            ITEMS.clear()
+            print(globals())
+        """
+    )
+    expect(result, written={}, loaded={"ITEMS"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Giving up
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("return globals()", "uses globals()"),
+        ("exec('x = 1')", "uses exec()"),
+        ("return eval('1')", "uses eval()"),
+        ("return vars(event)", "uses vars()"),
+        ("return __import__('os')", "uses __import__()"),
+        ("import sys\n    return sys.modules[__name__]", "uses sys.modules"),
+        ("import sys as s\n    return s._getframe()", "uses sys._getframe()"),
+        ("import inspect\n    return inspect.currentframe()", "uses inspect.currentframe()"),
+        ("import inspect\n    return inspect.stack()", "uses inspect.stack()"),
+        ("return lambda_handler.__globals__", "uses __globals__"),
+        ("return context.f_globals", "uses a frame's f_globals"),
+        (
+            "import importlib\n    return importlib.import_module('x')",
+            "uses importlib.import_module()",
+        ),
+        (
+            "from importlib import import_module\n    return import_module('x')",
+            "uses importlib.import_module()",
+        ),
+        ("return json.__dict__", "uses json.__dict__ of a module"),
+        ("setattr(json, 'x', 1)", "uses setattr()/delattr() on module json"),
+    ],
+)
+def test_gives_up(modules: Modules, body: str, reason: str) -> None:
+    source = f"import json\n\ndef lambda_handler(event, context):\n    {body}\n"
+    result = modules.analyse(source)
+    assert result.gave_up == reason
+    assert result.written == {}
+
+
+def test_self_import_gives_up(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        def lambda_handler(event, context):
+            import selfimporting
+            selfimporting.ITEMS.append(1)
+        """,
+        name="selfimporting",
+    )
+    assert result.gave_up == "imports itself (import selfimporting)"
+
+
+def test_no_source_gives_up() -> None:
+    namespace: dict[str, object] = {"__name__": "nowhere"}
+    exec("def f():\n    pass\n", namespace)
+    assert analyse("nowhere", namespace).gave_up == "no source file"
+
+
+def test_syntax_error_gives_up(modules: Modules) -> None:
+    module = modules.load("ITEMS = []\n")
+    (modules.path / f"{module.__name__}.py").write_text("def broken(:\n", encoding="utf-8")
+    result = analyse(module.__name__, vars(module))
+    assert result.gave_up is not None
+    assert result.gave_up.startswith("source does not parse (SyntaxError")
+
+
+def test_source_edited_after_import_gives_up(modules: Modules) -> None:
+    module = modules.load(
+        """
+        ITEMS = []
+
+        def lambda_handler(event, context):
+            ITEMS.append(event)
+        """
+    )
+    path = modules.path / f"{module.__name__}.py"
+    path.write_text(
+        "# a comment moves every line\n" + path.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    result = analyse(module.__name__, vars(module))
+    assert result.gave_up == "source does not match the running code (lambda_handler at line 4)"
+
+
+def test_source_edited_on_the_same_line_gives_up(modules: Modules) -> None:
+    module = modules.load(
+        """
+        ITEMS = []
+
+        def lambda_handler(event, context):
+            ITEMS.append(event)
+        """
+    )
+    path = modules.path / f"{module.__name__}.py"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("ITEMS.append", "ITEMS.count"),
+        encoding="utf-8",
+    )
+    result = analyse(module.__name__, vars(module))
+    assert result.gave_up == (
+        "source does not match the running code (lambda_handler uses 'append', absent from "
+        "its source)"
+    )
+
+
+def test_code_compiled_elsewhere_sharing_globals_gives_up(modules: Modules) -> None:
+    module = modules.load(
+        """
+        ITEMS = []
+
+        def lambda_handler(event, context):
+            return len(ITEMS)
+        """
+    )
+    namespace = vars(module)
+    exec("def sneaky():\n    ITEMS.append(1)\n", namespace)
+    result = analyse(module.__name__, namespace)
+    assert result.gave_up == (
+        "function sneaky shares the module's globals but was compiled from '<string>'"
+    )
+
+
+def test_decorated_and_wrapped_functions_match(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import functools
+
+        ITEMS = []
+
+        def deco(func):
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                return func(*args, **kwargs)
+            return wrapper
+
+        class Service:
+            @staticmethod
+            def make():
+                return Service()
+
+            @property
+            def size(self):
+                return len(ITEMS)
+
+        @deco
+        @functools.lru_cache(maxsize=None)
+        def lambda_handler(event, context):
+            return len(ITEMS)
+
+        square = lambda x: x * x
+        partial = functools.partial(square, 2)
+        """
+    )
+    expect(result, written={}, loaded={"ITEMS", "Service", "functools"})
