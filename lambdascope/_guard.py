@@ -2,27 +2,32 @@
 
 How it works (the cost model is in ``docs/guard.md``):
 
-- On the first invocation the guard takes a *snapshot* of every guarded module:
-  the identity of each module-level value, and a shallow copy of every mutable
-  node reachable from them — the builtin containers (list, dict, set, bytearray,
-  deque and the ``collections`` dict subclasses), tuples are looked through,
-  the ``__dict__`` of instances of classes defined in a guarded module, and the
-  non-dunder attributes of such classes. Third-party objects (loggers, boto3
-  clients, ``random.Random``, locks, ``lru_cache`` wrappers, compiled regexes)
-  and the values held by :func:`~lambdascope.init_resource` are never entered.
-- Before and after every invocation each node is compared with its copy by
-  identity and C-level ``==`` (no deep copies, nothing in Python per element).
-  A difference seen *before* the invocation happened outside one (Init, test
-  code): the snapshot is silently refreshed. A difference seen *after* it is a
-  leak: in ``raise`` mode the state is restored from the snapshot and
+- **Census** (first invocation): for every guarded module, the write analysis
+  (:mod:`lambdascope._guard_analysis`) reads the module's source and says which
+  module-level names handler-time code can write, and whether only the top-level
+  container or also data nested in it. Those values are *watched*: a shallow copy of
+  every mutable node reachable from them (the builtin containers, tuples looked
+  through, instances and classes defined in a guarded module, ``__slots__`` included)
+  plus the identity of their non-scalar items. Values the handler only reads are not
+  copied at all. Also watched: values that escape the module's own data (another
+  module holds them, a default argument, a bound method), mutable default arguments
+  of parameters the code writes, module-level instances and classes of the guarded
+  module that the code uses, and ``defaultdict``-like values it subscripts. When the
+  analysis cannot vouch for the module (no source, ``globals()``, ``exec``, source
+  edited after import, ...) every value is watched, as before the analysis existed.
+- **Per invocation**: one check before the handler (a change seen there happened
+  between invocations, in test code or Init: the snapshot is refreshed silently) and
+  one after it. A check compares every module-level binding (``==`` of the namespace
+  with its copy, identity first, plus identity of the few bindings whose type has value
+  equality) and every watched node with its copy, in C.
+- **After the handler**: a difference is classified. Init-scope work done lazily is
+  accepted: a name going from ``None``/unbound to an object that holds a resource
+  (a client, a connection: not a builtin scalar or container), a module attribute
+  that is an imported module, a ``functools.cached_property`` filling its cache, and
+  whatever an ``@init_resource`` factory wrote while it ran. Everything else is a
+  leak: in ``raise`` mode the leaked state is restored and
   :class:`~lambdascope.ScopeLeakError` is raised; in ``warn`` mode a
-  :class:`~lambdascope.ScopeLeakWarning` is issued once per variable and the
-  snapshot is refreshed.
-
-Because the check compares state rather than intercepting writes, writes made
-by C code (``heapq.heappush``, ``dict.update`` through the C API, ``+=``) are
-caught as surely as ``list.append``; the price is that the exact line is not
-known, so the message lists the lines of the module that use the variable.
+  :class:`~lambdascope.ScopeLeakWarning` is issued once per variable.
 """
 
 from __future__ import annotations
@@ -31,11 +36,15 @@ import sys
 from collections import Counter, OrderedDict, defaultdict, deque
 from operator import eq, getitem, is_
 
+from . import _resources
 from ._errors import ScopeLeakError, ScopeLeakWarning
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
+
+    from ._guard_analysis import Analysis
 
 __all__ = ["MODES", "Guard", "resolve_mode"]
 
@@ -54,8 +63,13 @@ _KINDS: dict[type, tuple[str, type]] = {
     Counter: ("Counter", dict),
 }
 _MAX_SITES = 3
+_MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<unbound>"})()
 # Values that cannot hold other objects: a container holding only these needs no identity pass.
 _SCALARS = frozenset({str, int, float, bool, bytes, complex, type(None)})
+# Values that carry data rather than hold a resource: a name set to one of these during an
+# invocation is per-request data, never init-scope work done lazily.
+_DATA = _SCALARS | frozenset(_KINDS) | {tuple, frozenset, range}
+_DATA_MODULES = frozenset({"datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"})
 
 
 def resolve_mode(guard: object) -> str:
@@ -103,13 +117,26 @@ def _is_dunder(name: object) -> bool:
     return isinstance(name, str) and name.startswith("__") and name.endswith("__")
 
 
-def _public(namespace: Any) -> dict[str, Any]:
-    return {k: v for k, v in namespace.items() if not _is_dunder(k)}
+def innermost(func: Any) -> Any:
+    """The user's own function under decorators that set ``__wrapped__`` (``functools.wraps``)."""
+    for _ in range(100):
+        if isinstance(func, (staticmethod, classmethod)):
+            func = func.__func__
+            continue
+        try:
+            wrapped = getattr(func, "__wrapped__", None)
+        except Exception:  # an exotic callable whose attribute lookup fails
+            return func
+        if wrapped is None or wrapped is func or not callable(wrapped):
+            return func
+        func = wrapped
+    return func
 
 
 def _function_globals(func: Any) -> dict[str, Any]:
-    """The module namespace the handler's code lives in."""
-    for _ in range(10):  # unwrap staticmethod/bound method/partial/callable instance
+    """The module namespace the handler's own code lives in (decorators looked through)."""
+    func = innermost(func)
+    for _ in range(10):  # unwrap bound method/partial/callable instance
         namespace = getattr(func, "__globals__", None)
         if isinstance(namespace, dict):
             return namespace
@@ -118,38 +145,97 @@ def _function_globals(func: Any) -> dict[str, Any]:
             inner = getattr(type(func), "__call__", None)  # noqa: B004
         if inner is None or inner is func:
             break
-        func = inner
+        func = innermost(inner)
     module = sys.modules.get(getattr(func, "__module__", None) or "")
     return vars(module) if module is not None else {}
 
 
+# -- safe words about user objects: building a message must never raise -------------------
+
+
+def _safe_repr(value: object, limit: int = 40) -> str:
+    """A short repr that never raises and never shows a long string (it may be a secret)."""
+    if isinstance(value, (str, bytes)) and len(value) > 24:
+        return f"<{type(value).__name__} of {len(value)} characters>"
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else f"<{type(value).__name__} object>"
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Names of the ``__slots__`` of *cls* and its bases (mangled as Python stores them)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"  # noqa: PLW2901
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _slot_values(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    values = {}
+    for name in names:
+        try:
+            value = object.__getattribute__(obj, name)
+        except AttributeError:  # an empty slot
+            continue
+        values[name] = value
+    return values
+
+
+# -- watched objects ------------------------------------------------------------------------
+
+
 class _Node:
-    """One watched mutable object and its shallow copy."""
+    """One watched mutable object, its shallow copy and where it was found."""
 
-    __slots__ = ("children", "family", "kind", "module", "obj", "path", "snap")
+    __slots__ = ("children", "family", "kind", "obj", "origin", "parent", "slots", "snap", "steps")
 
-    def __init__(self, obj: Any, kind: str, family: type | None, module: str, path: str) -> None:
+    def __init__(  # noqa: PLR0917 - one internal call site
+        self,
+        obj: Any,
+        kind: str,
+        family: type | None,
+        origin: _Origin,
+        parent: _Node | None,
+        steps: tuple[tuple[str, Any], ...],
+    ) -> None:
         self.obj = obj
-        self.kind = kind  # "list", "dict", ..., "attributes", "class"
+        self.kind = kind  # "list", "dict", ..., "attributes", "slots", "class"
         self.family = family
-        self.module = module
-        self.path = path
+        self.origin = origin
+        self.parent = parent
+        self.steps = steps  # how to get here from the parent: ("[", 0), (".", "attr"), ...
+        self.slots = _slot_names(type(obj)) if kind == "slots" else ()
         self.snap = self.copy()
         self.children = self._children()
 
-    def _children(self) -> tuple[tuple[Any, Any], ...]:
-        """``(key, value)`` of the non-scalar items: these are also checked by identity."""
-        obj, family = self.obj, self.family
-        items: Any
-        if family is dict:
-            items = obj.items()
-        elif family is list or family is deque:
-            items = enumerate(obj)
-        elif family is None:
-            items = ((k, v) for k, v in self.snap.items() if not _is_dunder(k))
-        else:
-            return ()
-        return tuple((k, v) for k, v in items if type(v) not in _SCALARS)
+    @property
+    def path(self) -> str:
+        """``ROOT['key'].attr[0]``: built only when a message needs it."""
+        steps: list[tuple[str, Any]] = []
+        node: _Node | None = self
+        while node is not None:
+            steps[:0] = node.steps
+            node = node.parent
+        return self.origin.label + "".join(
+            f".{key}" if how == "." else f"[{_safe_repr(key)}]" for how, key in steps
+        )
+
+    def live(self) -> Any:
+        """The mapping or sequence to compare with the snapshot."""
+        if self.kind == "slots":
+            return _slot_values(self.obj, self.slots)
+        if self.family is None:
+            return vars(self.obj)
+        return self.obj
 
     def copy(self) -> Any:
         obj, family = self.obj, self.family
@@ -161,35 +247,85 @@ class _Node:
             return set(obj)
         if family is bytearray:
             return bytes(obj)
+        if self.kind == "slots":
+            return _slot_values(obj, self.slots)
         return dict(vars(obj))  # instance attributes, or the class namespace
 
-    def same(self) -> bool:
-        """Unchanged? A comparison that raises (``__eq__`` of a new item) counts as a change."""
-        try:
-            return self._same()
-        except Exception:
-            return False
+    def _children(self) -> tuple[tuple[Any, Any], ...]:
+        """``(key, value)`` of the non-scalar items: checked by identity too.
 
-    def _same(self) -> bool:
-        """Unchanged? ``==`` (identity first per item) plus identity of the children.
+        Equal content is no data crossing, but an item replaced by an *equal* new object
+        (a nested container, a dataclass with a ``compare=False`` field) is another object:
+        identity catches it.
+        """
+        family, snap = self.family, self.snap
+        items: Any
+        if family is dict or family is None:
+            items = snap.items()
+        elif family is list or family is deque:
+            items = enumerate(snap)
+        else:
+            return ()
+        return tuple((k, v) for k, v in items if type(v) not in _SCALARS and not _is_dunder(k))
 
-        Equal content is no data crossing; identity of the non-scalar children makes sure a
-        nested container swapped for an equal new one is still seen (the new one is unwatched).
-        This is the one-node version of :func:`_unchanged`, used to say *what* changed.
+    def check(self) -> tuple[Callable[[Any, Any], Any], Any, Any]:
+        """What the fast check compares: ``(compare, live, saved)``, by identity, in C.
+
+        Identity is stricter than what counts as a change (an item replaced by an equal
+        scalar is not one): when it fails, :meth:`state` looks closer.
         """
         obj, family, snap = self.obj, self.family, self.snap
-        container = vars(obj) if family is None else obj
+        if family is list or family is deque:
+            return _same_items, obj, snap
+        if self.kind == "slots":
+            return _same_slots, self, None
+        if self.kind == "class":  # libraries set dunders lazily: compare the mappingproxy
+            return eq, vars(obj), snap
+        if family is dict or family is None:
+            return (
+                _same_entries,
+                obj if family is dict else vars(obj),
+                (list(snap), list(snap.values())),
+            )
+        return eq, obj, snap  # set, bytearray: nothing inside has an identity to keep
+
+    def state(self) -> str:
+        """``"same"``, ``"lazy"`` (only dunders or a cached_property filled) or ``"changed"``."""
+        try:
+            if self._same():
+                return "same"
+            return "lazy" if self._lazy_only() else "changed"
+        except Exception:  # a comparison that raises (a new item's __eq__) counts as a change
+            return "changed"
+
+    def _same(self) -> bool:
+        live = self.live()
         if self.kind == "OrderedDict":
-            equal = bool(obj == OrderedDict(snap))
-        elif family is deque:
-            equal = bool(obj == deque(snap))
-        elif family in (list, dict, set):
-            equal = family.__eq__(obj, snap) is True
-        elif self.kind == "class":  # libraries may set dunders lazily (__pydantic_complete__)
-            equal = _public(container) == _public(snap)
-        else:  # bytearray, instance __dict__
-            equal = bool(container == snap)
-        return equal and all(getitem(container, k) is v for k, v in self.children)
+            equal = bool(live == OrderedDict(self.snap))
+        elif self.family is deque:
+            equal = bool(live == deque(self.snap))
+        elif self.family in (list, dict, set):
+            equal = self.family.__eq__(live, self.snap) is True
+        else:
+            equal = bool(live == self.snap)
+        return equal and all(getitem(live, k) is v for k, v in self.children)
+
+    def _lazy_only(self) -> bool:
+        """Only dunders changed (libraries set them lazily) or cached_property values added."""
+        if self.family is not None or self.kind == "slots":
+            return False
+        from functools import cached_property
+
+        live, snap, cls = vars(self.obj), self.snap, type(self.obj)
+        for key in set(live) | set(snap):
+            if _is_dunder(key) or live.get(key, _MISSING) is snap.get(key, _MISSING):
+                continue
+            if self.kind == "attributes" and key not in snap:
+                attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
+                if isinstance(attribute, cached_property):
+                    continue
+            return False
+        return True
 
     def restore(self) -> None:
         obj, family, snap = self.obj, self.family, self.snap
@@ -210,11 +346,22 @@ class _Node:
             set.update(obj, snap)
         elif family is bytearray:
             obj[:] = snap
+        else:
+            self._restore_attributes()
+
+    def _restore_attributes(self) -> None:
+        obj, snap = self.obj, self.snap
+        if self.kind == "slots":
+            for name in self.slots:
+                if name in snap:
+                    object.__setattr__(obj, name, snap[name])
+                elif name in _slot_values(obj, (name,)):
+                    object.__delattr__(obj, name)
         elif self.kind == "attributes":
             attrs = vars(obj)
             attrs.clear()
             attrs.update(snap)
-        else:
+        else:  # a class: its dunders are not ours
             for name in [k for k in vars(obj) if not _is_dunder(k) and k not in snap]:
                 delattr(obj, name)
             for name, value in snap.items():
@@ -222,17 +369,25 @@ class _Node:
                     setattr(obj, name, value)
 
     def describe(self) -> str:
-        """What changed, in words."""
-        obj, snap = self.obj, self.snap
-        if self.kind == "attributes":
+        """What changed, in words (never raises)."""
+        try:
+            return self._describe()
+        except Exception:
+            return f"{self.kind} `{self.path}` was modified in place"
+
+    def _describe(self) -> str:
+        obj, snap, kind = self.obj, self.snap, self.kind
+        if kind in ("attributes", "slots"):
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
-            return f"{what} were set or deleted: {_key_diff(vars(obj), snap, 'attribute')}"
-        if self.kind == "class":
+            return f"{what} were set or deleted: {_key_diff(self.live(), snap, 'attribute')}"
+        if kind == "class":
+            public = {k: v for k, v in vars(obj).items() if not _is_dunder(k)}
+            saved = {k: v for k, v in snap.items() if not _is_dunder(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
-                f"{_key_diff(_public(vars(obj)), _public(snap), 'attribute')}"
+                f"{_key_diff(public, saved, 'attribute')}"
             )
-        where = f"{self.kind} `{self.path}` was modified in place"
+        where = f"{kind} `{self.path}` was modified in place"
         if self.family is dict:
             return f"{where}: {_key_diff(obj, snap, 'key')}"
         before, after = len(snap), len(obj)
@@ -243,73 +398,30 @@ class _Node:
         return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
 
 
-def _equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
+def _same_items(live: Any, saved: list[Any]) -> bool:
+    """The same objects in the same order (a list or deque)."""
+    return len(live) == len(saved) and all(map(is_, live, saved))
 
 
-def _plan(spaces: list[_Namespace], nodes: list[_Node]) -> tuple[Any, ...]:
-    """Arrange the snapshot for :func:`_unchanged`: one C-level ``map`` per kind of check.
-
-    ``==`` of builtin containers tries identity first for every item, so an unchanged
-    container costs one C loop and calls no ``__eq__`` of user objects.
-    """
-    watched = {id(node.obj) for node in nodes}
-    lists: tuple[list[Any], list[Any]] = ([], [])
-    maps: tuple[list[Any], list[Any]] = ([], [])
-    others: tuple[list[Any], list[Any]] = ([], [])
-    children: tuple[list[Any], list[Any], list[Any]] = ([], [], [])
-
-    def add_children(container: Any, items: Any) -> None:
-        for key, value in items:
-            if id(value) in watched:  # a watched object must stay the very same object
-                children[0].append(container)
-                children[1].append(key)
-                children[2].append(value)
-
-    for space in spaces:
-        maps[0].append(space.namespace)
-        maps[1].append(space.full)
-        add_children(space.namespace, zip(space.keys, space.values))
-    for node in nodes:
-        obj, family = node.obj, node.family
-        if family is list:
-            lists[0].append(obj)
-            lists[1].append(node.snap)
-            add_children(obj, node.children)
-        elif node.kind == "OrderedDict":  # OrderedDict == OrderedDict is order-sensitive
-            others[0].append(obj)
-            others[1].append(OrderedDict(node.snap))
-            add_children(obj, node.children)
-        elif family is dict or node.kind == "attributes":
-            container = obj if family is dict else vars(obj)
-            maps[0].append(container)
-            maps[1].append(node.snap)
-            add_children(container, node.children)
-        elif family is None:  # a class: compare its live mappingproxy
-            others[0].append(vars(obj))
-            others[1].append(node.snap)
-            add_children(vars(obj), node.children)
-        elif family is deque:
-            others[0].append(obj)
-            others[1].append(deque(node.snap))
-        else:  # set, bytearray: no identity to keep inside
-            others[0].append(obj)
-            others[1].append(node.snap)
-    return (lists, maps, others, children)
+def _same_entries(live: dict[Any, Any], saved: tuple[list[Any], list[Any]]) -> bool:
+    """The same keys, in the same order, bound to the same objects (a dict or ``__dict__``)."""
+    keys, values = saved
+    return list(live) == keys and all(map(is_, live.values(), values))
 
 
-def _unchanged(plan: tuple[Any, ...]) -> bool:
-    """The fast path of every check: no Python frame per watched object."""
-    lists, maps, others, children = plan
-    return (
-        all(map(list.__eq__, *lists))
-        and all(map(dict.__eq__, *maps))
-        and all(map(eq, *others))
-        and all(map(is_, map(getitem, children[0], children[1]), children[2]))
-    )
+def _same_slots(node: _Node, _: object) -> bool:
+    live = node.live()
+    return live == node.snap and all(live[k] is v for k, v in node.children)
+
+
+def _never(_: object, __: object) -> bool:
+    return False
+
+
+def _identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any, ...]) -> bool:
+    """Every ``container[key]`` is still the very object it was (one C-level pass)."""
+    containers, keys = where
+    return all(map(is_, map(getitem, containers, keys), values))
 
 
 def _key_diff(current: Any, snap: dict[Any, Any], noun: str) -> str:
@@ -319,21 +431,41 @@ def _key_diff(current: Any, snap: dict[Any, Any], noun: str) -> str:
     parts = []
     for label, keys in (("added", added), ("removed", removed), ("replaced", changed)):
         if keys:
-            shown = ", ".join(repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+            shown = ", ".join(_safe_repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
             parts.append(f"{noun}(s) {label}: {shown}")
     return "; ".join(parts) or "contents reordered"
 
 
-class _Namespace:
-    """The module-level names of one guarded module, by identity."""
+class _Origin:
+    """Where a walk started: a module-level name, or a function's default argument."""
 
-    __slots__ = ("allow", "full", "keys", "name", "namespace", "snap", "values")
+    __slots__ = ("allow_as", "label", "module", "noun")
 
-    def __init__(self, name: str, namespace: dict[str, Any], allow: frozenset[str]) -> None:
+    def __init__(self, module: str, label: str, allow_as: str, noun: str = "") -> None:
+        self.module = module
+        self.label = label  # the start of every path found from here
+        self.allow_as = allow_as  # what allow=(...) takes to accept it
+        self.noun = noun  # extra words for the message ("" for a module-level name)
+
+
+# -- one guarded module -----------------------------------------------------------------------
+
+
+class _Space:
+    """The module-level names of one guarded module, and what of them is watched."""
+
+    __slots__ = ("allow", "analysis", "escaped", "name", "namespace", "snap", "values")
+
+    def __init__(
+        self, name: str, namespace: dict[str, Any], allow: frozenset[str], analysis: Analysis
+    ) -> None:
         self.name = name
         self.namespace = namespace
         self.allow = allow
-        self.take()
+        self.analysis = analysis
+        self.escaped = _escaped(name, namespace)
+        self.snap: dict[str, Any] = {}
+        self.values: list[Any] = []
 
     def watched(self, key: object) -> bool:
         return (
@@ -346,70 +478,216 @@ class _Namespace:
     def take(self) -> None:
         namespace = self.namespace
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
-        self.full = dict(namespace)
-        children = [(k, v) for k, v in self.snap.items() if type(v) not in _SCALARS]
-        self.keys = tuple(k for k, _ in children)
-        self.values = tuple(v for _, v in children)
+        self.values = list(namespace.values())
 
-    def same(self) -> bool:
+    def identities(self) -> Iterator[tuple[Any, Any, Any]]:
+        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for."""
         namespace = self.namespace
-        if _equal(namespace, self.full) and all(
-            map(is_, map(namespace.get, self.keys), self.values)
-        ):
-            return True
-        if self.changes():
-            return False
-        self.full = dict(namespace)  # only dunders (__warningregistry__) or allowed names
-        return True
+        for key, value in self.snap.items():
+            if _value_equality(value):
+                yield namespace, key, value
 
-    def changes(self) -> list[tuple[str, str]]:
-        """``(name, what happened)`` for every watched module-level name that changed."""
-        namespace, snap, missing = self.namespace, self.snap, object()
-        found = []
-        for key, value in snap.items():
-            now = namespace.get(key, missing)
-            if now is missing:
-                found.append((key, f"name `{key}` was deleted (`global {key}; del {key}`)"))
-            elif now is not value:
-                found.append(
-                    (
-                        key,
-                        f"name `{key}` was rebound (`global {key}; {key} = ...` or `{key} += ...`)",
-                    )
-                )
+    def to_watch(self, names: frozenset[str]) -> Iterator[tuple[str, Any, bool]]:
+        """``(name, value, deep)`` of every module-level value to snapshot."""
+        analysis = self.analysis
+        for key, value in self.snap.items():
+            kind = type(value)
+            if kind in _SCALARS:
+                continue
+            runs_code = _reads_can_write(value, kind, names)
+            if analysis.gave_up is not None or key in self.escaped:
+                yield key, value, True
+            elif key in analysis.written:
+                yield key, value, analysis.written[key] or runs_code
+            elif key in analysis.loaded and (
+                runs_code or (key in analysis.subscript_read and hasattr(kind, "__missing__"))
+            ):
+                yield key, value, True
+
+    def defaults(self) -> Iterator[tuple[_Origin, Any]]:
+        """Mutable default arguments the module's code may write: created once, at Init."""
+        written = self.analysis.written_params
+        for func in _module_functions(self.namespace):
+            code = func.__code__
+            names = code.co_varnames[: code.co_argcount]
+            pairs = list(
+                zip(names[len(names) - len(func.__defaults__ or ()) :], func.__defaults__ or ())
+            )
+            pairs.extend((func.__kwdefaults__ or {}).items())
+            params = written.get((code.co_name, code.co_firstlineno), frozenset())
+            for param, value in pairs:
+                if type(value) in _SCALARS:
+                    continue
+                if self.analysis.gave_up is None and param not in params:
+                    continue
+                name = f"{func.__qualname__}.{param}"
+                if not self.watched(name):
+                    continue
+                noun = f"the default value of parameter `{param}` of {func.__qualname__}()"
+                yield _Origin(self.name, name, name, noun), value
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """``(name, before, now)`` of every watched module-level name that changed."""
+        namespace, snap = self.namespace, self.snap
+        found = [
+            (key, value, namespace.get(key, _MISSING))
+            for key, value in snap.items()
+            if namespace.get(key, _MISSING) is not value
+        ]
         found.extend(
-            (key, f"name `{key}` was created (`global {key}; {key} = ...`)")
-            for key in namespace
+            (key, _MISSING, namespace[key])
+            for key in list(namespace)
             if key not in snap and self.watched(key)
         )
         return found
 
-    def restore(self) -> None:
-        namespace = self.namespace
-        for key in [k for k in namespace if k not in self.snap and self.watched(k)]:
-            del namespace[key]
-        namespace.update(self.snap)
-        self.full = dict(namespace)
+    def restore(self, key: str, before: Any) -> None:
+        if before is _MISSING:
+            self.namespace.pop(key, None)
+        else:
+            self.namespace[key] = before
+
+
+def _value_equality(value: object) -> bool:
+    """Could ``==`` take a new, equal object for this one (and data cross unseen)?"""
+    kind = type(value)
+    if kind in _SCALARS or issubclass(kind, type) or kind.__eq__ is object.__eq__:
+        return False
+    if kind is tuple or kind is frozenset:  # equal tuples of scalars carry the same data
+        return any(type(item) not in _SCALARS for item in value)  # type: ignore[attr-defined]
+    return True
+
+
+def _reads_can_write(value: object, kind: type, names: frozenset[str]) -> bool:
+    """Instances and classes of a guarded module: any use can run code that writes them."""
+    if issubclass(kind, type):
+        return getattr(value, "__module__", None) in names
+    return _own(kind, names)
+
+
+# Bases that add no state of their own: a class deriving only from these (and the guarded
+# modules' classes) is the user's; one deriving from a library class keeps the library's
+# state (a Powertools BatchProcessor subclass stores each batch on itself, by design).
+_STRUCTURAL = frozenset({"builtins", "abc", "typing", "typing_extensions", "_collections_abc"})
+
+
+def _own(kind: type, names: frozenset[str]) -> bool:
+    """Are *kind*'s instances the user's own objects (not a library's)?"""
+    return kind.__module__ in names and all(
+        getattr(base, "__module__", None) in names or base.__module__ in _STRUCTURAL
+        for base in kind.__mro__
+    )
+
+
+def _escaped(module: str, namespace: dict[str, Any]) -> frozenset[str]:
+    """Mutable module-level values that something outside the module's bindings also holds.
+
+    ``from app import ITEMS`` in another module, ``add = ITEMS.append``, a default
+    argument ``def f(x, seen=ITEMS)``: code the analysis does not read can write these.
+    Counted with reference counts: the module's own bindings, plus this frame's two.
+    """
+    bindings = Counter(map(id, namespace.values()))
+    found = []
+    value = None
+    for key in list(namespace):
+        value = namespace[key]
+        kind = type(value)
+        if (kind in _KINDS or _own(kind, frozenset((module,)))) and (
+            sys.getrefcount(value) > bindings[id(value)] + 2
+        ):
+            found.append(key)
+    del value
+    return frozenset(found)
+
+
+def _module_functions(namespace: dict[str, Any]) -> Iterator[Any]:
+    """Functions whose code lives in *namespace*: module level and methods of its classes."""
+    module = namespace.get("__name__")
+    seen: set[int] = set()
+    candidates = list(namespace.values())
+    for value in list(candidates):
+        if issubclass(type(value), type) and value.__module__ == module:
+            candidates.extend(vars(value).values())
+    for value in candidates:
+        try:  # any callable that leads to a function of this module (decorators looked through)
+            func = innermost(value)
+            ours = type(func) is _FUNCTION and func.__globals__ is namespace
+        except Exception:  # a proxy object that refuses attribute lookups
+            continue
+        if ours and id(func) not in seen:
+            seen.add(id(func))
+            yield func
+
+
+def _holds_resource(value: object) -> bool:
+    """Is *value* an object that holds a resource (a client, a connection), not data?"""
+    kind = type(value)
+    if kind in _DATA or issubclass(kind, BaseException):
+        return False
+    module = (getattr(kind, "__module__", None) or "").partition(".")[0]
+    return module not in _DATA_MODULES and not issubclass(kind, (str, int, float, tuple))
+
+
+def _is_imported_module(value: object) -> bool:
+    """A module object that ``sys.modules`` holds (``import pkg.sub`` sets ``pkg.sub``)."""
+    name = getattr(value, "__name__", None) if type(value) is type(sys) else None
+    return name is not None and sys.modules.get(name) is value
+
+
+_FUNCTION = type(_is_dunder)
+_analyses: dict[str, tuple[dict[str, Any], Analysis]] = {}
+
+
+def _analysis(name: str, namespace: dict[str, Any]) -> Analysis:
+    """The write analysis of one module, made once per module (and namespace)."""
+    cached = _analyses.get(name)
+    if cached is not None and cached[0] is namespace:
+        return cached[1]
+    from ._guard_analysis import analyse
+
+    result = analyse(name, namespace)
+    _analyses[name] = (namespace, result)
+    return result
+
+
+# -- the guard ---------------------------------------------------------------------------------
+
+#: The guards of the invocations running now (innermost last): the factory observer's target.
+_active: list[Guard] = []
 
 
 class Guard:
-    """An invocation hook for ``@handler`` that checks guarded module state.
+    """The module-state check ``@handler`` runs around each invocation.
 
-    ``enter`` compares the state with the snapshot (refreshing it silently when
-    something changed between invocations); ``exit`` compares again and reports
+    :meth:`enter` makes sure the snapshot is current (refreshing it silently when
+    something changed between invocations); :meth:`exit` compares again and reports
     what the invocation wrote.
     """
 
-    __slots__ = ("_allow", "_extra", "_func", "_namespaces", "_nodes", "_plan", "_warned", "mode")
+    __slots__ = (
+        "_allow",
+        "_bindings",
+        "_checks",
+        "_extra",
+        "_func",
+        "_nodes",
+        "_spaces",
+        "_warned",
+        "mode",
+    )
 
     def __init__(self, func: Any, mode: str, allow: object = (), modules: object = ()) -> None:
         self.mode = mode
-        self._func = func
+        self._func = innermost(func)
         self._allow = frozenset(_names("allow", allow, "allow=('cache',)"))
         self._extra = _names("modules", modules, "modules=('mypackage',)")
-        self._namespaces: list[_Namespace] | None = None
+        self._spaces: list[_Space] | None = None
         self._nodes: list[_Node] = []
-        self._plan: tuple[Any, ...] = ()
+        # Every binding of every guarded module: the namespace's values in order, compared
+        # (identity first, in C) with a saved list. A rebinding, a new or a deleted name
+        # changes it; names whose values have value equality are also checked by identity.
+        self._bindings: list[tuple[Any, list[Any]]] = []
+        self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         self._warned: set[tuple[str, str]] = set()
 
     # -- snapshot -----------------------------------------------------------------------
@@ -439,151 +717,279 @@ class Guard:
                     found.setdefault(name, vars(module))
         return list(found.items())
 
-    def _snapshot(self) -> None:
-        from ._resources import _live_resources
-
-        if self._namespaces is None:
-            self._namespaces = [_Namespace(n, g, self._allow) for n, g in self._guarded()]
-        else:
-            for space in self._namespaces:
-                space.take()
-        names = frozenset(space.name for space in self._namespaces)
-        seen = {id(r._value) for r in _live_resources()}  # init_resource values are theirs
-        nodes: list[_Node] = []
-        for space in self._namespaces:
-            for key, value in space.snap.items():
-                self._walk(value, key, space.name, names, seen, nodes)
-        self._nodes = nodes
-        self._plan = _plan(self._namespaces, nodes)
-
-    def _walk(  # noqa: PLR0917 - one internal call site
-        self,
-        value: Any,
-        path: str,
-        module: str,
-        names: frozenset[str],
-        seen: set[int],
-        nodes: list[_Node],
-    ) -> None:
-        stack = [(value, path)]
-        while stack:
-            obj, where = stack.pop()
-            kind = type(obj)
-            if kind in _SCALARS or id(obj) in seen:
-                continue
-            known = _KINDS.get(kind)
-            if known is not None:
-                seen.add(id(obj))
-                nodes.append(_Node(obj, known[0], known[1], module, where))
-                if known[1] is dict:
-                    stack.extend((v, f"{where}[{k!r}]") for k, v in obj.items())
-                elif known[1] is list or known[1] is deque:
-                    stack.extend((v, f"{where}[{i}]") for i, v in enumerate(obj))
-            elif kind is tuple:
-                seen.add(id(obj))
-                stack.extend((v, f"{where}[{i}]") for i, v in enumerate(obj))
-            elif isinstance(obj, type):
-                if obj.__module__ in names:
-                    seen.add(id(obj))
-                    node = _Node(obj, "class", None, module, where)
-                    nodes.append(node)
-                    stack.extend(
-                        (v, f"{where}.{k}") for k, v in node.snap.items() if not _is_dunder(k)
-                    )
-            elif kind.__module__ in names and isinstance(getattr(obj, "__dict__", None), dict):
-                seen.add(id(obj))
-                node = _Node(obj, "attributes", None, module, where)
-                nodes.append(node)
-                stack.extend((v, f"{where}.{k}") for k, v in node.snap.items())
-                if id(kind) not in seen:  # the class itself, even if not a module-level name
-                    stack.append((kind, kind.__qualname__))
-
-    def _dirty(self) -> tuple[list[tuple[_Namespace, str, str]], list[_Node]]:
-        assert self._namespaces is not None
-        try:
-            if _unchanged(self._plan):
-                return [], []
-        except Exception:  # an __eq__ of a new item raised: look node by node
-            pass
-        rebound = [
-            (space, key, what)
-            for space in self._namespaces
-            if not space.same()
-            for key, what in space.changes()
+    def _census(self) -> None:
+        """First invocation: analyse the guarded modules, then take the snapshot."""
+        self._spaces = [
+            _Space(name, namespace, self._allow, _analysis(name, namespace))
+            for name, namespace in self._guarded()
         ]
-        mutated = [node for node in self._nodes if not node.same()]
-        if not rebound and not mutated:  # only dunders / allowed names moved: re-baseline
-            self._snapshot()
-        return rebound, mutated
+        self._snapshot()
 
-    # -- the hook -------------------------------------------------------------------------
-    def enter(self) -> object:
+    def _snapshot(self) -> None:
+        assert self._spaces is not None
+        names = frozenset(space.name for space in self._spaces)
+        seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
+        nodes: list[_Node] = []
+        for space in self._spaces:
+            space.take()
+            for key, value, deep in space.to_watch(names):
+                _walk(value, _Origin(space.name, key, key), deep, names, seen, nodes)
+            for origin, value in space.defaults():
+                _walk(value, origin, True, names, seen, nodes)
+        self._nodes = nodes
+        self._checks = self._plan()
+
+    def _plan(self) -> list[tuple[Callable[[Any, Any], Any], Any, Any]]:
+        """The fast check: one comparison per watched object, one identity pass for names."""
+        assert self._spaces is not None
+        self._bindings = [(space.namespace.values(), space.values) for space in self._spaces]
+        checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
+        where: list[tuple[Any, Any, Any]] = []
+        for space in self._spaces:
+            where.extend(space.identities())
+        checks.extend(node.check() for node in self._nodes)
+        if where:
+            containers, keys, values = zip(*where)
+            checks.append((_identical, (containers, keys), values))
+        return checks
+
+    def _unchanged(self) -> bool:
+        """The fast path of every check: a few C-level comparisons, no Python per item."""
+        try:
+            for values, saved in self._bindings:
+                if list(values) != saved:
+                    return False
+            for compare, live, saved in self._checks:
+                if compare(live, saved) is not True:
+                    return False
+        except Exception:  # an __eq__ of a new item raised: look closer
+            return False
+        return True
+
+    # -- the invocation -------------------------------------------------------------------
+    def enter(self) -> None:
         """Before the handler runs: make sure the snapshot is current."""
-        if self._namespaces is None:
+        if self._spaces is None:
+            self._census()
+        elif not self._unchanged():  # written outside an invocation (Init, tests): legitimate
             self._snapshot()
-            return None
-        rebound, mutated = self._dirty()
-        if rebound or mutated:  # written outside an invocation (Init, tests): legitimate
-            self._snapshot()
-        return None
+        _active.append(self)
 
-    def exit(self, token: object, failed: bool) -> None:
+    def exit(self) -> None:
         """After the handler ran: report (and in raise mode undo) what it wrote."""
-        rebound, mutated = self._dirty()
-        if not rebound and not mutated:
+        if _active and _active[-1] is self:
+            _active.pop()
+        if self._unchanged():
             return
-        leaks = [(space.name, key, what) for space, key, what in rebound]
-        leaks.extend((node.module, node.path, node.describe()) for node in mutated)
+        names, nodes = self._leaks()
+        if not names and not nodes:  # init-scope work done lazily, or dunders: accept it
+            self._snapshot()
+            return
+        leaks = [
+            (space.name, key, _rebinding(key, before, now), key)
+            for space, key, before, now in names
+        ]
+        leaks.extend(
+            (node.origin.module, node.path, _node_words(node), node.origin.allow_as)
+            for node in nodes
+        )
         if self.mode == "raise":
-            for node in mutated:
+            for node in nodes:
                 node.restore()
-            assert self._namespaces is not None
-            for space in self._namespaces:
-                space.restore()
+            for space, key, before, _ in names:
+                space.restore(key, before)
+            if not self._unchanged():  # accepted changes stand: they become the baseline
+                self._snapshot()
             raise ScopeLeakError(self._message(leaks, restored=True))
-        fresh = [leak for leak in leaks if (leak[0], _root(leak[1])) not in self._warned]
-        self._warned.update((module, _root(path)) for module, path, _ in leaks)
+        fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
+        self._warned.update((module, allow_as) for module, _, _, allow_as in leaks)
         self._snapshot()
         if fresh:
             import warnings
 
             warnings.warn(ScopeLeakWarning(self._message(fresh, restored=False)), stacklevel=4)
 
+    def _leaks(self) -> tuple[list[tuple[_Space, str, Any, Any]], list[_Node]]:
+        """What changed and is not init-scope work done lazily."""
+        assert self._spaces is not None
+        names = [
+            (space, key, before, now)
+            for space in self._spaces
+            for key, before, now in space.changes()
+            if not _is_imported_module(now)
+            and not ((before is None or before is _MISSING) and _holds_resource(now))
+        ]
+        return names, [node for node in self._nodes if node.state() == "changed"]
+
+    # -- init resources created during an invocation --------------------------------------
+    def _dirty(self) -> tuple[dict[tuple[str, str], Any], dict[int, _Node]]:
+        """Names (with their old value) and nodes that differ from the snapshot now."""
+        if self._spaces is None or self._unchanged():
+            return {}, {}
+        names = {
+            (space.name, key): before
+            for space in self._spaces
+            for key, before, _ in space.changes()
+        }
+        return names, {id(node.obj): node for node in self._nodes if node.state() != "same"}
+
+    def _rebaseline_except(
+        self, dirty: tuple[dict[tuple[str, str], Any], dict[int, _Node]]
+    ) -> None:
+        """Accept what changed since :meth:`_dirty`, keep the rest under watch."""
+        names, nodes = dirty
+        self._snapshot()
+        assert self._spaces is not None
+        for space in self._spaces:
+            for (module, key), before in names.items():
+                if module == space.name:
+                    if before is _MISSING:
+                        space.snap.pop(key, None)
+                    else:
+                        space.snap[key] = before
+        for node in self._nodes:
+            old = nodes.get(id(node.obj))
+            if old is not None and old.kind == node.kind:
+                node.snap, node.children = old.snap, old.children
+        checks = self._plan()
+        if names:  # the fast check would not see them: make exit look closer
+            checks.append((_never, None, None))
+        self._checks = checks
+
     # -- the message ----------------------------------------------------------------------
-    def _message(self, leaks: list[tuple[str, str, str]], restored: bool) -> str:
-        name = getattr(self._func, "__qualname__", None) or type(self._func).__name__
+    def _message(self, leaks: list[tuple[str, str, str, str]], restored: bool) -> str:
+        func = self._func
+        name = getattr(func, "__qualname__", None) or type(func).__name__
         lines = [
             f"handler {name}() wrote to module-level state during an invocation. "
             "Module-level state outlives the invocation: on a warm Lambda the next request "
             "would see this data."
         ]
-        roots: list[str] = []
-        for module, path, what in leaks:
-            root = _root(path)
-            if root not in roots:
-                roots.append(root)
-            sites = _sites(self._namespaces or [], self._func, module, root, "name `" in what)
+        allow: list[str] = []
+        for module, _path, what, allow_as in leaks:
+            if allow_as not in allow:
+                allow.append(allow_as)
+            try:
+                sites = _sites(self._spaces or [], func, module, allow_as, "name `" in what)
+            except Exception:  # the message must never fail
+                sites = []
             where = f" (used at {', '.join(sites)})" if sites else ""
             lines.append(f"  - module {module!r}: {what}{where}")
         if restored:
             lines.append(
                 "The guarded state has been restored to what it was before this invocation."
             )
-        example = roots[0]
         lines.append(
             "Fix: keep per-invocation data in a local variable or on lambdascope.request "
-            f"(e.g. `request.{_identifier(example)} = ...`); create long-lived objects (clients, "
-            "caches you mean to keep) in an @init_resource factory; or, if this is a deliberate "
-            f"cache, allow it: @handler(allow=({example!r},))."
+            f"(e.g. `request.{_identifier(allow[0])} = ...`); create long-lived objects "
+            "(clients, caches you mean to keep) in an @init_resource factory; or, if this is "
+            f"a deliberate cache, allow it: @handler(allow={tuple(allow)!r})."
         )
         return "\n".join(lines)
 
 
-def _root(path: str) -> str:
-    for i, char in enumerate(path):
-        if char in ".[":
-            return path[:i]
-    return path
+def _rebinding(key: str, before: Any, now: Any) -> str:
+    if now is _MISSING:
+        return f"name `{key}` was deleted (`global {key}; del {key}`)"
+    if before is _MISSING:
+        return f"name `{key}` was created (`global {key}; {key} = ...`)"
+    if before is None:
+        return (
+            f"name `{key}` was set from None to a {type(now).__name__} "
+            f"(`global {key}; {key} = ...`): data, not a client or connection made lazily"
+        )
+    return f"name `{key}` was rebound (`global {key}; {key} = ...` or `{key} += ...`)"
+
+
+def _node_words(node: _Node) -> str:
+    words = node.describe()
+    if node.origin.noun:
+        words += (
+            f" — {node.origin.noun}; defaults are created once, at Init, and shared by every "
+            "call: default to None and create the value inside the function"
+        )
+    return words
+
+
+def _walk(  # noqa: PLR0917 - one internal call site
+    value: Any,
+    origin: _Origin,
+    deep: bool,
+    names: frozenset[str],
+    seen: set[int],
+    nodes: list[_Node],
+) -> None:
+    """Snapshot *value* and, if *deep*, everything mutable reachable from it."""
+    stack: list[tuple[Any, _Node | None, tuple[tuple[str, Any], ...]]] = [(value, None, ())]
+    while stack:
+        obj, parent, steps = stack.pop()
+        kind = type(obj)
+        if kind in _SCALARS or id(obj) in seen:
+            continue
+        try:
+            found = _nodes_for(obj, kind, origin, parent, steps, names)
+        except Exception:  # an object that cannot be copied (a proxy): its own business
+            continue
+        if kind is tuple:
+            seen.add(id(obj))
+            stack.extend((v, parent, (*steps, ("[", i))) for i, v in enumerate(obj))
+            continue
+        if not found:
+            continue
+        seen.add(id(obj))
+        nodes.extend(found)
+        if not deep:
+            continue
+        for node in found:
+            how = "[" if node.family is not None else "."
+            stack.extend((item, node, ((how, key),)) for key, item in node.children)
+        if not issubclass(kind, type) and _own(kind, names) and id(kind) not in seen:
+            stack.append((kind, None, ()))  # the class itself, even if not a module-level name
+
+
+def _nodes_for(  # noqa: PLR0917 - one internal call site
+    obj: Any,
+    kind: type,
+    origin: _Origin,
+    parent: _Node | None,
+    steps: tuple[tuple[str, Any], ...],
+    names: frozenset[str],
+) -> list[_Node]:
+    known = _KINDS.get(kind)
+    if known is not None:
+        return [_Node(obj, known[0], known[1], origin, parent, steps)]
+    if kind is tuple:
+        return []
+    if issubclass(kind, type):
+        if obj.__module__ not in names:
+            return []
+        if parent is None and not steps and origin.label != obj.__name__:
+            origin = _Origin(origin.module, obj.__qualname__, obj.__qualname__)
+        return [_Node(obj, "class", None, origin, parent, steps)]
+    if not _own(kind, names):
+        return []
+    found = []
+    if isinstance(getattr(obj, "__dict__", None), dict):
+        found.append(_Node(obj, "attributes", None, origin, parent, steps))
+    if _slot_names(kind):
+        found.append(_Node(obj, "slots", None, origin, parent, steps))
+    return found
+
+
+def factory_started() -> object:
+    """An ``@init_resource`` factory starts during an invocation: note what is dirty already."""
+    guard = _active[-1] if _active else None
+    return None if guard is None else (guard, guard._dirty())
+
+
+def factory_finished(token: object) -> None:
+    """The factory returned: what it wrote is init-scope work, the new baseline."""
+    if isinstance(token, tuple):
+        guard: Guard = token[0]
+        guard._rebaseline_except(token[1])
+
+
+_resources.observe_factories(factory_started, factory_finished)
 
 
 def _identifier(name: str) -> str:
@@ -643,8 +1049,7 @@ def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
         found = []
         items = [value, *(vars(value).values() if isinstance(value, type) else ())]
         for item in items:
-            func = getattr(item, "__func__", item)
-            func = getattr(func, "__wrapped__", func)
+            func = innermost(getattr(item, "__func__", item))
             code = getattr(func, "__code__", None)
             if code is not None and getattr(func, "__globals__", None) is namespace:
                 found.append(code)
@@ -669,9 +1074,7 @@ def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
     return ordered
 
 
-def _sites(
-    spaces: list[_Namespace], start: Any, module: str, name: str, rebinding: bool
-) -> list[str]:
+def _sites(spaces: list[_Space], start: Any, module: str, name: str, rebinding: bool) -> list[str]:
     """``file:line`` where functions of *module* use the module-level *name*.
 
     Code reachable from the handler comes first, and in it the uses that look like

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from functools import update_wrapper
+from functools import partial, update_wrapper
 
 from . import _lifecycle, _shutdown
-from ._request import _current, new_scope
+from ._request import ACTIVE, _current, new_scope
 from ._util import (
     accepts_positional,
     check_callable,
@@ -17,11 +17,13 @@ from ._util import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterable, Sequence
+    from collections.abc import Callable, Coroutine, Iterable
     from types import ModuleType
     from typing import Any, Literal, Protocol, TypeVar, overload
 
     from typing_extensions import ParamSpec
+
+    from ._guard import Guard
 
     P = ParamSpec("P")
     R = TypeVar("R")
@@ -31,15 +33,6 @@ if TYPE_CHECKING:
         def __call__(self, func: Callable[P, Coroutine[Any, Any, R]], /) -> Callable[P, R]: ...
         @overload
         def __call__(self, func: Callable[P, R], /) -> Callable[P, R]: ...
-
-    class InvocationHook(Protocol):
-        """What ``@handler`` calls around each invocation (the guard is one)."""
-
-        def enter(self) -> object:
-            """Called after the request scope opens; returns a token for :meth:`exit`."""
-
-        def exit(self, token: object, failed: bool) -> None:
-            """Called before the scope closes; may raise to fail the invocation."""
 
 else:
 
@@ -93,15 +86,15 @@ def _run_coroutine(coro: Any) -> Any:
 
 
 def _build(  # noqa: PLR0915 - four hand-unrolled variants of one hot path
-    func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHook]
+    func: Any, method: bool, is_async: bool, guard: Guard | None
 ) -> Any:
-    """Generate the per-invocation wrapper. The hook-less variants are the hot path."""
+    """Generate the per-invocation wrapper. The unguarded variants are the hot path."""
     state = _lifecycle.state
     var_set = _current.set
     var_reset = _current.reset
 
-    if hooks:
-        return _build_hooked(func, method, is_async, hooks)
+    if guard is not None:
+        return _build_guarded(func, method, is_async, guard)
 
     if is_async:
         if method:
@@ -169,49 +162,53 @@ def _build(  # noqa: PLR0915 - four hand-unrolled variants of one hot path
     return plain_wrapper
 
 
-def _build_hooked(func: Any, method: bool, is_async: bool, hooks: Sequence[InvocationHook]) -> Any:
-    """The wrapper with invocation hooks (the guard): enter in order, exit in reverse."""
-    state = _lifecycle.state
+def _build_guarded(func: Any, method: bool, is_async: bool, guard: Guard) -> Any:
+    """The wrapper with the module-state guard: checked before and after the handler.
 
-    def invoke(args: tuple[Any, ...]) -> Any:
-        event, context = args[-2], args[-1]
+    One wrapper; methods and ``async def`` handlers get thin adapters around it.
+    """
+    state = _lifecycle.state
+    var_set = _current.set
+    var_reset = _current.reset
+    enter = guard.enter
+    leave = guard.exit
+
+    def guarded(event: Any, context: Any, target: Callable[[Any, Any], Any]) -> Any:
         n = state.invocations = state.invocations + 1
         special = n >= state.check_at
         scope = new_scope(event, context, n, special and state.begin(n))
-        token = _current.set(scope)
-        entered: list[tuple[InvocationHook, object]] = []
-        failed = True
+        token = var_set(scope)
         try:
-            for hook in hooks:
-                entered.append((hook, hook.enter()))
-            result = func(*args)
-            if is_async:
-                result = _run_coroutine(result)
-            failed = False
-        finally:
+            enter()
             try:
-                # Exit hooks run even when the handler raised; a hook that raises
-                # replaces the handler's outcome (the handler's error is chained).
-                for hook, hook_token in reversed(entered):
-                    hook.exit(hook_token, failed)
+                return target(event, context)
             finally:
-                scope[5] = False  # ACTIVE (a literal: this is the hot path)
-                _current.reset(token)
-                if special:
-                    state.end(n)
-        return result
+                # Runs when the handler raised too; a leak then replaces the handler's
+                # error (which is chained as its __context__).
+                leave()
+        finally:
+            scope[ACTIVE] = False
+            var_reset(token)
+            if special:
+                state.end(n)
+
+    call = func
+    if is_async:
+
+        def call(*args: Any) -> Any:
+            return _run_coroutine(func(*args))
 
     if method:
 
-        def hooked_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
-            return invoke((self, event, context))
+        def guarded_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
+            return guarded(event, context, partial(call, self))
 
-        return hooked_method_wrapper
+        return guarded_method_wrapper
 
-    def hooked_wrapper(event: Any, context: Any = None) -> Any:
-        return invoke((event, context))
+    def guarded_wrapper(event: Any, context: Any = None) -> Any:
+        return guarded(event, context, call)
 
-    return hooked_wrapper
+    return guarded_wrapper
 
 
 def _is_method(func: Any) -> bool:
@@ -224,9 +221,9 @@ def _is_method(func: Any) -> bool:
     )
 
 
-def _wrap(func: Any, hooks: Sequence[InvocationHook] = ()) -> Any:
+def _wrap(func: Any, guard: Guard | None = None) -> Any:
     if isinstance(func, (staticmethod, classmethod)):
-        inner = _wrap(func.__func__, hooks)
+        inner = _wrap(func.__func__, guard)
         return type(func)(inner)
     check_callable("@handler", func, "@handler or @handler()")
     if getattr(func, _MARK, False):
@@ -242,7 +239,7 @@ def _wrap(func: Any, hooks: Sequence[InvocationHook] = ()) -> Any:
             "`def lambda_handler(event, context):` "
             "(or a method `def handle(self, event, context):`)"
         )
-    wrapper = _build(func, method, is_async_callable(func), hooks)
+    wrapper = _build(func, method, is_async_callable(func), guard)
     try:
         update_wrapper(wrapper, func)
     except AttributeError:  # pragma: no cover - callables without a __dict__
@@ -317,23 +314,17 @@ def handler(
     from ._guard import resolve_mode
 
     mode = resolve_mode(guard)
-    if mode == "off":
-        hooks_for = None
-    else:
+    if mode != "off":
         from ._guard import Guard
 
         Guard(None, mode, allow, modules)  # validate the options now, at decoration time
-
-        def hooks_for(target: Any) -> Sequence[InvocationHook]:
-            inner = getattr(target, "__func__", target)  # staticmethod / classmethod
-            return (Guard(inner, mode, allow, modules),)
 
     def decorate(target: Any) -> Any:
         _shutdown.maybe_install_on_lambda()
         from .aws import install_client_warning  # cheap: botocore is not imported for it
 
         install_client_warning()
-        return _wrap(target, () if hooks_for is None else hooks_for(target))
+        return _wrap(target, None if mode == "off" else Guard(target, mode, allow, modules))
 
     if func is None:
         return decorate

@@ -152,6 +152,22 @@ def _live_resources() -> list[InitResource[Any]]:
     return alive
 
 
+def cached_values() -> list[Any]:
+    """The values init resources hold now: the guard never watches them (they are theirs)."""
+    return [r._value for r in _live_resources() if r._value is not _MISSING]
+
+
+#: ``(started, finished)`` called around a factory that runs during an invocation: the
+#: guard registers them, so what a factory writes counts as Init work, not a leak.
+_factory_observers: list[tuple[Callable[[], object], Callable[[object], None]]] = []
+
+
+def observe_factories(started: Callable[[], object], finished: Callable[[object], None]) -> None:
+    """Have *started* and *finished* called around factories that run during an invocation."""
+    if (started, finished) not in _factory_observers:
+        _factory_observers.append((started, finished))
+
+
 def reset_resources() -> None:
     """Drop every cached init resource, closing values in reverse creation order.
 
@@ -388,6 +404,7 @@ class InitResource(_GenericBase[T]):
         started = time.perf_counter()
         self._creating = True
         marker = in_factory.set(True)
+        observed = [] if in_init else [(end, start()) for start, end in _factory_observers]
         try:
             value = self._factory()
         except BaseException as exc:
@@ -405,6 +422,8 @@ class InitResource(_GenericBase[T]):
         finally:
             self._creating = False
             in_factory.reset(marker)
+            for finished, token in observed:
+                finished(token)
         duration = time.perf_counter() - started
         _sequence += 1
         self._sequence = _sequence

@@ -298,7 +298,7 @@ def test_explicit_guard_beats_the_environment(monkeypatch: pytest.MonkeyPatch) -
     def lambda_handler(event: object, context: object) -> None:
         return None
 
-    assert lambda_handler.__code__.co_name == "hooked_wrapper"
+    assert lambda_handler.__code__.co_name == "guarded_wrapper"
 
 
 def test_invalid_environment_value_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
