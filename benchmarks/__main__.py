@@ -17,43 +17,15 @@ import platform
 import statistics
 import subprocess
 import sys
-import timeit
 import tracemalloc
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from benchmarks._timing import Row, goal, looped, rounds_of
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-
-
-class Row:
-    """One line of the results table."""
-
-    def __init__(  # noqa: PLR0917 - a plain record
-        self, section: str, name: str, value: float, unit: str, ratio: float | None, goal: str = ""
-    ) -> None:
-        self.section, self.name, self.value, self.unit = section, name, value, unit
-        self.ratio, self.goal = ratio, goal
-
-
-def rounds_of(
-    variants: dict[str, Callable[[], None]], number: int, rounds: int
-) -> dict[str, float]:
-    """Seconds per call of each variant: median over rounds of the best of 3 repeats."""
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(rounds):
-        for name, func in variants.items():
-            samples[name].append(min(timeit.repeat(func, number=1, repeat=3)) / number)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def looped(call: Callable[[], object], number: int) -> Callable[[], None]:
-    def run() -> None:
-        for _ in range(number):
-            call()
-
-    return run
 
 
 # -- 1. per-invocation overhead --------------------------------------------------------------
@@ -64,7 +36,6 @@ def handler_overhead(quick: bool) -> list[Row]:
     from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
     import lambdascope
-    from benchmarks.bench_guard import make_module
 
     var: contextvars.ContextVar[object] = contextvars.ContextVar("minimal")
 
@@ -94,8 +65,6 @@ def handler_overhead(quick: bool) -> list[Row]:
         aws_request_id="req",
         function_version="$LATEST",
     )
-    shaped = make_module("bench_shaped_handler", 1000)  # ~45 globals, 1k config, client, logger
-    guarded = lambdascope.handler(guard="raise")(shaped.lambda_handler)
     variants_funcs: dict[str, Callable[[Any, Any], Any]] = {
         "bare call": bare,
         "minimal try/finally + ContextVar": minimal(bare),
@@ -111,19 +80,7 @@ def handler_overhead(quick: bool) -> list[Row]:
         name: looped(functools.partial(func, event, context), number)
         for name, func in variants_funcs.items()
     }
-    shaped_event = {"id": "42"}
-    guarded(shaped_event, None)  # first invocation: snapshot
-    guard_number = 200 if quick else 2_000
-    variants["shaped: bare"] = looped(
-        functools.partial(shaped.lambda_handler, shaped_event, None), guard_number
-    )
-    variants["shaped: lambdascope @handler (guard='raise', default)"] = looped(
-        functools.partial(guarded, shaped_event, None), guard_number
-    )
-    per_call = rounds_of(variants, 1, 3 if quick else 7)
-    per_call = {
-        k: v / (guard_number if k.startswith("shaped") else number) for k, v in per_call.items()
-    }
+    per_call = rounds_of(variants, number, 3 if quick else 7)
     base = per_call["bare call"]
     minimal_overhead = per_call["minimal try/finally + ContextVar"] - base
     rows = []
@@ -132,9 +89,9 @@ def handler_overhead(quick: bool) -> list[Row]:
             rows.append(Row("handler overhead", name, base * 1e9, "ns/call", None))
             continue
         overhead = per_call[name] - base
-        goal = ""
+        target = ""
         if name == "lambdascope @handler(guard='off')":
-            goal = "≤ 1.5x minimal: " + ("met" if overhead <= 1.5 * minimal_overhead else "MISSED")
+            target = goal("≤ 1.5x minimal", overhead <= 1.5 * minimal_overhead)
         rows.append(
             Row(
                 "handler overhead",
@@ -142,21 +99,9 @@ def handler_overhead(quick: bool) -> list[Row]:
                 overhead * 1e9,
                 "ns added",
                 overhead / minimal_overhead,
-                goal,
+                target,
             )
         )
-    shaped_overhead = (
-        per_call["shaped: lambdascope @handler (guard='raise', default)"] - per_call["shaped: bare"]
-    )
-    rows.append(
-        Row(
-            "handler overhead",
-            "guard='raise' on a real-shaped module (45 globals, 1k-entry config)",
-            shaped_overhead * 1e9,
-            "ns added",
-            shaped_overhead / minimal_overhead,
-        )
-    )
     return rows
 
 
@@ -202,7 +147,7 @@ def warm_access(quick: bool) -> list[Row]:
             per["lambdascope init_resource()"] * 1e9,
             "ns/call",
             ratio,
-            "≤ 2x functools.cache: " + ("met" if ratio <= 2 else "MISSED"),
+            goal("≤ 2x functools.cache", ratio <= 2),
         ),
         Row(
             "warm access",
@@ -256,11 +201,11 @@ def import_cost(quick: bool) -> list[Row]:
     base = ms["Powertools middleware_factory"]
     rows = []
     for name, value in ms.items():
-        goal = ""
+        target = ""
         if name == "lambdascope":
-            goal = "≤ 10 % of middleware_factory: " + ("met" if value <= 0.1 * base else "MISSED")
+            target = goal("≤ 10 % of middleware_factory", value <= 0.1 * base)
         rows.append(
-            Row("import on top of awslambdaric.bootstrap", name, value, "ms", value / base, goal)
+            Row("import on top of awslambdaric.bootstrap", name, value, "ms", value / base, target)
         )
     return rows
 
@@ -298,7 +243,7 @@ def memory_growth(quick: bool) -> list[Row]:
             kib,
             "KiB",
             kib / 64,
-            "≤ 64 KiB: " + ("met" if kib <= 64 else "MISSED"),
+            goal("≤ 64 KiB", kib <= 64),
         )
     ]
 
@@ -326,7 +271,8 @@ def render(rows: list[Row], quick: bool) -> str:
         lines.append(f"| {row.name} | {row.value:,.1f} {row.unit} | {ratio} | {row.goal} |")
     lines += [
         "",
-        "Ratios: handler overhead is relative to the minimal wrapper's overhead; warm access to "
+        "Ratios: handler overhead is relative to the minimal wrapper's overhead; the guard's rows "
+        "to the floor wrapper, the 1,000-entry table, or their goal; warm access to "
         "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
         "budget.",
     ]
@@ -345,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"
     rows: list[Row] = []
-    for bench in (handler_overhead, warm_access, import_cost, memory_growth):
+    from benchmarks.bench_guard import guard_rows
+
+    for bench in (handler_overhead, guard_rows, warm_access, import_cost, memory_growth):
         rows += bench(args.quick)
     text = render(rows, args.quick)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,44 @@
+"""What every benchmark shares: the result row and the interleaved, median-of-rounds timer."""
+
+from __future__ import annotations
+
+import statistics
+import timeit
+from typing import Callable
+
+
+class Row:
+    """One line of the results table."""
+
+    def __init__(  # noqa: PLR0917 - a plain record
+        self, section: str, name: str, value: float, unit: str, ratio: float | None, goal: str = ""
+    ) -> None:
+        self.section, self.name, self.value, self.unit = section, name, value, unit
+        self.ratio, self.goal = ratio, goal
+
+
+def goal(text: str, met: bool) -> str:
+    """``"<text>: met"`` or ``"<text>: MISSED"`` (the tests count these)."""
+    return f"{text}: {'met' if met else 'MISSED'}"
+
+
+def rounds_of(
+    variants: dict[str, Callable[[], None]], number: int, rounds: int
+) -> dict[str, float]:
+    """Seconds per call of each variant: median over rounds of the best of 3 repeats.
+
+    Variants are interleaved round by round, so a noisy neighbour slows all of them alike.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(rounds):
+        for name, func in variants.items():
+            samples[name].append(min(timeit.repeat(func, number=1, repeat=3)) / number)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def looped(call: Callable[[], object], number: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(number):
+            call()
+
+    return run
