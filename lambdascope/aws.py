@@ -14,6 +14,7 @@ import threading
 
 from ._request import in_invocation
 from ._resources import InitResource, in_factory
+from ._util import seconds_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -249,13 +250,17 @@ _values: dict[tuple[Any, ...], tuple[Any, float]] = {}
 _values_lock = threading.Lock()
 
 
-def _check_value_options(func: str, max_age: float, transform: str | None) -> None:
-    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age >= 0:
-        raise ValueError(f"{func}(max_age=...) must be a number of seconds >= 0, got {max_age!r}")
+def _check_value_options(func: str, max_age: float, transform: str | None) -> float:
+    """Check the options shared by the value getters; return *max_age* as a float."""
+    if max_age != float("inf") or isinstance(max_age, bool):  # inf: cached for good
+        max_age = seconds_value(
+            f"{func}(max_age=...)", max_age, "0 always fetches, math.inf keeps it", zero=True
+        )
     if transform not in _TRANSFORMS:
         raise ValueError(
             f"{func}(transform=...) must be None, 'json' or 'binary', got {transform!r}"
         )
+    return float(max_age)
 
 
 def _transform(value: Any, transform: str | None, name: str) -> Any:
@@ -306,7 +311,7 @@ def get_parameter(
         table = get_parameter("/orders/table", max_age=600)
         flags = get_parameter("/orders/flags", transform="json")
     """
-    _check_value_options("get_parameter", max_age, transform)
+    max_age = _check_value_options("get_parameter", max_age, transform)
 
     def fetch() -> Any:
         response = client("ssm").get_parameter(Name=name, WithDecryption=decrypt)
@@ -329,7 +334,7 @@ def get_parameters_by_path(
     ``get_parameters_by_path("/orders")`` returns ``{"table": ..., "db/host": ...}``
     for ``/orders/table`` and ``/orders/db/host``. Options as :func:`get_parameter`.
     """
-    _check_value_options("get_parameters_by_path", max_age, transform)
+    max_age = _check_value_options("get_parameters_by_path", max_age, transform)
     prefix = path.rstrip("/") + "/"
 
     def fetch() -> dict[str, Any]:
@@ -362,7 +367,7 @@ def get_secret(
         credentials = get_secret("prod/orders/db", transform="json")
         connect(user=credentials["username"], password=credentials["password"])
     """
-    _check_value_options("get_secret", max_age, transform)
+    max_age = _check_value_options("get_secret", max_age, transform)
 
     def fetch() -> Any:
         response = client("secretsmanager").get_secret_value(SecretId=name)

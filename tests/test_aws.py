@@ -287,17 +287,22 @@ def test_errors_propagate_and_cache_nothing(ssm: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"max_age": -1}, "max_age"),
-        ({"max_age": "5"}, "max_age"),
-        ({"transform": "yaml"}, "transform"),
+        ({"max_age": -1}, ValueError, "max_age"),
+        ({"max_age": float("nan")}, ValueError, "max_age"),
+        ({"max_age": 10**400}, ValueError, r"max_age=\.\.\.\) must be a finite number .*401-digit"),
+        ({"max_age": "5"}, TypeError, "max_age"),
+        ({"max_age": True}, TypeError, "max_age"),
+        ({"transform": "yaml"}, ValueError, "transform"),
     ],
 )
-def test_bad_value_options_are_rejected(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_value_options_are_rejected(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         lsaws.get_parameter("/x", **kwargs)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         lsaws.get_secret("x", **kwargs)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         lsaws.get_parameters_by_path("/x", **kwargs)
