@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 import threading
 import time
 import warnings
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
 @pytest.fixture(autouse=True)
 def _aws(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[None]:
     monkeypatch.setattr(lsaws, "_warned", set())
+    monkeypatch.setattr(lsaws, "_cache", {})  # each test starts with no cached client
+    monkeypatch.setattr(lsaws, "_sites", {})
     with mock_aws():
         yield
 
@@ -87,6 +91,77 @@ def test_concurrent_first_calls_create_one_client() -> None:
     for t in threads:
         t.join()
     assert len({id(c) for c in seen}) == 1
+
+
+def s3_records() -> list[lambdascope.ResourceRecord]:
+    return [
+        r
+        for r in lambdascope.resource_records()
+        if r.name.startswith("lambdascope.aws.client('s3'")
+    ]
+
+
+def test_a_config_is_keyed_by_its_settings_not_by_the_object() -> None:
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> Any:
+        # a new Config object on every invocation, with the same settings
+        return lsaws.client("s3", config=Config(read_timeout=7, retries={"max_attempts": 2}))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lsaws.ClientCacheWarning)
+        clients = [lambda_handler({}) for _ in range(20)]
+    assert len({id(c) for c in clients}) == 1
+    assert len(s3_records()) == 1
+    assert clients[0].meta.config.read_timeout == 7
+    assert lsaws.client("s3", config=Config(read_timeout=8)) is not clients[0]  # other settings
+    assert s3_records()[-1].name == "lambdascope.aws.client('s3', config=Config(read_timeout=8))"
+
+
+def test_a_site_whose_arguments_keep_changing_is_bounded_and_warned_once() -> None:
+    hot = lsaws.client("dynamodb")  # Init: a well-behaved client
+
+    @handler(guard="off")
+    def lambda_handler(event: dict[str, str], context: object) -> Any:
+        return lsaws.client(  # rotating credentials: new arguments on every invocation
+            "s3", aws_access_key_id=event["key"], aws_secret_access_key=event["secret"]
+        )
+
+    refs: list[weakref.ref[Any]] = []
+
+    def rotate() -> None:
+        for i in range(lsaws.MAX_CACHED + 10):
+            event = {"key": f"AKIAROTATING{i:04d}", "secret": f"rotating-secret-{i:04d}"}
+            refs.append(weakref.ref(lambda_handler(event)))
+
+    with pytest.warns(lsaws.ClientCacheWarning) as record:
+        rotate()
+    gc.collect()
+    assert sum(ref() is not None for ref in refs) == lsaws.MAX_CACHED - 1  # + the hot one
+    assert refs[-1]() is not None  # the newest stays; the site's oldest went first
+    assert lsaws.client("dynamodb") is hot
+    (warning,) = [w for w in record if issubclass(w.category, lsaws.ClientCacheWarning)]
+    message = str(warning.message)
+    assert warning.filename == __file__
+    assert "lambdascope.aws.client('s3') at " in message
+    assert "in 3 different invocations" in message
+    assert "refreshable credentials" in message
+    assert "rotating-secret" not in message
+    assert "AKIAROTATING" not in message
+
+
+def test_many_clients_made_in_one_invocation_and_then_reused_are_fine() -> None:
+    regions = [f"region-{i}" for i in range(20)]
+
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> list[Any]:
+        return [lsaws.client("s3", region_name=region) for region in regions]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lsaws.ClientCacheWarning)
+        first = lambda_handler({})
+        for _ in range(5):
+            assert lambda_handler({}) == first
+    assert len(s3_records()) == 20
 
 
 def test_a_service_name_is_required() -> None:
