@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from functools import partial
 
 from ._request import in_invocation
 from ._resources import InitResource, in_factory
@@ -18,6 +19,7 @@ from ._util import describe, seconds_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 
@@ -369,7 +371,7 @@ def install_client_warning() -> bool:
 # --- configuration values: SSM Parameter Store and Secrets Manager --------------------------
 
 _TRANSFORMS = (None, "json", "binary")
-_values: dict[tuple[Any, ...], tuple[Any, float]] = {}
+_values: dict[tuple[Any, ...], tuple[Callable[[], Any], float]] = {}
 _values_lock = threading.Lock()
 
 
@@ -411,18 +413,41 @@ def _transform(value: Any, transform: str | None, name: str) -> Any:
     raise ValueError(message) from None
 
 
-def _cached_value(key: tuple[Any, ...], max_age: float, force_fetch: bool, fetch: Any) -> Any:
+def _giver(value: Any, transform: str | None, name: str) -> Callable[[], Any]:
+    """A zero-argument callable returning *value* transformed, a new object on every call.
+
+    Cached values are shared by every invocation of the environment: a mutable one returned
+    as is would carry one request's changes into the next. Strings and bytes are immutable;
+    parsed JSON is re-parsed from the cached text on each access (a C-speed deep copy that
+    keeps dicts dicts; see docs/aws.md for the measured cost).
+    """
+    result = _transform(value, transform, name)  # errors surface now, before anything is cached
+    if isinstance(result, (dict, list)):
+        import json
+
+        return partial(json.loads, value)
+    return partial(_same, result)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _cached_value(
+    key: tuple[Any, ...], max_age: float, force_fetch: bool, fetch: Callable[[], Callable[[], Any]]
+) -> Any:
+    """The value for *key*: from the cache while younger than *max_age*, else fetched."""
     import time
 
     now = time.monotonic()
     if not force_fetch:
         found = _values.get(key)
         if found is not None and found[1] > now:
-            return found[0]
-    value = fetch()  # errors propagate unchanged; nothing is cached
+            return found[0]()
+    give = fetch()  # errors propagate unchanged; nothing is cached
     with _values_lock:
-        _values[key] = (value, now + max_age)
-    return value
+        _values[key] = (give, now + max_age)
+    return give()
 
 
 def get_parameter(
@@ -444,9 +469,9 @@ def get_parameter(
     """
     max_age = _check_value_options("get_parameter", max_age, transform)
 
-    def fetch() -> Any:
+    def fetch() -> Callable[[], Any]:
         response = client("ssm").get_parameter(Name=name, WithDecryption=decrypt)
-        return _transform(response["Parameter"]["Value"], transform, name)
+        return _giver(response["Parameter"]["Value"], transform, name)
 
     return _cached_value(("ssm", name, decrypt, transform), max_age, force_fetch, fetch)
 
@@ -468,18 +493,23 @@ def get_parameters_by_path(
     max_age = _check_value_options("get_parameters_by_path", max_age, transform)
     prefix = path.rstrip("/") + "/"
 
-    def fetch() -> dict[str, Any]:
+    def fetch() -> Callable[[], dict[str, Any]]:
         paginator = client("ssm").get_paginator("get_parameters_by_path")
-        values: dict[str, Any] = {}
+        givers: dict[str, Callable[[], Any]] = {}
         for page in paginator.paginate(Path=path, Recursive=recursive, WithDecryption=decrypt):
             for parameter in page["Parameters"]:
                 full = parameter["Name"]
                 relative = full[len(prefix) :] if full.startswith(prefix) else full
-                values[relative] = _transform(parameter["Value"], transform, full)
-        return values
+                givers[relative] = _giver(parameter["Value"], transform, full)
+        return partial(_give_all, givers)
 
     key = ("ssm-path", path, recursive, decrypt, transform)
-    return dict(_cached_value(key, max_age, force_fetch, fetch))
+    result: dict[str, Any] = _cached_value(key, max_age, force_fetch, fetch)
+    return result
+
+
+def _give_all(givers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    return {name: give() for name, give in givers.items()}
 
 
 def get_secret(
@@ -500,12 +530,12 @@ def get_secret(
     """
     max_age = _check_value_options("get_secret", max_age, transform)
 
-    def fetch() -> Any:
+    def fetch() -> Callable[[], Any]:
         response = client("secretsmanager").get_secret_value(SecretId=name)
         value = response.get("SecretString")
         if value is None:
             value = response.get("SecretBinary")
-        return _transform(value, transform, name)
+        return _giver(value, transform, name)
 
     return _cached_value(("secret", name, transform), max_age, force_fetch, fetch)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -350,6 +351,36 @@ def test_secrets_string_json_and_binary() -> None:
     sm.put_secret_value(SecretId="db", SecretString='{"username": "app", "password": "rotated"}')
     assert lsaws.get_secret("db", transform="json")["password"] == "pw"  # cached
     assert lsaws.get_secret("db", transform="json", force_fetch=True)["password"] == "rotated"
+
+
+def test_cached_values_cannot_carry_data_from_one_invocation_to_the_next(ssm: Any) -> None:
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="orders/db", SecretString='{"username": "app", "hosts": ["db-1"]}'
+    )
+    ssm.put_parameter(Name="/cfg/limits", Value='{"max": [10]}', Type="String")
+
+    @handler
+    def lambda_handler(event: dict[str, str], context: object) -> list[Any]:
+        credentials = lsaws.get_secret("orders/db", transform="json")
+        flags = lsaws.get_parameter("/orders/flags", transform="json")
+        limits = lsaws.get_parameters_by_path("/cfg", transform="json")
+        seen = [json.dumps(credentials), json.dumps(flags), json.dumps(limits)]
+        # one request scribbles on what it got, at every depth
+        credentials["username"] = event["user"]
+        credentials["hosts"].append(event["user"])
+        flags["beta"] = event["user"]
+        limits["limits"]["max"].append(event["user"])
+        limits["extra"] = event["user"]
+        return seen
+
+    first = lambda_handler({"user": "mallory"}, None)
+    second = lambda_handler({"user": "eve"}, None)
+    assert second == first  # nothing from the first request reached the second
+    assert json.loads(second[0]) == {"username": "app", "hosts": ["db-1"]}
+    assert json.loads(second[2]) == {"limits": {"max": [10]}}
+    fresh = lsaws.get_secret("orders/db", transform="json")
+    assert type(fresh) is dict  # a plain dict: json.dumps, ** and isinstance work
+    assert fresh is not lsaws.get_secret("orders/db", transform="json")
 
 
 def test_errors_propagate_and_cache_nothing(ssm: Any) -> None:
