@@ -159,6 +159,78 @@ def warm_access(quick: bool) -> list[Row]:
     ]
 
 
+# -- 2b. cached JSON values: a fresh copy per access ------------------------------------------
+
+
+SECRET = {
+    "username": "orders_app",
+    "password": "not-a-real-password",
+    "engine": "postgres",
+    "host": "orders.cluster-abc.eu-west-1.rds.amazonaws.com",
+    "port": 5432,
+    "dbname": "orders",
+    "replicas": ["orders-ro-1", "orders-ro-2"],
+}
+
+
+def cached_values(quick: bool) -> list[Row]:
+    """What handing every access its own copy of a cached JSON secret costs (docs/aws.md)."""
+    import copy
+    import json
+    import types
+
+    import boto3
+    from moto import mock_aws
+
+    from lambdascope import aws as lsaws
+
+    text = json.dumps(SECRET)
+    shared = json.loads(text)
+    number = 20_000 if quick else 200_000
+    section = "cached JSON value (7-key secret), per access"
+    kept = {
+        "return the cached dict (shared; before)": looped(lambda: shared, number),
+        "json.loads of the cached text (lambdascope)": looped(
+            functools.partial(json.loads, text), number
+        ),
+        "copy.deepcopy of the cached dict": looped(
+            functools.partial(copy.deepcopy, shared), number
+        ),
+        "types.MappingProxyType (shallow, not JSON-serialisable)": looped(
+            functools.partial(types.MappingProxyType, shared), number
+        ),
+    }
+    per = {k: v / number for k, v in rounds_of(kept, 1, 3 if quick else 7).items()}
+    base = per["return the cached dict (shared; before)"]
+    rows = [Row(section, name, value * 1e9, "ns/call", value / base) for name, value in per.items()]
+    with mock_aws():
+        boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="bench/db", SecretString=text
+        )
+        boto3.client("ssm", region_name="us-east-1").put_parameter(
+            Name="/bench/table", Value="orders", Type="String"
+        )
+        lsaws.get_secret("bench/db", transform="json", max_age=3600)  # warm the caches
+        lsaws.get_parameter("/bench/table", max_age=3600)
+        calls = {
+            "get_parameter(), a string (warm)": functools.partial(
+                lsaws.get_parameter, "/bench/table", max_age=3600
+            ),
+            "get_secret(transform='json'), a fresh dict (warm)": functools.partial(
+                lsaws.get_secret, "bench/db", transform="json", max_age=3600
+            ),
+        }
+        warm = rounds_of(
+            {k: looped(f, number // 10) for k, f in calls.items()}, 1, 3 if quick else 7
+        )
+    warm = {k: v / (number // 10) for k, v in warm.items()}
+    string = warm["get_parameter(), a string (warm)"]
+    for name, value in warm.items():
+        rows.append(Row("lambdascope.aws warm reads", name, value * 1e9, "ns/call", value / string))
+    lsaws.clear_caches()
+    return rows
+
+
 # -- 3. import cost on top of the runtime client ---------------------------------------------
 
 
@@ -293,7 +365,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     from benchmarks.bench_guard import guard_rows
 
-    for bench in (handler_overhead, guard_rows, warm_access, import_cost, memory_growth):
+    for bench in (
+        handler_overhead,
+        guard_rows,
+        warm_access,
+        cached_values,
+        import_cost,
+        memory_growth,
+    ):
         rows += bench(args.quick)
     text = render(rows, args.quick)
     args.output.parent.mkdir(parents=True, exist_ok=True)

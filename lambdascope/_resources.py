@@ -18,6 +18,7 @@ from ._util import (
     positive_seconds,
     reject_unknown_options,
     required_arguments,
+    seconds_value,
 )
 
 TYPE_CHECKING = False
@@ -180,13 +181,22 @@ def reset_resources() -> None:
             lambdascope.reset_resources()
             assert lambda_handler(event, None) == expected
     """
-    created = [r for r in _live_resources() if r._value is not _MISSING]
-    created.sort(key=lambda r: r._sequence, reverse=True)
-    for resource in created:
+    for resource in created_newest_first():
         try:
             resource.reset()
         except Exception:
             _log_close_error(resource)
+
+
+def created_newest_first() -> list[InitResource[Any]]:
+    """The init resources holding a value, newest first: the one order every close follows.
+
+    A resource whose factory uses another is created after it, so closing newest
+    first closes dependants before their dependencies.
+    """
+    created = [r for r in _live_resources() if r._value is not _MISSING]
+    created.sort(key=lambda r: r._sequence, reverse=True)
+    return created
 
 
 def _log_close_error(resource: InitResource[Any]) -> None:
@@ -245,15 +255,10 @@ def shutdown(timeout: float = 0.25) -> list[str]:
     Returns:
         The names of the resources that were closed (or dropped), in order.
     """
-    if timeout <= 0:
-        raise ValueError(
-            f"shutdown(timeout=...) must be a positive number of seconds, got {timeout!r}"
-        )
+    timeout = shutdown_budget("shutdown(timeout=...)", timeout)
     deadline = time.monotonic() + timeout
-    created = [r for r in _live_resources() if r._value is not _MISSING]
-    created.sort(key=lambda r: r._sequence, reverse=True)
     done: list[str] = []
-    for resource in created:
+    for resource in created_newest_first():
         if time.monotonic() >= deadline:
             import logging
 
@@ -271,6 +276,13 @@ def shutdown(timeout: float = 0.25) -> list[str]:
                 _log_close_error(resource)
         done.append(resource.name)
     return done
+
+
+def shutdown_budget(option: str, timeout: object) -> float:
+    """Validate a shutdown time budget: a positive, finite number of seconds."""
+    return seconds_value(
+        option, timeout, "Lambda allows about 0.3-0.5 s after SIGTERM; the default is 0.25"
+    )
 
 
 def _after_fork_in_child() -> None:

@@ -40,11 +40,18 @@ def install_shutdown_handler(timeout: float = 0.25) -> bool:
     SIGTERM as it would have; an ignored signal stays ignored.
 
     Must be called from the main thread. Returns ``False`` (and does nothing)
-    when called again or when signals cannot be installed here.
+    when called again or when signals cannot be installed here. A *timeout*
+    that is not a positive, finite number of seconds raises ``ValueError`` (or
+    ``TypeError``) here, not at SIGTERM.
     """
     global _installed
     import signal
     import threading
+
+    from ._resources import shutdown_budget
+
+    # checked now: a bad budget found at SIGTERM would raise inside whatever code was running
+    timeout = shutdown_budget("install_shutdown_handler(timeout=...)", timeout)
 
     if _installed or threading.current_thread() is not threading.main_thread():
         return False

@@ -15,11 +15,15 @@ _registered = False
 
 
 def before_snapshot() -> None:
-    """Close and drop every resource declared ``on_restore="recreate"``."""
-    from ._resources import _live_resources
+    """Close and drop every resource declared ``on_restore="recreate"``, newest first.
 
-    for resource in _live_resources():
-        if resource._on_restore == "recreate" and resource.initialized:
+    Newest first, as :func:`lambdascope.shutdown` does: a resource built from
+    another is closed before the one it depends on.
+    """
+    from ._resources import created_newest_first
+
+    for resource in created_newest_first():
+        if resource._on_restore == "recreate":
             resource.reset()
 
 

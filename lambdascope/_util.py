@@ -113,16 +113,30 @@ def positive_seconds(option: str, value: object, unset_hint: str) -> float | Non
     """Validate a duration option: ``None``, or a positive finite number of seconds / timedelta."""
     if value is None:
         return None
+    return seconds_value(option, value, unset_hint)
+
+
+def seconds_value(option: str, value: object, hint: str, *, zero: bool = False) -> float:
+    """A finite number of seconds (or a timedelta) as a float: > 0, or >= 0 with *zero*.
+
+    ``TypeError`` for anything but a real number or timedelta, ``ValueError`` for NaN,
+    infinities, out-of-range values and ints too large for a float (never ``OverflowError``).
+    """
     seconds = value.total_seconds() if hasattr(value, "total_seconds") else value
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(
             f"{option} must be a number of seconds or a timedelta, got {describe(value)}"
         )
-    if not (seconds > 0 and seconds != float("inf")):  # also rejects NaN
-        raise ValueError(
-            f"{option} must be a positive, finite number of seconds, got {value!r}; {unset_hint}"
-        )
-    return float(seconds)
+    try:
+        as_float = float(seconds)
+    except OverflowError:  # an int beyond float's range, e.g. 10**400
+        as_float = float("inf")
+    in_range = as_float >= 0 if zero else as_float > 0
+    if not (in_range and as_float != float("inf")):  # also rejects NaN
+        shown = repr(value) if len(repr(value)) <= 40 else f"a {len(str(value))}-digit number"
+        kind = "a finite number of seconds >= 0" if zero else "a positive, finite number of seconds"
+        raise ValueError(f"{option} must be {kind}, got {shown}; {hint}")
+    return as_float
 
 
 def reject_unknown_options(

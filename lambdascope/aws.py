@@ -11,16 +11,21 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from functools import partial
 
 from ._request import in_invocation
 from ._resources import InitResource, in_factory
+from ._util import describe, seconds_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 
 __all__ = [
+    "MAX_CACHED",
+    "ClientCacheWarning",
     "ClientInInvocationWarning",
     "clear_caches",
     "client",
@@ -72,20 +77,138 @@ def lambda_config(**overrides: Any) -> Any:
     return base.merge(Config(**overrides)) if overrides else base
 
 
+#: At most this many clients/resources are cached; past it, the call site holding the most
+#: entries loses its oldest (a site whose arguments keep changing evicts its own clients).
+MAX_CACHED = 64
+#: A call site that creates a new client in this many different invocations gets a warning.
+_CHURN_INVOCATIONS = 3
+#: Substrings of argument or setting names whose values never appear in names or messages.
+_SECRET_WORDS = ("secret", "token", "password", "passwd", "credential", "key_id", "private")
+
+
+class ClientCacheWarning(UserWarning):
+    """A call site of :func:`client`/:func:`resource` keeps asking for new clients.
+
+    Its arguments differ between invocations (fresh credentials, an object that
+    is not compared by value), so each invocation builds and caches another
+    client. The cache is bounded (:data:`MAX_CACHED`), but every new client still
+    costs milliseconds and memory.
+    """
+
+    __module__ = "lambdascope.aws"
+
+
+def _is_config(value: Any) -> bool:
+    return type(value).__name__ == "Config" and isinstance(
+        getattr(value, "_user_provided_options", None), dict
+    )
+
+
 def _freeze(value: Any) -> Any:
+    """A hashable key for *value* that compares by value where the value allows it."""
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted(((repr(k), _freeze(v)) for k, v in value.items()))))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_freeze(v) for v in value))
+    if _is_config(value):  # botocore's Config has no __eq__: key it by the settings given
+        return ("Config", _freeze(value._user_provided_options))
     try:
         hash(value)
     except TypeError:
-        return ("unhashable", id(value))  # e.g. a Config: cached per object
+        return ("unhashable", id(value))  # no value equality: one entry per object
     return value
+
+
+def _secret_name(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def _without_userinfo(text: str) -> str:
+    """``https://user:password@host/x`` -> ``https://***@host/x``."""
+    scheme, sep, rest = text.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return text
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"
+
+
+def _shown(name: str, value: Any) -> str:  # noqa: PLR0911 - one return per kind of value
+    """How an argument appears in a resource's name: secrets and unknown objects hidden."""
+    if _secret_name(name) and value is not None:
+        return "'***'"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(_without_userinfo(value))
+    if isinstance(value, dict):
+        items = ", ".join(f"{k!r}: {_shown(str(k), v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_shown(name, v) for v in value) + "]"
+    if _is_config(value):
+        options = sorted(value._user_provided_options.items())
+        return "Config(" + ", ".join(f"{k}={_shown(k, v)}" for k, v in options) + ")"
+    return f"<{type(value).__name__}>"  # its repr could carry anything
+
+
+class _Site:
+    """What one call site of client()/resource() has cached."""
+
+    __slots__ = ("invocations", "keys", "last_invocation", "warned")
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[Any, ...]] = []
+        self.invocations = 0  # invocations in which it created a new entry
+        self.last_invocation = -1
+        self.warned = False
+
+
+_sites: dict[tuple[str, int], _Site] = {}
+
+
+def _note_new_entry(key: tuple[Any, ...], kind: str, service: str) -> None:
+    """Remember where *key* was created; evict past MAX_CACHED; warn about churning sites."""
+    from ._lifecycle import state
+
+    filename, lineno, module, _ = _user_frame()
+    site = _sites.setdefault((filename, lineno), _Site())
+    site.keys.append(key)
+    if len(_cache) > MAX_CACHED:
+        crowded = max(_sites.values(), key=lambda s: len(s.keys))
+        del _cache[crowded.keys.pop(0)]  # its oldest; dropped, not closed: it may be in use
+    if not in_invocation() or state.invocations == site.last_invocation:
+        return
+    site.last_invocation = state.invocations
+    site.invocations += 1
+    if site.invocations < _CHURN_INVOCATIONS or site.warned:
+        return
+    site.warned = True
+    import warnings
+
+    warnings.warn_explicit(
+        ClientCacheWarning(
+            f"lambdascope.aws.{kind}({service!r}) at {filename}:{lineno} created a new {kind} "
+            f"in {site.invocations} different invocations: its arguments change between calls "
+            "(new credentials, or an object that is not compared by value), so each change "
+            "builds another one (milliseconds and hundreds of KiB each; at most "
+            f"{MAX_CACHED} are kept). Pass the same arguments every time (Config objects are "
+            "compared by their settings); for rotating credentials, keep one boto3 Session with "
+            "refreshable credentials in an @init_resource and build the client from it."
+        ),
+        ClientCacheWarning,
+        filename,
+        lineno,
+        module=module,
+    )
 
 
 def _cached(kind: str, service: str, kwargs: dict[str, Any]) -> InitResource[Any]:
     if not isinstance(service, str) or not service:
         raise TypeError(
-            f"lambdascope.aws.{kind}() needs a service name such as 's3', got {service!r}"
+            f"lambdascope.aws.{kind}() needs a service name such as 's3', got {describe(service)}"
         )
-    key = (kind, service, tuple(sorted((k, _freeze(v)) for k, v in kwargs.items())))
+    key = (kind, service, _freeze(kwargs))
     found = _cache.get(key)
     if found is not None:
         return found
@@ -103,10 +226,13 @@ def _cached(kind: str, service: str, kwargs: dict[str, Any]) -> InitResource[Any
                     config = config.merge(user_config)
                 return getattr(boto3, kind)(service, config=config, **options)
 
-            args = ", ".join([repr(service), *(f"{k}={v!r}" for k, v in sorted(kwargs.items()))])
+            args = ", ".join(
+                [repr(service), *(f"{k}={_shown(k, v)}" for k, v in sorted(kwargs.items()))]
+            )
             factory.__qualname__ = factory.__name__ = f"{kind}({args})"
             factory.__module__ = __name__
             found = _cache[key] = InitResource(factory)
+            _note_new_entry(key, kind, service)
     return found
 
 
@@ -245,48 +371,83 @@ def install_client_warning() -> bool:
 # --- configuration values: SSM Parameter Store and Secrets Manager --------------------------
 
 _TRANSFORMS = (None, "json", "binary")
-_values: dict[tuple[Any, ...], tuple[Any, float]] = {}
+_values: dict[tuple[Any, ...], tuple[Callable[[], Any], float]] = {}
 _values_lock = threading.Lock()
 
 
-def _check_value_options(func: str, max_age: float, transform: str | None) -> None:
-    if isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age >= 0:
-        raise ValueError(f"{func}(max_age=...) must be a number of seconds >= 0, got {max_age!r}")
+def _check_value_options(func: str, max_age: float, transform: str | None) -> float:
+    """Check the options shared by the value getters; return *max_age* as a float."""
+    if max_age != float("inf") or isinstance(max_age, bool):  # inf: cached for good
+        max_age = seconds_value(
+            f"{func}(max_age=...)", max_age, "0 always fetches, math.inf keeps it", zero=True
+        )
     if transform not in _TRANSFORMS:
         raise ValueError(
             f"{func}(transform=...) must be None, 'json' or 'binary', got {transform!r}"
         )
+    return float(max_age)
 
 
 def _transform(value: Any, transform: str | None, name: str) -> Any:
     if transform is None or value is None:
         return value
+    # Errors never carry the value: not in the message, and not chained (a JSONDecodeError
+    # keeps the whole document in .doc, which error reporters print).
     if transform == "json":
         import json
 
-        return json.loads(value)
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            where = f"{exc.msg} at line {exc.lineno} column {exc.colno}"  # type: ignore[attr-defined]
+            message = f"{name}: transform='json' needs a JSON value ({where})"
+        raise ValueError(message) from None
     if isinstance(value, bytes):  # Secrets Manager's SecretBinary is already decoded
         return value
     import base64
 
     try:
         return base64.b64decode(value, validate=True)
-    except ValueError as exc:
-        raise ValueError(f"{name}: transform='binary' needs a base64 value") from exc
+    except ValueError:
+        message = f"{name}: transform='binary' needs a base64 value"
+    raise ValueError(message) from None
 
 
-def _cached_value(key: tuple[Any, ...], max_age: float, force_fetch: bool, fetch: Any) -> Any:
+def _giver(value: Any, transform: str | None, name: str) -> Callable[[], Any]:
+    """A zero-argument callable returning *value* transformed, a new object on every call.
+
+    Cached values are shared by every invocation of the environment: a mutable one returned
+    as is would carry one request's changes into the next. Strings and bytes are immutable;
+    parsed JSON is re-parsed from the cached text on each access (a C-speed deep copy that
+    keeps dicts dicts; see docs/aws.md for the measured cost).
+    """
+    result = _transform(value, transform, name)  # errors surface now, before anything is cached
+    if isinstance(result, (dict, list)):
+        import json
+
+        return partial(json.loads, value)
+    return partial(_same, result)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _cached_value(
+    key: tuple[Any, ...], max_age: float, force_fetch: bool, fetch: Callable[[], Callable[[], Any]]
+) -> Any:
+    """The value for *key*: from the cache while younger than *max_age*, else fetched."""
     import time
 
     now = time.monotonic()
     if not force_fetch:
         found = _values.get(key)
         if found is not None and found[1] > now:
-            return found[0]
-    value = fetch()  # errors propagate unchanged; nothing is cached
+            return found[0]()
+    give = fetch()  # errors propagate unchanged; nothing is cached
     with _values_lock:
-        _values[key] = (value, now + max_age)
-    return value
+        _values[key] = (give, now + max_age)
+    return give()
 
 
 def get_parameter(
@@ -306,11 +467,11 @@ def get_parameter(
         table = get_parameter("/orders/table", max_age=600)
         flags = get_parameter("/orders/flags", transform="json")
     """
-    _check_value_options("get_parameter", max_age, transform)
+    max_age = _check_value_options("get_parameter", max_age, transform)
 
-    def fetch() -> Any:
+    def fetch() -> Callable[[], Any]:
         response = client("ssm").get_parameter(Name=name, WithDecryption=decrypt)
-        return _transform(response["Parameter"]["Value"], transform, name)
+        return _giver(response["Parameter"]["Value"], transform, name)
 
     return _cached_value(("ssm", name, decrypt, transform), max_age, force_fetch, fetch)
 
@@ -329,21 +490,26 @@ def get_parameters_by_path(
     ``get_parameters_by_path("/orders")`` returns ``{"table": ..., "db/host": ...}``
     for ``/orders/table`` and ``/orders/db/host``. Options as :func:`get_parameter`.
     """
-    _check_value_options("get_parameters_by_path", max_age, transform)
+    max_age = _check_value_options("get_parameters_by_path", max_age, transform)
     prefix = path.rstrip("/") + "/"
 
-    def fetch() -> dict[str, Any]:
+    def fetch() -> Callable[[], dict[str, Any]]:
         paginator = client("ssm").get_paginator("get_parameters_by_path")
-        values: dict[str, Any] = {}
+        givers: dict[str, Callable[[], Any]] = {}
         for page in paginator.paginate(Path=path, Recursive=recursive, WithDecryption=decrypt):
             for parameter in page["Parameters"]:
                 full = parameter["Name"]
                 relative = full[len(prefix) :] if full.startswith(prefix) else full
-                values[relative] = _transform(parameter["Value"], transform, full)
-        return values
+                givers[relative] = _giver(parameter["Value"], transform, full)
+        return partial(_give_all, givers)
 
     key = ("ssm-path", path, recursive, decrypt, transform)
-    return dict(_cached_value(key, max_age, force_fetch, fetch))
+    result: dict[str, Any] = _cached_value(key, max_age, force_fetch, fetch)
+    return result
+
+
+def _give_all(givers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    return {name: give() for name, give in givers.items()}
 
 
 def get_secret(
@@ -362,14 +528,14 @@ def get_secret(
         credentials = get_secret("prod/orders/db", transform="json")
         connect(user=credentials["username"], password=credentials["password"])
     """
-    _check_value_options("get_secret", max_age, transform)
+    max_age = _check_value_options("get_secret", max_age, transform)
 
-    def fetch() -> Any:
+    def fetch() -> Callable[[], Any]:
         response = client("secretsmanager").get_secret_value(SecretId=name)
         value = response.get("SecretString")
         if value is None:
             value = response.get("SecretBinary")
-        return _transform(value, transform, name)
+        return _giver(value, transform, name)
 
     return _cached_value(("secret", name, transform), max_age, force_fetch, fetch)
 

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from . import _lifecycle, _resources
 from ._errors import ScopeLeakError
 from ._handler import _MARK
+from ._util import seconds_value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -67,11 +68,7 @@ _MIN_MEMORY, _MAX_MEMORY = 128, 10240
 
 
 def _positive_number(option: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{option} must be a number of seconds, got {value!r}")
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{option} must be a positive, finite number of seconds, got {value!r}")
-    return float(value)
+    return seconds_value(option, value, "Lambda allows 1 to 900 seconds")
 
 
 def _memory(value: object) -> int:

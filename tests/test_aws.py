@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import subprocess
 import sys
@@ -9,6 +11,7 @@ import textwrap
 import threading
 import time
 import warnings
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 @pytest.fixture(autouse=True)
 def _aws(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterator[None]:
     monkeypatch.setattr(lsaws, "_warned", set())
+    monkeypatch.setattr(lsaws, "_cache", {})  # each test starts with no cached client
+    monkeypatch.setattr(lsaws, "_sites", {})
     with mock_aws():
         yield
 
@@ -89,11 +94,87 @@ def test_concurrent_first_calls_create_one_client() -> None:
     assert len({id(c) for c in seen}) == 1
 
 
+def s3_records() -> list[lambdascope.ResourceRecord]:
+    return [
+        r
+        for r in lambdascope.resource_records()
+        if r.name.startswith("lambdascope.aws.client('s3'")
+    ]
+
+
+def test_a_config_is_keyed_by_its_settings_not_by_the_object() -> None:
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> Any:
+        # a new Config object on every invocation, with the same settings
+        return lsaws.client("s3", config=Config(read_timeout=7, retries={"max_attempts": 2}))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lsaws.ClientCacheWarning)
+        clients = [lambda_handler({}) for _ in range(20)]
+    assert len({id(c) for c in clients}) == 1
+    assert len(s3_records()) == 1
+    assert clients[0].meta.config.read_timeout == 7
+    assert lsaws.client("s3", config=Config(read_timeout=8)) is not clients[0]  # other settings
+    assert s3_records()[-1].name == "lambdascope.aws.client('s3', config=Config(read_timeout=8))"
+
+
+def test_a_site_whose_arguments_keep_changing_is_bounded_and_warned_once() -> None:
+    hot = lsaws.client("dynamodb")  # Init: a well-behaved client
+
+    @handler(guard="off")
+    def lambda_handler(event: dict[str, str], context: object) -> Any:
+        return lsaws.client(  # rotating credentials: new arguments on every invocation
+            "s3", aws_access_key_id=event["key"], aws_secret_access_key=event["secret"]
+        )
+
+    refs: list[weakref.ref[Any]] = []
+
+    def rotate() -> None:
+        for i in range(lsaws.MAX_CACHED + 10):
+            event = {"key": f"AKIAROTATING{i:04d}", "secret": f"rotating-secret-{i:04d}"}
+            refs.append(weakref.ref(lambda_handler(event)))
+
+    with pytest.warns(lsaws.ClientCacheWarning) as record:
+        rotate()
+    gc.collect()
+    assert sum(ref() is not None for ref in refs) == lsaws.MAX_CACHED - 1  # + the hot one
+    assert refs[-1]() is not None  # the newest stays; the site's oldest went first
+    assert lsaws.client("dynamodb") is hot
+    (warning,) = [w for w in record if issubclass(w.category, lsaws.ClientCacheWarning)]
+    message = str(warning.message)
+    assert warning.filename == __file__
+    assert "lambdascope.aws.client('s3') at " in message
+    assert "in 3 different invocations" in message
+    assert "refreshable credentials" in message
+    assert "rotating-secret" not in message
+    assert "AKIAROTATING" not in message
+
+
+def test_many_clients_made_in_one_invocation_and_then_reused_are_fine() -> None:
+    regions = [f"region-{i}" for i in range(20)]
+
+    @handler(guard="off")
+    def lambda_handler(event: object, context: object) -> list[Any]:
+        return [lsaws.client("s3", region_name=region) for region in regions]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", lsaws.ClientCacheWarning)
+        first = lambda_handler({})
+        for _ in range(5):
+            assert lambda_handler({}) == first
+    assert len(s3_records()) == 20
+
+
 def test_a_service_name_is_required() -> None:
     with pytest.raises(TypeError, match="needs a service name"):
         lsaws.client("")
     with pytest.raises(TypeError, match="needs a service name"):
         lsaws.resource(3)  # type: ignore[arg-type]
+
+
+def ours(record: pytest.WarningsRecorder) -> list[warnings.WarningMessage]:
+    """The ClientInInvocationWarnings in record (boto3 itself warns on Python 3.9)."""
+    return [w for w in record if issubclass(w.category, ClientInInvocationWarning)]
 
 
 def test_a_client_built_in_the_handler_warns_once_per_call_site() -> None:
@@ -106,8 +187,9 @@ def test_a_client_built_in_the_handler_warns_once_per_call_site() -> None:
         for _ in range(3):
             lambda_handler({})
 
-    with pytest.warns(ClientInInvocationWarning) as caught:
+    with pytest.warns(ClientInInvocationWarning) as record:
         three_invocations()
+    caught = ours(record)
     assert len(caught) == 2
     first_line = lambda_handler.__wrapped__.__code__.co_firstlineno  # type: ignore[attr-defined]
     assert {w.lineno for w in caught} == {first_line + 2, first_line + 3}  # after the decorator
@@ -134,9 +216,9 @@ def test_the_first_boto3_call_of_the_process_is_reported_as_what_it_built(
     def lambda_handler(event: object, context: object) -> None:
         boto3.resource("s3", region_name="us-east-1")
 
-    with pytest.warns(ClientInInvocationWarning) as caught:
+    with pytest.warns(ClientInInvocationWarning) as record:
         lambda_handler({})
-    assert [str(w.message).split(" was created")[0] for w in caught] == ["a boto3 resource"]
+    assert [str(w.message).split(" was created")[0] for w in ours(record)] == ["a boto3 resource"]
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
 
     @handler(guard="off")
@@ -159,7 +241,7 @@ def test_no_warning_for_init_resources_aws_helpers_or_outside_invocations() -> N
 
     boto3.client("s3", region_name="us-east-1")  # Init: fine
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", ClientInInvocationWarning)
         lambda_handler({})
         lambda_handler({})
 
@@ -271,6 +353,36 @@ def test_secrets_string_json_and_binary() -> None:
     assert lsaws.get_secret("db", transform="json", force_fetch=True)["password"] == "rotated"
 
 
+def test_cached_values_cannot_carry_data_from_one_invocation_to_the_next(ssm: Any) -> None:
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="orders/db", SecretString='{"username": "app", "hosts": ["db-1"]}'
+    )
+    ssm.put_parameter(Name="/cfg/limits", Value='{"max": [10]}', Type="String")
+
+    @handler
+    def lambda_handler(event: dict[str, str], context: object) -> list[Any]:
+        credentials = lsaws.get_secret("orders/db", transform="json")
+        flags = lsaws.get_parameter("/orders/flags", transform="json")
+        limits = lsaws.get_parameters_by_path("/cfg", transform="json")
+        seen = [json.dumps(credentials), json.dumps(flags), json.dumps(limits)]
+        # one request scribbles on what it got, at every depth
+        credentials["username"] = event["user"]
+        credentials["hosts"].append(event["user"])
+        flags["beta"] = event["user"]
+        limits["limits"]["max"].append(event["user"])
+        limits["extra"] = event["user"]
+        return seen
+
+    first = lambda_handler({"user": "mallory"}, None)
+    second = lambda_handler({"user": "eve"}, None)
+    assert second == first  # nothing from the first request reached the second
+    assert json.loads(second[0]) == {"username": "app", "hosts": ["db-1"]}
+    assert json.loads(second[2]) == {"limits": {"max": [10]}}
+    fresh = lsaws.get_secret("orders/db", transform="json")
+    assert type(fresh) is dict  # a plain dict: json.dumps, ** and isinstance work
+    assert fresh is not lsaws.get_secret("orders/db", transform="json")
+
+
 def test_errors_propagate_and_cache_nothing(ssm: Any) -> None:
     from botocore.exceptions import ClientError
 
@@ -281,17 +393,22 @@ def test_errors_propagate_and_cache_nothing(ssm: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"max_age": -1}, "max_age"),
-        ({"max_age": "5"}, "max_age"),
-        ({"transform": "yaml"}, "transform"),
+        ({"max_age": -1}, ValueError, "max_age"),
+        ({"max_age": float("nan")}, ValueError, "max_age"),
+        ({"max_age": 10**400}, ValueError, r"max_age=\.\.\.\) must be a finite number .*401-digit"),
+        ({"max_age": "5"}, TypeError, "max_age"),
+        ({"max_age": True}, TypeError, "max_age"),
+        ({"transform": "yaml"}, ValueError, "transform"),
     ],
 )
-def test_bad_value_options_are_rejected(kwargs: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_value_options_are_rejected(
+    kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         lsaws.get_parameter("/x", **kwargs)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         lsaws.get_secret("x", **kwargs)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(error, match=message):
         lsaws.get_parameters_by_path("/x", **kwargs)

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_demo_shows_the_bug_the_check_the_fix_and_the_guard() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PYTHONWARNINGS"] = "ignore:Boto3 will no longer support Python"  # boto3's notice on 3.9
     done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "demo.py")],
         capture_output=True,

@@ -86,6 +86,7 @@ def test_without_limits_nothing_is_recycled() -> None:
     [
         ({"max_environment_age": 0}, ValueError, "positive, finite"),
         ({"max_environment_age": float("inf")}, ValueError, "positive, finite"),
+        ({"max_environment_age": 10**400}, ValueError, "positive, finite"),
         ({"max_environment_age": "1h"}, TypeError, "number of seconds"),
         ({"max_environment_age": True}, TypeError, "number of seconds"),
         ({"max_invocations": 0}, ValueError, "at least 1"),
@@ -210,6 +211,34 @@ def test_snapstart_hooks_recreate_keep_or_notify_resources(
     report = lambdascope.init_report()
     assert report["restored"] is True
     assert report["init_type"] == "snap-start"
+
+
+def test_before_snapshot_closes_newest_first_dependants_before_dependencies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    snapshot_restore_py = pytest.importorskip("snapshot_restore_py")
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    lambdascope.register_snapstart_hooks()
+    closed: list[str] = []
+
+    @init_resource(on_restore="recreate", close=closed.append)
+    def pool() -> str:  # defined first
+        return "pool"
+
+    @init_resource(on_restore="recreate", close=closed.append)
+    def session() -> str:  # uses pool: created after it
+        return f"session on {pool()}"
+
+    @init_resource(close=closed.append)
+    def kept() -> str:
+        return "kept"
+
+    kept()
+    session()
+    for func, args, kwargs in snapshot_restore_py.get_before_snapshot():
+        func(*args, **kwargs)
+    assert closed == ["session on pool", "pool"]  # as shutdown() would: newest first
+    assert kept.initialized
 
 
 def test_on_restore_is_validated() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from importlib.metadata import entry_points
+from importlib.metadata import distribution
 
 import pytest
 
@@ -43,7 +43,8 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_the_plugin_is_registered_through_the_pytest11_entry_point() -> None:
-    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    entry_points = distribution("lambdascope").entry_points  # entry_points(group=) is 3.10+
+    plugins = {ep.name: ep.value for ep in entry_points if ep.group == "pytest11"}
     assert plugins.get("lambdascope") == "lambdascope.pytest_plugin"
 
 

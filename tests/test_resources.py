@@ -341,6 +341,8 @@ def test_a_class_needing_arguments_is_rejected() -> None:
         ({"ttl": 0}, ValueError, "positive, finite"),
         ({"ttl": float("nan")}, ValueError, "positive, finite"),
         ({"ttl": float("inf")}, ValueError, "leave ttl out"),
+        ({"ttl": 10**400}, ValueError, "positive, finite number of seconds, got a 401-digit"),
+        ({"ttl": -(10**400)}, ValueError, "positive, finite"),
         ({"ttl": True}, TypeError, "number of seconds"),
         ({"ttl": "60"}, TypeError, "number of seconds"),
         ({"validate": 3}, TypeError, "validate=..."),

@@ -165,5 +165,47 @@ def test_shutdown_is_idempotent_and_bounded(caplog: pytest.LogCaptureFixture) ->
     assert not first.initialized
     assert not second.initialized
     assert lambdascope.shutdown() == []
-    with pytest.raises(ValueError, match="positive number of seconds"):
+    with pytest.raises(ValueError, match="positive, finite number of seconds"):
         lambdascope.shutdown(timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (float("nan"), ValueError),
+        (float("inf"), ValueError),
+        (10**400, ValueError),
+        ("0.3", TypeError),
+        (None, TypeError),
+        (True, TypeError),
+    ],
+)
+def test_bad_time_budgets_are_rejected_when_given(timeout: object, error: type) -> None:
+    first = init_resource(lambda: "first")
+    first()
+    with pytest.raises(error, match=r"shutdown\(timeout=\.\.\.\) must be"):
+        lambdascope.shutdown(timeout=timeout)  # type: ignore[arg-type]
+    assert first.initialized  # nothing was closed
+    with pytest.raises(error, match=r"install_shutdown_handler\(timeout=\.\.\.\) must be"):
+        lambdascope.install_shutdown_handler(timeout=timeout)  # type: ignore[arg-type]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # nothing was installed
+
+
+def test_install_shutdown_handler_timeout_zero_is_refused_before_sigterm() -> None:
+    # Before: accepted; on SIGTERM it raised inside the running code, closed nothing and
+    # the process survived. Now the call fails and the default disposition stays.
+    code, out, err = run_until_sigterm(
+        """
+        made["a"]()
+        try:
+            lambdascope.install_shutdown_handler(timeout=0)
+        except ValueError as exc:
+            print("refused:", exc, file=sys.stderr, flush=True)
+        """,
+        ["a"],
+    )
+    assert code == -signal.SIGTERM  # terminated by the signal, as without lambdascope
+    assert err.startswith("refused: install_shutdown_handler(timeout=...) must be a positive")
+    assert "not terminated" not in out

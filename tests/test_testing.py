@@ -156,6 +156,7 @@ def test_context_log_writes_to_stdout(capsys: pytest.CaptureFixture[str]) -> Non
         ({"memory_mb": "512"}, TypeError, "memory_mb must be an int"),
         ({"timeout": 0}, ValueError, "positive"),
         ({"timeout": float("nan")}, ValueError, "positive"),
+        ({"timeout": 10**400}, ValueError, "positive, finite"),
         ({"timeout": "3"}, TypeError, "number of seconds"),
         ({"timeout": True}, TypeError, "number of seconds"),
     ],
