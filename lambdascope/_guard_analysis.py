@@ -1784,6 +1784,8 @@ def _shared_code(module_name: str, namespace: dict[str, Any]) -> list[Any]:
             continue
         seen.add(id(value))
         if type(value) is function_type and value.__globals__ is namespace:
+            if _dataclass_made(value, namespace):
+                continue
             codes.append(value.__code__)
         todo.extend(_inner_functions(value, module_name))
     return codes
@@ -1807,9 +1809,29 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
     elif isinstance(value, type):
         own = value.__dict__
         found = list(own.values()) if own.get("__module__") == module_name else []
+
     else:
         found = [_own_wrapped(value)]
     return [f for f in found if f is not None]
+
+
+def _dataclass_made(func: Any, namespace: dict[str, Any]) -> bool:
+    """A method ``@dataclass`` generated with ``exec`` (``__init__``, ``__eq__``, ...).
+
+    It shares the module's globals but only sets fields of ``self``; the default factories it
+    calls are the module's own functions or lambdas, checked on their own.
+    """
+    code = func.__code__
+    if code.co_filename != "<string>" or not _is_dunder_name(code.co_name):
+        return False
+    if func.__qualname__.startswith("__create_fn__.<locals>."):  # a wrapped __repr__
+        return True
+    owner = namespace.get(func.__qualname__.partition(".")[0])
+    return isinstance(owner, type) and "__dataclass_fields__" in owner.__dict__
+
+
+def _is_dunder_name(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def _own_wrapped(value: Any) -> Any:

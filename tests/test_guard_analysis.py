@@ -505,7 +505,7 @@ def test_passing_to_unknown_code_is_deep(modules: Modules) -> None:
 
         CONFIG = {"retries": 3}
         ITEM = {"id": 1}
-        client = boto3.client("dynamodb")
+        client = boto3.client("dynamodb", region_name="us-east-1")
 
         def lambda_handler(event, context):
             table = boto3.resource("dynamodb", config=CONFIG).Table("t")
