@@ -308,6 +308,8 @@ class _Node:
             equal = self.family.__eq__(live, self.snap) is True
         else:
             equal = bool(live == self.snap)
+        if equal and (self.family is dict or self.kind == "attributes"):
+            equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
         return equal and all(getitem(live, k) is v for k, v in self.children)
 
     def _lazy_only(self) -> bool:

@@ -1,0 +1,137 @@
+"""A property of the guard: whatever a handler does to module-level data, either nothing
+changed or the invocation fails and the data is exactly what it was, object for object."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import sys
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from hypothesis import event as note_outcome
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lambdascope
+from lambdascope import ScopeLeakError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+SOURCE = '''
+from lambdascope import handler
+
+STATE = {"items": [], "table": {}}
+
+
+def containers(value):
+    """Every list and dict inside *value*, in a fixed order."""
+    found = [value]
+    for item in (value.values() if isinstance(value, dict) else value):
+        if isinstance(item, (list, dict)):
+            found.extend(containers(item))
+    return found
+
+
+@handler
+def apply(event, context):
+    for index, op, arg in event:
+        targets = containers(STATE)
+        target = targets[index % len(targets)]
+        if isinstance(target, list):
+            if op == "add":
+                target.append(arg)
+            elif op == "set" and target:
+                target[len(target) // 2] = arg
+            elif op == "remove" and target:
+                target.pop()
+            elif op == "clear":
+                target.clear()
+            elif op == "same" and target:  # an equal, but different, object
+                first = target[0]
+                target[0] = type(first)(first) if isinstance(first, (list, dict)) else first
+            elif op == "reorder":
+                target.reverse()
+        else:
+            if op == "add":
+                target[f"k{len(target)}"] = arg
+            elif op == "set" and target:
+                target[next(iter(target))] = arg
+            elif op == "remove" and target:
+                target.pop(next(iter(target)))
+            elif op == "clear":
+                target.clear()
+            elif op == "same" and target:
+                key = next(iter(target))
+                value = target[key]
+                target[key] = type(value)(value) if isinstance(value, (list, dict)) else value
+            elif op == "reorder" and target:
+                key = next(iter(target))
+                target[key] = target.pop(key)
+'''
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+states = st.fixed_dictionaries(
+    {
+        "items": st.lists(json_values, max_size=4),
+        "table": st.dictionaries(st.text(max_size=2), json_values, max_size=4),
+    }
+)
+ops = st.lists(
+    st.tuples(
+        st.integers(0, 20),
+        st.sampled_from(["add", "set", "remove", "clear", "same", "reorder"]),
+        json_values,
+    ),
+    max_size=4,
+)
+
+
+@pytest.fixture(scope="module")
+def module(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    folder: Path = tmp_path_factory.mktemp("guard_property")
+    (folder / "guard_property_app.py").write_text(textwrap.dedent(SOURCE))
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module("guard_property_app")
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("guard_property_app", None)
+
+
+def shape(value: Any) -> Any:
+    """The value with the identity of every container in it."""
+    if isinstance(value, dict):
+        return (id(value), [(k, shape(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return (id(value), [shape(v) for v in value])
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=states, event=ops)
+def test_either_nothing_changed_or_it_fails_and_everything_is_restored(
+    module: Any, state: dict[str, Any], event: list[Any]
+) -> None:
+    lambdascope.configure(cold_start_report=False)
+    module.STATE = state  # between invocations: the guard takes it as the new baseline
+    before_value = copy.deepcopy(state)
+    before_shape = shape(state)
+    try:
+        module.apply(event, None)
+    except ScopeLeakError:
+        assert module.STATE is state
+        assert shape(module.STATE) == before_shape
+        note_outcome("leak: raised and restored")
+        return
+    note_outcome("no change")
+    assert before_value == module.STATE
+    assert shape(module.STATE) == before_shape
