@@ -29,13 +29,13 @@ from benchmarks._timing import Row, goal, looped, rounds_of
 
 SECTION = "guard (default @handler, modules imported from files)"
 
-SEED = """
+PREFIX_CHECK = """
 import logging
 
 from benchmarks.bench_guard import FakeS3
 from lambdascope import init_resource
 
-logger = logging.getLogger("bench.seed")
+logger = logging.getLogger("bench.prefix_check")
 BUCKET = "incoming"
 PREFIXES = ("invoice_", "receipt_")
 
@@ -164,7 +164,7 @@ def guard_rows(quick: bool) -> list[Row]:
     big = 20_000 if quick else 100_000
     modules = Modules()
     try:
-        seed = modules.load("bench_seed", SEED)
+        prefix_check = modules.load("bench_prefix_check", PREFIX_CHECK)
         small = modules.load("bench_readonly_small", READ_ONLY.format(size=1000))
         large = modules.load("bench_readonly_large", READ_ONLY.format(size=big))
         few = modules.load("bench_names_few", NAMES.format(constants="A = 1"))
@@ -178,7 +178,7 @@ def guard_rows(quick: bool) -> list[Row]:
         guarded = {
             name: handler(mod.work)
             for name, mod in (
-                ("seed", seed),
+                ("prefix_check", prefix_check),
                 ("small", small),
                 ("large", large),
                 ("few", few),
@@ -188,7 +188,7 @@ def guard_rows(quick: bool) -> list[Row]:
             )
         }
         events: dict[str, Any] = {
-            "seed": {},
+            "prefix_check": {},
             "small": {"sku": "sku-7"},
             "large": {"sku": "sku-7"},
             "few": {},
@@ -204,9 +204,11 @@ def guard_rows(quick: bool) -> list[Row]:
 
         number = 300 if quick else 3000
         variants: dict[str, Callable[[], None]] = {
-            "bare": looped(functools.partial(seed.work, {}, None), number),
-            "floor": looped(functools.partial(floor(seed.work), {}, None), number),
-            "off": looped(functools.partial(handler(guard="off")(seed.work), {}, None), number),
+            "bare": looped(functools.partial(prefix_check.work, {}, None), number),
+            "floor": looped(functools.partial(floor(prefix_check.work), {}, None), number),
+            "off": looped(
+                functools.partial(handler(guard="off")(prefix_check.work), {}, None), number
+            ),
         }
         for name, func in guarded.items():
             if name not in ("top", "deep"):
@@ -225,8 +227,8 @@ def guard_rows(quick: bool) -> list[Row]:
         modules.close()
 
     floor_cost = per["floor"] - per["bare"]
-    default_cost = per["seed"] - per["bare"]
-    guard_cost = per["seed"] - per["off"]
+    default_cost = per["prefix_check"] - per["bare"]
+    guard_cost = per["prefix_check"] - per["off"]
     per_name = (per["many"] - per["few"]) / 999
     growth = per["large"] / per["small"]
     top_cost = heavy["top"] - heavy["top off"]
