@@ -331,6 +331,9 @@ _GIVE_UP_QUALIFIED = {
 }
 _CHECKED_ATTRS = frozenset(name.rpartition(".")[2] for name in _GIVE_UP_QUALIFIED) | {"__dict__"}
 
+# Values that nothing can write into.
+_IMMUTABLE = frozenset({str, bytes, int, float, complex, bool, type(None), frozenset, range})
+
 _HANDLER = frozenset({"lambdascope.handler", "lambdascope._handler.handler"})
 _FACTORY = frozenset({"lambdascope.init_resource", "lambdascope._resources.init_resource"})
 
@@ -656,13 +659,25 @@ class _Builder:
                     elif type(item) is ast.ClassDef:
                         self.class_attrs.setdefault(item.name, []).append(stmt.name)
                     for target in targets:
-                        if type(target) is ast.Name:
+                        if type(target) is ast.Name and self.mutable_class_attribute(
+                            stmt.name, target.id
+                        ):
                             self.class_attrs.setdefault(target.id, []).append(stmt.name)
             elif isinstance(stmt, (ast.If, ast.Try)):
                 self._prescan(stmt.body)
                 self._prescan(stmt.orelse)
                 for handler in getattr(stmt, "handlers", ()):
                     self._prescan(handler.body)
+
+    def mutable_class_attribute(self, class_name: str, attr: str) -> bool:
+        """Can ``instance.attr`` reach a writable class attribute? (False when the class
+        has no such attribute at run time, as for dataclass fields, or it is immutable.)"""
+        cls = self.namespace.get(class_name)
+        if not isinstance(cls, type):
+            return True  # not there (yet): be conservative
+        if attr not in cls.__dict__:
+            return False
+        return type(cls.__dict__[attr]) not in _IMMUTABLE
 
     def stmts(self, body: list[ast.stmt], scope: _Scope) -> None:
         handlers = self.stmt_handlers
@@ -721,7 +736,7 @@ class _Builder:
             scope.bound.add(name)
             if in_class:
                 self.methods.setdefault(name, []).append(func)
-        inner = self.parameters(func, args, scope)
+        inner = self.parameters(func, args, scope, getattr(node, "returns", None))
         func.receiver = in_class and not static and bool(func.positional)
         saved = self.idents
         self.idents = func.idents
@@ -754,10 +769,28 @@ class _Builder:
                 func.decorated = True
         return static
 
-    def parameters(self, func: _Func, args: ast.arguments, scope: _Scope) -> _Scope:
+    def add_idents(self, nodes: list[ast.expr | None]) -> None:
+        """Record the names used by expressions that are not otherwise analysed."""
+        idents = self.idents
+        for root in nodes:
+            if root is None:
+                continue
+            for node in ast.walk(root):
+                if isinstance(node, ast.Name):
+                    idents.add(node.id)
+                elif isinstance(node, ast.Attribute):
+                    idents.add(node.attr)
+
+    def parameters(
+        self, func: _Func, args: ast.arguments, scope: _Scope, returns: ast.expr | None
+    ) -> _Scope:
         """The function's scope, with its parameters and the edges from their defaults."""
         # Defaults are evaluated where the def runs, before the body's scope exists.
         positional = args.posonlyargs + args.args
+        if scope.func is not None:  # so are annotations: the names their code uses
+            annotations = [a.annotation for a in (*positional, *args.kwonlyargs)]
+            annotations += [args.vararg and args.vararg.annotation, returns]
+            self.add_idents(annotations)
         defaults = [self.expr(d, scope) for d in args.defaults]
         kw_defaults = [None if d is None else self.expr(d, scope) for d in args.kw_defaults]
         inner = self.scope(_FUNCTION, scope, func, effects=not func.factory)
@@ -851,6 +884,7 @@ class _Builder:
             self.assign(target, value, scope)
 
     def s_annassign(self, node: ast.AnnAssign, scope: _Scope) -> None:
+        self.add_idents([node.annotation])
         if node.value is not None:
             self.assign(node.target, self.expr(node.value, scope), scope)
         elif type(node.target) is ast.Name:
@@ -968,12 +1002,16 @@ class _Builder:
             if alias.name == "*":
                 continue
             full = f"{module}.{alias.name}" if module else alias.name
-            if self.module_name in (module, full):
+            if full == self.module_name:
                 raise _GiveUp(f"imports itself (from {module or '.'} import {alias.name})")
             reason = _GIVE_UP_QUALIFIED.get(full)
             if reason is not None:
                 raise _GiveUp(reason)
-            self.import_bind(alias.asname or alias.name, full, scope)
+            bound = alias.asname or alias.name
+            self.import_bind(bound, full, scope)
+            if module == self.module_name and scope is not None:
+                # `from <this package> import name` reads the module's own global `name`.
+                self.edge(self.var(self.module, alias.name), self.var(scope, bound), _COPY)
 
     def import_bind(self, bound: str, target: str, scope: _Scope | None) -> None:
         self.idents.add(bound)
@@ -1402,7 +1440,8 @@ class _Builder:
         root, chain = call.root, call.chain
         if root is not None and chain is not None:
             base = self.imports.get(root)
-            if base is not None and self.resolve(call.scope, root) is not None:
+            owner = self.resolve(call.scope, root)
+            if base is not None and owner is not None and self.imports_code(root, base, owner):
                 self.qualified_call(f"{base}{chain[len(root) :]}.{attr}", call)
                 return
             cls = self.class_named(call.scope, root) if chain == root else None
@@ -1411,6 +1450,16 @@ class _Builder:
                 self.link_funcs(funcs, call, call.recv, unbound=True)
                 return
         self.method_call(call)
+
+    def imports_code(self, name: str, qualified: str, owner: _Scope) -> bool:
+        """Is the imported *name* a module, class or function (not data that can be written)?"""
+        if owner is self.module and name in self.namespace:
+            value = self.namespace[name]
+        else:
+            value = sys.modules.get(qualified)
+            if value is None:
+                return qualified.partition(".")[0] == name  # `import a.b` binds module a
+        return isinstance(value, type) or callable(value) or type(value) is type(sys)
 
     def class_methods(self, cls: _Class, name: str) -> list[_Func]:
         """Methods called *name* in *cls* and its bases of this module (first found wins)."""
@@ -1758,6 +1807,12 @@ def _is_main_test(test: ast.expr) -> bool:
 
 
 _ALWAYS_NAMES = frozenset({"AssertionError", ""})
+_DATACLASS_METHODS = frozenset(
+    _words(
+        "__init__ __repr__ __eq__ __lt__ __le__ __gt__ __ge__ __hash__ __setattr__",
+        "__delattr__ __getstate__ __setstate__ __replace__ __create_fn__",
+    )
+)
 
 
 def _check_code(module_name: str, namespace: dict[str, Any], builder: _Builder) -> None:
@@ -1776,16 +1831,25 @@ def _shared_code(module_name: str, namespace: dict[str, Any]) -> list[Any]:
     """Code of the functions reachable from *namespace* whose globals are *namespace*."""
     function_type = type(_check_code)  # types.FunctionType, without importing types here
     seen: set[int] = set()
-    todo: list[Any] = list(namespace.values())
+    todo: list[tuple[Any, bool]] = [(value, False) for value in namespace.values()]
     codes: list[Any] = []
     while todo:
-        value = todo.pop()
+        value, in_dataclass = todo.pop()
         if id(value) in seen:
             continue
         seen.add(id(value))
         if type(value) is function_type and value.__globals__ is namespace:
-            codes.append(value.__code__)
-        todo.extend(_inner_functions(value, module_name))
+            code = value.__code__
+            # dataclasses compiles the methods it writes with the module's globals.
+            if not (
+                in_dataclass
+                and code.co_name in _DATACLASS_METHODS
+                and code.co_filename == "<string>"
+            ):
+                codes.append(code)
+        if isinstance(value, type):
+            in_dataclass = "__dataclass_fields__" in value.__dict__
+        todo.extend((inner, in_dataclass) for inner in _inner_functions(value, module_name))
     return codes
 
 
@@ -1846,10 +1910,7 @@ def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:
         )
     if idents is not None:
         for used in code.co_names:
-            if used in idents or used in _ALWAYS_NAMES:
-                continue
-            mangled = used.find("__", 1)
-            if used.startswith("_") and mangled > 0 and used[mangled:] in idents:
+            if used in idents or used in _ALWAYS_NAMES or _demangled(used) in idents:
                 continue
             raise _GiveUp(
                 f"source does not match the running code ({name} uses {used!r}, "
@@ -1864,13 +1925,17 @@ def _check_params(code: Any, funcs: list[_Func]) -> None:
     count = code.co_argcount + code.co_kwonlyargcount
     flags = code.co_flags
     count += bool(flags & 0x04) + bool(flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
-    names = list(code.co_varnames[:count])
+    names = sorted(_demangled(name) for name in code.co_varnames[:count])
     for func in funcs:
-        expected = [*func.positional, *func.kwonly]
-        if func.vararg is not None:
-            expected.append(func.vararg)
-        if func.kwarg is not None:
-            expected.append(func.kwarg)
-        if sorted(expected) == sorted(names):
+        expected = [*func.positional, *func.kwonly, func.vararg, func.kwarg]
+        if sorted(name for name in expected if name is not None) == names:
             return
     raise _GiveUp(f"source does not match the running code (parameters of {code.co_name} changed)")
+
+
+def _demangled(name: str) -> str:
+    """``_Class__name`` -> ``__name`` (private names are mangled in the code, not the source)."""
+    start = name.find("__", 1)
+    if name.startswith("_") and start > 0 and not name.endswith("__"):
+        return name[start:]
+    return name

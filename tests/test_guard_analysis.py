@@ -893,3 +893,110 @@ def test_decorated_and_wrapped_functions_match(modules: Modules) -> None:
         """
     )
     expect(result, written={}, loaded={"ITEMS", "Service", "functools"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Code that matches its source must not give up (found by analysing the stdlib and pytest)
+
+
+def test_dataclass_generated_methods_do_not_give_up(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import dataclasses
+
+        @dataclasses.dataclass(frozen=True, order=True)
+        class Key:
+            name: str
+            parts: tuple = ()
+
+        @dataclasses.dataclass
+        class Row:
+            key: Key
+            values: list = dataclasses.field(default_factory=list)
+
+        ROWS = []
+
+        def lambda_handler(event, context):
+            row = Row(Key(event["name"]))
+            row.values.append(1)
+            ROWS.append(row)
+        """
+    )
+    expect(result, written={"ROWS": False}, loaded={"Row", "Key", "ROWS"})
+
+
+def test_private_names_and_nested_annotations_match_their_code(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from typing import Callable
+
+        class Box:
+            def __init__(self, __value: int) -> None:
+                self.__value = __value
+
+            def __eq__(self, __other: object) -> bool:
+                return self.__value == getattr(__other, "_Box__value", None)
+
+        def make() -> Callable[[int], int]:
+            def inner(x: int) -> "int":
+                y: float = 1.0
+                return x + int(y)
+            return inner
+
+        def lambda_handler(event, context):
+            return make()(1), Box(1) == Box(2)
+        """
+    )
+    expect(result, written={}, loaded={"make", "Box"})
+
+
+def test_from_own_package_import_reads_its_own_global(modules: Modules) -> None:
+    (modules.path / "ownpkg").mkdir()
+    (modules.path / "ownpkg" / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            ITEMS = []
+
+            def lambda_handler(event, context):
+                from . import ITEMS as items
+                items.append(event)
+            """
+        ),
+        encoding="utf-8",
+    )
+    module = importlib.import_module("ownpkg")
+    expect(analyse("ownpkg", vars(module)), written={"ITEMS": False}, loaded={"ITEMS"})
+
+
+def test_a_value_imported_from_another_module_is_data(modules: Modules) -> None:
+    modules.load("SETTINGS = {}\nSHARED = []\n", name="settingsmod")
+    result = modules.analyse(
+        """
+        from datetime import datetime
+        from settingsmod import SETTINGS, SHARED
+
+        def lambda_handler(event, context):
+            SETTINGS.update(event)
+            SHARED.count(1)
+            return datetime.now().isoformat()
+        """
+    )
+    expect(result, written={"SETTINGS": False}, loaded={"SETTINGS", "SHARED", "datetime"})
+
+
+def test_class_attribute_rule_ignores_immutable_and_removed_attributes(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        class Plain:
+            name = "plain"
+            tags = []
+
+        def lambda_handler(event, context):
+            thing = event["thing"]
+            thing.name.upper()
+            thing.name["x"] = 1
+            event["other"].tags.append(1)
+        """
+    )
+    # Only `tags` can reach the class (through any instance); `name` is an immutable str.
+    expect(result, written={"Plain": True}, loaded={"Plain"})
