@@ -788,9 +788,9 @@ class _Builder:
         # Defaults are evaluated where the def runs, before the body's scope exists.
         positional = args.posonlyargs + args.args
         if scope.func is not None:  # so are annotations: the names their code uses
-            annotations = [a.annotation for a in (*positional, *args.kwonlyargs)]
-            annotations += [args.vararg and args.vararg.annotation, returns]
-            self.add_idents(annotations)
+            annotated = [*positional, *args.kwonlyargs, args.vararg, args.kwarg]
+            annotations = [a.annotation for a in annotated if a is not None]
+            self.add_idents([*annotations, returns])
         defaults = [self.expr(d, scope) for d in args.defaults]
         kw_defaults = [None if d is None else self.expr(d, scope) for d in args.kw_defaults]
         inner = self.scope(_FUNCTION, scope, func, effects=not func.factory)
