@@ -208,8 +208,12 @@ def _source(module_name: str, namespace: dict[str, Any]) -> tuple[str | bytes, s
 
 # Edge kinds: how the value of the destination derives from the source.
 _COPY, _INTO, _HOLD = 0, 1, 2
-# Fact states (bits): the node is the source, holds parts of it, or is inside it.
-_EXACT, _HELD, _INSIDE = 1, 2, 4
+# Fact states (bits): the node is the source, holds parts of it, or is inside it; DEEP:
+# holds parts of it through one of its elements (a store into ``c[0]``), which also holds
+# for what the element came from.
+_EXACT, _HELD, _INSIDE, _DEEP = 1, 2, 4, 8
+_HOLDS = _HELD | _DEEP
+_EDGE_STATE = (_EXACT, _INSIDE, _HELD)  # the state an INTO or HOLD edge gives (COPY: kept)
 
 # Call results: nothing aliased (FRESH), a fresh container of the arguments (HOLD), or
 # something inside the arguments (INTO).
@@ -331,6 +335,9 @@ _GIVE_UP_QUALIFIED = {
 }
 _CHECKED_ATTRS = frozenset(name.rpartition(".")[2] for name in _GIVE_UP_QUALIFIED) | {"__dict__"}
 
+# Methods the analysis links explicitly (construction); other dunders run implicitly.
+_EXPLICIT = frozenset({"__init__", "__post_init__", "__new__", "__init_subclass__"})
+
 # Values that nothing can write into.
 _IMMUTABLE = frozenset({str, bytes, int, float, complex, bool, type(None), frozenset, range})
 
@@ -364,6 +371,7 @@ class _Func:
         "kwonly",
         "method",
         "name",
+        "owner",
         "params",
         "positional",
         "receiver",
@@ -384,6 +392,7 @@ class _Func:
         self.defaulted: list[str] = []
         self.method = False
         self.classmethod = False
+        self.owner: _Class | None = None
         self.receiver = False
         self.decorated = False
         self.handler = False
@@ -396,18 +405,22 @@ class _Func:
 class _Class:
     """A class statement of the module."""
 
-    __slots__ = ("bases", "methods", "name")
+    __slots__ = ("bases", "escaped", "instances", "methods", "name", "node")
 
-    def __init__(self, name: str, bases: list[str]) -> None:
+    def __init__(self, name: str, bases: list[str], node: int, instances: int) -> None:
         self.name = name
         self.bases = bases
+        self.node = node  # the variable the class statement binds
+        self.instances = instances  # every instance the module creates flows here
         self.methods: dict[str, list[_Func]] = {}
+        self.escaped = False  # instances or the class reach code the analysis cannot see
 
 
 class _Scope:
     """A Python scope: the module, a function or lambda, a class body, a comprehension."""
 
     __slots__ = (
+        "assigned",
         "bound",
         "classes",
         "defs",
@@ -441,6 +454,7 @@ class _Scope:
         self.values: set[str] = set()  # names loaded as plain values (a function escapes)
         self.stores: set[str] = set()
         self.resolved: dict[str, _Scope | None] = {}
+        self.assigned: dict[str, list[_Node]] = {}  # name -> the values bound to it
 
 
 class _Arg:
@@ -473,7 +487,8 @@ class _Call:
         "result",
         "root",
         "scope",
-        "trusted",
+        "self_of",
+        "super_of",
     )
 
     def __init__(self, scope: _Scope, args: list[_Arg], result: int) -> None:
@@ -487,7 +502,8 @@ class _Call:
         self.root: str | None = None  # recv is a name, or a dotted chain of names
         self.chain: str | None = None
         self.callee: _Node = None  # any other callee value
-        self.trusted = False  # recv is self/cls/super(): trust the module's own methods
+        self.self_of: _Func | None = None  # recv is the receiver of this method
+        self.super_of: _Func | None = None  # recv is super() in this method
 
 
 class _Builder:
@@ -498,9 +514,23 @@ class _Builder:
         self.namespace = namespace
         self.tree = tree
         self.fwd: list[list[int]] = []  # node -> [dst << 2 | kind]
-        self.rev: list[list[int]] = []  # node -> [src] (held facts flow back)
+        self.rev: list[list[int]] = []  # node -> [src << 2 | kind] (held facts flow back)
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
-        self.escapes: list[int] = []  # nodes passed to unknown code
+        self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
+        self.leaks: list[int] = []  # nodes passed to unknown code at any time
+        self.called: list[int] = []  # values called as unknown code
+        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
+        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
+        self.linked: set[tuple[int, int]] = set()
+        self.instance_seeds: list[tuple[int, _Class]] = []
+        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
+        self.rebound_anywhere: set[str] = set()  # module names bound in functions
+        self.class_sources: dict[
+            int, int
+        ] = {}  # id(class) -> its instance source  # (id(call), id(class)) already linked
+        self.facts: list[dict[int, int] | None] = []
+        self.work: list[tuple[int, int, int]] = []
+        self.solving = False
         self.subreads: list[int] = []  # nodes read by subscript
         self.calls: list[_Call] = []
         self.funcs: list[_Func] = []
@@ -590,11 +620,30 @@ class _Builder:
     def new(self) -> int:
         self.fwd.append([])
         self.rev.append([])
+        if self.solving:
+            self.facts.append(None)
         return len(self.fwd) - 1
 
     def edge(self, src: int, dst: int, kind: int) -> None:
         self.fwd[src].append(dst << 2 | kind)
-        self.rev[dst].append(src)
+        self.rev[dst].append(src << 2 | kind)
+        if self.solving:  # an edge found while solving: replay the facts it carries
+            facts = self.facts
+            for source, bits in list((facts[src] or {}).items()):
+                self.add_fact(dst, source, bits if kind == _COPY else _EDGE_STATE[kind])
+            for source, bits in list((facts[dst] or {}).items()):
+                back = _back_state(bits, kind)
+                if back:
+                    self.add_fact(src, source, back)
+
+    def add_fact(self, node: int, source: int, bits: int) -> None:
+        known = self.facts[node]
+        if known is None:
+            known = self.facts[node] = {}
+        new = bits & ~known.get(source, 0)
+        if new:
+            known[source] = known.get(source, 0) | new
+            self.work.append((node, source, new))
 
     def derive(self, src: _Node, kind: int) -> _Node:
         if src is None:
@@ -632,8 +681,12 @@ class _Builder:
             self.stores.append(node)
 
     def escape(self, node: _Node, effects: bool) -> None:
-        if node is not None and effects:
-            self.escapes.append(node)
+        """*node* reaches unknown code: a deep write (in handler-time code), and the
+        module's instances and classes it holds escape (at any time)."""
+        if node is not None:
+            if effects:
+                self.escapes.append(node)
+            self.leaks.append(node)
 
     # -- the pass -----------------------------------------------------------------------------
 
@@ -723,9 +776,9 @@ class _Builder:
         in_class = scope.kind == _CLASS
         func.method = in_class
         static = self.decorate(func, decorators, scope)
-        # A decorator gets the function; methods are reachable through instances by any
-        # code: their callers are unknown.
-        func.escaped = in_class or func.decorated
+        # A decorator gets the function: its callers are unknown. Methods escape with
+        # their class (see solve).
+        func.escaped = func.decorated
         self.funcs.append(func)
         if type(node) is ast.Lambda:
             self.lambda_lines.setdefault(node.lineno, []).append(func)
@@ -844,13 +897,12 @@ class _Builder:
     def s_class(self, node: ast.ClassDef, scope: _Scope) -> None:
         bases: list[str] = []
         for base in node.bases:
-            self.expr(base, scope)
-            if type(base) is ast.Name:
+            if type(base) is ast.Name:  # naming a base class does not let it escape
+                self.e_name(base, scope, as_value=False)
                 bases.append(base.id)
-            elif type(base) is ast.Attribute:
-                bases.append(base.attr)
             else:
-                bases.append("?")
+                self.expr(base, scope)
+                bases.append(base.attr if type(base) is ast.Attribute else "?")
         for keyword in node.keywords:
             self.expr(keyword.value, scope)
         lines = [node.lineno] + [d.lineno for d in node.decorator_list]
@@ -858,7 +910,7 @@ class _Builder:
             self.expr(decorator, scope)
         for line in lines:
             self.class_keys.add((node.name, line))
-        cls = _Class(node.name, bases)
+        cls = _Class(node.name, bases, self.var(scope, node.name), self.new())
         self.classes.append(cls)
         scope.classes[node.name] = cls
         scope.bound.add(node.name)
@@ -866,6 +918,12 @@ class _Builder:
         self.stmts(node.body, body)
         for name, funcs in body.defs.items():
             cls.methods[name] = funcs
+            for func in funcs:
+                func.owner = cls
+                # Python calls dunders and properties implicitly, on any instance.
+                implicit = func.decorated or (name.startswith("__") and name not in _EXPLICIT)
+                if implicit and func.receiver:
+                    self.edge(cls.instances, func.params[func.positional[0]], _COPY)
 
     def s_return(self, node: ast.Return, scope: _Scope) -> None:
         if node.value is not None:
@@ -1073,6 +1131,7 @@ class _Builder:
         if scope.effects:
             scope.stores.add(name)
         node = self.var(scope, name)
+        scope.assigned.setdefault(name, []).append(value)
         if value is not None:
             self.edge(value, node, _COPY)
 
@@ -1260,8 +1319,8 @@ class _Builder:
         func = node.func
         if type(func) is ast.Name and func.id == "super" and not node.args:
             self.e_name(func, scope, as_value=False)
-            receiver = _receiver_name(scope)
-            return None if receiver is None else self.var(scope, receiver)
+            method = _method_of(scope)
+            return None if method is None else self.var(scope, method.positional[0])
         args: list[_Arg] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -1280,17 +1339,18 @@ class _Builder:
         elif isinstance(func, ast.Attribute):
             call.attr = func.attr
             value = func.value
+            method = _method_of(scope)
             if (
                 type(value) is ast.Call
                 and type(value.func) is ast.Name
                 and value.func.id == "super"
             ):
-                call.trusted = True
+                call.super_of = method
             call.recv = self.e_attribute_base(func, scope)
             root, chain = _chain(value)
             call.root, call.chain = root, chain
-            if type(value) is ast.Name and _receiver_name(scope) == value.id:
-                call.trusted = True
+            if method is not None and type(value) is ast.Name and method.positional[0] == value.id:
+                call.self_of = method
         else:
             call.callee = self.expr(func, scope)
         self.calls.append(call)
@@ -1359,7 +1419,11 @@ class _Builder:
             for name in scope.values:
                 for func in self.functions_named(scope, name):
                     func.escaped = True
-        for call in self.calls:
+                cls = self.class_named(scope, name)
+                if cls is not None:
+                    cls.escaped = True  # stored or passed as a value: anyone may use it
+        # Calls by name first: constructions tell which variables hold only instances.
+        for call in sorted(self.calls, key=lambda c: c.name is None):
             self.link_call(call)
         return loaded, rebound
 
@@ -1374,6 +1438,8 @@ class _Builder:
             self.edge(node, target, _COPY)
             self.edge(target, node, _COPY)
             if owner is module:
+                if name in scope.bound:
+                    self.rebound_anywhere.add(name)
                 if name in scope.loads:
                     loaded.add(name)
                 if name in scope.stores:
@@ -1522,14 +1588,29 @@ class _Builder:
             self.edge(call.args[2].node, first.node, _HOLD)
 
     def method_call(self, call: _Call) -> None:
+        """``recv.name(...)``: the module's own methods when *recv* is one of its instances
+        (linked while solving), else by the method's name."""
         name = call.attr
         assert name is not None
         recv = call.recv
-        funcs = self.methods.get(name)
-        if funcs:
-            self.link_funcs(funcs, call, recv)
-            if call.trusted:
+        if call.super_of is not None and call.super_of.owner is not None:
+            bases = [self.module.classes.get(b) for b in call.super_of.owner.bases]
+            funcs = [f for c in bases if c is not None for f in self.class_methods(c, name)]
+            if funcs:
+                self.link_funcs(funcs, call, recv)
                 return
+        if name in self.methods and recv is not None:
+            self.pending_methods.setdefault(recv, []).append(call)
+            owner = call.self_of.owner if call.self_of is not None else None
+            if owner is not None and self.class_methods(owner, name):
+                return  # self.method(): the module's own code, linked while solving
+            classes = self.constructed_only(call)
+            if classes and all(self.class_methods(c, name) for c in classes):
+                return  # a variable that only ever holds instances of the module's classes
+        self.method_by_name(call, name, recv)
+
+    def method_by_name(self, call: _Call, name: str, recv: _Node) -> None:
+        """A method call judged by the method's name: logging, read-only, mutating, unknown."""
         if name in _LOGGING_METHODS:
             for arg in call.args:
                 self.callback(self.arg_functions(call, arg), call, None, escaped=False)
@@ -1556,6 +1637,39 @@ class _Builder:
                 values.append(arg.node)  # the default may be returned
         if result != _FRESH:
             self.result_from(call, values, result)
+
+    def constructed_only(self, call: _Call) -> list[_Class]:
+        """The classes of the instances a receiver variable holds, when it is only ever
+        bound to new instances of the module's classes (else [])."""
+        name = call.root
+        if name is None or call.chain != name:
+            return []
+        owner = self.resolve(call.scope, name)
+        if owner is None or (owner is self.module and name in self.rebound_anywhere):
+            return []
+        classes: list[_Class] = []
+        for value in owner.assigned.get(name, ()):
+            cls = None if value is None else self.constructed.get(value)
+            if cls is None:
+                return []
+            classes.append(cls)
+        return classes
+
+    def class_fact(self, node: int, cls: _Class, instance: bool) -> None:
+        """While solving: *node* may be an instance of *cls* (or *cls* itself)."""
+        for call in self.pending_methods.get(node, ()):
+            key = (id(call), id(cls) if instance else -id(cls))
+            if key not in self.linked and call.attr is not None:
+                self.linked.add(key)
+                funcs = self.class_methods(cls, call.attr)
+                if funcs:
+                    self.link_funcs(funcs, call, node, unbound=not instance)
+        if not instance:
+            for call in self.pending_calls.get(node, ()):
+                key = (id(call), -id(cls))
+                if key not in self.linked:
+                    self.linked.add(key)
+                    self.construct(cls, call)
 
     def result_from(self, call: _Call, values: list[_Node], kind: int) -> None:
         for value in values:
@@ -1586,17 +1700,29 @@ class _Builder:
     def unknown(self, call: _Call, callee: _Node) -> None:
         """A call of code the analysis does not know: every argument may be written."""
         effects = call.effects
-        self.escape(callee, effects)
+        if callee is not None and call.attr is None:
+            self.pending_calls.setdefault(callee, []).append(call)  # maybe a class
+        if callee is not None and effects:
+            self.called.append(callee)  # a write of what it holds, unless it is a class
         values: list[_Node] = [callee]
         for arg in call.args:
             funcs = self.arg_functions(call, arg)
             if funcs:
                 self.callback(funcs, call, callee, escaped=True)
+            if arg.name is not None:
+                cls = self.class_named(call.scope, arg.name)
+                if cls is not None:
+                    cls.escaped = True  # unknown code may make instances and call methods
             self.escape(arg.node, effects)
             values.append(arg.node)
         self.result_from(call, values, _INTO)
 
     def construct(self, cls: _Class, call: _Call) -> None:
+        self.instance_seeds.append((call.result, cls))
+        self.constructed[call.result] = cls
+        self.edge(call.result, cls.instances, _COPY)
+        if self.solving:
+            self.add_fact(call.result, self.class_sources[id(cls)], _EXACT)
         inits = self.class_methods(cls, "__init__")
         if inits:
             self.link_funcs(inits, call, call.result)
@@ -1660,6 +1786,8 @@ class _Builder:
         params: dict[tuple[str, int], set[str]] = {}
 
         def write(source: int, deep: bool) -> None:
+            if source >= len(sources):
+                return  # an instance or class of the module (left to the runtime)
             name, func = sources[source]
             if func is None:
                 written[name] = written.get(name, False) or deep
@@ -1673,11 +1801,16 @@ class _Builder:
         for node in self.escapes:
             for source in facts[node] or {}:
                 write(source, True)
+        classes = self.module.classes
+        for node in self.called:  # calling a class of the module constructs, not writes
+            for source in facts[node] or {}:
+                if source >= len(sources) or sources[source][0] not in classes:
+                    write(source, True)
         subscript_read = {
             sources[source][0]
             for node in self.subreads
             for source, bits in (facts[node] or {}).items()
-            if bits & _EXACT and sources[source][1] is None
+            if bits & _EXACT and source < len(sources) and sources[source][1] is None
         }
         for name in rebound & written.keys():
             written[name] = True  # a new value that is also written: watch it all
@@ -1691,29 +1824,122 @@ class _Builder:
         )
 
     def solve(self) -> tuple[list[tuple[str, _Func | None]], list[dict[int, int] | None]]:
-        """Seed the sources (module names, defaulted parameters) and spread their facts."""
+        """Seed the sources and spread their facts to the fixed point.
+
+        Sources: the module's names, parameters with a default, and for every class its
+        instances and the class object (these are not reported: they link method calls
+        while solving, and a class whose instances reach unknown code escapes: its
+        methods may then be called by anyone, on any instance, and return anything).
+        """
         sources: list[tuple[str, _Func | None]] = []
-        facts: list[dict[int, int] | None] = [None] * len(self.fwd)
-        work: list[tuple[int, int, int]] = []
+        self.facts = [None] * len(self.fwd)
+        self.work = []
 
         def seed(node: int, name: str, func: _Func | None) -> None:
-            known = facts[node]
-            if known is None:
-                known = facts[node] = {}
-            known[len(sources)] = _EXACT
-            work.append((node, len(sources), _EXACT))
+            self.add_fact(node, len(sources), _EXACT)
             sources.append((name, func))
 
         for name, node in self.module.vars.items():
             if self.module_owner(name) is not None:  # not a builtin used at module level
                 seed(node, name, None)
         for func in self.funcs:
-            if func.escaped and not func.handler:
-                self.escapes.append(func.ret)
             for pname in func.defaulted:
                 seed(func.params[pname], pname, func)
-        _propagate(self.fwd, self.rev, facts, work)
-        return sources, facts
+        class_base = len(sources)
+        class_of: list[tuple[_Class, bool]] = []
+        for cls in self.classes:
+            self.class_sources[id(cls)] = len(sources)
+            sources.append((cls.name, None))
+            sources.append((cls.name, None))
+            class_of += [(cls, True), (cls, False)]
+            self.add_fact(cls.node, len(sources) - 1, _EXACT)
+        for node, cls in self.instance_seeds:
+            self.add_fact(node, self.class_sources[id(cls)], _EXACT)
+        self.solving = True
+        handled: set[int] = set()
+        while True:
+            self.propagate(class_base, class_of)
+            if not self.escape_classes(class_base, class_of, handled):
+                break
+        self.solving = False
+        self.escapes.extend(f.ret for f in self.funcs if f.escaped and not f.handler)
+        return sources[:class_base], self.facts
+
+    def escape_classes(
+        self, class_base: int, class_of: list[tuple[_Class, bool]], handled: set[int]
+    ) -> bool:
+        """Classes whose instances reached unknown code escape: any code may call any of
+        their methods on any instance and get what they return. False: none new."""
+        for node in self.leaks:
+            for source in self.facts[node] or ():
+                if source >= class_base:
+                    class_of[source - class_base][0].escaped = True
+        escaped = [c for c in self.classes if c.escaped and id(c) not in handled]
+        for cls in escaped:
+            handled.add(id(cls))
+            for funcs in cls.methods.values():
+                for func in funcs:
+                    func.escaped = True
+                    if func.receiver:
+                        self.edge(cls.instances, func.params[func.positional[0]], _COPY)
+        return bool(escaped)
+
+    def propagate(  # noqa: PLR0912 - the hot loop, in one piece for speed
+        self, class_base: int, class_of: list[tuple[_Class, bool]]
+    ) -> None:
+        """Handle each new (node, source, state) fact once: spread it along the edges."""
+        fwd, rev, facts, work = self.fwd, self.rev, self.facts, self.work
+        pop, push = work.pop, work.append
+        while work:
+            node, source, bits = pop()
+            if source >= class_base and bits & _EXACT:
+                cls, instance = class_of[source - class_base]
+                self.class_fact(node, cls, instance)
+            for packed in fwd[node]:
+                kind = packed & 3
+                out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
+                dst = packed >> 2
+                known = facts[dst]
+                if known is None:
+                    facts[dst] = {source: out}
+                    push((dst, source, out))
+                    continue
+                old = known.get(source, 0)
+                new = out & ~old
+                if new:
+                    known[source] = old | new
+                    push((dst, source, new))
+            if bits & _HOLDS:  # what an alias holds, the object it came from holds
+                for packed in rev[node]:
+                    kind = packed & 3
+                    if kind == _COPY:
+                        out = bits & _HOLDS
+                    elif kind == _INTO:
+                        out = _DEEP
+                    else:
+                        out = bits & _DEEP
+                        if not out:
+                            continue
+                    dst = packed >> 2
+                    known = facts[dst]
+                    if known is None:
+                        facts[dst] = {source: out}
+                        push((dst, source, out))
+                        continue
+                    old = known.get(source, 0)
+                    new = out & ~old
+                    if new:
+                        known[source] = old | new
+                        push((dst, source, new))
+
+
+def _back_state(bits: int, kind: int) -> int:
+    """The state a held fact takes going back along an edge of *kind* (0: none)."""
+    if not bits & _HOLDS:
+        return 0
+    if kind == _COPY:
+        return bits & _HOLDS
+    return _DEEP if kind == _INTO else bits & _DEEP
 
 
 def _pure_result(qualified: str) -> int | None:
@@ -1730,44 +1956,6 @@ def _pure_result(qualified: str) -> int | None:
     return result
 
 
-def _propagate(
-    fwd: list[list[int]],
-    rev: list[list[int]],
-    facts: list[dict[int, int] | None],
-    work: list[tuple[int, int, int]],
-) -> None:
-    """Spread (source, state) facts to a fixed point: each new fact is handled once."""
-    pop = work.pop
-    push = work.append
-    while work:
-        node, source, bits = pop()
-        for packed in fwd[node]:
-            kind = packed & 3
-            out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
-            dst = packed >> 2
-            known = facts[dst]
-            if known is None:
-                facts[dst] = {source: out}
-                push((dst, source, out))
-                continue
-            old = known.get(source, 0)
-            new = out & ~old
-            if new:
-                known[source] = old | new
-                push((dst, source, new))
-        if bits & _HELD:
-            for dst in rev[node]:
-                known = facts[dst]
-                if known is None:
-                    facts[dst] = {source: _HELD}
-                    push((dst, source, _HELD))
-                    continue
-                old = known.get(source, 0)
-                if not old & _HELD:
-                    known[source] = old | _HELD
-                    push((dst, source, _HELD))
-
-
 def _chain(node: ast.expr) -> tuple[str | None, str | None]:
     """``a.b.c`` -> ("a", "a.b.c"); anything else -> (None, None)."""
     parts: list[str] = []
@@ -1780,13 +1968,13 @@ def _chain(node: ast.expr) -> tuple[str | None, str | None]:
     return node.id, ".".join(reversed(parts))
 
 
-def _receiver_name(scope: _Scope) -> str | None:
-    """The name of the receiver (``self``/``cls``) of the method enclosing *scope*, if any."""
+def _method_of(scope: _Scope) -> _Func | None:
+    """The method (with a receiver, ``self`` or ``cls``) enclosing *scope*, if any."""
     current: _Scope | None = scope
     while current is not None:
         func = current.func
         if current.kind == _FUNCTION and func is not None and func.receiver:
-            return func.positional[0]
+            return func
         current = current.parent
     return None
 

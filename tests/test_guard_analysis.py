@@ -1000,3 +1000,130 @@ def test_class_attribute_rule_ignores_immutable_and_removed_attributes(modules: 
     )
     # Only `tags` can reach the class (through any instance); `name` is an immutable str.
     expect(result, written={"Plain": True}, loaded={"Plain"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Instances of the module's classes: methods are linked through the instances that reach them
+
+
+def test_dict_get_does_not_run_a_module_method_called_get(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ROWS = [{"k": 1}]
+
+        class Counter:
+            def __init__(self):
+                self.hits = 0
+
+            def get(self, key):
+                self.hits += 1
+                return key
+
+        def lambda_handler(event, context):
+            return [row.get("k") for row in ROWS], Counter().get(1)
+        """
+    )
+    expect(result, written={}, loaded={"ROWS", "Counter"})
+
+
+def test_module_level_instance_method_writes_what_it_holds(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {}
+        NAMES = {"a": 1}
+
+        class Repo:
+            def __init__(self, table, names):
+                self.table = table
+                self.names = names
+
+            def save(self, key, value):
+                self.table[key] = value
+
+            def name(self, key):
+                return self.names.get(key)
+
+        REPO = Repo(TABLE, NAMES)
+
+        def lambda_handler(event, context):
+            REPO.save(event["k"], REPO.name(event["k"]))
+        """
+    )
+    # REPO holds TABLE and NAMES, and attributes of one object are not told apart: the
+    # store into self.table may be a store anywhere inside REPO (a known imprecision).
+    expect(
+        result,
+        written={"TABLE": True, "NAMES": True, "REPO": True},
+        loaded={"REPO", "TABLE", "NAMES"},
+    )
+
+
+def test_an_instance_passed_to_unknown_code_makes_its_methods_escape(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import threading
+
+        TABLE = {"a": {"x": 1}}
+
+        class Job:
+            def entry(self):
+                return TABLE["a"]
+
+        def lambda_handler(event, context):
+            job = Job()
+            threading.Thread(target=job.entry).start()
+        """
+    )
+    expect(result, written={"TABLE": True}, loaded={"Job", "TABLE", "threading"})
+
+
+def test_dunder_methods_run_on_every_instance(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = []
+
+        class Key:
+            def __init__(self, value):
+                self.value = value
+
+            def __hash__(self):
+                SEEN.append(self.value)
+                return hash(self.value)
+
+            @property
+            def upper(self):
+                return self.value.upper()
+
+        def lambda_handler(event, context):
+            return {Key(event["k"]): 1}
+        """
+    )
+    expect(result, written={"SEEN": False}, loaded={"SEEN", "Key"})
+
+
+def test_super_and_classmethods(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        REGISTRY = {}
+        LOG = []
+
+        class Base:
+            def register(self, key):
+                REGISTRY[key] = self
+
+        class Child(Base):
+            def register(self, key):
+                LOG.append(key)
+                super().register(key)
+
+            @classmethod
+            def make(cls, key):
+                item = cls()
+                item.register(key)
+                return item
+
+        def lambda_handler(event, context):
+            Child.make(event["k"])
+        """
+    )
+    expect(result, written={"REGISTRY": False, "LOG": False}, loaded={"Child", "REGISTRY", "LOG"})
