@@ -114,7 +114,7 @@ def _names(option: str, value: object, example: str) -> tuple[str, ...]:
 
 
 def _is_dunder(name: object) -> bool:
-    return isinstance(name, str) and name.startswith("__") and name.endswith("__")
+    return isinstance(name, str) and len(name) > 4 and name[:2] == name[-2:] == "__"
 
 
 def innermost(func: Any) -> Any:
@@ -260,13 +260,15 @@ class _Node:
         """
         family, snap = self.family, self.snap
         items: Any
-        if family is dict or family is None:
+        if family is dict:
             items = snap.items()
+        elif family is None:  # attributes: dunders are Python's (and libraries') business
+            items = ((k, v) for k, v in snap.items() if not _is_dunder(k))
         elif family is list or family is deque:
             items = enumerate(snap)
         else:
             return ()
-        return tuple((k, v) for k, v in items if type(v) not in _SCALARS and not _is_dunder(k))
+        return tuple((k, v) for k, v in items if type(v) not in _SCALARS)
 
     def check(self) -> tuple[Callable[[Any, Any], Any], Any, Any]:
         """What the fast check compares: ``(compare, live, saved)``, by identity, in C.

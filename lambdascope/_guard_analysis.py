@@ -208,8 +208,12 @@ def _source(module_name: str, namespace: dict[str, Any]) -> tuple[str | bytes, s
 
 # Edge kinds: how the value of the destination derives from the source.
 _COPY, _INTO, _HOLD = 0, 1, 2
-# Fact states (bits): the node is the source, holds parts of it, or is inside it.
-_EXACT, _HELD, _INSIDE = 1, 2, 4
+# Fact states (bits): the node is the source, holds parts of it, or is inside it; DEEP:
+# holds parts of it through one of its elements (a store into ``c[0]``), which also holds
+# for what the element came from.
+_EXACT, _HELD, _INSIDE, _DEEP = 1, 2, 4, 8
+_HOLDS = _HELD | _DEEP
+_EDGE_STATE = (_EXACT, _INSIDE, _HELD)  # the state an INTO or HOLD edge gives (COPY: kept)
 
 # Call results: nothing aliased (FRESH), a fresh container of the arguments (HOLD), or
 # something inside the arguments (INTO).
@@ -331,6 +335,12 @@ _GIVE_UP_QUALIFIED = {
 }
 _CHECKED_ATTRS = frozenset(name.rpartition(".")[2] for name in _GIVE_UP_QUALIFIED) | {"__dict__"}
 
+# Methods the analysis links explicitly (construction); other dunders run implicitly.
+_EXPLICIT = frozenset({"__init__", "__post_init__", "__new__", "__init_subclass__"})
+
+# Values that nothing can write into.
+_IMMUTABLE = frozenset({str, bytes, int, float, complex, bool, type(None), frozenset, range})
+
 _HANDLER = frozenset({"lambdascope.handler", "lambdascope._handler.handler"})
 _FACTORY = frozenset({"lambdascope.init_resource", "lambdascope._resources.init_resource"})
 
@@ -361,6 +371,7 @@ class _Func:
         "kwonly",
         "method",
         "name",
+        "owner",
         "params",
         "positional",
         "receiver",
@@ -381,6 +392,7 @@ class _Func:
         self.defaulted: list[str] = []
         self.method = False
         self.classmethod = False
+        self.owner: _Class | None = None
         self.receiver = False
         self.decorated = False
         self.handler = False
@@ -393,18 +405,22 @@ class _Func:
 class _Class:
     """A class statement of the module."""
 
-    __slots__ = ("bases", "methods", "name")
+    __slots__ = ("bases", "escaped", "instances", "methods", "name", "node")
 
-    def __init__(self, name: str, bases: list[str]) -> None:
+    def __init__(self, name: str, bases: list[str], node: int, instances: int) -> None:
         self.name = name
         self.bases = bases
+        self.node = node  # the variable the class statement binds
+        self.instances = instances  # every instance the module creates flows here
         self.methods: dict[str, list[_Func]] = {}
+        self.escaped = False  # instances or the class reach code the analysis cannot see
 
 
 class _Scope:
     """A Python scope: the module, a function or lambda, a class body, a comprehension."""
 
     __slots__ = (
+        "assigned",
         "bound",
         "classes",
         "defs",
@@ -438,6 +454,7 @@ class _Scope:
         self.values: set[str] = set()  # names loaded as plain values (a function escapes)
         self.stores: set[str] = set()
         self.resolved: dict[str, _Scope | None] = {}
+        self.assigned: dict[str, list[_Node]] = {}  # name -> the values bound to it
 
 
 class _Arg:
@@ -470,7 +487,8 @@ class _Call:
         "result",
         "root",
         "scope",
-        "trusted",
+        "self_of",
+        "super_of",
     )
 
     def __init__(self, scope: _Scope, args: list[_Arg], result: int) -> None:
@@ -484,7 +502,8 @@ class _Call:
         self.root: str | None = None  # recv is a name, or a dotted chain of names
         self.chain: str | None = None
         self.callee: _Node = None  # any other callee value
-        self.trusted = False  # recv is self/cls/super(): trust the module's own methods
+        self.self_of: _Func | None = None  # recv is the receiver of this method
+        self.super_of: _Func | None = None  # recv is super() in this method
 
 
 class _Builder:
@@ -495,9 +514,23 @@ class _Builder:
         self.namespace = namespace
         self.tree = tree
         self.fwd: list[list[int]] = []  # node -> [dst << 2 | kind]
-        self.rev: list[list[int]] = []  # node -> [src] (held facts flow back)
+        self.rev: list[list[int]] = []  # node -> [src << 2 | kind] (held facts flow back)
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
-        self.escapes: list[int] = []  # nodes passed to unknown code
+        self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
+        self.leaks: list[int] = []  # nodes passed to unknown code at any time
+        self.called: list[int] = []  # values called as unknown code
+        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
+        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
+        self.linked: set[tuple[int, int]] = set()
+        self.instance_seeds: list[tuple[int, _Class]] = []
+        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
+        self.rebound_anywhere: set[str] = set()  # module names bound in functions
+        self.class_sources: dict[
+            int, int
+        ] = {}  # id(class) -> its instance source  # (id(call), id(class)) already linked
+        self.facts: list[dict[int, int] | None] = []
+        self.work: list[tuple[int, int, int]] = []
+        self.solving = False
         self.subreads: list[int] = []  # nodes read by subscript
         self.calls: list[_Call] = []
         self.funcs: list[_Func] = []
@@ -587,11 +620,30 @@ class _Builder:
     def new(self) -> int:
         self.fwd.append([])
         self.rev.append([])
+        if self.solving:
+            self.facts.append(None)
         return len(self.fwd) - 1
 
     def edge(self, src: int, dst: int, kind: int) -> None:
         self.fwd[src].append(dst << 2 | kind)
-        self.rev[dst].append(src)
+        self.rev[dst].append(src << 2 | kind)
+        if self.solving:  # an edge found while solving: replay the facts it carries
+            facts = self.facts
+            for source, bits in list((facts[src] or {}).items()):
+                self.add_fact(dst, source, bits if kind == _COPY else _EDGE_STATE[kind])
+            for source, bits in list((facts[dst] or {}).items()):
+                back = _back_state(bits, kind)
+                if back:
+                    self.add_fact(src, source, back)
+
+    def add_fact(self, node: int, source: int, bits: int) -> None:
+        known = self.facts[node]
+        if known is None:
+            known = self.facts[node] = {}
+        new = bits & ~known.get(source, 0)
+        if new:
+            known[source] = known.get(source, 0) | new
+            self.work.append((node, source, new))
 
     def derive(self, src: _Node, kind: int) -> _Node:
         if src is None:
@@ -629,8 +681,12 @@ class _Builder:
             self.stores.append(node)
 
     def escape(self, node: _Node, effects: bool) -> None:
-        if node is not None and effects:
-            self.escapes.append(node)
+        """*node* reaches unknown code: a deep write (in handler-time code), and the
+        module's instances and classes it holds escape (at any time)."""
+        if node is not None:
+            if effects:
+                self.escapes.append(node)
+            self.leaks.append(node)
 
     # -- the pass -----------------------------------------------------------------------------
 
@@ -656,13 +712,25 @@ class _Builder:
                     elif type(item) is ast.ClassDef:
                         self.class_attrs.setdefault(item.name, []).append(stmt.name)
                     for target in targets:
-                        if type(target) is ast.Name:
+                        if type(target) is ast.Name and self.mutable_class_attribute(
+                            stmt.name, target.id
+                        ):
                             self.class_attrs.setdefault(target.id, []).append(stmt.name)
             elif isinstance(stmt, (ast.If, ast.Try)):
                 self._prescan(stmt.body)
                 self._prescan(stmt.orelse)
                 for handler in getattr(stmt, "handlers", ()):
                     self._prescan(handler.body)
+
+    def mutable_class_attribute(self, class_name: str, attr: str) -> bool:
+        """Can ``instance.attr`` reach a writable class attribute? (False when the class
+        has no such attribute at run time, as for dataclass fields, or it is immutable.)"""
+        cls = self.namespace.get(class_name)
+        if not isinstance(cls, type):
+            return True  # not there (yet): be conservative
+        if attr not in cls.__dict__:
+            return False
+        return type(cls.__dict__[attr]) not in _IMMUTABLE
 
     def stmts(self, body: list[ast.stmt], scope: _Scope) -> None:
         handlers = self.stmt_handlers
@@ -708,9 +776,9 @@ class _Builder:
         in_class = scope.kind == _CLASS
         func.method = in_class
         static = self.decorate(func, decorators, scope)
-        # A decorator gets the function; methods are reachable through instances by any
-        # code: their callers are unknown.
-        func.escaped = in_class or func.decorated
+        # A decorator gets the function: its callers are unknown. Methods escape with
+        # their class (see solve).
+        func.escaped = func.decorated
         self.funcs.append(func)
         if type(node) is ast.Lambda:
             self.lambda_lines.setdefault(node.lineno, []).append(func)
@@ -721,7 +789,7 @@ class _Builder:
             scope.bound.add(name)
             if in_class:
                 self.methods.setdefault(name, []).append(func)
-        inner = self.parameters(func, args, scope)
+        inner = self.parameters(func, args, scope, getattr(node, "returns", None))
         func.receiver = in_class and not static and bool(func.positional)
         saved = self.idents
         self.idents = func.idents
@@ -754,10 +822,28 @@ class _Builder:
                 func.decorated = True
         return static
 
-    def parameters(self, func: _Func, args: ast.arguments, scope: _Scope) -> _Scope:
+    def add_idents(self, nodes: list[ast.expr | None]) -> None:
+        """Record the names used by expressions that are not otherwise analysed."""
+        idents = self.idents
+        for root in nodes:
+            if root is None:
+                continue
+            for node in ast.walk(root):
+                if isinstance(node, ast.Name):
+                    idents.add(node.id)
+                elif isinstance(node, ast.Attribute):
+                    idents.add(node.attr)
+
+    def parameters(
+        self, func: _Func, args: ast.arguments, scope: _Scope, returns: ast.expr | None
+    ) -> _Scope:
         """The function's scope, with its parameters and the edges from their defaults."""
         # Defaults are evaluated where the def runs, before the body's scope exists.
         positional = args.posonlyargs + args.args
+        if scope.func is not None:  # so are annotations: the names their code uses
+            annotated = [*positional, *args.kwonlyargs, args.vararg, args.kwarg]
+            annotations = [a.annotation for a in annotated if a is not None]
+            self.add_idents([*annotations, returns])
         defaults = [self.expr(d, scope) for d in args.defaults]
         kw_defaults = [None if d is None else self.expr(d, scope) for d in args.kw_defaults]
         inner = self.scope(_FUNCTION, scope, func, effects=not func.factory)
@@ -811,13 +897,12 @@ class _Builder:
     def s_class(self, node: ast.ClassDef, scope: _Scope) -> None:
         bases: list[str] = []
         for base in node.bases:
-            self.expr(base, scope)
-            if type(base) is ast.Name:
+            if type(base) is ast.Name:  # naming a base class does not let it escape
+                self.e_name(base, scope, as_value=False)
                 bases.append(base.id)
-            elif type(base) is ast.Attribute:
-                bases.append(base.attr)
             else:
-                bases.append("?")
+                self.expr(base, scope)
+                bases.append(base.attr if type(base) is ast.Attribute else "?")
         for keyword in node.keywords:
             self.expr(keyword.value, scope)
         lines = [node.lineno] + [d.lineno for d in node.decorator_list]
@@ -825,7 +910,7 @@ class _Builder:
             self.expr(decorator, scope)
         for line in lines:
             self.class_keys.add((node.name, line))
-        cls = _Class(node.name, bases)
+        cls = _Class(node.name, bases, self.var(scope, node.name), self.new())
         self.classes.append(cls)
         scope.classes[node.name] = cls
         scope.bound.add(node.name)
@@ -833,6 +918,12 @@ class _Builder:
         self.stmts(node.body, body)
         for name, funcs in body.defs.items():
             cls.methods[name] = funcs
+            for func in funcs:
+                func.owner = cls
+                # Python calls dunders and properties implicitly, on any instance.
+                implicit = func.decorated or (name.startswith("__") and name not in _EXPLICIT)
+                if implicit and func.receiver:
+                    self.edge(cls.instances, func.params[func.positional[0]], _COPY)
 
     def s_return(self, node: ast.Return, scope: _Scope) -> None:
         if node.value is not None:
@@ -851,6 +942,7 @@ class _Builder:
             self.assign(target, value, scope)
 
     def s_annassign(self, node: ast.AnnAssign, scope: _Scope) -> None:
+        self.add_idents([node.annotation])
         if node.value is not None:
             self.assign(node.target, self.expr(node.value, scope), scope)
         elif type(node.target) is ast.Name:
@@ -968,12 +1060,16 @@ class _Builder:
             if alias.name == "*":
                 continue
             full = f"{module}.{alias.name}" if module else alias.name
-            if self.module_name in (module, full):
+            if full == self.module_name:
                 raise _GiveUp(f"imports itself (from {module or '.'} import {alias.name})")
             reason = _GIVE_UP_QUALIFIED.get(full)
             if reason is not None:
                 raise _GiveUp(reason)
-            self.import_bind(alias.asname or alias.name, full, scope)
+            bound = alias.asname or alias.name
+            self.import_bind(bound, full, scope)
+            if module == self.module_name and scope is not None:
+                # `from <this package> import name` reads the module's own global `name`.
+                self.edge(self.var(self.module, alias.name), self.var(scope, bound), _COPY)
 
     def import_bind(self, bound: str, target: str, scope: _Scope | None) -> None:
         self.idents.add(bound)
@@ -1035,6 +1131,7 @@ class _Builder:
         if scope.effects:
             scope.stores.add(name)
         node = self.var(scope, name)
+        scope.assigned.setdefault(name, []).append(value)
         if value is not None:
             self.edge(value, node, _COPY)
 
@@ -1222,8 +1319,8 @@ class _Builder:
         func = node.func
         if type(func) is ast.Name and func.id == "super" and not node.args:
             self.e_name(func, scope, as_value=False)
-            receiver = _receiver_name(scope)
-            return None if receiver is None else self.var(scope, receiver)
+            method = _method_of(scope)
+            return None if method is None else self.var(scope, method.positional[0])
         args: list[_Arg] = []
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -1242,17 +1339,18 @@ class _Builder:
         elif isinstance(func, ast.Attribute):
             call.attr = func.attr
             value = func.value
+            method = _method_of(scope)
             if (
                 type(value) is ast.Call
                 and type(value.func) is ast.Name
                 and value.func.id == "super"
             ):
-                call.trusted = True
+                call.super_of = method
             call.recv = self.e_attribute_base(func, scope)
             root, chain = _chain(value)
             call.root, call.chain = root, chain
-            if type(value) is ast.Name and _receiver_name(scope) == value.id:
-                call.trusted = True
+            if method is not None and type(value) is ast.Name and method.positional[0] == value.id:
+                call.self_of = method
         else:
             call.callee = self.expr(func, scope)
         self.calls.append(call)
@@ -1321,7 +1419,11 @@ class _Builder:
             for name in scope.values:
                 for func in self.functions_named(scope, name):
                     func.escaped = True
-        for call in self.calls:
+                cls = self.class_named(scope, name)
+                if cls is not None:
+                    cls.escaped = True  # stored or passed as a value: anyone may use it
+        # Calls by name first: constructions tell which variables hold only instances.
+        for call in sorted(self.calls, key=lambda c: c.name is None):
             self.link_call(call)
         return loaded, rebound
 
@@ -1336,6 +1438,8 @@ class _Builder:
             self.edge(node, target, _COPY)
             self.edge(target, node, _COPY)
             if owner is module:
+                if name in scope.bound:
+                    self.rebound_anywhere.add(name)
                 if name in scope.loads:
                     loaded.add(name)
                 if name in scope.stores:
@@ -1402,7 +1506,8 @@ class _Builder:
         root, chain = call.root, call.chain
         if root is not None and chain is not None:
             base = self.imports.get(root)
-            if base is not None and self.resolve(call.scope, root) is not None:
+            owner = self.resolve(call.scope, root)
+            if base is not None and owner is not None and self.imports_code(root, base, owner):
                 self.qualified_call(f"{base}{chain[len(root) :]}.{attr}", call)
                 return
             cls = self.class_named(call.scope, root) if chain == root else None
@@ -1411,6 +1516,16 @@ class _Builder:
                 self.link_funcs(funcs, call, call.recv, unbound=True)
                 return
         self.method_call(call)
+
+    def imports_code(self, name: str, qualified: str, owner: _Scope) -> bool:
+        """Is the imported *name* a module, class or function (not data that can be written)?"""
+        if owner is self.module and name in self.namespace:
+            value = self.namespace[name]
+        else:
+            value = sys.modules.get(qualified)
+            if value is None:
+                return qualified.partition(".")[0] == name  # `import a.b` binds module a
+        return isinstance(value, type) or callable(value) or type(value) is type(sys)
 
     def class_methods(self, cls: _Class, name: str) -> list[_Func]:
         """Methods called *name* in *cls* and its bases of this module (first found wins)."""
@@ -1473,14 +1588,29 @@ class _Builder:
             self.edge(call.args[2].node, first.node, _HOLD)
 
     def method_call(self, call: _Call) -> None:
+        """``recv.name(...)``: the module's own methods when *recv* is one of its instances
+        (linked while solving), else by the method's name."""
         name = call.attr
         assert name is not None
         recv = call.recv
-        funcs = self.methods.get(name)
-        if funcs:
-            self.link_funcs(funcs, call, recv)
-            if call.trusted:
+        if call.super_of is not None and call.super_of.owner is not None:
+            bases = [self.module.classes.get(b) for b in call.super_of.owner.bases]
+            funcs = [f for c in bases if c is not None for f in self.class_methods(c, name)]
+            if funcs:
+                self.link_funcs(funcs, call, recv)
                 return
+        if name in self.methods and recv is not None:
+            self.pending_methods.setdefault(recv, []).append(call)
+            owner = call.self_of.owner if call.self_of is not None else None
+            if owner is not None and self.class_methods(owner, name):
+                return  # self.method(): the module's own code, linked while solving
+            classes = self.constructed_only(call)
+            if classes and all(self.class_methods(c, name) for c in classes):
+                return  # a variable that only ever holds instances of the module's classes
+        self.method_by_name(call, name, recv)
+
+    def method_by_name(self, call: _Call, name: str, recv: _Node) -> None:
+        """A method call judged by the method's name: logging, read-only, mutating, unknown."""
         if name in _LOGGING_METHODS:
             for arg in call.args:
                 self.callback(self.arg_functions(call, arg), call, None, escaped=False)
@@ -1507,6 +1637,39 @@ class _Builder:
                 values.append(arg.node)  # the default may be returned
         if result != _FRESH:
             self.result_from(call, values, result)
+
+    def constructed_only(self, call: _Call) -> list[_Class]:
+        """The classes of the instances a receiver variable holds, when it is only ever
+        bound to new instances of the module's classes (else [])."""
+        name = call.root
+        if name is None or call.chain != name:
+            return []
+        owner = self.resolve(call.scope, name)
+        if owner is None or (owner is self.module and name in self.rebound_anywhere):
+            return []
+        classes: list[_Class] = []
+        for value in owner.assigned.get(name, ()):
+            cls = None if value is None else self.constructed.get(value)
+            if cls is None:
+                return []
+            classes.append(cls)
+        return classes
+
+    def class_fact(self, node: int, cls: _Class, instance: bool) -> None:
+        """While solving: *node* may be an instance of *cls* (or *cls* itself)."""
+        for call in self.pending_methods.get(node, ()):
+            key = (id(call), id(cls) if instance else -id(cls))
+            if key not in self.linked and call.attr is not None:
+                self.linked.add(key)
+                funcs = self.class_methods(cls, call.attr)
+                if funcs:
+                    self.link_funcs(funcs, call, node, unbound=not instance)
+        if not instance:
+            for call in self.pending_calls.get(node, ()):
+                key = (id(call), -id(cls))
+                if key not in self.linked:
+                    self.linked.add(key)
+                    self.construct(cls, call)
 
     def result_from(self, call: _Call, values: list[_Node], kind: int) -> None:
         for value in values:
@@ -1537,17 +1700,29 @@ class _Builder:
     def unknown(self, call: _Call, callee: _Node) -> None:
         """A call of code the analysis does not know: every argument may be written."""
         effects = call.effects
-        self.escape(callee, effects)
+        if callee is not None and call.attr is None:
+            self.pending_calls.setdefault(callee, []).append(call)  # maybe a class
+        if callee is not None and effects:
+            self.called.append(callee)  # a write of what it holds, unless it is a class
         values: list[_Node] = [callee]
         for arg in call.args:
             funcs = self.arg_functions(call, arg)
             if funcs:
                 self.callback(funcs, call, callee, escaped=True)
+            if arg.name is not None:
+                cls = self.class_named(call.scope, arg.name)
+                if cls is not None:
+                    cls.escaped = True  # unknown code may make instances and call methods
             self.escape(arg.node, effects)
             values.append(arg.node)
         self.result_from(call, values, _INTO)
 
     def construct(self, cls: _Class, call: _Call) -> None:
+        self.instance_seeds.append((call.result, cls))
+        self.constructed[call.result] = cls
+        self.edge(call.result, cls.instances, _COPY)
+        if self.solving:
+            self.add_fact(call.result, self.class_sources[id(cls)], _EXACT)
         inits = self.class_methods(cls, "__init__")
         if inits:
             self.link_funcs(inits, call, call.result)
@@ -1611,6 +1786,8 @@ class _Builder:
         params: dict[tuple[str, int], set[str]] = {}
 
         def write(source: int, deep: bool) -> None:
+            if source >= len(sources):
+                return  # an instance or class of the module (left to the runtime)
             name, func = sources[source]
             if func is None:
                 written[name] = written.get(name, False) or deep
@@ -1624,11 +1801,16 @@ class _Builder:
         for node in self.escapes:
             for source in facts[node] or {}:
                 write(source, True)
+        classes = self.module.classes
+        for node in self.called:  # calling a class of the module constructs, not writes
+            for source in facts[node] or {}:
+                if source >= len(sources) or sources[source][0] not in classes:
+                    write(source, True)
         subscript_read = {
             sources[source][0]
             for node in self.subreads
             for source, bits in (facts[node] or {}).items()
-            if bits & _EXACT and sources[source][1] is None
+            if bits & _EXACT and source < len(sources) and sources[source][1] is None
         }
         for name in rebound & written.keys():
             written[name] = True  # a new value that is also written: watch it all
@@ -1642,29 +1824,122 @@ class _Builder:
         )
 
     def solve(self) -> tuple[list[tuple[str, _Func | None]], list[dict[int, int] | None]]:
-        """Seed the sources (module names, defaulted parameters) and spread their facts."""
+        """Seed the sources and spread their facts to the fixed point.
+
+        Sources: the module's names, parameters with a default, and for every class its
+        instances and the class object (these are not reported: they link method calls
+        while solving, and a class whose instances reach unknown code escapes: its
+        methods may then be called by anyone, on any instance, and return anything).
+        """
         sources: list[tuple[str, _Func | None]] = []
-        facts: list[dict[int, int] | None] = [None] * len(self.fwd)
-        work: list[tuple[int, int, int]] = []
+        self.facts = [None] * len(self.fwd)
+        self.work = []
 
         def seed(node: int, name: str, func: _Func | None) -> None:
-            known = facts[node]
-            if known is None:
-                known = facts[node] = {}
-            known[len(sources)] = _EXACT
-            work.append((node, len(sources), _EXACT))
+            self.add_fact(node, len(sources), _EXACT)
             sources.append((name, func))
 
         for name, node in self.module.vars.items():
             if self.module_owner(name) is not None:  # not a builtin used at module level
                 seed(node, name, None)
         for func in self.funcs:
-            if func.escaped and not func.handler:
-                self.escapes.append(func.ret)
             for pname in func.defaulted:
                 seed(func.params[pname], pname, func)
-        _propagate(self.fwd, self.rev, facts, work)
-        return sources, facts
+        class_base = len(sources)
+        class_of: list[tuple[_Class, bool]] = []
+        for cls in self.classes:
+            self.class_sources[id(cls)] = len(sources)
+            sources.append((cls.name, None))
+            sources.append((cls.name, None))
+            class_of += [(cls, True), (cls, False)]
+            self.add_fact(cls.node, len(sources) - 1, _EXACT)
+        for node, cls in self.instance_seeds:
+            self.add_fact(node, self.class_sources[id(cls)], _EXACT)
+        self.solving = True
+        handled: set[int] = set()
+        while True:
+            self.propagate(class_base, class_of)
+            if not self.escape_classes(class_base, class_of, handled):
+                break
+        self.solving = False
+        self.escapes.extend(f.ret for f in self.funcs if f.escaped and not f.handler)
+        return sources[:class_base], self.facts
+
+    def escape_classes(
+        self, class_base: int, class_of: list[tuple[_Class, bool]], handled: set[int]
+    ) -> bool:
+        """Classes whose instances reached unknown code escape: any code may call any of
+        their methods on any instance and get what they return. False: none new."""
+        for node in self.leaks:
+            for source in self.facts[node] or ():
+                if source >= class_base:
+                    class_of[source - class_base][0].escaped = True
+        escaped = [c for c in self.classes if c.escaped and id(c) not in handled]
+        for cls in escaped:
+            handled.add(id(cls))
+            for funcs in cls.methods.values():
+                for func in funcs:
+                    func.escaped = True
+                    if func.receiver:
+                        self.edge(cls.instances, func.params[func.positional[0]], _COPY)
+        return bool(escaped)
+
+    def propagate(  # noqa: PLR0912 - the hot loop, in one piece for speed
+        self, class_base: int, class_of: list[tuple[_Class, bool]]
+    ) -> None:
+        """Handle each new (node, source, state) fact once: spread it along the edges."""
+        fwd, rev, facts, work = self.fwd, self.rev, self.facts, self.work
+        pop, push = work.pop, work.append
+        while work:
+            node, source, bits = pop()
+            if source >= class_base and bits & _EXACT:
+                cls, instance = class_of[source - class_base]
+                self.class_fact(node, cls, instance)
+            for packed in fwd[node]:
+                kind = packed & 3
+                out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
+                dst = packed >> 2
+                known = facts[dst]
+                if known is None:
+                    facts[dst] = {source: out}
+                    push((dst, source, out))
+                    continue
+                old = known.get(source, 0)
+                new = out & ~old
+                if new:
+                    known[source] = old | new
+                    push((dst, source, new))
+            if bits & _HOLDS:  # what an alias holds, the object it came from holds
+                for packed in rev[node]:
+                    kind = packed & 3
+                    if kind == _COPY:
+                        out = bits & _HOLDS
+                    elif kind == _INTO:
+                        out = _DEEP
+                    else:
+                        out = bits & _DEEP
+                        if not out:
+                            continue
+                    dst = packed >> 2
+                    known = facts[dst]
+                    if known is None:
+                        facts[dst] = {source: out}
+                        push((dst, source, out))
+                        continue
+                    old = known.get(source, 0)
+                    new = out & ~old
+                    if new:
+                        known[source] = old | new
+                        push((dst, source, new))
+
+
+def _back_state(bits: int, kind: int) -> int:
+    """The state a held fact takes going back along an edge of *kind* (0: none)."""
+    if not bits & _HOLDS:
+        return 0
+    if kind == _COPY:
+        return bits & _HOLDS
+    return _DEEP if kind == _INTO else bits & _DEEP
 
 
 def _pure_result(qualified: str) -> int | None:
@@ -1681,44 +1956,6 @@ def _pure_result(qualified: str) -> int | None:
     return result
 
 
-def _propagate(
-    fwd: list[list[int]],
-    rev: list[list[int]],
-    facts: list[dict[int, int] | None],
-    work: list[tuple[int, int, int]],
-) -> None:
-    """Spread (source, state) facts to a fixed point: each new fact is handled once."""
-    pop = work.pop
-    push = work.append
-    while work:
-        node, source, bits = pop()
-        for packed in fwd[node]:
-            kind = packed & 3
-            out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
-            dst = packed >> 2
-            known = facts[dst]
-            if known is None:
-                facts[dst] = {source: out}
-                push((dst, source, out))
-                continue
-            old = known.get(source, 0)
-            new = out & ~old
-            if new:
-                known[source] = old | new
-                push((dst, source, new))
-        if bits & _HELD:
-            for dst in rev[node]:
-                known = facts[dst]
-                if known is None:
-                    facts[dst] = {source: _HELD}
-                    push((dst, source, _HELD))
-                    continue
-                old = known.get(source, 0)
-                if not old & _HELD:
-                    known[source] = old | _HELD
-                    push((dst, source, _HELD))
-
-
 def _chain(node: ast.expr) -> tuple[str | None, str | None]:
     """``a.b.c`` -> ("a", "a.b.c"); anything else -> (None, None)."""
     parts: list[str] = []
@@ -1731,13 +1968,13 @@ def _chain(node: ast.expr) -> tuple[str | None, str | None]:
     return node.id, ".".join(reversed(parts))
 
 
-def _receiver_name(scope: _Scope) -> str | None:
-    """The name of the receiver (``self``/``cls``) of the method enclosing *scope*, if any."""
+def _method_of(scope: _Scope) -> _Func | None:
+    """The method (with a receiver, ``self`` or ``cls``) enclosing *scope*, if any."""
     current: _Scope | None = scope
     while current is not None:
         func = current.func
         if current.kind == _FUNCTION and func is not None and func.receiver:
-            return func.positional[0]
+            return func
         current = current.parent
     return None
 
@@ -1758,6 +1995,12 @@ def _is_main_test(test: ast.expr) -> bool:
 
 
 _ALWAYS_NAMES = frozenset({"AssertionError", ""})
+_DATACLASS_METHODS = frozenset(
+    _words(
+        "__init__ __repr__ __eq__ __lt__ __le__ __gt__ __ge__ __hash__ __setattr__",
+        "__delattr__ __getstate__ __setstate__ __replace__ __create_fn__",
+    )
+)
 
 
 def _check_code(module_name: str, namespace: dict[str, Any], builder: _Builder) -> None:
@@ -1776,18 +2019,25 @@ def _shared_code(module_name: str, namespace: dict[str, Any]) -> list[Any]:
     """Code of the functions reachable from *namespace* whose globals are *namespace*."""
     function_type = type(_check_code)  # types.FunctionType, without importing types here
     seen: set[int] = set()
-    todo: list[Any] = list(namespace.values())
+    todo: list[tuple[Any, bool]] = [(value, False) for value in namespace.values()]
     codes: list[Any] = []
     while todo:
-        value = todo.pop()
+        value, in_dataclass = todo.pop()
         if id(value) in seen:
             continue
         seen.add(id(value))
         if type(value) is function_type and value.__globals__ is namespace:
-            if _dataclass_made(value, namespace):
-                continue
-            codes.append(value.__code__)
-        todo.extend(_inner_functions(value, module_name))
+            code = value.__code__
+            # dataclasses compiles the methods it writes with the module's globals.
+            if not (
+                in_dataclass
+                and code.co_name in _DATACLASS_METHODS
+                and code.co_filename == "<string>"
+            ):
+                codes.append(code)
+        if isinstance(value, type):
+            in_dataclass = "__dataclass_fields__" in value.__dict__
+        todo.extend((inner, in_dataclass) for inner in _inner_functions(value, module_name))
     return codes
 
 
@@ -1813,25 +2063,6 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
     else:
         found = [_own_wrapped(value)]
     return [f for f in found if f is not None]
-
-
-def _dataclass_made(func: Any, namespace: dict[str, Any]) -> bool:
-    """A method ``@dataclass`` generated with ``exec`` (``__init__``, ``__eq__``, ...).
-
-    It shares the module's globals but only sets fields of ``self``; the default factories it
-    calls are the module's own functions or lambdas, checked on their own.
-    """
-    code = func.__code__
-    if code.co_filename != "<string>" or not _is_dunder_name(code.co_name):
-        return False
-    if func.__qualname__.startswith("__create_fn__.<locals>."):  # a wrapped __repr__
-        return True
-    owner = namespace.get(func.__qualname__.partition(".")[0])
-    return isinstance(owner, type) and "__dataclass_fields__" in owner.__dict__
-
-
-def _is_dunder_name(name: str) -> bool:
-    return name.startswith("__") and name.endswith("__")
 
 
 def _own_wrapped(value: Any) -> Any:
@@ -1868,10 +2099,7 @@ def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:
         )
     if idents is not None:
         for used in code.co_names:
-            if used in idents or used in _ALWAYS_NAMES:
-                continue
-            mangled = used.find("__", 1)
-            if used.startswith("_") and mangled > 0 and used[mangled:] in idents:
+            if used in idents or used in _ALWAYS_NAMES or _demangled(used) in idents:
                 continue
             raise _GiveUp(
                 f"source does not match the running code ({name} uses {used!r}, "
@@ -1886,13 +2114,17 @@ def _check_params(code: Any, funcs: list[_Func]) -> None:
     count = code.co_argcount + code.co_kwonlyargcount
     flags = code.co_flags
     count += bool(flags & 0x04) + bool(flags & 0x08)  # CO_VARARGS, CO_VARKEYWORDS
-    names = list(code.co_varnames[:count])
+    names = sorted(_demangled(name) for name in code.co_varnames[:count])
     for func in funcs:
-        expected = [*func.positional, *func.kwonly]
-        if func.vararg is not None:
-            expected.append(func.vararg)
-        if func.kwarg is not None:
-            expected.append(func.kwarg)
-        if sorted(expected) == sorted(names):
+        expected = [*func.positional, *func.kwonly, func.vararg, func.kwarg]
+        if sorted(name for name in expected if name is not None) == names:
             return
     raise _GiveUp(f"source does not match the running code (parameters of {code.co_name} changed)")
+
+
+def _demangled(name: str) -> str:
+    """``_Class__name`` -> ``__name`` (private names are mangled in the code, not the source)."""
+    start = name.find("__", 1)
+    if name.startswith("_") and start > 0 and not name.endswith("__"):
+        return name[start:]
+    return name

@@ -893,3 +893,237 @@ def test_decorated_and_wrapped_functions_match(modules: Modules) -> None:
         """
     )
     expect(result, written={}, loaded={"ITEMS", "Service", "functools"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Code that matches its source must not give up (found by analysing the stdlib and pytest)
+
+
+def test_dataclass_generated_methods_do_not_give_up(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import dataclasses
+
+        @dataclasses.dataclass(frozen=True, order=True)
+        class Key:
+            name: str
+            parts: tuple = ()
+
+        @dataclasses.dataclass
+        class Row:
+            key: Key
+            values: list = dataclasses.field(default_factory=list)
+
+        ROWS = []
+
+        def lambda_handler(event, context):
+            row = Row(Key(event["name"]))
+            row.values.append(1)
+            ROWS.append(row)
+        """
+    )
+    expect(result, written={"ROWS": False}, loaded={"Row", "Key", "ROWS"})
+
+
+def test_private_names_and_nested_annotations_match_their_code(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from typing import Callable
+
+        class Box:
+            def __init__(self, __value: int) -> None:
+                self.__value = __value
+
+            def __eq__(self, __other: object) -> bool:
+                return self.__value == getattr(__other, "_Box__value", None)
+
+        def make() -> Callable[[int], int]:
+            def inner(x: int) -> "int":
+                y: float = 1.0
+                return x + int(y)
+            return inner
+
+        def lambda_handler(event, context):
+            return make()(1), Box(1) == Box(2)
+        """
+    )
+    expect(result, written={}, loaded={"make", "Box"})
+
+
+def test_from_own_package_import_reads_its_own_global(modules: Modules) -> None:
+    (modules.path / "ownpkg").mkdir()
+    (modules.path / "ownpkg" / "__init__.py").write_text(
+        textwrap.dedent(
+            """
+            ITEMS = []
+
+            def lambda_handler(event, context):
+                from . import ITEMS as items
+                items.append(event)
+            """
+        ),
+        encoding="utf-8",
+    )
+    module = importlib.import_module("ownpkg")
+    expect(analyse("ownpkg", vars(module)), written={"ITEMS": False}, loaded={"ITEMS"})
+
+
+def test_a_value_imported_from_another_module_is_data(modules: Modules) -> None:
+    modules.load("SETTINGS = {}\nSHARED = []\n", name="settingsmod")
+    result = modules.analyse(
+        """
+        from datetime import datetime
+        from settingsmod import SETTINGS, SHARED
+
+        def lambda_handler(event, context):
+            SETTINGS.update(event)
+            SHARED.count(1)
+            return datetime.now().isoformat()
+        """
+    )
+    expect(result, written={"SETTINGS": False}, loaded={"SETTINGS", "SHARED", "datetime"})
+
+
+def test_class_attribute_rule_ignores_immutable_and_removed_attributes(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        class Plain:
+            name = "plain"
+            tags = []
+
+        def lambda_handler(event, context):
+            thing = event["thing"]
+            thing.name.upper()
+            thing.name["x"] = 1
+            event["other"].tags.append(1)
+        """
+    )
+    # Only `tags` can reach the class (through any instance); `name` is an immutable str.
+    expect(result, written={"Plain": True}, loaded={"Plain"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Instances of the module's classes: methods are linked through the instances that reach them
+
+
+def test_dict_get_does_not_run_a_module_method_called_get(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ROWS = [{"k": 1}]
+
+        class Counter:
+            def __init__(self):
+                self.hits = 0
+
+            def get(self, key):
+                self.hits += 1
+                return key
+
+        def lambda_handler(event, context):
+            return [row.get("k") for row in ROWS], Counter().get(1)
+        """
+    )
+    expect(result, written={}, loaded={"ROWS", "Counter"})
+
+
+def test_module_level_instance_method_writes_what_it_holds(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {}
+        NAMES = {"a": 1}
+
+        class Repo:
+            def __init__(self, table, names):
+                self.table = table
+                self.names = names
+
+            def save(self, key, value):
+                self.table[key] = value
+
+            def name(self, key):
+                return self.names.get(key)
+
+        REPO = Repo(TABLE, NAMES)
+
+        def lambda_handler(event, context):
+            REPO.save(event["k"], REPO.name(event["k"]))
+        """
+    )
+    # REPO holds TABLE and NAMES, and attributes of one object are not told apart: the
+    # store into self.table may be a store anywhere inside REPO (a known imprecision).
+    expect(
+        result,
+        written={"TABLE": True, "NAMES": True, "REPO": True},
+        loaded={"REPO", "TABLE", "NAMES"},
+    )
+
+
+def test_an_instance_passed_to_unknown_code_makes_its_methods_escape(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import threading
+
+        TABLE = {"a": {"x": 1}}
+
+        class Job:
+            def entry(self):
+                return TABLE["a"]
+
+        def lambda_handler(event, context):
+            job = Job()
+            threading.Thread(target=job.entry).start()
+        """
+    )
+    expect(result, written={"TABLE": True}, loaded={"Job", "TABLE", "threading"})
+
+
+def test_dunder_methods_run_on_every_instance(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = []
+
+        class Key:
+            def __init__(self, value):
+                self.value = value
+
+            def __hash__(self):
+                SEEN.append(self.value)
+                return hash(self.value)
+
+            @property
+            def upper(self):
+                return self.value.upper()
+
+        def lambda_handler(event, context):
+            return {Key(event["k"]): 1}
+        """
+    )
+    expect(result, written={"SEEN": False}, loaded={"SEEN", "Key"})
+
+
+def test_super_and_classmethods(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        REGISTRY = {}
+        LOG = []
+
+        class Base:
+            def register(self, key):
+                REGISTRY[key] = self
+
+        class Child(Base):
+            def register(self, key):
+                LOG.append(key)
+                super().register(key)
+
+            @classmethod
+            def make(cls, key):
+                item = cls()
+                item.register(key)
+                return item
+
+        def lambda_handler(event, context):
+            Child.make(event["k"])
+        """
+    )
+    expect(result, written={"REGISTRY": False, "LOG": False}, loaded={"Child", "REGISTRY", "LOG"})
