@@ -229,3 +229,24 @@ def test_a_runtime_that_never_asks_for_events_times_out(tmp_path: Path) -> None:
         LocalRuntime("slow.lambda_handler", cwd=tmp_path, ready_timeout=1.0).start()
     assert time.monotonic() - started < 10
     assert os.environ.get("AWS_LAMBDA_RUNTIME_API") is None  # nothing leaked into this process
+
+
+def test_real_handler_shapes_under_the_runtime_client() -> None:
+    """Powertools under @handler, lazy init by hand and a read-only table pass every
+    invocation; a leak in the same module still fails each one and is undone."""
+    with LocalRuntime("stacked.lambda_handler", cwd=HANDLERS, timeout=20) as runtime:
+        runs = [runtime.invoke({"sku": f"sku-{n}"}) for n in range(1, 4)]
+    assert all(run.ok for run in runs), [run.error for run in runs]
+    results = [run.result for run in runs]
+    assert [(r["price"], r["cold_start"]) for r in results] == [
+        (100, True),
+        (200, False),
+        (300, False),
+    ]
+    assert len({r["client"] for r in results}) == 1  # created by the first invocation, kept
+    with LocalRuntime("stacked.leaky", cwd=HANDLERS, timeout=20) as runtime:
+        leaks = [runtime.invoke({"sku": "a"}) for _ in range(2)]
+    for run in leaks:
+        assert run.error is not None
+        assert run.error["errorType"] == "ScopeLeakError"
+        assert "module 'stacked': list `seen` was modified in place" in run.error["errorMessage"]
