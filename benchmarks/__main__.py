@@ -9,7 +9,6 @@ rounds, each round takes the best of several repeats, and the median round is re
 from __future__ import annotations
 
 import argparse
-import contextvars
 import datetime
 import functools
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from benchmarks._timing import Row, goal, looped, rounds_of
+from benchmarks._timing import Row, floor, goal, looped, rounds_of
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -36,18 +35,6 @@ def handler_overhead(quick: bool) -> list[Row]:
     from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 
     import lambdascope
-
-    var: contextvars.ContextVar[object] = contextvars.ContextVar("minimal")
-
-    def minimal(func: Callable[[Any, Any], Any]) -> Callable[..., Any]:
-        def wrapper(event: Any, context: Any = None) -> Any:
-            token = var.set(event)
-            try:
-                return func(event, context)
-            finally:
-                var.reset(token)
-
-        return wrapper
 
     @lambda_handler_decorator
     def noop_middleware(handler: Any, event: Any, context: Any) -> Any:
@@ -67,7 +54,7 @@ def handler_overhead(quick: bool) -> list[Row]:
     )
     variants_funcs: dict[str, Callable[[Any, Any], Any]] = {
         "bare call": bare,
-        "minimal try/finally + ContextVar": minimal(bare),
+        "minimal try/finally + ContextVar": floor(bare),
         "lambdascope @handler(guard='off')": lambdascope.handler(guard="off")(bare),
         "Powertools no-op middleware": noop_middleware(bare),
         "Powertools inject_lambda_context(clear_state=True)": logger.inject_lambda_context(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import statistics
 import timeit
-from typing import Callable
+from typing import Any, Callable
 
 
 class Row:
@@ -42,3 +43,17 @@ def looped(call: Callable[[], object], number: int) -> Callable[[], None]:
             call()
 
     return run
+
+
+def floor(func: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The least a request scope can cost: ``try/finally`` + ``ContextVar.set/reset``."""
+    var: contextvars.ContextVar[object] = contextvars.ContextVar("floor")
+
+    def wrapper(event: Any, context: Any = None) -> Any:
+        token = var.set(event)
+        try:
+            return func(event, context)
+        finally:
+            var.reset(token)
+
+    return wrapper

@@ -14,7 +14,6 @@ Each row is a ratio against a baseline measured in the same run:
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import importlib
 import sys
@@ -25,7 +24,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any, Callable
 
-from benchmarks._timing import Row, goal, looped, rounds_of
+from benchmarks._timing import Row, floor, goal, looped, rounds_of
 
 SECTION = "guard (default @handler, modules imported from files)"
 
@@ -128,20 +127,6 @@ class Modules:
 
 def _inside(module: Any, folder: Path) -> bool:
     return str(getattr(module, "__file__", "") or "").startswith(str(folder))
-
-
-def floor(func: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """The least a request scope can cost: try/finally + ContextVar set/reset."""
-    var: contextvars.ContextVar[object] = contextvars.ContextVar("floor")
-
-    def wrapper(event: Any, context: Any = None) -> Any:
-        token = var.set(event)
-        try:
-            return func(event, context)
-        finally:
-            var.reset(token)
-
-    return wrapper
 
 
 def first_call(func: Callable[[Any, Any], Any], event: Any) -> tuple[float, int]:
