@@ -1320,3 +1320,61 @@ def test_imports_between_modules_of_the_tree(tmp_path: Path) -> None:
     )
     findings = check_paths([str(tmp_path)])
     assert [(Path(f.path).name, f.line, f.code) for f in findings] == [("core.py", 4, "LS104")]
+
+
+def test_local_tests_are_not_lazy_initialisation() -> None:
+    source = """\
+        import boto3
+        BLOCKED = ("exe",)
+        def lambda_handler(event, context):
+            key = event["key"]
+            if "." in key and key.split(".")[-1] in BLOCKED:
+                return None
+            if not key:
+                return None
+            return boto3.client("s3").get_object(Bucket="b", Key=key)
+        """
+    assert found(source) == [(9, "LS104")]
+
+
+def test_filled_once_and_framework_state() -> None:
+    source = """\
+        import boto3
+        from crhelper import CfnResource
+        helper = CfnResource()
+        JWKS = {}
+        @helper.create
+        def create(event, context):
+            helper.Data["Arn"] = event["ResourceProperties"]["Arn"]
+        def keys():
+            if JWKS:
+                return JWKS
+            JWKS.update(fetch())
+            return JWKS
+        def lambda_handler(event, context):
+            keys()
+            session = boto3.Session()
+            helper(event, context)
+        """
+    assert found(source) == [(11, "LS109"), (15, "LS104")]
+    session = check_source(textwrap.dedent(source))[-1]
+    assert "builds a new boto3 session on every invocation" in session.message
+
+
+def test_layer_code_is_followed(tmp_path: Path) -> None:
+    layer = tmp_path / "layers" / "common" / "python"
+    layer.mkdir(parents=True)
+    (layer / "shared_clients.py").write_text(
+        "import boto3\ndef table():\n    return boto3.resource('dynamodb').Table('t')\n"
+    )
+    (tmp_path / "functions").mkdir()
+    (tmp_path / "functions" / "app.py").write_text(
+        "from shared_clients import table\ndef lambda_handler(event, context):\n"
+        "    return table().get_item(Key=event)\n"
+    )
+    (finding,) = check_paths([str(tmp_path)])
+    assert (Path(finding.path).name, finding.line, finding.code) == (
+        "shared_clients.py",
+        3,
+        "LS104",
+    )

@@ -207,6 +207,19 @@ _CONNECTIONS = frozenset(
         "sqlalchemy.create_engine",
         "urllib3.PoolManager",
         "motor.motor_asyncio.AsyncIOMotorClient",
+        "aurora_dsql_psycopg2.connect",
+        "asyncpg.connect",
+        "asyncpg.create_pool",
+        "aiomysql.connect",
+        "cx_Oracle.connect",
+        "oracledb.connect",
+        "pymssql.connect",
+        "pyodbc.connect",
+        "snowflake.connector.connect",
+        "neo4j.GraphDatabase.driver",
+        "cassandra.cluster.Cluster",
+        "pika.BlockingConnection",
+        "elasticsearch.AsyncElasticsearch",
     }
 )
 _CREDENTIAL_KEYWORDS = frozenset({"aws_access_key_id", "aws_session_token", "botocore_session"})
@@ -361,6 +374,25 @@ def _names(node: ast.AST) -> Iterator[str]:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name):
             yield sub.id
+
+
+def _written(statements: Iterable[ast.AST]) -> set[str]:
+    """Names rebound in *statements*, or written through (items, attributes, mutating calls)."""
+    found: set[str] = set()
+    for node in _walk_shallow(statements):
+        if isinstance(node, (ast.Name, ast.Subscript, ast.Attribute)) and not isinstance(
+            node.ctx, ast.Load
+        ):
+            root = node if isinstance(node, ast.Name) else _root(node)
+            found.update([root.id] if root else [])
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATING_METHODS
+        ):
+            root = _root(node.func.value)
+            found.update([root.id] if root else [])
+    return found
 
 
 def _is_len(call: ast.Call) -> bool:
@@ -637,6 +669,14 @@ class Project:
     def __init__(self, parsed: Iterable[Parsed], roots: Iterable[str]) -> None:
         self.modules = {os.path.abspath(p.path): Module(p) for p in parsed}
         self.roots = sorted({os.path.abspath(r) for r in roots}, key=len, reverse=True)
+        # Lambda layers put their code under python/ (/opt/python on Lambda): importable too
+        self.layers = sorted(
+            {
+                folder
+                for folder in map(os.path.dirname, self.modules)
+                if os.path.basename(folder) == "python"
+            }
+        )
 
     def _bases(self, path: str, level: int) -> list[str]:
         folder = os.path.dirname(path)
@@ -649,7 +689,7 @@ class Project:
         while folder != root and len(folder) > len(root):
             folder = os.path.dirname(folder)
             bases.append(folder)
-        return bases
+        return bases + [layer for layer in self.layers if layer.startswith(root + os.sep)]
 
     def relative(self, path: str) -> str:
         """*path* relative to the checked directory it is in (``/``-separated)."""
@@ -820,6 +860,8 @@ class _Checker:
         root = _root(node)
         if root is None or root.id not in module.objects or root.id in self.allowed:
             return None
+        if root.id in module.registries:
+            return None  # the framework's own per-invocation state (crhelper's `helper.Data`)
         return root.id if module.is_module_name(root.id, frame.scopes) else None
 
     # ---------------------------------------------------------------- per-scope facts
@@ -868,27 +910,34 @@ class _Checker:
             if len(frame.tainted) == before:
                 break
 
-    def _guards(self, node: ast.AST, own: list[ast.stmt] | None, frame: _Frame) -> None:
+    def _guards(
+        self, module: Module, node: ast.AST, own: list[ast.stmt] | None, frame: _Frame
+    ) -> None:
         """Mark what *node* creates only when a module-level value is missing (lazy init).
 
         *own* is the scope's own statement list, given once.
         """
         if isinstance(node, ast.If):
             names, positive = _lazy_guard(node.test)
+            branch = node.orelse if positive else node.body
+            names &= _written(branch)  # the branch sets the value up
             if names:
-                self._guard(node.orelse if positive else node.body, names, frame)
+                self._guard(module, branch, names, frame)
         for statements in [*_statement_lists(node), *([own] if own else [])]:
             for i, stmt in enumerate(statements):  # `if x is not None: return x` then create
                 if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body:
                     names, positive = _lazy_guard(stmt.test)
-                    if names and positive and isinstance(stmt.body[-1], ast.Return):
-                        self._guard(statements[i + 1 :], names, frame)
+                    last = stmt.body[-1]
+                    if positive and isinstance(last, ast.Return) and last.value is not None:
+                        names &= set(_names(last.value))  # returns the cached value
+                        if names:
+                            self._guard(module, statements[i + 1 :], names, frame)
         if (
             isinstance(node, ast.BoolOp)
             and isinstance(node.op, ast.Or)
             and isinstance(node.values[0], ast.Name)
         ):
-            self._guard(node.values[1:], {node.values[0].id}, frame)  # x = x or make()
+            self._guard(module, node.values[1:], {node.values[0].id}, frame)  # x = x or make()
 
     @staticmethod
     def _cache_call(
@@ -915,7 +964,7 @@ class _Checker:
         statements = {id(n.value) for n in nodes if isinstance(n, ast.Expr)}
         own = [b for b in body if isinstance(b, ast.stmt)]
         for node in nodes:
-            self._guards(node, own if node is nodes[0] else None, frame)
+            self._guards(module, node, own if node is nodes[0] else None, frame)
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                 name, key = node.value.id, ast.dump(node.slice)
                 if isinstance(node.ctx, ast.Load):
@@ -933,7 +982,18 @@ class _Checker:
         frame.memo &= module.objects
 
     @staticmethod
-    def _guard(statements: Iterable[ast.AST], names: set[str], frame: _Frame) -> None:
+    def _guard(
+        module: Module, statements: Iterable[ast.AST], names: set[str], frame: _Frame
+    ) -> None:
+        """Mark *statements* as run only while module-level *names* are not set up yet."""
+        names = {
+            n
+            for n in names
+            if (n in module.objects or n in module.imports)
+            and module.is_module_name(n, frame.scopes)
+        }
+        if not names:
+            return  # a test of local values only (`if key in allowed: return`)
         for sub in _walk_shallow(statements):
             frame.guarded.setdefault(id(sub), set()).update(names)
 
@@ -1073,6 +1133,10 @@ class _Checker:
             )
 
     def _call(self, module: Module, call: ast.Call, frame: _Frame) -> None:
+        self._mutation(module, call, frame)
+        self._client(module, call, frame)
+
+    def _mutation(self, module: Module, call: ast.Call, frame: _Frame) -> None:
         target = call.func
         qualified = module.qualify(target)
         name: str | None = None
@@ -1082,6 +1146,9 @@ class _Checker:
                 self._default(module, call, owner.id, f"{_show(target)}(...)", frame)
                 return
             name = self._module_object(module, owner, frame)
+            if name and name in frame.guarded.get(id(call), ()):
+                self._memo(module, call, name, None, frame)  # `if not CACHE: CACHE.update(...)`
+                return
             if name in frame.memo and isinstance(owner, ast.Name):
                 if target.attr == "setdefault":
                     self._memo(module, call, name, call.args[0] if call.args else None, frame)
@@ -1099,6 +1166,10 @@ class _Checker:
                 f"`{shown}` {self.where} mutates module-level `{name}`: {_WARM} (data of one "
                 f"request leaks into the next); {_FIX_STATE}",
             )
+
+    def _client(self, module: Module, call: ast.Call, frame: _Frame) -> None:
+        target = call.func
+        qualified = module.qualify(target)
         session = (
             isinstance(target, ast.Attribute)
             and target.attr in _SESSION_METHODS
@@ -1113,7 +1184,17 @@ class _Checker:
             self._tainted(a, frame) for a in [*call.args, *(k.value for k in call.keywords)]
         ):
             return  # built from the event or per-request credentials: per invocation by design
-        if aws:
+        if aws and qualified in _SESSIONS:
+            self._report(
+                module,
+                call,
+                "LS104",
+                f"`{_show(target)}(...)` {self.where} builds a new boto3 session on every "
+                "invocation, warm ones included (configuration loaded and credentials resolved "
+                "again): create it once, in an @init_resource factory (for the region alone, "
+                'read os.environ["AWS_REGION"])',
+            )
+        elif aws:
             self._report(
                 module,
                 call,

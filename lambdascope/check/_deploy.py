@@ -226,19 +226,24 @@ def _load(name: str, text: str) -> Any:
 
 def resolve(specs: Iterable[Spec], files: Iterable[str]) -> dict[str, dict[str, Spec]]:
     """``{file: {function: spec}}`` for the checked *files* the *specs* name."""
-    files = [os.path.normpath(f) for f in files]
+    by_suffix: dict[str, list[tuple[str, str]]] = {}  # "app.py" or "pkg/__init__.py" → files
+    for file in files:
+        full = os.path.abspath(file).replace(os.sep, "/")
+        parts = full.rsplit("/", 2)
+        key = "/".join(parts[-2:]) if parts[-1] == "__init__.py" else parts[-1]
+        by_suffix.setdefault(key, []).append((file, full))
     found: dict[str, dict[str, Spec]] = {}
     for spec in specs:
-        wanted = (spec.module + ".py", spec.module + "/__init__.py")
-        base = os.path.abspath(spec.base)
-        matches = []
-        for file in files:
-            full = os.path.abspath(file)
-            rel = os.path.relpath(full, base).replace(os.sep, "/")
-            if rel.startswith("../"):
-                continue
-            if rel in wanted or (not spec.exact and rel.endswith(tuple("/" + w for w in wanted))):
-                matches.append(file)
-        for file in matches:
-            found.setdefault(file, {}).setdefault(spec.function, spec)
+        base = os.path.abspath(spec.base).replace(os.sep, "/") + "/"
+        name = spec.module.rsplit("/", 1)[-1]
+        for wanted, key in (
+            (spec.module + ".py", name + ".py"),
+            (spec.module + "/__init__.py", name + "/__init__.py"),
+        ):
+            for file, full in by_suffix.get(key, ()):
+                if not full.startswith(base):
+                    continue
+                rel = full[len(base) :]
+                if rel == wanted or (not spec.exact and rel.endswith("/" + wanted)):
+                    found.setdefault(file, {}).setdefault(spec.function, spec)
     return found
