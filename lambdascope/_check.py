@@ -1,4 +1,4 @@
-"""The former home of the checker: :mod:`lambdascope.check` (names re-exported here).
+"""The former home of the checker: :mod:`lambdascope.check` (its public names re-exported here).
 
 ``python -m lambdascope._check PATH...`` still runs ``lambdascope check``.
 """
@@ -7,31 +7,10 @@ from __future__ import annotations
 
 import sys
 
-from .check import (
-    RULES,
-    CheckError,
-    Finding,
-    Rule,
-    add_arguments,
-    check_paths,
-    check_source,
-    configure_parser,
-    main,
-    run,
-)
+from . import check as _check
+from .check import *  # noqa: F403 - the same public names, on purpose
 
-__all__ = [
-    "RULES",
-    "CheckError",
-    "Finding",
-    "Rule",
-    "add_arguments",
-    "check_paths",
-    "check_source",
-    "configure_parser",
-    "main",
-    "run",
-]
+__all__ = _check.__all__
 
 if __name__ == "__main__":  # pragma: no cover - run in a subprocess by the tests
-    sys.exit(main())
+    sys.exit(_check.main())

@@ -1378,3 +1378,28 @@ def test_layer_code_is_followed(tmp_path: Path) -> None:
         3,
         "LS104",
     )
+    # a layer built from its source directory (SAM ContentUri): matched by its package path
+    common = tmp_path / "src" / "layers" / "common_layer" / "common"
+    common.mkdir(parents=True)
+    (common / "__init__.py").write_text("")
+    (common / "db.py").write_text("import pymysql\ndef connect():\n    return pymysql.connect()\n")
+    (tmp_path / "functions" / "orders.py").write_text(
+        "from common.db import connect\nfrom common import missing\nimport nowhere\n"
+        "def lambda_handler(event, context):\n    return connect(), missing(), nowhere.x()\n"
+    )
+    assert [(Path(f.path).name, f.line, f.code) for f in check_paths([str(tmp_path)])] == [
+        ("shared_clients.py", 3, "LS104"),
+        ("db.py", 3, "LS105"),
+    ]
+
+
+def test_the_pre_commit_hook_runs_the_console_script_on_the_project() -> None:
+    from lambdascope.check import _yaml
+
+    (hook,) = _yaml.load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "lambdascope-check"
+    assert hook["entry"] == "lambdascope check"
+    assert hook["args"] == ["."]
+    assert hook["pass_filenames"] == "false"
+    assert hook["language"] == "python"
+    assert 'lambdascope = "lambdascope._cli:main"' in (ROOT / "pyproject.toml").read_text()

@@ -670,6 +670,7 @@ class Project:
         self.modules = {os.path.abspath(p.path): Module(p) for p in parsed}
         self.roots = sorted({os.path.abspath(r) for r in roots}, key=len, reverse=True)
         # Lambda layers put their code under python/ (/opt/python on Lambda): importable too
+        self.layer_modules = [p for p in self.modules if "layer" in os.path.dirname(p).lower()]
         self.layers = sorted(
             {
                 folder
@@ -707,10 +708,17 @@ class Project:
             ):
                 if candidate in self.modules:
                     return self.modules[candidate]
+        if level or not rel:
+            return None
+        # a layer's code (`layers/common/common/db.py`), packaged to /opt/python by the build
+        for end in (os.sep + rel + ".py", os.sep + os.path.join(rel, "__init__.py")):
+            found = [p for p in self.layer_modules if p.endswith(end)]
+            if found:
+                return self.modules[found[0]] if len(found) == 1 else None
         return None
 
-    def imported(self, module: Module, dotted: str, depth: int = 0) -> _Function | None:
-        """The function of another checked module that *dotted* (``helpers.run``) names."""
+    def _locate(self, module: Module, dotted: str, depth: int = 0) -> tuple[Module, str] | None:
+        """(the other checked module, the name in it) that *dotted* (``helpers.run``) names."""
         head, _, rest = dotted.partition(".")
         if head not in module.import_refs or depth > 3:
             return None
@@ -721,15 +729,26 @@ class Project:
             if target is None or target is module:
                 continue
             attr = ".".join(parts[cut:])
-            if attr in target.classes:
-                attr += ".__init__"
-            if attr in target.functions:
-                return target.functions[attr]
             first = attr.split(".")[0]
             if first in target.import_refs:  # a re-export: `from .core import run`
-                return self.imported(target, attr, depth + 1)
-            return None
+                return self._locate(target, attr, depth + 1)
+            return target, attr
         return None
+
+    def imported(self, module: Module, dotted: str) -> _Function | None:
+        """The function (or class's ``__init__``) of another checked module *dotted* names."""
+        found = self._locate(module, dotted)
+        if found is None:
+            return None
+        target, attr = found
+        return target.functions.get(attr + ".__init__" if attr in target.classes else attr)
+
+    def imported_class(self, module: Module, dotted: str) -> str | None:
+        """``"path::Class"`` for a class of another checked module that *dotted* names."""
+        found = self._locate(module, dotted)
+        if found is None or found[1] not in found[0].classes:
+            return None
+        return f"{os.path.abspath(found[0].path)}::{found[1]}"
 
     def check(self, handlers: dict[str, list[_Function]]) -> list[Finding]:
         """Analyse every handler of every module (``{path: handlers}``)."""
@@ -1081,6 +1100,10 @@ class _Checker:
         instances: dict[str, str],
         func: _Function,
     ) -> _Function | None:
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            path, sep, cls = instances.get(node.value.id, "").partition("::")
+            if sep and path in self.project.modules:  # an instance of another module's class
+                return self.project.modules[path].functions.get(f"{cls}.{node.attr}")
         callee = module.resolve(node, frame.scopes, instances, func.class_name)
         if callee is None and isinstance(node, (ast.Name, ast.Attribute)):
             dotted = _dotted(node)
@@ -1095,16 +1118,18 @@ class _Checker:
         """``svc = Service()`` in this function: ``svc.method()`` goes to ``Service.method``."""
         found: dict[str, str] = {}
         for node in _walk_shallow(body):
-            if (
-                isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Call)
-                and isinstance(node.value.func, ast.Name)
-                and node.value.func.id in module.classes
-                and module.is_module_name(node.value.func.id, scopes)
-            ):
-                for target in node.targets:
-                    if isinstance(target, ast.Name):
-                        found[target.id] = node.value.func.id
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            dotted = _dotted(node.value.func) or ""
+            head = dotted.split(".")[0]
+            if not (dotted and module.is_module_name(head, scopes)):
+                continue
+            cls = (
+                dotted if dotted in module.classes else self.project.imported_class(module, dotted)
+            )
+            for target in node.targets:
+                if isinstance(target, ast.Name) and cls:
+                    found[target.id] = cls  # "Class", or "path::Class" in another module
         return found
 
     def _memo(
