@@ -737,10 +737,15 @@ def test_run_with_the_dispatchers_parser(capsys: pytest.CaptureFixture[str]) -> 
     assert len(lines(capsys.readouterr().out)) == 2
 
 
-def test_python_dash_m(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["lambdascope._check", "lambdascope.check", "lambdascope"])
+def test_python_dash_m(module: str) -> None:
+    import lambdascope.check.__main__  # the entry module imports cleanly
+
+    assert lambdascope.check.__main__.main is main
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [] if module != "lambdascope" else ["check"]
     result = subprocess.run(
-        [sys.executable, "-m", "lambdascope._check", str(BAD / "seed_files_leak.py")],
+        [sys.executable, "-m", module, *command, "--no-config", str(BAD / "seed_files_leak.py")],
         capture_output=True,
         text=True,
         env=env,
@@ -751,7 +756,10 @@ def test_python_dash_m(tmp_path: Path) -> None:
 
 
 def test_import_lambdascope_does_not_load_the_checker() -> None:
-    code = "import sys, lambdascope; print('lambdascope._check' in sys.modules)"
+    code = (
+        "import sys, lambdascope; "
+        "print(any(m.startswith(('lambdascope._check', 'lambdascope.check')) for m in sys.modules))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
