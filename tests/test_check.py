@@ -1411,3 +1411,14 @@ def test_the_pre_commit_hook_runs_the_console_script_on_the_project() -> None:
     assert hook["pass_filenames"] == "false"
     assert hook["language"] == "python"
     assert 'lambdascope = "lambdascope._cli:main"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_vendored_and_installed_packages_are_not_checked(tmp_path: Path) -> None:
+    leak = "X = []\ndef lambda_handler(event, context):\n    X.append(event)\n"
+    for folder in ("package/requests", "package/mylib", "layer/python/boto3", "venv/lib"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "mod.py").write_text(leak)
+    (tmp_path / "package" / "mylib-1.0.dist-info").mkdir()  # pip install -t package/
+    (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "app.py").write_text(leak)
+    assert [Path(f.path).name for f in check_paths([str(tmp_path)])] == ["app.py"]

@@ -41,6 +41,29 @@ __all__ = [
 _SKIP_DIRS = frozenset(
     {"__pycache__", "node_modules", "cdk.out", "site-packages", "dist-packages", "venv"}
 )
+# Libraries often vendored into a function or layer without their *.dist-info: not user code.
+VENDORED = frozenset(
+    {
+        "aws_lambda_powertools",
+        "boto3",
+        "botocore",
+        "certifi",
+        "charset_normalizer",
+        "dateutil",
+        "idna",
+        "jmespath",
+        "pika",
+        "pydantic",
+        "pydantic_core",
+        "pymysql",
+        "psycopg2",
+        "redis",
+        "requests",
+        "s3transfer",
+        "urllib3",
+        "yaml",
+    }
+)
 _TEST_FILE = ("test_", "conftest")
 
 
@@ -77,7 +100,7 @@ def _excluded(path: str, patterns: Sequence[str]) -> bool:
 
 
 def _skipped_dir(folder: str, name: str) -> bool:
-    if name.startswith(".") or name in _SKIP_DIRS:
+    if name.startswith(".") or name in _SKIP_DIRS or name in VENDORED:
         return True
     path = os.path.join(folder, name)
     return os.path.exists(os.path.join(path, "pyvenv.cfg"))

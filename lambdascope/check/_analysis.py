@@ -929,28 +929,16 @@ class _Checker:
             if len(frame.tainted) == before:
                 break
 
-    def _guards(
-        self, module: Module, node: ast.AST, own: list[ast.stmt] | None, frame: _Frame
-    ) -> None:
-        """Mark what *node* creates only when a module-level value is missing (lazy init).
-
-        *own* is the scope's own statement list, given once.
-        """
+    def _guards(self, module: Module, node: ast.AST, frame: _Frame) -> None:
+        """Mark what *node* creates only when a module-level value is missing (lazy init)."""
         if isinstance(node, ast.If):
             names, positive = _lazy_guard(node.test)
             branch = node.orelse if positive else node.body
             names &= _written(branch)  # the branch sets the value up
             if names:
                 self._guard(module, branch, names, frame)
-        for statements in [*_statement_lists(node), *([own] if own else [])]:
-            for i, stmt in enumerate(statements):  # `if x is not None: return x` then create
-                if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body:
-                    names, positive = _lazy_guard(stmt.test)
-                    last = stmt.body[-1]
-                    if positive and isinstance(last, ast.Return) and last.value is not None:
-                        names &= set(_names(last.value))  # returns the cached value
-                        if names:
-                            self._guard(module, statements[i + 1 :], names, frame)
+        for statements in _statement_lists(node):
+            self._early_returns(module, statements, frame)
         if (
             isinstance(node, ast.BoolOp)
             and isinstance(node.op, ast.Or)
@@ -974,6 +962,17 @@ class _Checker:
         elif attr in ("clear", "pop", "popitem"):
             frame.bounded.add(owner)
 
+    def _early_returns(self, module: Module, statements: list[ast.stmt], frame: _Frame) -> None:
+        """``if x is not None: return x`` (the cached value), then what creates it."""
+        for i, stmt in enumerate(statements):
+            if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body:
+                names, positive = _lazy_guard(stmt.test)
+                last = stmt.body[-1]
+                if positive and isinstance(last, ast.Return) and last.value is not None:
+                    names &= set(_names(last.value))
+                    if names:
+                        self._guard(module, statements[i + 1 :], names, frame)
+
     def _caches(
         self, module: Module, body: list[ast.AST], nodes: list[ast.AST], frame: _Frame
     ) -> None:
@@ -981,9 +980,9 @@ class _Checker:
         stored: set[tuple[str, str]] = set()
         read: set[tuple[str, str]] = set()
         statements = {id(n.value) for n in nodes if isinstance(n, ast.Expr)}
-        own = [b for b in body if isinstance(b, ast.stmt)]
+        self._early_returns(module, [b for b in body if isinstance(b, ast.stmt)], frame)
         for node in nodes:
-            self._guards(module, node, own if node is nodes[0] else None, frame)
+            self._guards(module, node, frame)
             if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
                 name, key = node.value.id, ast.dump(node.slice)
                 if isinstance(node.ctx, ast.Load):
