@@ -493,6 +493,14 @@ def test_match_captures_are_local() -> None:
         ("from sqlalchemy import create_engine", "create_engine(url)", "LS105"),
         ("import requests", "requests.Session()", "LS105"),
         ("import httpx", "httpx.Client()", "LS105"),
+        ("import httpx", "httpx.AsyncClient()", "LS105"),
+        ("import urllib3", "urllib3.PoolManager()", "LS105"),
+        ("from opensearchpy import OpenSearch", "OpenSearch(hosts=['h'])", "LS105"),
+        ("import psycopg", "psycopg.connect('')", "LS105"),
+        ("import aiohttp", "aiohttp.ClientSession()", "LS105"),
+        ("import redis", "redis.StrictRedis()", "LS105"),
+        ("import boto3", "boto3.client('s3', region_name=event['region'])", None),
+        ("import boto3", "boto3.client('s3', aws_session_token=token)", None),
         ("import lambdascope.aws", "lambdascope.aws.client('s3')", None),
         ("from lambdascope.aws import client", "client('s3')", None),
         ("import requests", "requests.get(url)", None),
@@ -1422,3 +1430,34 @@ def test_vendored_and_installed_packages_are_not_checked(tmp_path: Path) -> None
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     (tmp_path / "app.py").write_text(leak)
     assert [Path(f.path).name for f in check_paths([str(tmp_path)])] == ["app.py"]
+
+
+def test_lazy_attributes_of_long_lived_and_per_invocation_objects() -> None:
+    source = """\
+        import boto3
+        class Gateway:
+            def __init__(self):
+                self._client = None
+            def client(self):
+                if self._client is None:
+                    self._client = boto3.client("apigateway")
+                return self._client
+            def url(self):
+                return self.client().get_rest_apis()
+        class Registry:
+            _cache = None
+            @classmethod
+            def load(cls):
+                if cls._cache is None:
+                    cls._cache = boto3.client("ssm").get_parameters_by_path(Path="/")
+                return cls._cache
+        gateway = Gateway()
+        def lambda_handler(event, context):
+            per_request = Gateway()
+            Registry.load()
+            return gateway.url(), per_request.url()
+        """
+    # the module-level gateway creates its client once; the one built per request, each time
+    (finding,) = check_source(textwrap.dedent(source))
+    assert (finding.line, finding.code) == (7, "LS104")
+    assert "via Gateway.url()" in finding.message

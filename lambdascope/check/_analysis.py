@@ -790,7 +790,7 @@ def _statement_lists(node: ast.AST) -> Iterator[list[ast.stmt]]:
         yield handler.body
 
 
-_Call = tuple["_Function", frozenset[str], tuple[str, ...], bool]
+_Call = tuple["_Function", frozenset[str], tuple[str, ...], bool, bool]
 
 
 def _bind_args(
@@ -820,20 +820,21 @@ class _Checker:
         self.findings: dict[tuple[str, int, int, str], Finding] = {}
         self.where = ""
         self.allowed: frozenset[str] = frozenset()
-        self.callees: list[tuple[_Function, frozenset[str], bool]] = []
+        self.callees: list[tuple[_Function, frozenset[str], bool, bool]] = []
         self.once = False  # visiting code reached from a lazy initialisation: runs once
+        self.kept = False  # visiting a method of an instance that outlives the invocation
 
     def run(self, root: _Function) -> None:
         """Analyse *root* and the functions it reaches, breadth first."""
         params = [a.arg for a in _params(root.node) if a.arg not in ("self", "cls")]
         seeds = frozenset(params if self._route(root) else params[:1]) - _CONTEXT_PARAMS
-        queue: deque[_Call] = deque([(root, seeds, (), False)])
-        seen: set[tuple[int, frozenset[str], bool]] = set()
+        queue: deque[_Call] = deque([(root, seeds, (), False, False)])
+        seen: set[tuple[int, frozenset[str], bool, bool]] = set()
         while queue:
-            func, tainted, chain, once = queue.popleft()
-            if (id(func), tainted, once) in seen or func.once or len(seen) > 500:
+            func, tainted, chain, once, kept = queue.popleft()
+            if (id(func), tainted, once, kept) in seen or func.once or len(seen) > 500:
                 continue
-            seen.add((id(func), tainted, once))
+            seen.add((id(func), tainted, once, kept))
             shown = func.qualname
             if func.module is not root.module:
                 shown = f"{func.module.name}.{func.qualname}"
@@ -854,10 +855,11 @@ class _Checker:
                 else frozenset()
             )
             self.once = once
+            self.kept = kept
             self.callees = []
             node = func.node
             self._visit(func.module, node, [_scope(node)], func, instances={}, tainted=set(tainted))
-            queue.extend((callee, t, chain, once or o) for callee, t, o in self.callees)
+            queue.extend((c, t, chain, once or o, k) for c, t, o, k in self.callees)
 
     @staticmethod
     def _route(func: _Function) -> bool:
@@ -999,16 +1001,19 @@ class _Checker:
         frame.memo |= {name for name, key in stored & read}
         frame.memo &= module.objects
 
-    @staticmethod
     def _guard(
-        module: Module, statements: Iterable[ast.AST], names: set[str], frame: _Frame
+        self, module: Module, statements: Iterable[ast.AST], names: set[str], frame: _Frame
     ) -> None:
         """Mark *statements* as run only while module-level *names* are not set up yet."""
         names = {
             n
             for n in names
-            if (n in module.objects or n in module.imports)
-            and module.is_module_name(n, frame.scopes)
+            if (
+                (n in module.objects or n in module.imports)
+                and module.is_module_name(n, frame.scopes)
+            )
+            or (n == "self" and self.kept)  # `self._client` of a module-level instance
+            or n == "cls"
         }
         if not names:
             return  # a test of local values only (`if key in allowed: return`)
@@ -1079,7 +1084,8 @@ class _Checker:
                 if callee is not None:
                     handled.add(id(node.func))
                     bound = _bind_args(callee, node, lambda a: self._tainted(a, frame))
-                    self.callees.append((callee, bound, id(node) in frame.guarded))
+                    kept = self._kept(node.func, instances)
+                    self.callees.append((callee, bound, id(node) in frame.guarded, kept))
                 self._call(module, node, frame)
             elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
                 if id(node) not in handled:
@@ -1087,9 +1093,19 @@ class _Checker:
                     if callee is not None:  # passed on: `map(process, records)`
                         params = frozenset(a.arg for a in _params(callee.node))
                         passed = params - {"self", "cls"} if frame.tainted else frozenset()
-                        self.callees.append((callee, passed, id(node) in frame.guarded))
+                        kept = self._kept(node, instances)
+                        self.callees.append((callee, passed, id(node) in frame.guarded, kept))
             else:
                 self._statement(module, node, frame)
+
+    def _kept(self, node: ast.expr, instances: dict[str, str]) -> bool:
+        """Whether the method *node* names runs on an object that outlives the invocation."""
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return False
+        owner = node.value.id
+        if owner == "self":
+            return self.kept
+        return owner not in instances  # `cls`, a class, a module-level instance: kept
 
     def _callee(
         self,
