@@ -1130,7 +1130,11 @@ class _Checker:
     def _local_instances(
         self, module: Module, body: list[ast.AST], scopes: _Scopes
     ) -> dict[str, str]:
-        """``svc = Service()`` in this function: ``svc.method()`` goes to ``Service.method``."""
+        """``svc = Service()`` in this function: ``svc.method()`` goes to ``Service.method``.
+
+        So does ``svc = Service.get(...)``: an alternate constructor (``from_env``, an ORM's
+        ``get``) is taken to return an instance of its class.
+        """
         found: dict[str, str] = {}
         for node in _walk_shallow(body):
             if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
@@ -1139,13 +1143,18 @@ class _Checker:
             head = dotted.split(".")[0]
             if not (dotted and module.is_module_name(head, scopes)):
                 continue
-            cls = (
-                dotted if dotted in module.classes else self.project.imported_class(module, dotted)
-            )
+            cls = self._class(module, dotted)
+            if cls is None and "." in dotted:
+                cls = self._class(module, dotted.rsplit(".", 1)[0])
             for target in node.targets:
                 if isinstance(target, ast.Name) and cls:
                     found[target.id] = cls  # "Class", or "path::Class" in another module
         return found
+
+    def _class(self, module: Module, dotted: str) -> str | None:
+        if dotted in module.classes:
+            return dotted
+        return self.project.imported_class(module, dotted)
 
     def _memo(
         self, module: Module, node: ast.AST, name: str, key: ast.AST | None, frame: _Frame
