@@ -314,9 +314,6 @@ def _walk_shallow(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
             stack.extend(ast.iter_child_nodes(node))
 
 
-_Def = "ast.FunctionDef | ast.AsyncFunctionDef"
-
-
 def _body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> list[ast.AST]:
     return [node.body] if isinstance(node, ast.Lambda) else list(node.body)
 
@@ -461,10 +458,6 @@ class _Function:
             for d in node.decorator_list
         )
 
-    @property
-    def shown(self) -> str:
-        return self.qualname
-
 
 _Scopes = list[tuple[set[str], set[str]]]  # (declared global, local), innermost first
 
@@ -558,7 +551,7 @@ class Module:
             self.qualify(node.func if isinstance(node, ast.Call) else node) in _HANDLER_DECORATORS
         )
 
-    def _registered(self, func: _Function) -> bool:
+    def registered(self, func: _Function) -> bool:
         """Registered on a Powertools resolver/router, crhelper or Chalice object."""
         for decorator in func.node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -589,7 +582,7 @@ class Module:
                 )
             )
             decorators = [d for d in node.decorator_list if self._is_handler_decorator(d)]
-            registered = func.class_name is None and self._registered(func)
+            registered = func.class_name is None and self.registered(func)
             if shaped or decorators or registered or _matches(func.qualname, names):
                 found[func.qualname] = func
             for decorator in decorators:
@@ -827,7 +820,9 @@ class _Checker:
     def run(self, root: _Function) -> None:
         """Analyse *root* and the functions it reaches, breadth first."""
         params = [a.arg for a in _params(root.node) if a.arg not in ("self", "cls")]
-        seeds = frozenset(params if self._route(root) else params[:1]) - _CONTEXT_PARAMS
+        # a route's parameters come from the request path; a handler's first one is the event
+        route = root.module.registered(root)
+        seeds = frozenset(params if route else params[:1]) - _CONTEXT_PARAMS
         queue: deque[_Call] = deque([(root, seeds, (), False, False)])
         seen: set[tuple[int, frozenset[str], bool, bool]] = set()
         while queue:
@@ -860,10 +855,6 @@ class _Checker:
             node = func.node
             self._visit(func.module, node, [_scope(node)], func, instances={}, tainted=set(tainted))
             queue.extend((c, t, chain, once or o, k) for c, t, o, k in self.callees)
-
-    @staticmethod
-    def _route(func: _Function) -> bool:
-        return func.module._registered(func)
 
     # ---------------------------------------------------------------- reporting
 
