@@ -419,7 +419,7 @@ def _invoke_awslambdaric(
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ._check import run
+    from .check import run
 
     status: int = run(args)
     return status
@@ -496,14 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="statically find module-level state written by handlers and clients built per "
         "invocation",
-        description="Parse handler modules (without importing them) and report, as "
-        "file:line: CODE message, handler-reachable writes to module-level mutables, `global` "
-        "rebinding, and clients or connections created inside handlers. Exit 1 if anything "
-        "is found.",
     )
-    from ._check import add_arguments
+    from .check import configure_parser
 
-    add_arguments(check)
+    configure_parser(check)
     check.set_defaults(run=_check, parser=check)
     return parser
 

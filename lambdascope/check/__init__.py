@@ -1,0 +1,359 @@
+"""``lambdascope check``: find state that leaks between warm invocations, statically.
+
+The checker reads a tree of Lambda code without importing or running it: it finds the
+handlers (named in SAM/CloudFormation templates, ``serverless.yml``, CDK, Terraform and
+Dockerfiles, decorated with ``@handler``, registered as Powertools routes or crhelper
+handlers, or shaped ``def f(event, context)``), follows what they call — across the modules of
+the tree — and reports what a warm invocation would get wrong: module-level state written per
+request, clients and connections built per invocation, mutable defaults, caches that grow
+without bound, lazy initialisation done by hand. See docs/check.md.
+
+``import lambdascope`` never loads this package; the ``lambdascope check`` command does.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+
+from . import _config, _deploy, _parse
+from ._analysis import RULES, SEVERITIES, Finding, Project, Rule, order
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "RULES",
+    "CheckError",
+    "Finding",
+    "Rule",
+    "add_arguments",
+    "check_paths",
+    "check_source",
+    "configure_parser",
+    "main",
+    "run",
+]
+
+_SKIP_DIRS = frozenset(
+    {"__pycache__", "node_modules", "cdk.out", "site-packages", "dist-packages", "venv"}
+)
+# Libraries often vendored into a function or layer without their *.dist-info: not user code.
+VENDORED = frozenset(
+    {
+        "aws_lambda_powertools",
+        "boto3",
+        "botocore",
+        "certifi",
+        "charset_normalizer",
+        "dateutil",
+        "idna",
+        "jmespath",
+        "pika",
+        "pydantic",
+        "pydantic_core",
+        "pymysql",
+        "psycopg2",
+        "redis",
+        "requests",
+        "s3transfer",
+        "urllib3",
+        "yaml",
+    }
+)
+_TEST_FILE = ("test_", "conftest")
+
+
+class CheckError(ValueError):
+    """A path given to check does not exist, or is neither ``*.py``, a directory nor a
+    deployment file. (A file that cannot be read or parsed is an ``LS000`` finding instead.)
+    """
+
+
+def check_source(
+    source: str, filename: str = "<string>", handlers: Iterable[str] = ()
+) -> list[Finding]:
+    """Check one module's source text; return its findings ordered by line.
+
+    Handlers are found as without deployment files (decorated, ``lambda_handler``, shaped
+    ``(event, context)``, registered routes); *handlers* names more: ``"process"``,
+    ``"Service.handle"``, or a Lambda handler setting such as ``"app.process"``. Source that
+    cannot be parsed gives one ``LS000`` finding.
+    """
+    parsed, unparsed = _parse.parse_files({filename: source})
+    findings = [Finding(u.path, u.line, 1, "LS000", u.message) for u in unparsed]
+    project = Project(parsed, [os.path.dirname(os.path.abspath(filename))])
+    found = {m.path: m.find_handlers(handlers, by_signature=True) for m in project.modules.values()}
+    return sorted(findings + project.check(found), key=order)
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    norm = os.path.normpath(path).replace(os.sep, "/")
+    parts = norm.split("/")
+    return any(
+        fnmatch.fnmatch(norm, p) or any(fnmatch.fnmatch(part, p) for part in parts)
+        for p in patterns
+    )
+
+
+def _skipped_dir(folder: str, name: str) -> bool:
+    if name.startswith(".") or name in _SKIP_DIRS or name in VENDORED:
+        return True
+    path = os.path.join(folder, name)
+    return os.path.exists(os.path.join(path, "pyvenv.cfg"))
+
+
+def _walk(paths: Iterable[str], exclude: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(``*.py`` files, possible deployment files) named by *paths*, directories walked."""
+    sources: list[str] = []
+    deployments: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirnames, filenames in os.walk(path):
+                if any(n.endswith((".dist-info", ".egg-info")) for n in dirnames):
+                    dirnames[:] = []  # an install target (vendored packages): not the user's
+                    continue
+                dirnames[:] = sorted(
+                    d
+                    for d in dirnames
+                    if not _skipped_dir(folder, d)
+                    and not _excluded(os.path.join(folder, d), exclude)
+                )
+                for name in sorted(filenames):
+                    full = os.path.join(folder, name)
+                    if _excluded(full, exclude):
+                        continue
+                    if name.endswith(".py"):
+                        sources.append(full)
+                    if _deploy.is_deployment_file(name) or name == "cdk.json":
+                        deployments.append(full)
+        elif not os.path.exists(path):
+            raise CheckError(f"{path}: no such file or directory")
+        elif path.endswith(".py"):
+            sources.append(path)
+        elif _deploy.is_deployment_file(os.path.basename(path)):
+            deployments.append(path)
+        else:
+            raise CheckError(f"{path}: not a Python file (*.py), a directory or a deployment file")
+    return list(dict.fromkeys(sources)), list(dict.fromkeys(deployments))
+
+
+def _specs(sources: list[str], deployments: list[str]) -> list[_deploy.Spec]:
+    cdk = [os.path.dirname(os.path.abspath(d)) for d in deployments if d.endswith("cdk.json")]
+    specs: list[_deploy.Spec] = []
+    for path in deployments:
+        if path.endswith((".ts", ".js")):
+            full = os.path.abspath(path)
+            if not any(full.startswith(root + os.sep) for root in cdk):
+                continue
+        specs += _deploy.read_specs(path)
+    for path in sources:
+        specs += _deploy.read_specs(path)  # CDK apps in Python (only if they import aws_cdk)
+    return specs
+
+
+def _is_test(relative: str) -> bool:
+    parts = relative.split("/")
+    name = parts[-1]
+    return name.startswith(_TEST_FILE) or name.endswith("_test.py") or "tests" in parts[:-1]
+
+
+def check_paths(
+    paths: Iterable[str], handlers: Iterable[str] = (), exclude: Sequence[str] = ()
+) -> list[Finding]:
+    """Check files and directories (walked recursively); return all findings, ordered.
+
+    Deployment files found in the tree (or given) name the handlers; without any, a
+    module-level ``def f(event, context)`` is a handler. Hidden directories, virtual
+    environments, ``__pycache__``, ``node_modules``, ``cdk.out`` and installed (vendored)
+    packages are skipped, as are paths matching the *exclude* glob patterns.
+
+    Raises:
+        CheckError: a path does not exist or is not something to check.
+    """
+    paths = list(paths)
+    sources, deployments = _walk(paths, exclude)
+    parsed, unparsed = _parse.parse_paths(sources)
+    roots = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
+    project = Project(parsed, roots)
+    specs = _specs(sources, deployments)
+    named = _deploy.resolve(specs, [p.path for p in parsed])
+    covered = {os.path.dirname(os.path.abspath(s.source)) + os.sep for s in specs}
+    handlers = tuple(handlers)
+    found = {}
+    for full, module in project.modules.items():
+        by_signature = not _is_test(project.relative(module.path)) and not any(
+            full.startswith(c) for c in covered
+        )
+        names = handlers + tuple(named.get(os.path.normpath(module.path), {}))
+        found[module.path] = module.find_handlers(names, by_signature)
+    findings = [Finding(u.path, u.line, 1, "LS000", u.message) for u in unparsed]
+    return sorted(findings + project.check(found), key=order)
+
+
+# ------------------------------------------------------------------------------ CLI
+
+
+def _codes(value: str) -> tuple[str, ...]:
+    import argparse
+
+    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    unknown = [c for c in codes if not any(rule.startswith(c) for rule in RULES)]
+    if unknown or not codes:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule code(s) {', '.join(unknown) or repr(value)}; known: {', '.join(RULES)}"
+        )
+    return codes
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``check`` arguments to *parser*."""
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="*.py files, deployment files or directories (default: `paths` from "
+        "[tool.lambdascope] in pyproject.toml)",
+    )
+    parser.add_argument(
+        "--handler",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also treat NAME as a handler (function, Class.method or module.function); repeatable",
+    )
+    parser.add_argument(
+        "--select",
+        type=_codes,
+        default=None,
+        metavar="CODES",
+        help="report only these rules (LS101,LS104; prefixes such as LS10 allowed)",
+    )
+    parser.add_argument(
+        "--ignore", type=_codes, default=None, metavar="CODES", help="do not report these rules"
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip paths matching GLOB; repeatable",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="output format (default text)",
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=(*SEVERITIES, "never"),
+        default=None,
+        help="exit 1 when a finding of this severity or a higher one is reported (default error)",
+    )
+    parser.add_argument(
+        "--no-config",
+        action="store_true",
+        help="do not read [tool.lambdascope] from pyproject.toml",
+    )
+
+
+def _epilog() -> str:
+    rules = "".join(f"  {r.code}  {r.severity:<7}  {r.summary}\n" for r in RULES.values())
+    return (
+        "rules (code, severity, meaning):\n"
+        + rules
+        + "\nSuppress one finding with a comment on its line: `# lambdascope: ignore[LS104]` "
+        "(several: `ignore[LS101,LS104]`; every rule: `# lambdascope: ignore`).\n"
+        "Settings: [tool.lambdascope] in pyproject.toml ("
+        + ", ".join(_config.KEYS)
+        + ").\nExit status: 0 no finding at or above --fail-on, 1 some, 2 usage error. "
+        "A file that cannot be read or parsed is an LS000 warning, never a failed run."
+    )
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Make *parser* the ``check`` parser: description, rules in the help, arguments."""
+    import argparse
+
+    parser.description = (
+        "Statically check Lambda handler code (never importing or running it) for state that "
+        "leaks between warm invocations, clients or connections built per invocation, and "
+        "mutable defaults. Handlers come from deployment files (SAM/CloudFormation, "
+        "serverless.yml, CDK, Terraform, Dockerfile) or, without them, from the code."
+    )
+    parser.epilog = _epilog()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_arguments(parser)
+
+
+def _warn(message: str) -> None:
+    print(f"lambdascope check: warning: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check what *args* name, print the report and return the exit status (0, 1 or 2)."""
+    from lambdascope import __version__
+
+    from ._report import render
+
+    config: dict[str, list[str] | str] = {}
+    base = os.getcwd()
+    pyproject = None if args.no_config else _config.find_pyproject(base)
+    if pyproject:
+        config, warnings = _config.load(pyproject)
+        for warning in warnings:
+            _warn(warning)
+        base = os.path.dirname(pyproject)
+    paths = list(args.paths) or [os.path.join(base, p) for p in config.get("paths", [])]
+    if not paths:
+        print(
+            "lambdascope check: error: no PATH given (and no `paths` in [tool.lambdascope])",
+            file=sys.stderr,
+        )
+        return 2
+    select = tuple(args.select or [c.upper() for c in config.get("select", [])])
+    ignore = tuple(args.ignore or ()) + tuple(c.upper() for c in config.get("ignore", []))
+    fail_on = str(args.fail_on or config.get("fail-on", "error"))
+    handlers = [*args.handler, *config.get("handlers", [])]
+    exclude = [*args.exclude, *config.get("exclude", [])]
+    try:
+        findings = check_paths(paths, handlers, exclude)
+    except CheckError as exc:
+        print(f"lambdascope check: error: {exc}", file=sys.stderr)
+        return 2
+    shown = [
+        f
+        for f in findings
+        if (not select or f.code == "LS000" or f.code.startswith(select))
+        and not (ignore and f.code.startswith(ignore))
+    ]
+    report = render(shown, args.format, __version__)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(report)
+    else:
+        sys.stdout.write(report)
+    counts = {s: sum(f.severity == s for f in shown) for s in SEVERITIES}
+    if args.format == "text" or args.output:
+        print(
+            "lambdascope check: " + ", ".join(f"{n} {s}" for s, n in counts.items()),
+            file=sys.stderr,
+        )
+    if fail_on == "never":
+        return 0
+    failing = SEVERITIES[: SEVERITIES.index(fail_on) + 1]
+    return 1 if any(counts[s] for s in failing) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``lambdascope check`` with *argv* (default: ``sys.argv[1:]``); return the exit status."""
+    from lambdascope._cli import main as cli
+
+    return cli(["check", *(sys.argv[1:] if argv is None else argv)])
