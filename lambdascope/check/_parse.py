@@ -127,11 +127,8 @@ def _build(data: object) -> object:
     if not (isinstance(cls, type) and issubclass(cls, ast.AST)):
         cls = ast.Pass if name in _STATEMENTS else ast.Constant
         data = {"value": None, **{k: v for k, v in data.items() if k.startswith("@")}}
-    node = cls()
-    for key, value in data.items():
-        if key != "_":
-            setattr(node, key.lstrip("@"), _build(value))
-    return node
+    # All fields at once: Python 3.13 deprecates node classes built without their fields.
+    return cls(**{key.lstrip("@"): _build(value) for key, value in data.items() if key != "_"})
 
 
 def _needs(message: str) -> str:
