@@ -160,6 +160,20 @@ class _GiveUp(Exception):
 
 def analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
     """Analyse the source of the module whose ``__dict__`` is *namespace*."""
+    import gc
+
+    # The syntax tree and the graph are many small objects and no cycles worth collecting:
+    # the cyclic collector would run over and over on them (about a tenth of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(module_name, namespace)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
     global ast
     try:
         source, filename = _source(module_name, namespace)

@@ -13,6 +13,8 @@ import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from lambdascope._guard_analysis import Analysis, analyse
 
@@ -1127,3 +1129,129 @@ def test_super_and_classmethods(modules: Modules) -> None:
         """
     )
     expect(result, written={"REGISTRY": False, "LOG": False}, loaded={"Child", "REGISTRY", "LOG"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties over generated handler modules
+
+_GLOBALS = ("TABLE", "ITEMS", "CONFIG", "CACHE")
+_TEMPLATES = (
+    "{L} = {G}",
+    "{L} = {G}.get(event['k'])",
+    "{L} = {G}[0]",
+    "for {L} in {G}:\n        pass",
+    "{L}.append(1)",
+    "{L}['x'] = 1",
+    "{L} = [{M}]",
+    "{L} = dict({G})",
+    "{L} = {M} or {G}",
+    "{G}.append(event)",
+    "{G}['k'] = 1",
+    "{L}[0]['y'] = 2",
+    "keep({L}, {M})",
+    "{L} = fetch({G})",
+    "mystery({L})",
+    "json.dumps({G})",
+    "{L} = len({G})",
+    "logger.info('%s', {L})",
+)
+_PRELUDE = """
+import json
+import logging
+
+logger = logging.getLogger()
+TABLE = {"a": {"b": [1]}}
+ITEMS = [[1]]
+CONFIG = {"x": {}}
+CACHE = {}
+
+def keep(target, value):
+    target.append(value)
+
+def fetch(table):
+    return table["a"]
+
+def lambda_handler(event, context):
+    a = b = c = None
+"""
+
+
+def _module_source(statements: list[tuple[int, str, str, str]], names: tuple[str, ...]) -> str:
+    lines = [_PRELUDE.replace("a = b = c", " = ".join(names))]
+    for template, global_, local, other in statements:
+        line = _TEMPLATES[template].format(
+            G=global_, L=names["abc".index(local)], M=names["abc".index(other)]
+        )
+        lines.append(f"    {line}\n")
+    return "".join(lines)
+
+
+def _analyse_text(source: str, directory: str) -> Analysis:
+    """Analyse *source* as a module file without importing it (it holds no functions yet)."""
+    import os
+
+    path = os.path.join(directory, f"prop_{next(_counter)}.py")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(source)
+    return analyse("prop", {"__name__": "prop", "__file__": path})
+
+
+def _summary(result: Analysis) -> tuple[object, ...]:
+    assert result.gave_up is None, result.gave_up
+    return (result.written, result.loaded, result.subscript_read, result.rebound)
+
+
+_statement = st.tuples(
+    st.integers(0, len(_TEMPLATES) - 1),
+    st.sampled_from(_GLOBALS),
+    st.sampled_from("abc"),
+    st.sampled_from("abc"),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    statements=st.lists(_statement, min_size=1, max_size=12),
+    names=st.permutations(["first", "second", "third"]),
+)
+def test_renaming_locals_never_changes_the_result(
+    statements: list[tuple[int, str, str, str]], names: list[str]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        plain = _analyse_text(_module_source(statements, ("a", "b", "c")), directory)
+        renamed = _analyse_text(_module_source(statements, tuple(names)), directory)
+    assert _summary(plain) == _summary(renamed)
+
+
+@settings(max_examples=150, deadline=None)
+@example(  # a deep write, then a shallow one: deep must stay
+    statements=[(0, "TABLE", "a", "a"), (11, "TABLE", "a", "a")],
+    extra=[(10, "TABLE", "a", "a")],
+    position=2,
+)
+@given(
+    statements=st.lists(_statement, min_size=1, max_size=10),
+    extra=st.lists(_statement, min_size=1, max_size=4),
+    position=st.integers(0, 10),
+)
+def test_adding_code_never_removes_a_write(
+    statements: list[tuple[int, str, str, str]],
+    extra: list[tuple[int, str, str, str]],
+    position: int,
+) -> None:
+    import tempfile
+
+    position = min(position, len(statements))
+    more = statements[:position] + extra + statements[position:]
+    with tempfile.TemporaryDirectory() as directory:
+        before = _analyse_text(_module_source(statements, ("a", "b", "c")), directory)
+        after = _analyse_text(_module_source(more, ("a", "b", "c")), directory)
+    _summary(before)
+    _summary(after)
+    for name, deep in before.written.items():
+        assert name in after.written
+        assert after.written[name] >= deep
+    assert before.loaded <= after.loaded
+    assert before.subscript_read <= after.subscript_read
