@@ -220,14 +220,15 @@ def _source(module_name: str, namespace: dict[str, Any]) -> tuple[str | bytes, s
 # ---------------------------------------------------------------------------------------------
 # Tables. Small on purpose: anything not listed is unknown code (a deep write of its arguments).
 
-# Edge kinds: how the value of the destination derives from the source.
-_COPY, _INTO, _HOLD = 0, 1, 2
+# Edge kinds: how the value of the destination derives from the source. INNER is INTO
+# for what is *inside* the source only (calling a bound method taken from a value may
+# return something inside the value; calling a function or class returns nothing of it).
+_COPY, _INTO, _HOLD, _INNER = 0, 1, 2, 3
 # Fact states (bits): the node is the source, holds parts of it, or is inside it; DEEP:
 # holds parts of it through one of its elements (a store into ``c[0]``), which also holds
 # for what the element came from.
 _EXACT, _HELD, _INSIDE, _DEEP = 1, 2, 4, 8
 _HOLDS = _HELD | _DEEP
-_EDGE_STATE = (_EXACT, _INSIDE, _HELD)  # the state an INTO or HOLD edge gives (COPY: kept)
 
 # Call results: nothing aliased (FRESH), a fresh container of the arguments (HOLD), or
 # something inside the arguments (INTO).
@@ -419,7 +420,7 @@ class _Func:
 class _Class:
     """A class statement of the module."""
 
-    __slots__ = ("bases", "escaped", "instances", "methods", "name", "node")
+    __slots__ = ("bases", "escaped", "instances", "local", "methods", "name", "node")
 
     def __init__(self, name: str, bases: list[str], node: int, instances: int) -> None:
         self.name = name
@@ -428,6 +429,7 @@ class _Class:
         self.instances = instances  # every instance the module creates flows here
         self.methods: dict[str, list[_Func]] = {}
         self.escaped = False  # instances or the class reach code the analysis cannot see
+        self.local = False  # not a module-level class statement
 
 
 class _Scope:
@@ -644,7 +646,9 @@ class _Builder:
         if self.solving:  # an edge found while solving: replay the facts it carries
             facts = self.facts
             for source, bits in list((facts[src] or {}).items()):
-                self.add_fact(dst, source, bits if kind == _COPY else _EDGE_STATE[kind])
+                out = _forward_state(bits, kind)
+                if out:
+                    self.add_fact(dst, source, out)
             for source, bits in list((facts[dst] or {}).items()):
                 back = _back_state(bits, kind)
                 if back:
@@ -930,6 +934,12 @@ class _Builder:
         scope.bound.add(node.name)
         body = self.scope(_CLASS, scope, scope.func, scope.effects)
         self.stmts(node.body, body)
+        if scope is not self.module:
+            # Not seen by the prescan: instances reach the class's attributes through the
+            # class object, which holds them.
+            cls.local = True
+            for attr_node in body.vars.values():
+                self.edge(attr_node, cls.node, _HOLD)
         for name, funcs in body.defs.items():
             cls.methods[name] = funcs
             for func in funcs:
@@ -1714,11 +1724,15 @@ class _Builder:
     def unknown(self, call: _Call, callee: _Node) -> None:
         """A call of code the analysis does not know: every argument may be written."""
         effects = call.effects
-        if callee is not None and call.attr is None:
+        values: list[_Node] = []
+        if call.attr is not None:  # an unknown method: it may write its receiver
+            self.escape(callee, effects)
+            values.append(callee)
+        elif callee is not None:  # calling a value: a function, a class, a bound method
             self.pending_calls.setdefault(callee, []).append(call)  # maybe a class
-        if callee is not None and effects:
-            self.called.append(callee)  # a write of what it holds, unless it is a class
-        values: list[_Node] = [callee]
+            if effects:
+                self.called.append(callee)
+            self.edge(callee, call.result, _INNER)
         for arg in call.args:
             funcs = self.arg_functions(call, arg)
             if funcs:
@@ -1734,6 +1748,8 @@ class _Builder:
     def construct(self, cls: _Class, call: _Call) -> None:
         self.instance_seeds.append((call.result, cls))
         self.constructed[call.result] = cls
+        if cls.local:
+            self.edge(cls.node, call.result, _HOLD)
         self.edge(call.result, cls.instances, _COPY)
         if self.solving:
             self.add_fact(call.result, self.class_sources[id(cls)], _EXACT)
@@ -1815,10 +1831,9 @@ class _Builder:
         for node in self.escapes:
             for source in facts[node] or {}:
                 write(source, True)
-        classes = self.module.classes
-        for node in self.called:  # calling a class of the module constructs, not writes
-            for source in facts[node] or {}:
-                if source >= len(sources) or sources[source][0] not in classes:
+        for node in self.called:  # calling a bound method taken from a value writes it
+            for source, bits in (facts[node] or {}).items():
+                if bits & _INSIDE:
                     write(source, True)
         subscript_read = {
             sources[source][0]
@@ -1898,7 +1913,7 @@ class _Builder:
                         self.edge(cls.instances, func.params[func.positional[0]], _COPY)
         return bool(escaped)
 
-    def propagate(  # noqa: PLR0912 - the hot loop, in one piece for speed
+    def propagate(  # noqa: PLR0912, PLR0915 - the hot loop, in one piece for speed
         self, class_base: int, class_of: list[tuple[_Class, bool]]
     ) -> None:
         """Handle each new (node, source, state) fact once: spread it along the edges."""
@@ -1911,7 +1926,16 @@ class _Builder:
                 self.class_fact(node, cls, instance)
             for packed in fwd[node]:
                 kind = packed & 3
-                out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
+                if kind == _COPY:
+                    out = bits
+                elif kind == _INTO:
+                    out = _INSIDE
+                elif kind == _HOLD:
+                    out = _HELD
+                elif bits & ~_EXACT:
+                    out = _INSIDE
+                else:
+                    continue
                 dst = packed >> 2
                 known = facts[dst]
                 if known is None:
@@ -1928,7 +1952,7 @@ class _Builder:
                     kind = packed & 3
                     if kind == _COPY:
                         out = bits & _HOLDS
-                    elif kind == _INTO:
+                    elif kind != _HOLD:
                         out = _DEEP
                     else:
                         out = bits & _DEEP
@@ -1947,13 +1971,24 @@ class _Builder:
                         push((dst, source, new))
 
 
+def _forward_state(bits: int, kind: int) -> int:
+    """The state facts *bits* take along an edge of *kind* (0: none)."""
+    if kind == _COPY:
+        return bits
+    if kind == _INTO:
+        return _INSIDE
+    if kind == _HOLD:
+        return _HELD
+    return _INSIDE if bits & ~_EXACT else 0
+
+
 def _back_state(bits: int, kind: int) -> int:
     """The state a held fact takes going back along an edge of *kind* (0: none)."""
     if not bits & _HOLDS:
         return 0
     if kind == _COPY:
         return bits & _HOLDS
-    return _DEEP if kind == _INTO else bits & _DEEP
+    return bits & _DEEP if kind == _HOLD else _DEEP
 
 
 def _pure_result(qualified: str) -> int | None:

@@ -773,6 +773,12 @@ def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
         ),
         ("return json.__dict__", "uses json.__dict__ of a module"),
         ("setattr(json, 'x', 1)", "uses setattr()/delattr() on module json"),
+        ("delattr(json, 'x')", "uses setattr()/delattr() on module json"),
+        ("from sys import modules\n    return modules", "uses sys.modules"),
+        ("from sys import _getframe\n    return _getframe()", "uses sys._getframe()"),
+        ("return context.tb_frame.f_locals", "uses a frame's f_locals"),
+        ("from inspect import stack\n    return stack()", "uses inspect.stack()"),
+        ("import builtins\n    return builtins.globals()", "uses globals()"),
     ],
 )
 def test_gives_up(modules: Modules, body: str, reason: str) -> None:
@@ -792,6 +798,33 @@ def test_self_import_gives_up(modules: Modules) -> None:
         name="selfimporting",
     )
     assert result.gave_up == "imports itself (import selfimporting)"
+
+
+def test_module_level_uses_give_up_too(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import sys
+
+        THIS = sys.modules[__name__]
+
+        def lambda_handler(event, context):
+            THIS.ITEMS.append(event)
+        """
+    )
+    assert result.gave_up == "uses sys.modules"
+
+
+def test_importing_itself_from_its_package_gives_up(modules: Modules) -> None:
+    (modules.path / "selfpkg").mkdir()
+    (modules.path / "selfpkg" / "__init__.py").write_text("", encoding="utf-8")
+    (modules.path / "selfpkg" / "app.py").write_text(
+        "ITEMS = []\n\ndef lambda_handler(event, context):\n"
+        "    from selfpkg import app\n    app.ITEMS.append(event)\n",
+        encoding="utf-8",
+    )
+    module = importlib.import_module("selfpkg.app")
+    result = analyse("selfpkg.app", vars(module))
+    assert result.gave_up == "imports itself (from selfpkg import app)"
 
 
 def test_no_source_gives_up() -> None:
@@ -1129,6 +1162,158 @@ def test_super_and_classmethods(modules: Modules) -> None:
         """
     )
     expect(result, written={"REGISTRY": False, "LOG": False}, loaded={"Child", "REGISTRY", "LOG"})
+
+
+# ---------------------------------------------------------------------------------------------
+# More of the language
+
+
+def test_async_handlers_generators_and_star_arguments(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import asyncio
+
+        QUEUE = []
+        TABLE = {"a": [1]}
+        ROWS = [[1]]
+
+        def rows():
+            for row in ROWS:
+                yield row
+
+        def push(*items, **options):
+            QUEUE.extend(items)
+            options["into"].append(1)
+
+        async def fetch(key):
+            await asyncio.sleep(0)
+            return TABLE[key]
+
+        async def lambda_handler(event, context):
+            push(event, into=[])
+            entry = await fetch("a")
+            entry.append(2)
+            for row in rows():
+                row.clear()
+            return list(rows())
+        """
+    )
+    expect(
+        result,
+        written={"QUEUE": False, "TABLE": True, "ROWS": True},
+        loaded={"asyncio", "QUEUE", "TABLE", "ROWS", "rows", "push", "fetch"},
+        subscript_read={"TABLE"},
+    )
+
+
+def test_functions_used_as_values_return_to_unknown_callers(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": {"x": 1}}
+        NAMES = {"a": {"x": 1}}
+        OTHER = {"a": {"x": 1}}
+
+        def get_table(event):
+            return TABLE["a"]
+
+        def get_names(event):
+            return NAMES["a"]
+
+        ROUTES = {"table": get_table}
+
+        def lambda_handler(event, context):
+            callback = get_names
+            return sorted(OTHER, key=lambda k: OTHER[k]["x"]), callback
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "NAMES": True},
+        loaded={"OTHER", "get_names", "TABLE", "NAMES"},
+        subscript_read={"OTHER", "TABLE", "NAMES"},
+    )
+
+
+def test_handler_applied_by_call_is_an_entry_point(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from lambdascope import handler
+
+        TABLE = {"a": {"x": 1}}
+
+        def _handle(event, context):
+            return TABLE[event["k"]]
+
+        lambda_handler = handler(_handle)
+        """
+    )
+    expect(result, written={}, loaded={"TABLE"}, subscript_read={"TABLE"})
+
+
+def test_walrus_in_a_comprehension_binds_in_the_function(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        GROUPS = {"a": [1]}
+
+        def lambda_handler(event, context):
+            keys = [last := group for group in GROUPS.values()]
+            last.append(event)
+            return keys
+        """
+    )
+    expect(result, written={"GROUPS": True}, loaded={"GROUPS"})
+
+
+def test_class_defined_in_a_handler_and_print_to_a_file(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import sys
+
+        LOG = []
+        SINK = None
+
+        def lambda_handler(event, context):
+            class Local:
+                seen = LOG
+
+                def note(self, value):
+                    self.seen.append(value)
+
+            Local().note(event)
+            print(event, file=SINK)
+        """
+    )
+    expect(result, written={"LOG": True, "SINK": True}, loaded={"LOG", "SINK"})
+
+
+def test_calling_a_bound_method_taken_from_a_global_writes_it(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = set()
+        NAMES = {"a": "b"}
+
+        def lambda_handler(event, context):
+            add = SEEN.add
+            lookup = NAMES.get
+            for key in event["keys"]:
+                add(key)
+            return lookup("a")
+        """
+    )
+    # Calling the value is unknown code; the analysis does not know `get` from `add` here.
+    expect(result, written={"SEEN": True, "NAMES": True}, loaded={"SEEN", "NAMES"})
+
+
+def test_lambda_with_a_mutable_default(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        remember = lambda key, seen=[]: seen.append(key)
+
+        def lambda_handler(event, context):
+            remember(event["k"])
+        """
+    )
+    expect(result, written={}, loaded={"remember"}, written_params={("<lambda>", 2): {"seen"}})
 
 
 # ---------------------------------------------------------------------------------------------
