@@ -3,88 +3,107 @@
 The guard watches only what handler code can write. This module reads a guarded
 module's source once (``ast``, on the first invocation) and answers, for every
 module-level name, whether *handler-time code* may write into the value bound
-to it, and how deeply. The runtime side (``_guard.py``) then snapshots and
-compares only those values, and compares every binding by identity.
+to it, and how deeply (:func:`analyse` returns an :class:`Analysis`). The
+runtime side then snapshots and compares only those values, and compares every
+binding by identity.
 
 Handler-time code
     Every function, lambda and method body, at any nesting. Not module-level
     statements, not module-level class bodies (both run during Init), not an
     ``if __name__ == "__main__":`` block, and not the bodies of
-    ``@init_resource`` factories (init-scope by nature). Those are still read
-    for how values flow (``ALIAS = TABLE`` at module level, what a factory
-    returns), but nothing they do counts as a write.
+    ``@init_resource`` factories (init-scope by nature; recognised through the
+    module's imports: ``init_resource``, ``init_resource(...)``,
+    ``lambdascope.init_resource``, ``ls.init_resource``, ``as`` names). Those
+    are still read for how values flow (``ALIAS = TABLE`` or
+    ``REPO = Repo(TABLE)`` at module level, what a factory returns), but
+    nothing they do counts as a write.
 
-What is a write of module global ``X``
-    - ``global X`` and an assignment, ``del`` or augmented assignment:
-      ``X`` is *rebound* (and ``written`` deep if its value is also mutated);
+What is a write of module global ``X`` (when unsure, it is one)
+    - ``global X`` and an assignment, ``del``, augmented assignment, import,
+      ``def``/``class`` or ``except ... as X``: ``X`` is *rebound* (and
+      ``written`` deep if its value is also mutated);
     - a subscript or attribute store or delete on ``X`` or on something that
-      may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``);
+      may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``;
+      ``X[k] += v`` with a non-literal ``v`` may also mutate the item in place);
     - a mutating method (``append``, ``update``, ``setdefault``, ``pop``, ...)
-      or any method not known to be read-only, called on such a value;
-    - passing such a value to code the analysis does not know (a call of
-      anything that is not a function of this module nor in the small table
-      of pure builtins and stdlib functions below), including ``with X:``
-      (its ``__enter__``/``__exit__`` are unknown code) and calling the value;
+      or any method not in the read-only table, called on such a value;
+    - passing such a value to code the analysis does not know (anything that
+      is not a function of this module nor in the small tables of pure
+      builtins and stdlib functions below), including ``with X:`` (its
+      ``__enter__``/``__exit__`` are unknown code) and calling a bound method
+      taken from it (``add = SEEN.add; add(k)``);
     - returning it from a function whose callers cannot be seen: one that is
-      decorated (other than by lambdascope), referenced other than by a direct
-      call (passed, stored, assigned, registered at module level), or a method
-      (methods are reachable through instances by any code). A function
-      decorated by lambdascope's ``@handler`` is an entry point: the Lambda
-      runtime serialises its result and never writes it, so returning a table
-      entry from a handler is not a write. A plain, never-referenced function
-      is an entry point too.
+      decorated (other than by lambdascope), or referenced other than by a
+      direct call (passed, stored, assigned, registered at module level), or a
+      method of a class that escapes (below). A function decorated by
+      lambdascope's ``@handler`` (or wrapped by ``handler(f)``) is an entry
+      point: the Lambda runtime serialises its result and never writes it, so
+      returning a table entry from a handler is not a write. A plain
+      function nobody references is an entry point too.
 
 Depth
     ``written[X] is False`` (shallow) when only the container bound to ``X`` is
-    written, directly or through an exact alias (``y = X; y.append(v)``).
-    ``True`` (deep) when something nested may be written: a store through
-    ``X[k]``, ``X.a``, ``X.get(k)``, an iteration variable, an unknown method or
-    unknown code.
+    written, directly or through an exact alias (``y = X; y.append(v)``,
+    ``y = X if c else Y``, a helper that returns ``X`` itself). ``True``
+    (deep) when something nested may be written: a store through ``X[k]``,
+    ``X.a``, ``X.get(k)``, an iteration variable, an unknown method or unknown
+    code, or a name that is both rebound and written.
 
 Aliases
     Every value is a node of one graph for the whole module: module globals,
     local variables (one per name and scope, with Python's scoping: locals,
-    ``global``, ``nonlocal``, closures, comprehension scopes, walrus
-    targets), parameters, return values and temporaries. Edges say how a value
-    is derived from another: ``COPY`` (``y = X``, conditional and boolean
+    ``global``, ``nonlocal``, closures, comprehension scopes, walrus targets,
+    class scopes), parameters, return values and temporaries. Edges say how a
+    value derives from another: ``COPY`` (``y = X``, conditional and boolean
     expressions, arguments into parameters, returns to callers), ``INTO``
     (``X[k]``, ``X.a``, ``X.get(k)``, ``for y in X``, unpacking, ``with X as
-    y``: the result is somewhere inside) and ``HOLD`` (a fresh container built
-    from it: ``[X]``, ``list(X)``, ``dict(X)``, ``X.copy()``, ``X[:]``, or a
-    value stored into a container: ``OTHER.append(y)``). Each edge also carries
-    "held" facts backwards, because a store into an alias is a store into the
-    object it aliases. A fact is (source, state) with the state one of *exact*
-    (is the source), *held* (a fresh object holding parts of it) or *inside*
-    (somewhere inside it). Writes on an *exact* node are shallow writes, on an
-    *inside* node deep writes, on a *held* node nothing (the fresh container
-    itself is written); unknown code makes every state a deep write.
+    y``, a ``case`` capture: the result is somewhere inside) and ``HOLD`` (a
+    fresh container built from it: ``[X]``, ``list(X)``, ``dict(X)``,
+    ``X.copy()``, ``X[:]``, a generator's yields, or a value stored into a
+    container: ``OTHER.append(y)``). A fact is (source, state): the node *is*
+    the source (exact), is *inside* it, or *holds* parts of it (a fresh
+    object). Writes on an exact node are shallow writes of the source, on an
+    inside node deep writes, on a holding node nothing (the fresh container
+    itself is written); unknown code makes every state a deep write. What a
+    node holds also flows back to what it is an alias of (a store into
+    ``y = X`` is a store into ``X``), and, through an element (``c[0]``), to
+    what the element came from.
 
-    Calls between functions of this module (by name, ``self.m()``,
-    ``cls.m()``, ``C.m()``, ``C(...)`` into ``__init__``, and any ``obj.m()``
-    when a class of this module defines ``m``) add edges from arguments to
-    parameters and from the return value to the call's result. Facts spread
-    through the graph with one worklist over (node, source, state): that is
-    the fixed point, reached in time linear in the facts, not by repeated
-    passes per name.
+Calls and classes
+    Calls of the module's functions (by name, nested functions included) add
+    edges from arguments to parameters (``*args``/``**kwargs`` reach every
+    parameter) and from the return value to the result. Each class of the
+    module is a source too, for its instances and for the class object: when
+    an instance reaches ``recv`` in ``recv.m(...)``, the call is linked to the
+    class's ``m`` while solving (``self.m()``, ``cls.m()``, ``super().m()``,
+    ``C.m()``, ``C(...)`` into ``__init__``/``__post_init__``). Dunder methods
+    and properties run implicitly on every instance the module creates. A
+    class whose instances (or the class itself) reach unknown code escapes:
+    any code may then call any of its methods on any instance and use what
+    they return. Facts spread with one worklist over (node, source, state):
+    that is the fixed point, reached in time linear in the facts, not by
+    repeated passes per name (about 20 ms per 1,000 lines with the parse).
 
 Parameters with a default value are sources too: ``written_params`` reports
-those that may be written (``def f(k, seen=[])``), so the runtime can watch
-``__defaults__``/``__kwdefaults__``.
+those that may be written (``def f(k, seen=[])``, keyword-only defaults,
+lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``.
 
 Giving up
     When the analysis cannot see every write it says so (``gave_up``) and the
-    caller watches the whole module: no source; a ``SyntaxError``; ``globals()``,
-    ``vars()``, ``exec``, ``eval``, ``__import__``, ``importlib.import_module``,
-    a self-import, ``sys.modules``, ``<module>.__dict__``, ``__globals__``,
-    frames (``sys._getframe``, ``inspect.currentframe``/``stack``,
-    ``f_globals``/``f_locals``), ``setattr``/``delattr`` on a module; and code
-    that shares the module's globals but is not the parsed source: every
-    function reachable from the namespace (through ``__wrapped__``, methods,
-    ``functools.partial``) whose ``__globals__`` is the namespace must match a
-    def of the source by name, first line, file, parameter names and the names
-    its code uses. Any internal error is a give-up too, never silence.
+    caller watches the whole module: no source; a ``SyntaxError``; anywhere in
+    the module ``globals()``, ``vars()``, ``exec``, ``eval``, ``__import__``,
+    ``importlib.import_module``, a self-import, ``sys.modules``,
+    ``<module>.__dict__``, ``__globals__``, frames (``sys._getframe``,
+    ``inspect.currentframe``/``stack``, ``f_globals``/``f_locals``),
+    ``setattr``/``delattr`` on a module; and code that shares the module's
+    globals but is not the parsed source: every function reachable from the
+    namespace (through ``__wrapped__``, methods of the module's classes,
+    ``functools.partial``, properties) whose ``__globals__`` is the namespace
+    must match a def of the source by file, name, first line, parameter names
+    and the names its code uses (the methods ``dataclasses`` writes are
+    known). Any internal error is a give-up too, never silence.
 
-Known blind spots (documented, not detected)
+Known blind spots and imprecisions (documented, not detected)
     - Code in another module writing through the module object
       (``import app; app.X.append(v)``) or through a value it received
       (``from app import X``): only this module's source is read.
@@ -92,10 +111,14 @@ Known blind spots (documented, not detected)
       reference to a table and writes it later): passing a value to unknown
       code is a deep write of it, but what that code keeps is invisible.
     - The tables of read-only methods and pure functions are by name: a
-      third-party object whose ``get``/``copy``/``items``/... writes its
-      arguments is trusted like a dict. Module-level instances and classes
-      are left to the runtime (``loaded`` reports them), as are types whose
-      reads write (``defaultdict``: see ``subscript_read``).
+      third-party object whose ``get``/``copy``/``items``/``match``/... writes
+      its arguments is trusted like a dict or a compiled pattern.
+      Module-level instances and classes are left to the runtime too
+      (``loaded`` reports them), as are types whose reads write
+      (``defaultdict``: see ``subscript_read``; only direct ``X[k]`` reads
+      are reported, not ``X[a][b]``).
+    - Attributes of one object are not told apart: a write through
+      ``self.table`` is a deep write of everything the instance holds.
 """
 
 from __future__ import annotations
@@ -556,6 +579,7 @@ class _Builder:
         self.class_keys: set[tuple[str, int]] = set()
         self.methods: dict[str, list[_Func]] = {}
         self.imports: dict[str, str] = {}
+        self.module_imports: set[str] = set()  # names bound by `import x` (a module)
         self.class_attrs: dict[str, list[str]] = {}
         self.checks: list[tuple[_Scope, str, str, str]] = []  # (scope, root, chain, attr)
         self.module = _Scope(_MODULE, None, None, effects=False)
@@ -805,6 +829,9 @@ class _Builder:
                 self.def_keys.setdefault((name, line), []).append(func)
             scope.defs.setdefault(name, []).append(func)
             scope.bound.add(name)
+            self.var(scope, name)
+            if scope.effects:
+                scope.stores.add(name)  # rebinds a module name when declared global
             if in_class:
                 self.methods.setdefault(name, []).append(func)
         inner = self.parameters(func, args, scope, getattr(node, "returns", None))
@@ -932,6 +959,8 @@ class _Builder:
         self.classes.append(cls)
         scope.classes[node.name] = cls
         scope.bound.add(node.name)
+        if scope.effects:
+            scope.stores.add(node.name)
         body = self.scope(_CLASS, scope, scope.func, scope.effects)
         self.stmts(node.body, body)
         if scope is not self.module:
@@ -1041,10 +1070,7 @@ class _Builder:
             if handler.type is not None:
                 self.expr(handler.type, scope)
             if handler.name is not None:
-                scope.bound.add(handler.name)
-                scope.other.add(handler.name)
-                self.var(scope, handler.name)
-                self.idents.add(handler.name)
+                self.bind(handler.name, None, scope)
             self.stmts(handler.body, scope)
         self.stmts(node.orelse, scope)
         self.stmts(node.finalbody, scope)
@@ -1066,11 +1092,9 @@ class _Builder:
                 if alias.name == self.module_name:
                     raise _GiveUp(f"imports itself (import {alias.name})")
                 self.idents.update((alias.name, *alias.name.split(".")))
-                if alias.asname is not None:
-                    self.import_bind(alias.asname, alias.name, scope)
-                else:
-                    first = alias.name.partition(".")[0]
-                    self.import_bind(first, first, scope)
+                bound = alias.asname or alias.name.partition(".")[0]
+                self.module_imports.add(bound)
+                self.import_bind(bound, alias.name if alias.asname else bound, scope)
             return
         module = node.module or ""
         self.idents.add(module)
@@ -1099,9 +1123,7 @@ class _Builder:
         self.idents.add(bound)
         self.imports[bound] = target
         if scope is not None:
-            scope.bound.add(bound)
-            scope.other.add(bound)
-            self.var(scope, bound)
+            self.bind(bound, None, scope)
 
     def s_global(self, node: ast.Global, scope: _Scope) -> None:
         scope.globals.update(node.names)
@@ -1543,12 +1565,11 @@ class _Builder:
 
     def imports_code(self, name: str, qualified: str, owner: _Scope) -> bool:
         """Is the imported *name* a module, class or function (not data that can be written)?"""
-        if owner is self.module and name in self.namespace:
-            value = self.namespace[name]
-        else:
+        if name in self.module_imports:
+            return True
+        value = self.namespace.get(name) if owner is self.module else None
+        if value is None:  # not imported yet (lazily, in a function)
             value = sys.modules.get(qualified)
-            if value is None:
-                return qualified.partition(".")[0] == name  # `import a.b` binds module a
         return isinstance(value, type) or callable(value) or type(value) is type(sys)
 
     def class_methods(self, cls: _Class, name: str) -> list[_Func]:

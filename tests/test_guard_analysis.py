@@ -640,6 +640,34 @@ def test_global_rebinding_and_lazy_init(modules: Modules) -> None:
     )
 
 
+def test_lazy_imports_and_definitions_through_global_rebind(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        json = None
+        helper = None
+        error = None
+
+        def lambda_handler(event, context):
+            global json, helper, error
+            import json
+
+            def helper():
+                return 1
+
+            try:
+                return json.dumps(event)
+            except ValueError as error:
+                return None
+        """
+    )
+    expect(
+        result,
+        written={},
+        loaded={"json"},
+        rebound={"json", "helper", "error"},
+    )
+
+
 def test_init_resource_factories_are_not_handler_code(modules: Modules) -> None:
     result = modules.analyse(
         """
