@@ -1164,7 +1164,8 @@ class _Builder:
             self.bind(rest, self.derive(subject, _HOLD), scope)
 
     def s_typealias(self, node: Any, scope: _Scope) -> None:
-        # ``type X = ...``: the value is evaluated lazily, outside any handler.
+        # ``type X = ...``: the value is evaluated lazily (its own code object), by typing.
+        self.class_keys.add((node.name.id, node.lineno))
         self.assign(node.name, None, scope)
 
     # -- assignment targets -------------------------------------------------------------------
@@ -2161,7 +2162,7 @@ def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:
         idents = set().union(*(f.idents for f in funcs))
         _check_params(code, funcs)
     elif (name, code.co_firstlineno) in builder.class_keys:
-        idents = None  # a class body: its implicit names are not worth modelling
+        idents = None  # a class body or a type alias: implicit names not worth modelling
     else:
         raise _GiveUp(
             f"source does not match the running code ({name} at line {code.co_firstlineno})"

@@ -750,6 +750,31 @@ def test_match_statement(modules: Modules) -> None:
     expect(result, written={"ROUTES": True})
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12")
+def test_type_parameters_and_exception_groups(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ERRORS = []
+        type Pair[T] = tuple[T, T]
+
+        class Box[T]:
+            def __init__(self, value: T) -> None:
+                self.value = value
+
+        def first[T](items: list[T]) -> T:
+            type Local = list[T]
+            return items[0]
+
+        def lambda_handler(event, context):
+            try:
+                return first([Box(event)])
+            except* ValueError as group:
+                ERRORS.extend(group.exceptions)
+        """
+    )
+    expect(result, written={"ERRORS": False}, loaded={"ERRORS", "first", "Box"})
+
+
 def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
     result = modules.analyse(
         """
