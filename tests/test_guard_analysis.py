@@ -825,6 +825,7 @@ def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
             "uses importlib.import_module()",
         ),
         ("return json.__dict__", "uses json.__dict__ of a module"),
+        ("import os.path\n    return os.path.__dict__", "uses os.path.__dict__ of a module"),
         ("setattr(json, 'x', 1)", "uses setattr()/delattr() on module json"),
         ("delattr(json, 'x')", "uses setattr()/delattr() on module json"),
         ("from sys import modules\n    return modules", "uses sys.modules"),
@@ -1355,6 +1356,35 @@ def test_calling_a_bound_method_taken_from_a_global_writes_it(modules: Modules) 
     )
     # Calling the value is unknown code; the analysis does not know `get` from `add` here.
     expect(result, written={"SEEN": True, "NAMES": True}, loaded={"SEEN", "NAMES"})
+
+
+def test_comprehension_unpacking_raise_setattr_and_math(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import math
+
+        class Thing:
+            pass
+
+        TABLE = {"a": [1]}
+        ITEMS = []
+        OBJ = Thing()
+        VALUE = {"v": 1}
+
+        def lambda_handler(event, context):
+            sizes = {k: len(v) for k, (v, *rest) in zip(TABLE, TABLE.values())}
+            [v.append(1) for k, v in TABLE.items()]
+            setattr(OBJ, "value", VALUE)
+            if math.sqrt(len(ITEMS)) > 10:
+                raise ValueError(ITEMS) from None
+            return sizes
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "OBJ": False},
+        loaded={"math", "TABLE", "ITEMS", "OBJ", "VALUE"},
+    )
 
 
 def test_lambda_with_a_mutable_default(modules: Modules) -> None:
