@@ -887,6 +887,23 @@ def test_no_source_gives_up() -> None:
     assert analyse("nowhere", namespace).gave_up == "no source file"
 
 
+def test_source_from_a_zip_import(modules: Modules) -> None:
+    import zipfile
+
+    archive = modules.path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(
+            "zipped_handler.py",
+            "ITEMS = []\n\ndef lambda_handler(event, context):\n    ITEMS.append(event)\n",
+        )
+    sys.path.insert(0, str(archive))
+    module = importlib.import_module("zipped_handler")
+    try:
+        expect(analyse(module.__name__, vars(module)), written={"ITEMS": False}, loaded={"ITEMS"})
+    finally:
+        del sys.modules["zipped_handler"]
+
+
 def test_syntax_error_gives_up(modules: Modules) -> None:
     module = modules.load("ITEMS = []\n")
     (modules.path / f"{module.__name__}.py").write_text("def broken(:\n", encoding="utf-8")
