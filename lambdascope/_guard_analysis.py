@@ -1045,9 +1045,14 @@ class _Builder:
         self.stmts(node.orelse, scope)
 
     def s_if(self, node: ast.If, scope: _Scope) -> None:
-        self.expr(node.test, scope)
-        self.stmts(node.body, scope)
-        self.stmts(node.orelse, scope)
+        while True:  # an elif chain is a loop here, not a recursion as deep as the chain
+            self.expr(node.test, scope)
+            self.stmts(node.body, scope)
+            orelse = node.orelse
+            if len(orelse) != 1 or type(orelse[0]) is not ast.If:
+                break
+            node = orelse[0]
+        self.stmts(orelse, scope)
 
     def s_with(self, node: ast.With | ast.AsyncWith, scope: _Scope) -> None:
         for item in node.items:
@@ -2136,12 +2141,15 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
 
 
 def _own_wrapped(value: Any) -> Any:
-    """``__wrapped__`` from an object's own dict, without running a proxy's __getattr__."""
+    """``__wrapped__`` (or ``func``: ``functools.cached_property``) from an object's own
+    dict, without running a proxy's ``__getattr__``."""
     try:
         attrs = object.__getattribute__(value, "__dict__")
     except Exception:
         return None
-    return attrs.get("__wrapped__") if type(attrs) is dict else None
+    if type(attrs) is not dict:
+        return None
+    return attrs.get("__wrapped__") or attrs.get("func")
 
 
 def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:

@@ -887,6 +887,36 @@ def test_no_source_gives_up() -> None:
     assert analyse("nowhere", namespace).gave_up == "no source file"
 
 
+def test_a_long_elif_chain_is_analysed(modules: Modules) -> None:
+    branches = "".join(
+        f"    elif event == {i}:\n        SEEN.append({i})\n" for i in range(1, 1500)
+    )
+    head = "SEEN = []\n\ndef lambda_handler(event, context):\n    if event == 0:\n        pass\n"
+    source = head + branches
+    expect(modules.analyse(source), written={"SEEN": False}, loaded={"SEEN"})
+
+
+def test_cached_property_functions_are_checked_too(modules: Modules) -> None:
+    module = modules.load(
+        """
+        import functools
+
+        class Config:
+            @functools.cached_property
+            def values(self):
+                return {}
+        """
+    )
+    assert analyse(module.__name__, vars(module)).gave_up is None
+    namespace: dict[str, object] = {}
+    exec("def values(self):\n    return {}\n", vars(module), namespace)
+    vars(module)["Config"].values.func = namespace["values"]
+    result = analyse(module.__name__, vars(module))
+    assert result.gave_up == (
+        "function values shares the module's globals but was compiled from '<string>'"
+    )
+
+
 def test_source_from_a_zip_import(modules: Modules) -> None:
     import zipfile
 
