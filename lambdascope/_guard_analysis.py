@@ -341,6 +341,8 @@ _PURE.update(
 )
 _PURE.update(dict.fromkeys(_words("getattr next min max sum type memoryview"), _INTO))
 _PURE_PREFIXES = ("math.",)
+# Pure functions that call what they are given (a bound method of an instance, say).
+_CALLS_ITS_ARGUMENTS = frozenset(_words("map filter sorted min max"))
 
 # Using any of these names or qualified names gives up.
 _GIVE_UP_NAMES = {
@@ -557,7 +559,8 @@ class _Builder:
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
         self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
         self.leaks: list[int] = []  # nodes passed to unknown code at any time
-        self.called: list[int] = []  # values called as unknown code
+        self.called: list[int] = []  # values called as unknown code by handler-time code
+        self.value_calls: list[int] = []  # values called (maybe bound methods), at any time
         self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
         self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
         self.linked: set[tuple[int, int]] = set()
@@ -1620,6 +1623,8 @@ class _Builder:
                     values.extend(f.ret for f in funcs)
             else:
                 values.append(arg.node)
+                if qualified in _CALLS_ITS_ARGUMENTS and arg.node is not None:
+                    self.value_calls.append(arg.node)  # maybe a bound method: called
         if result != _FRESH:
             self.result_from(call, values, result)
 
@@ -1757,6 +1762,7 @@ class _Builder:
             values.append(callee)
         elif callee is not None:  # calling a value: a function, a class, a bound method
             self.pending_calls.setdefault(callee, []).append(call)  # maybe a class
+            self.value_calls.append(callee)
             if effects:
                 self.called.append(callee)
             self.edge(callee, call.result, _INNER)
@@ -1929,6 +1935,10 @@ class _Builder:
         for node in self.leaks:
             for source in self.facts[node] or ():
                 if source >= class_base:
+                    class_of[source - class_base][0].escaped = True
+        for node in self.value_calls:  # a bound method of an instance, called by name
+            for source, bits in (self.facts[node] or {}).items():
+                if source >= class_base and bits & _INSIDE:
                     class_of[source - class_base][0].escaped = True
         escaped = [c for c in self.classes if c.escaped and id(c) not in handled]
         for cls in escaped:

@@ -1213,6 +1213,42 @@ def test_an_instance_passed_to_unknown_code_makes_its_methods_escape(modules: Mo
     expect(result, written={"TABLE": True}, loaded={"Job", "TABLE", "threading"})
 
 
+def test_methods_called_by_name_or_through_map_escape_with_their_class(
+    modules: Modules,
+) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": []}
+        ROWS = {"b": []}
+
+        class Dispatcher:
+            def __init__(self, table):
+                self.table = table
+
+            def handle_put(self, event):
+                self.table["a"].append(event)
+
+        class Mapper:
+            def __init__(self, rows):
+                self.rows = rows
+
+            def one(self, key):
+                self.rows["b"].append(key)
+
+        def lambda_handler(event, context):
+            dispatcher = Dispatcher(TABLE)
+            getattr(dispatcher, "handle_" + event["kind"])(event)
+            mapper = Mapper(ROWS)
+            return list(map(mapper.one, event["keys"]))
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "ROWS": True},
+        loaded={"Dispatcher", "TABLE", "Mapper", "ROWS"},
+    )
+
+
 def test_dunder_methods_run_on_every_instance(modules: Modules) -> None:
     result = modules.analyse(
         """
