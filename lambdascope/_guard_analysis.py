@@ -1687,6 +1687,9 @@ class _Builder:
             if funcs:
                 self.callback(funcs, call, recv, escaped=False)
                 continue
+            if arg.key == "key" and arg.node is not None:  # list.sort(key=...) calls it
+                self.value_calls.append(arg.node)
+                continue
             if mutating and arg.node is not None and recv is not None:
                 self.edge(arg.node, recv, _HOLD)  # stored into the receiver
             if name in ("get", "pop", "setdefault") and arg is not call.args[0]:
