@@ -905,14 +905,18 @@ class _Builder:
                 inner.bound.add(pname)
                 func.params[pname] = self.var(inner, pname)
         first_default = len(positional) - len(args.defaults)
-        pairs = [(func.positional[first_default + i], n) for i, n in enumerate(defaults)]
+        pairs = [
+            (func.positional[first_default + i], default, node)
+            for i, (default, node) in enumerate(zip(args.defaults, defaults))
+        ]
         pairs += [
-            (pname, node)
+            (pname, default, node)
             for pname, default, node in zip(func.kwonly, args.kw_defaults, kw_defaults)
             if default is not None
         ]
-        for pname, node in pairs:
-            func.defaulted.append(pname)
+        for pname, default, node in pairs:
+            if not _immutable_literal(default):  # None, 0, "x", (1, 2): nothing to write
+                func.defaulted.append(pname)
             if node is not None:
                 self.edge(node, func.params[pname], _COPY)
         return inner
@@ -1904,9 +1908,13 @@ class _Builder:
             self.add_fact(node, len(sources), _EXACT)
             sources.append((name, func))
 
+        namespace = self.namespace
         for name, node in self.module.vars.items():
-            if self.module_owner(name) is not None:  # not a builtin used at module level
-                seed(node, name, None)
+            if self.module_owner(name) is None:
+                continue  # a builtin used at module level
+            if name not in self.rebound_anywhere and _immutable_value(namespace.get(name)):
+                continue  # None, 3, "text", (1, 2): nothing to write, nothing to follow
+            seed(node, name, None)
         for func in self.funcs:
             for pname in func.defaulted:
                 seed(func.params[pname], pname, func)
@@ -2009,6 +2017,25 @@ class _Builder:
                     if new:
                         known[source] = old | new
                         push((dst, source, new))
+
+
+def _immutable_value(value: object) -> bool:
+    """A value nothing can write into (a str, a number, None, a tuple of those...)."""
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(_immutable_value(item) for item in value)  # type: ignore[attr-defined]
+    return kind in _IMMUTABLE
+
+
+def _immutable_literal(node: ast.expr) -> bool:
+    """A literal whose value nothing can write into (a default worth no watching)."""
+    if type(node) is ast.Constant:
+        return True
+    if type(node) is ast.UnaryOp:
+        return type(node.operand) is ast.Constant
+    if type(node) is ast.Tuple:
+        return all(_immutable_literal(element) for element in node.elts)
+    return False
 
 
 def _forward_state(bits: int, kind: int) -> int:

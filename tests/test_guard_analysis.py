@@ -244,6 +244,34 @@ def test_nested_writes_are_deep(modules: Modules) -> None:
     expect(result, written={"A": True, "B": True, "C": True, "D": True})
 
 
+def test_immutable_values_are_not_followed(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+
+        BUCKET = "my-bucket"
+        LIMITS = (10, 20)
+        RETRIES = 3
+        MODE = None
+
+        def lambda_handler(event, context, timeout=30, tags=("a", "b"), extra=[]):
+            global MODE
+            MODE = event.get("mode") or []
+            MODE.append(1)
+            boto3.client("s3").put_object(Bucket=BUCKET, Key=str(LIMITS), Retries=RETRIES)
+            return timeout, tags, extra
+        """
+    )
+    # A str, a number, None or a tuple of them cannot be written: only MODE (rebound, then
+    # mutated) is reported. `extra=[]` is returned to the runtime: not a write either.
+    expect(
+        result,
+        written={"MODE": True},
+        loaded={"boto3", "BUCKET", "LIMITS", "RETRIES", "MODE"},
+        rebound={"MODE"},
+    )
+
+
 def test_unknown_method_is_a_deep_write(modules: Modules) -> None:
     result = modules.analyse(
         """
@@ -1404,10 +1432,10 @@ def test_walrus_in_a_comprehension_binds_in_the_function(modules: Modules) -> No
 def test_class_defined_in_a_handler_and_print_to_a_file(modules: Modules) -> None:
     result = modules.analyse(
         """
-        import sys
+        import io
 
         LOG = []
-        SINK = None
+        SINK = io.StringIO()
 
         def lambda_handler(event, context):
             class Local:
