@@ -409,7 +409,6 @@ class _Func:
         "keys",
         "kwarg",
         "kwonly",
-        "method",
         "name",
         "owner",
         "params",
@@ -430,7 +429,6 @@ class _Func:
         self.kwarg: str | None = None
         self.params: dict[str, int] = {}
         self.defaulted: list[str] = []
-        self.method = False
         self.classmethod = False
         self.owner: _Class | None = None
         self.receiver = False
@@ -554,41 +552,45 @@ class _Builder:
         self.module_name = module_name
         self.namespace = namespace
         self.tree = tree
+        # The graph, and what the solver keeps.
         self.fwd: list[list[int]] = []  # node -> [dst << 2 | kind]
         self.rev: list[list[int]] = []  # node -> [src << 2 | kind] (held facts flow back)
+        self.facts: list[dict[int, int] | None] = []  # node -> {source: state bits}
+        self.work: list[tuple[int, int, int]] = []  # (node, source, new state bits)
+        self.solving = False
+        # Sinks: where facts become writes.
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
         self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
-        self.leaks: list[int] = []  # nodes passed to unknown code at any time
         self.called: list[int] = []  # values called as unknown code by handler-time code
-        self.value_calls: list[int] = []  # values called (maybe bound methods), at any time
-        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
-        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
-        self.linked: set[tuple[int, int]] = set()
-        self.instance_seeds: list[tuple[int, _Class]] = []
-        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
-        self.rebound_anywhere: set[str] = set()  # module names bound in functions
-        self.class_sources: dict[
-            int, int
-        ] = {}  # id(class) -> its instance source  # (id(call), id(class)) already linked
-        self.facts: list[dict[int, int] | None] = []
-        self.work: list[tuple[int, int, int]] = []
-        self.solving = False
         self.subreads: list[int] = []  # nodes read by subscript
+        # Where the module's instances and classes may reach unknown code (at any time).
+        self.leaks: list[int] = []  # nodes passed to unknown code
+        self.value_calls: list[int] = []  # values called (maybe bound methods)
+        # Calls, functions, classes.
         self.calls: list[_Call] = []
         self.funcs: list[_Func] = []
         self.classes: list[_Class] = []
-        self.lambda_lines: dict[int, list[_Func]] = {}
-        self.def_keys: dict[tuple[str, int], list[_Func]] = {}
-        self.class_keys: set[tuple[str, int]] = set()
-        self.methods: dict[str, list[_Func]] = {}
-        self.imports: dict[str, str] = {}
-        self.module_imports: set[str] = set()  # names bound by `import x` (a module)
-        self.class_attrs: dict[str, list[str]] = {}
-        self.checks: list[tuple[_Scope, str, str, str]] = []  # (scope, root, chain, attr)
+        self.methods: dict[str, list[_Func]] = {}  # method name -> the module's methods
+        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
+        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
+        self.linked: set[tuple[int, int]] = set()  # (id(call), +-id(class)) already linked
+        self.instance_seeds: list[tuple[int, _Class]] = []  # (construction result, class)
+        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
+        self.class_sources: dict[int, int] = {}  # id(class) -> its instance source
+        self.class_attrs: dict[str, list[str]] = {}  # attribute -> module classes having it
+        # Names and scopes.
         self.module = _Scope(_MODULE, None, None, effects=False)
         self.scopes: list[_Scope] = [self.module]
         self.declared_globals: set[str] = set()
-        self.idents: set[str] = set()
+        self.rebound_anywhere: set[str] = set()  # module names bound in functions
+        self.imports: dict[str, str] = {}  # bound name -> qualified name
+        self.module_imports: set[str] = set()  # names bound by `import x` (a module)
+        self.checks: list[tuple[_Scope, str, str, str]] = []  # (scope, root, chain, attr)
+        # What the source defines, to compare with the running code.
+        self.lambda_lines: dict[int, list[_Func]] = {}
+        self.def_keys: dict[tuple[str, int], list[_Func]] = {}
+        self.class_keys: set[tuple[str, int]] = set()
+        self.idents: set[str] = set()  # names used by the code being read
         package = namespace.get("__package__")
         if not isinstance(package, str):
             package = module_name.rpartition(".")[0]
@@ -819,7 +821,6 @@ class _Builder:
         lines = [node.lineno] + [d.lineno for d in decorators]
         func = _Func(name, (node.lineno, min(lines)), self.new())
         in_class = scope.kind == _CLASS
-        func.method = in_class
         static = self.decorate(func, decorators, scope)
         # A decorator gets the function: its callers are unknown. Methods escape with
         # their class (see solve).
