@@ -147,6 +147,32 @@ def test_read_only_table_is_not_written(modules: Modules) -> None:
     )
 
 
+def test_subscript_reads_directly_or_through_an_alias(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from collections import defaultdict
+
+        COUNTS = defaultdict(int)
+        NESTED = {"a": defaultdict(list)}
+        STORED = {}
+
+        def lambda_handler(event, context):
+            counts = COUNTS
+            total = counts[event["k"]] + len(NESTED["a"]["b"])
+            STORED[event["k"]] = total
+            return total
+        """
+    )
+    # Reported where the name's own value is subscripted (the runtime checks its type);
+    # NESTED["a"]["b"] reads through an inner value, a store is not a read.
+    expect(
+        result,
+        written={"STORED": False},
+        loaded={"COUNTS", "NESTED", "STORED"},
+        subscript_read={"COUNTS", "NESTED"},
+    )
+
+
 def test_handler_decorated_function_may_return_a_table_entry(modules: Modules) -> None:
     result = modules.analyse(
         """
