@@ -87,6 +87,9 @@ Calls and classes
 Parameters with a default value are sources too: ``written_params`` reports
 those that may be written (``def f(k, seen=[])``, keyword-only defaults,
 lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``.
+Values nothing can write into are not followed at all: a module name bound to a
+str, number, ``None`` or a tuple of those (and never rebound by a function), a
+default such as ``None``, ``0`` or ``("a", "b")``.
 
 Giving up
     When the analysis cannot see every write it says so (``gave_up``) and the
