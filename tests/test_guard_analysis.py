@@ -77,15 +77,14 @@ def expect(
     result: Analysis,
     *,
     written: dict[str, bool],
-    loaded: set[str] | None = None,
+    loaded: set[str],
     rebound: set[str] = frozenset(),  # type: ignore[assignment]
     subscript_read: set[str] | None = None,
     written_params: dict[tuple[str, int], set[str]] | None = None,
 ) -> None:
     assert result.gave_up is None, result.gave_up
     assert result.written == written
-    if loaded is not None:
-        assert result.loaded == loaded
+    assert result.loaded == loaded
     assert result.rebound == rebound
     if subscript_read is not None:
         assert result.subscript_read == subscript_read
@@ -249,6 +248,7 @@ def test_direct_writes_are_shallow(modules: Modules) -> None:
         result,
         written={"CONFIG": False, "ITEMS": False, "CACHE": False, "SEEN": False, "OBJ": False},
         subscript_read={"CONFIG"},
+        loaded={"CACHE", "CONFIG", "ITEMS", "OBJ", "SEEN"},
     )
 
 
@@ -267,7 +267,9 @@ def test_nested_writes_are_deep(modules: Modules) -> None:
             D.setdefault(event["k"], []).append(event)
         """
     )
-    expect(result, written={"A": True, "B": True, "C": True, "D": True})
+    expect(
+        result, written={"A": True, "B": True, "C": True, "D": True}, loaded={"A", "B", "C", "D"}
+    )
 
 
 def test_immutable_values_are_not_followed(modules: Modules) -> None:
@@ -325,7 +327,7 @@ def test_augmented_subscript_with_a_variable_may_mutate_the_item(modules: Module
             LISTS[event["k"]] += event["items"]
         """
     )
-    expect(result, written={"COUNTS": False, "LISTS": True})
+    expect(result, written={"COUNTS": False, "LISTS": True}, loaded={"COUNTS", "LISTS"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +354,11 @@ def test_alias_chains(modules: Modules) -> None:
                 value[key] = 0
         """
     )
-    expect(result, written={"ITEMS": False, "TABLE": True, "ROWS": True, "PAIRS": True})
+    expect(
+        result,
+        written={"ITEMS": False, "TABLE": True, "ROWS": True, "PAIRS": True},
+        loaded={"ITEMS", "PAIRS", "ROWS", "TABLE"},
+    )
 
 
 def test_copies_can_be_written(modules: Modules) -> None:
@@ -392,7 +398,7 @@ def test_containers_built_from_a_global_alias_its_elements(modules: Modules) -> 
             box.append(3)
         """
     )
-    expect(result, written={"TABLE": True, "OTHER": True})
+    expect(result, written={"TABLE": True, "OTHER": True}, loaded={"OTHER", "TABLE"})
 
 
 def test_conditional_and_boolean_aliases(modules: Modules) -> None:
@@ -409,7 +415,7 @@ def test_conditional_and_boolean_aliases(modules: Modules) -> None:
             other.append(2)
         """
     )
-    expect(result, written={"A": False, "B": False, "C": False})
+    expect(result, written={"A": False, "B": False, "C": False}, loaded={"A", "B", "C"})
 
 
 def test_with_and_unpacking(modules: Modules) -> None:
@@ -429,7 +435,7 @@ def test_with_and_unpacking(modules: Modules) -> None:
             rest.append(3)
         """
     )
-    expect(result, written={"LOCK": True, "PAIR": True})
+    expect(result, written={"LOCK": True, "PAIR": True}, loaded={"HEAD", "LOCK", "PAIR"})
 
 
 def test_stored_into_another_container(modules: Modules) -> None:
@@ -445,7 +451,7 @@ def test_stored_into_another_container(modules: Modules) -> None:
             HISTORY[-1]["x"] = 2
         """
     )
-    expect(result, written={"HISTORY": True, "TABLE": True})
+    expect(result, written={"HISTORY": True, "TABLE": True}, loaded={"HISTORY", "TABLE"})
 
 
 def test_local_container_holding_a_global_then_written_through(modules: Modules) -> None:
@@ -462,7 +468,7 @@ def test_local_container_holding_a_global_then_written_through(modules: Modules)
             rows[0]["x"] = 2
         """
     )
-    expect(result, written={"TABLE": True})
+    expect(result, written={"TABLE": True}, loaded={"TABLE", "fill"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,7 +513,9 @@ def test_helper_returning_a_global_the_caller_mutates(modules: Modules) -> None:
             cache()[event["k"]] = 1
         """
     )
-    expect(result, written={"TABLE": True, "CACHE": False})
+    expect(
+        result, written={"TABLE": True, "CACHE": False}, loaded={"CACHE", "TABLE", "cache", "entry"}
+    )
 
 
 def test_methods_through_self(modules: Modules) -> None:
@@ -630,7 +638,9 @@ def test_closures_nonlocal_and_comprehensions(modules: Modules) -> None:
         """
     )
     # `target = A` reads the *local* A (assigned below), so the global A is not touched.
-    expect(result, written={"B": True, "C": True, "D": True, "E": False})
+    expect(
+        result, written={"B": True, "C": True, "D": True, "E": False}, loaded={"B", "C", "D", "E"}
+    )
 
 
 def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) -> None:
@@ -649,7 +659,7 @@ def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) 
             current.append(event)
         """
     )
-    expect(result, written={"ITEMS": False})
+    expect(result, written={"ITEMS": False}, loaded={"ITEMS"})
 
 
 def test_lambda_and_callbacks(modules: Modules) -> None:
@@ -783,6 +793,7 @@ def test_mutable_defaults(modules: Modules) -> None:
             ("keyword", 8): {"cache"},
             ("shared", 11): {"into"},
         },
+        loaded={"SEEN", "keyword", "reader", "remember", "shared"},
     )
 
 
@@ -801,7 +812,7 @@ def test_match_statement(modules: Modules) -> None:
                     pass
         """
     )
-    expect(result, written={"ROUTES": True})
+    expect(result, written={"ROUTES": True}, loaded={"ROUTES"})
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12")
