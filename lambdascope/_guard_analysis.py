@@ -3,88 +3,110 @@
 The guard watches only what handler code can write. This module reads a guarded
 module's source once (``ast``, on the first invocation) and answers, for every
 module-level name, whether *handler-time code* may write into the value bound
-to it, and how deeply. The runtime side (``_guard.py``) then snapshots and
-compares only those values, and compares every binding by identity.
+to it, and how deeply (:func:`analyse` returns an :class:`Analysis`). The
+runtime side then snapshots and compares only those values, and compares every
+binding by identity.
 
 Handler-time code
     Every function, lambda and method body, at any nesting. Not module-level
     statements, not module-level class bodies (both run during Init), not an
     ``if __name__ == "__main__":`` block, and not the bodies of
-    ``@init_resource`` factories (init-scope by nature). Those are still read
-    for how values flow (``ALIAS = TABLE`` at module level, what a factory
-    returns), but nothing they do counts as a write.
+    ``@init_resource`` factories (init-scope by nature; recognised through the
+    module's imports: ``init_resource``, ``init_resource(...)``,
+    ``lambdascope.init_resource``, ``ls.init_resource``, ``as`` names). Those
+    are still read for how values flow (``ALIAS = TABLE`` or
+    ``REPO = Repo(TABLE)`` at module level, what a factory returns), but
+    nothing they do counts as a write.
 
-What is a write of module global ``X``
-    - ``global X`` and an assignment, ``del`` or augmented assignment:
-      ``X`` is *rebound* (and ``written`` deep if its value is also mutated);
+What is a write of module global ``X`` (when unsure, it is one)
+    - ``global X`` and an assignment, ``del``, augmented assignment, import,
+      ``def``/``class`` or ``except ... as X``: ``X`` is *rebound* (and
+      ``written`` deep if its value is also mutated);
     - a subscript or attribute store or delete on ``X`` or on something that
-      may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``);
+      may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``;
+      ``X[k] += v`` with a non-literal ``v`` may also mutate the item in place);
     - a mutating method (``append``, ``update``, ``setdefault``, ``pop``, ...)
-      or any method not known to be read-only, called on such a value;
-    - passing such a value to code the analysis does not know (a call of
-      anything that is not a function of this module nor in the small table
-      of pure builtins and stdlib functions below), including ``with X:``
-      (its ``__enter__``/``__exit__`` are unknown code) and calling the value;
+      or any method not in the read-only table, called on such a value;
+    - passing such a value to code the analysis does not know (anything that
+      is not a function of this module nor in the small tables of pure
+      builtins and stdlib functions below), including ``with X:`` (its
+      ``__enter__``/``__exit__`` are unknown code) and calling a bound method
+      taken from it (``add = SEEN.add; add(k)``);
     - returning it from a function whose callers cannot be seen: one that is
-      decorated (other than by lambdascope), referenced other than by a direct
-      call (passed, stored, assigned, registered at module level), or a method
-      (methods are reachable through instances by any code). A function
-      decorated by lambdascope's ``@handler`` is an entry point: the Lambda
-      runtime serialises its result and never writes it, so returning a table
-      entry from a handler is not a write. A plain, never-referenced function
-      is an entry point too.
+      decorated (other than by lambdascope), or referenced other than by a
+      direct call (passed, stored, assigned, registered at module level), or a
+      method of a class that escapes (below). A function decorated by
+      lambdascope's ``@handler`` (or wrapped by ``handler(f)``) is an entry
+      point: the Lambda runtime serialises its result and never writes it, so
+      returning a table entry from a handler is not a write. A plain
+      function nobody references is an entry point too.
 
 Depth
     ``written[X] is False`` (shallow) when only the container bound to ``X`` is
-    written, directly or through an exact alias (``y = X; y.append(v)``).
-    ``True`` (deep) when something nested may be written: a store through
-    ``X[k]``, ``X.a``, ``X.get(k)``, an iteration variable, an unknown method or
-    unknown code.
+    written, directly or through an exact alias (``y = X; y.append(v)``,
+    ``y = X if c else Y``, a helper that returns ``X`` itself). ``True``
+    (deep) when something nested may be written: a store through ``X[k]``,
+    ``X.a``, ``X.get(k)``, an iteration variable, an unknown method or unknown
+    code, or a name that is both rebound and written.
 
 Aliases
     Every value is a node of one graph for the whole module: module globals,
     local variables (one per name and scope, with Python's scoping: locals,
-    ``global``, ``nonlocal``, closures, comprehension scopes, walrus
-    targets), parameters, return values and temporaries. Edges say how a value
-    is derived from another: ``COPY`` (``y = X``, conditional and boolean
+    ``global``, ``nonlocal``, closures, comprehension scopes, walrus targets,
+    class scopes), parameters, return values and temporaries. Edges say how a
+    value derives from another: ``COPY`` (``y = X``, conditional and boolean
     expressions, arguments into parameters, returns to callers), ``INTO``
     (``X[k]``, ``X.a``, ``X.get(k)``, ``for y in X``, unpacking, ``with X as
-    y``: the result is somewhere inside) and ``HOLD`` (a fresh container built
-    from it: ``[X]``, ``list(X)``, ``dict(X)``, ``X.copy()``, ``X[:]``, or a
-    value stored into a container: ``OTHER.append(y)``). Each edge also carries
-    "held" facts backwards, because a store into an alias is a store into the
-    object it aliases. A fact is (source, state) with the state one of *exact*
-    (is the source), *held* (a fresh object holding parts of it) or *inside*
-    (somewhere inside it). Writes on an *exact* node are shallow writes, on an
-    *inside* node deep writes, on a *held* node nothing (the fresh container
-    itself is written); unknown code makes every state a deep write.
+    y``, a ``case`` capture: the result is somewhere inside) and ``HOLD`` (a
+    fresh container built from it: ``[X]``, ``list(X)``, ``dict(X)``,
+    ``X.copy()``, ``X[:]``, a generator's yields, or a value stored into a
+    container: ``OTHER.append(y)``). A fact is (source, state): the node *is*
+    the source (exact), is *inside* it, or *holds* parts of it (a fresh
+    object). Writes on an exact node are shallow writes of the source, on an
+    inside node deep writes, on a holding node nothing (the fresh container
+    itself is written); unknown code makes every state a deep write. What a
+    node holds also flows back to what it is an alias of (a store into
+    ``y = X`` is a store into ``X``), and, through an element (``c[0]``), to
+    what the element came from.
 
-    Calls between functions of this module (by name, ``self.m()``,
-    ``cls.m()``, ``C.m()``, ``C(...)`` into ``__init__``, and any ``obj.m()``
-    when a class of this module defines ``m``) add edges from arguments to
-    parameters and from the return value to the call's result. Facts spread
-    through the graph with one worklist over (node, source, state): that is
-    the fixed point, reached in time linear in the facts, not by repeated
-    passes per name.
+Calls and classes
+    Calls of the module's functions (by name, nested functions included) add
+    edges from arguments to parameters (``*args``/``**kwargs`` reach every
+    parameter) and from the return value to the result. Each class of the
+    module is a source too, for its instances and for the class object: when
+    an instance reaches ``recv`` in ``recv.m(...)``, the call is linked to the
+    class's ``m`` while solving (``self.m()``, ``cls.m()``, ``super().m()``,
+    ``C.m()``, ``C(...)`` into ``__init__``/``__post_init__``). Dunder methods
+    and properties run implicitly on every instance the module creates. A
+    class whose instances (or the class itself) reach unknown code escapes:
+    any code may then call any of its methods on any instance and use what
+    they return. Facts spread with one worklist over (node, source, state):
+    that is the fixed point, reached in time linear in the facts, not by
+    repeated passes per name (about 20 ms per 1,000 lines with the parse).
 
 Parameters with a default value are sources too: ``written_params`` reports
-those that may be written (``def f(k, seen=[])``), so the runtime can watch
-``__defaults__``/``__kwdefaults__``.
+those that may be written (``def f(k, seen=[])``, keyword-only defaults,
+lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``.
+Values nothing can write into are not followed at all: a module name bound to a
+str, number, ``None`` or a tuple of those (and never rebound by a function), a
+default such as ``None``, ``0`` or ``("a", "b")``.
 
 Giving up
     When the analysis cannot see every write it says so (``gave_up``) and the
-    caller watches the whole module: no source; a ``SyntaxError``; ``globals()``,
-    ``vars()``, ``exec``, ``eval``, ``__import__``, ``importlib.import_module``,
-    a self-import, ``sys.modules``, ``<module>.__dict__``, ``__globals__``,
-    frames (``sys._getframe``, ``inspect.currentframe``/``stack``,
-    ``f_globals``/``f_locals``), ``setattr``/``delattr`` on a module; and code
-    that shares the module's globals but is not the parsed source: every
-    function reachable from the namespace (through ``__wrapped__``, methods,
-    ``functools.partial``) whose ``__globals__`` is the namespace must match a
-    def of the source by name, first line, file, parameter names and the names
-    its code uses. Any internal error is a give-up too, never silence.
+    caller watches the whole module: no source; a ``SyntaxError``; anywhere in
+    the module ``globals()``, ``vars()``, ``exec``, ``eval``, ``__import__``,
+    ``importlib.import_module``, a self-import, ``sys.modules``,
+    ``<module>.__dict__``, ``__globals__``, frames (``sys._getframe``,
+    ``inspect.currentframe``/``stack``, ``f_globals``/``f_locals``),
+    ``setattr``/``delattr`` on a module; and code that shares the module's
+    globals but is not the parsed source: every function reachable from the
+    namespace (through ``__wrapped__``, methods of the module's classes,
+    ``functools.partial``, properties) whose ``__globals__`` is the namespace
+    must match a def of the source by file, name, first line, parameter names
+    and the names its code uses (the methods ``dataclasses`` writes are
+    known). Any internal error is a give-up too, never silence.
 
-Known blind spots (documented, not detected)
+Known blind spots and imprecisions (documented, not detected)
     - Code in another module writing through the module object
       (``import app; app.X.append(v)``) or through a value it received
       (``from app import X``): only this module's source is read.
@@ -92,10 +114,14 @@ Known blind spots (documented, not detected)
       reference to a table and writes it later): passing a value to unknown
       code is a deep write of it, but what that code keeps is invisible.
     - The tables of read-only methods and pure functions are by name: a
-      third-party object whose ``get``/``copy``/``items``/... writes its
-      arguments is trusted like a dict. Module-level instances and classes
-      are left to the runtime (``loaded`` reports them), as are types whose
-      reads write (``defaultdict``: see ``subscript_read``).
+      third-party object whose ``get``/``copy``/``items``/``match``/... writes
+      its arguments is trusted like a dict or a compiled pattern.
+      Module-level instances and classes are left to the runtime too
+      (``loaded`` reports them), as are types whose reads write
+      (``defaultdict``: see ``subscript_read``; only direct ``X[k]`` reads
+      are reported, not ``X[a][b]``).
+    - Attributes of one object are not told apart: a write through
+      ``self.table`` is a deep write of everything the instance holds.
 """
 
 from __future__ import annotations
@@ -160,6 +186,20 @@ class _GiveUp(Exception):
 
 def analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
     """Analyse the source of the module whose ``__dict__`` is *namespace*."""
+    import gc
+
+    # The syntax tree and the graph are many small objects and no cycles worth collecting:
+    # the cyclic collector would run over and over on them (about a tenth of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(module_name, namespace)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
     global ast
     try:
         source, filename = _source(module_name, namespace)
@@ -206,14 +246,15 @@ def _source(module_name: str, namespace: dict[str, Any]) -> tuple[str | bytes, s
 # ---------------------------------------------------------------------------------------------
 # Tables. Small on purpose: anything not listed is unknown code (a deep write of its arguments).
 
-# Edge kinds: how the value of the destination derives from the source.
-_COPY, _INTO, _HOLD = 0, 1, 2
+# Edge kinds: how the value of the destination derives from the source. INNER is INTO
+# for what is *inside* the source only (calling a bound method taken from a value may
+# return something inside the value; calling a function or class returns nothing of it).
+_COPY, _INTO, _HOLD, _INNER = 0, 1, 2, 3
 # Fact states (bits): the node is the source, holds parts of it, or is inside it; DEEP:
 # holds parts of it through one of its elements (a store into ``c[0]``), which also holds
 # for what the element came from.
 _EXACT, _HELD, _INSIDE, _DEEP = 1, 2, 4, 8
 _HOLDS = _HELD | _DEEP
-_EDGE_STATE = (_EXACT, _INSIDE, _HELD)  # the state an INTO or HOLD edge gives (COPY: kept)
 
 # Call results: nothing aliased (FRESH), a fresh container of the arguments (HOLD), or
 # something inside the arguments (INTO).
@@ -303,6 +344,8 @@ _PURE.update(
 )
 _PURE.update(dict.fromkeys(_words("getattr next min max sum type memoryview"), _INTO))
 _PURE_PREFIXES = ("math.",)
+# Pure functions that call what they are given (a bound method of an instance, say).
+_CALLS_ITS_ARGUMENTS = frozenset(_words("map filter sorted min max"))
 
 # Using any of these names or qualified names gives up.
 _GIVE_UP_NAMES = {
@@ -369,7 +412,6 @@ class _Func:
         "keys",
         "kwarg",
         "kwonly",
-        "method",
         "name",
         "owner",
         "params",
@@ -390,7 +432,6 @@ class _Func:
         self.kwarg: str | None = None
         self.params: dict[str, int] = {}
         self.defaulted: list[str] = []
-        self.method = False
         self.classmethod = False
         self.owner: _Class | None = None
         self.receiver = False
@@ -405,7 +446,7 @@ class _Func:
 class _Class:
     """A class statement of the module."""
 
-    __slots__ = ("bases", "escaped", "instances", "methods", "name", "node")
+    __slots__ = ("bases", "escaped", "instances", "local", "methods", "name", "node")
 
     def __init__(self, name: str, bases: list[str], node: int, instances: int) -> None:
         self.name = name
@@ -414,6 +455,7 @@ class _Class:
         self.instances = instances  # every instance the module creates flows here
         self.methods: dict[str, list[_Func]] = {}
         self.escaped = False  # instances or the class reach code the analysis cannot see
+        self.local = False  # not a module-level class statement
 
 
 class _Scope:
@@ -513,39 +555,45 @@ class _Builder:
         self.module_name = module_name
         self.namespace = namespace
         self.tree = tree
+        # The graph, and what the solver keeps.
         self.fwd: list[list[int]] = []  # node -> [dst << 2 | kind]
         self.rev: list[list[int]] = []  # node -> [src << 2 | kind] (held facts flow back)
+        self.facts: list[dict[int, int] | None] = []  # node -> {source: state bits}
+        self.work: list[tuple[int, int, int]] = []  # (node, source, new state bits)
+        self.solving = False
+        # Sinks: where facts become writes.
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
         self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
-        self.leaks: list[int] = []  # nodes passed to unknown code at any time
-        self.called: list[int] = []  # values called as unknown code
-        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
-        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
-        self.linked: set[tuple[int, int]] = set()
-        self.instance_seeds: list[tuple[int, _Class]] = []
-        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
-        self.rebound_anywhere: set[str] = set()  # module names bound in functions
-        self.class_sources: dict[
-            int, int
-        ] = {}  # id(class) -> its instance source  # (id(call), id(class)) already linked
-        self.facts: list[dict[int, int] | None] = []
-        self.work: list[tuple[int, int, int]] = []
-        self.solving = False
+        self.called: list[int] = []  # values called as unknown code by handler-time code
         self.subreads: list[int] = []  # nodes read by subscript
+        # Where the module's instances and classes may reach unknown code (at any time).
+        self.leaks: list[int] = []  # nodes passed to unknown code
+        self.value_calls: list[int] = []  # values called (maybe bound methods)
+        # Calls, functions, classes.
         self.calls: list[_Call] = []
         self.funcs: list[_Func] = []
         self.classes: list[_Class] = []
-        self.lambda_lines: dict[int, list[_Func]] = {}
-        self.def_keys: dict[tuple[str, int], list[_Func]] = {}
-        self.class_keys: set[tuple[str, int]] = set()
-        self.methods: dict[str, list[_Func]] = {}
-        self.imports: dict[str, str] = {}
-        self.class_attrs: dict[str, list[str]] = {}
-        self.checks: list[tuple[_Scope, str, str, str]] = []  # (scope, root, chain, attr)
+        self.methods: dict[str, list[_Func]] = {}  # method name -> the module's methods
+        self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
+        self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
+        self.linked: set[tuple[int, int]] = set()  # (id(call), +-id(class)) already linked
+        self.instance_seeds: list[tuple[int, _Class]] = []  # (construction result, class)
+        self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
+        self.class_sources: dict[int, int] = {}  # id(class) -> its instance source
+        self.class_attrs: dict[str, list[str]] = {}  # attribute -> module classes having it
+        # Names and scopes.
         self.module = _Scope(_MODULE, None, None, effects=False)
         self.scopes: list[_Scope] = [self.module]
         self.declared_globals: set[str] = set()
-        self.idents: set[str] = set()
+        self.rebound_anywhere: set[str] = set()  # module names bound in functions
+        self.imports: dict[str, str] = {}  # bound name -> qualified name
+        self.module_imports: set[str] = set()  # names bound by `import x` (a module)
+        self.checks: list[tuple[_Scope, str, str, str]] = []  # (scope, root, chain, attr)
+        # What the source defines, to compare with the running code.
+        self.lambda_lines: dict[int, list[_Func]] = {}
+        self.def_keys: dict[tuple[str, int], list[_Func]] = {}
+        self.class_keys: set[tuple[str, int]] = set()
+        self.idents: set[str] = set()  # names used by the code being read
         package = namespace.get("__package__")
         if not isinstance(package, str):
             package = module_name.rpartition(".")[0]
@@ -630,7 +678,9 @@ class _Builder:
         if self.solving:  # an edge found while solving: replay the facts it carries
             facts = self.facts
             for source, bits in list((facts[src] or {}).items()):
-                self.add_fact(dst, source, bits if kind == _COPY else _EDGE_STATE[kind])
+                out = _forward_state(bits, kind)
+                if out:
+                    self.add_fact(dst, source, out)
             for source, bits in list((facts[dst] or {}).items()):
                 back = _back_state(bits, kind)
                 if back:
@@ -774,7 +824,6 @@ class _Builder:
         lines = [node.lineno] + [d.lineno for d in decorators]
         func = _Func(name, (node.lineno, min(lines)), self.new())
         in_class = scope.kind == _CLASS
-        func.method = in_class
         static = self.decorate(func, decorators, scope)
         # A decorator gets the function: its callers are unknown. Methods escape with
         # their class (see solve).
@@ -787,6 +836,9 @@ class _Builder:
                 self.def_keys.setdefault((name, line), []).append(func)
             scope.defs.setdefault(name, []).append(func)
             scope.bound.add(name)
+            self.var(scope, name)
+            if scope.effects:
+                scope.stores.add(name)  # rebinds a module name when declared global
             if in_class:
                 self.methods.setdefault(name, []).append(func)
         inner = self.parameters(func, args, scope, getattr(node, "returns", None))
@@ -857,14 +909,18 @@ class _Builder:
                 inner.bound.add(pname)
                 func.params[pname] = self.var(inner, pname)
         first_default = len(positional) - len(args.defaults)
-        pairs = [(func.positional[first_default + i], n) for i, n in enumerate(defaults)]
+        pairs = [
+            (func.positional[first_default + i], default, node)
+            for i, (default, node) in enumerate(zip(args.defaults, defaults))
+        ]
         pairs += [
-            (pname, node)
+            (pname, default, node)
             for pname, default, node in zip(func.kwonly, args.kw_defaults, kw_defaults)
             if default is not None
         ]
-        for pname, node in pairs:
-            func.defaulted.append(pname)
+        for pname, default, node in pairs:
+            if not _immutable_literal(default):  # None, 0, "x", (1, 2): nothing to write
+                func.defaulted.append(pname)
             if node is not None:
                 self.edge(node, func.params[pname], _COPY)
         return inner
@@ -914,8 +970,16 @@ class _Builder:
         self.classes.append(cls)
         scope.classes[node.name] = cls
         scope.bound.add(node.name)
+        if scope.effects:
+            scope.stores.add(node.name)
         body = self.scope(_CLASS, scope, scope.func, scope.effects)
         self.stmts(node.body, body)
+        if scope is not self.module:
+            # Not seen by the prescan: instances reach the class's attributes through the
+            # class object, which holds them.
+            cls.local = True
+            for attr_node in body.vars.values():
+                self.edge(attr_node, cls.node, _HOLD)
         for name, funcs in body.defs.items():
             cls.methods[name] = funcs
             for func in funcs:
@@ -992,9 +1056,14 @@ class _Builder:
         self.stmts(node.orelse, scope)
 
     def s_if(self, node: ast.If, scope: _Scope) -> None:
-        self.expr(node.test, scope)
-        self.stmts(node.body, scope)
-        self.stmts(node.orelse, scope)
+        while True:  # an elif chain is a loop here, not a recursion as deep as the chain
+            self.expr(node.test, scope)
+            self.stmts(node.body, scope)
+            orelse = node.orelse
+            if len(orelse) != 1 or type(orelse[0]) is not ast.If:
+                break
+            node = orelse[0]
+        self.stmts(orelse, scope)
 
     def s_with(self, node: ast.With | ast.AsyncWith, scope: _Scope) -> None:
         for item in node.items:
@@ -1017,10 +1086,7 @@ class _Builder:
             if handler.type is not None:
                 self.expr(handler.type, scope)
             if handler.name is not None:
-                scope.bound.add(handler.name)
-                scope.other.add(handler.name)
-                self.var(scope, handler.name)
-                self.idents.add(handler.name)
+                self.bind(handler.name, None, scope)
             self.stmts(handler.body, scope)
         self.stmts(node.orelse, scope)
         self.stmts(node.finalbody, scope)
@@ -1042,11 +1108,9 @@ class _Builder:
                 if alias.name == self.module_name:
                     raise _GiveUp(f"imports itself (import {alias.name})")
                 self.idents.update((alias.name, *alias.name.split(".")))
-                if alias.asname is not None:
-                    self.import_bind(alias.asname, alias.name, scope)
-                else:
-                    first = alias.name.partition(".")[0]
-                    self.import_bind(first, first, scope)
+                bound = alias.asname or alias.name.partition(".")[0]
+                self.module_imports.add(bound)
+                self.import_bind(bound, alias.name if alias.asname else bound, scope)
             return
         module = node.module or ""
         self.idents.add(module)
@@ -1075,9 +1139,7 @@ class _Builder:
         self.idents.add(bound)
         self.imports[bound] = target
         if scope is not None:
-            scope.bound.add(bound)
-            scope.other.add(bound)
-            self.var(scope, bound)
+            self.bind(bound, None, scope)
 
     def s_global(self, node: ast.Global, scope: _Scope) -> None:
         scope.globals.update(node.names)
@@ -1118,7 +1180,8 @@ class _Builder:
             self.bind(rest, self.derive(subject, _HOLD), scope)
 
     def s_typealias(self, node: Any, scope: _Scope) -> None:
-        # ``type X = ...``: the value is evaluated lazily, outside any handler.
+        # ``type X = ...``: the value is evaluated lazily (its own code object), by typing.
+        self.class_keys.add((node.name.id, node.lineno))
         self.assign(node.name, None, scope)
 
     # -- assignment targets -------------------------------------------------------------------
@@ -1519,12 +1582,11 @@ class _Builder:
 
     def imports_code(self, name: str, qualified: str, owner: _Scope) -> bool:
         """Is the imported *name* a module, class or function (not data that can be written)?"""
-        if owner is self.module and name in self.namespace:
-            value = self.namespace[name]
-        else:
+        if name in self.module_imports:
+            return True
+        value = self.namespace.get(name) if owner is self.module else None
+        if value is None:  # not imported yet (lazily, in a function)
             value = sys.modules.get(qualified)
-            if value is None:
-                return qualified.partition(".")[0] == name  # `import a.b` binds module a
         return isinstance(value, type) or callable(value) or type(value) is type(sys)
 
     def class_methods(self, cls: _Class, name: str) -> list[_Func]:
@@ -1569,6 +1631,8 @@ class _Builder:
                     values.extend(f.ret for f in funcs)
             else:
                 values.append(arg.node)
+                if qualified in _CALLS_ITS_ARGUMENTS and arg.node is not None:
+                    self.value_calls.append(arg.node)  # maybe a bound method: called
         if result != _FRESH:
             self.result_from(call, values, result)
 
@@ -1630,6 +1694,9 @@ class _Builder:
             funcs = self.arg_functions(call, arg)
             if funcs:
                 self.callback(funcs, call, recv, escaped=False)
+                continue
+            if arg.key == "key" and arg.node is not None:  # list.sort(key=...) calls it
+                self.value_calls.append(arg.node)
                 continue
             if mutating and arg.node is not None and recv is not None:
                 self.edge(arg.node, recv, _HOLD)  # stored into the receiver
@@ -1700,11 +1767,16 @@ class _Builder:
     def unknown(self, call: _Call, callee: _Node) -> None:
         """A call of code the analysis does not know: every argument may be written."""
         effects = call.effects
-        if callee is not None and call.attr is None:
+        values: list[_Node] = []
+        if call.attr is not None:  # an unknown method: it may write its receiver
+            self.escape(callee, effects)
+            values.append(callee)
+        elif callee is not None:  # calling a value: a function, a class, a bound method
             self.pending_calls.setdefault(callee, []).append(call)  # maybe a class
-        if callee is not None and effects:
-            self.called.append(callee)  # a write of what it holds, unless it is a class
-        values: list[_Node] = [callee]
+            self.value_calls.append(callee)
+            if effects:
+                self.called.append(callee)
+            self.edge(callee, call.result, _INNER)
         for arg in call.args:
             funcs = self.arg_functions(call, arg)
             if funcs:
@@ -1720,6 +1792,8 @@ class _Builder:
     def construct(self, cls: _Class, call: _Call) -> None:
         self.instance_seeds.append((call.result, cls))
         self.constructed[call.result] = cls
+        if cls.local:
+            self.edge(cls.node, call.result, _HOLD)
         self.edge(call.result, cls.instances, _COPY)
         if self.solving:
             self.add_fact(call.result, self.class_sources[id(cls)], _EXACT)
@@ -1801,10 +1875,9 @@ class _Builder:
         for node in self.escapes:
             for source in facts[node] or {}:
                 write(source, True)
-        classes = self.module.classes
-        for node in self.called:  # calling a class of the module constructs, not writes
-            for source in facts[node] or {}:
-                if source >= len(sources) or sources[source][0] not in classes:
+        for node in self.called:  # calling a bound method taken from a value writes it
+            for source, bits in (facts[node] or {}).items():
+                if bits & _INSIDE:
                     write(source, True)
         subscript_read = {
             sources[source][0]
@@ -1839,9 +1912,13 @@ class _Builder:
             self.add_fact(node, len(sources), _EXACT)
             sources.append((name, func))
 
+        namespace = self.namespace
         for name, node in self.module.vars.items():
-            if self.module_owner(name) is not None:  # not a builtin used at module level
-                seed(node, name, None)
+            if self.module_owner(name) is None:
+                continue  # a builtin used at module level
+            if name not in self.rebound_anywhere and _immutable_value(namespace.get(name)):
+                continue  # None, 3, "text", (1, 2): nothing to write, nothing to follow
+            seed(node, name, None)
         for func in self.funcs:
             for pname in func.defaulted:
                 seed(func.params[pname], pname, func)
@@ -1874,6 +1951,10 @@ class _Builder:
             for source in self.facts[node] or ():
                 if source >= class_base:
                     class_of[source - class_base][0].escaped = True
+        for node in self.value_calls:  # a bound method of an instance, called by name
+            for source, bits in (self.facts[node] or {}).items():
+                if source >= class_base and bits & _INSIDE:
+                    class_of[source - class_base][0].escaped = True
         escaped = [c for c in self.classes if c.escaped and id(c) not in handled]
         for cls in escaped:
             handled.add(id(cls))
@@ -1884,7 +1965,7 @@ class _Builder:
                         self.edge(cls.instances, func.params[func.positional[0]], _COPY)
         return bool(escaped)
 
-    def propagate(  # noqa: PLR0912 - the hot loop, in one piece for speed
+    def propagate(  # noqa: PLR0912, PLR0915 - the hot loop, in one piece for speed
         self, class_base: int, class_of: list[tuple[_Class, bool]]
     ) -> None:
         """Handle each new (node, source, state) fact once: spread it along the edges."""
@@ -1897,7 +1978,16 @@ class _Builder:
                 self.class_fact(node, cls, instance)
             for packed in fwd[node]:
                 kind = packed & 3
-                out = bits if kind == _COPY else (_INSIDE if kind == _INTO else _HELD)
+                if kind == _COPY:
+                    out = bits
+                elif kind == _INTO:
+                    out = _INSIDE
+                elif kind == _HOLD:
+                    out = _HELD
+                elif bits & ~_EXACT:
+                    out = _INSIDE
+                else:
+                    continue
                 dst = packed >> 2
                 known = facts[dst]
                 if known is None:
@@ -1914,7 +2004,7 @@ class _Builder:
                     kind = packed & 3
                     if kind == _COPY:
                         out = bits & _HOLDS
-                    elif kind == _INTO:
+                    elif kind != _HOLD:
                         out = _DEEP
                     else:
                         out = bits & _DEEP
@@ -1933,13 +2023,43 @@ class _Builder:
                         push((dst, source, new))
 
 
+def _immutable_value(value: object) -> bool:
+    """A value nothing can write into (a str, a number, None, a tuple of those...)."""
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(_immutable_value(item) for item in value)  # type: ignore[attr-defined]
+    return kind in _IMMUTABLE
+
+
+def _immutable_literal(node: ast.expr) -> bool:
+    """A literal whose value nothing can write into (a default worth no watching)."""
+    if type(node) is ast.Constant:
+        return True
+    if type(node) is ast.UnaryOp:
+        return type(node.operand) is ast.Constant
+    if type(node) is ast.Tuple:
+        return all(_immutable_literal(element) for element in node.elts)
+    return False
+
+
+def _forward_state(bits: int, kind: int) -> int:
+    """The state facts *bits* take along an edge of *kind* (0: none)."""
+    if kind == _COPY:
+        return bits
+    if kind == _INTO:
+        return _INSIDE
+    if kind == _HOLD:
+        return _HELD
+    return _INSIDE if bits & ~_EXACT else 0
+
+
 def _back_state(bits: int, kind: int) -> int:
     """The state a held fact takes going back along an edge of *kind* (0: none)."""
     if not bits & _HOLDS:
         return 0
     if kind == _COPY:
         return bits & _HOLDS
-    return _DEEP if kind == _INTO else bits & _DEEP
+    return bits & _DEEP if kind == _HOLD else _DEEP
 
 
 def _pure_result(qualified: str) -> int | None:
@@ -2066,12 +2186,15 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
 
 
 def _own_wrapped(value: Any) -> Any:
-    """``__wrapped__`` from an object's own dict, without running a proxy's __getattr__."""
+    """``__wrapped__`` (or ``func``: ``functools.cached_property``) from an object's own
+    dict, without running a proxy's ``__getattr__``."""
     try:
         attrs = object.__getattribute__(value, "__dict__")
     except Exception:
         return None
-    return attrs.get("__wrapped__") if type(attrs) is dict else None
+    if type(attrs) is not dict:
+        return None
+    return attrs.get("__wrapped__") or attrs.get("func")
 
 
 def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:
@@ -2092,7 +2215,7 @@ def _check_one(code: Any, builder: _Builder, parent: set[str] | None) -> None:
         idents = set().union(*(f.idents for f in funcs))
         _check_params(code, funcs)
     elif (name, code.co_firstlineno) in builder.class_keys:
-        idents = None  # a class body: its implicit names are not worth modelling
+        idents = None  # a class body or a type alias: implicit names not worth modelling
     else:
         raise _GiveUp(
             f"source does not match the running code ({name} at line {code.co_firstlineno})"

@@ -13,6 +13,8 @@ import textwrap
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from lambdascope._guard_analysis import Analysis, analyse
 
@@ -75,15 +77,14 @@ def expect(
     result: Analysis,
     *,
     written: dict[str, bool],
-    loaded: set[str] | None = None,
+    loaded: set[str],
     rebound: set[str] = frozenset(),  # type: ignore[assignment]
     subscript_read: set[str] | None = None,
     written_params: dict[tuple[str, int], set[str]] | None = None,
 ) -> None:
     assert result.gave_up is None, result.gave_up
     assert result.written == written
-    if loaded is not None:
-        assert result.loaded == loaded
+    assert result.loaded == loaded
     assert result.rebound == rebound
     if subscript_read is not None:
         assert result.subscript_read == subscript_read
@@ -142,6 +143,32 @@ def test_read_only_table_is_not_written(modules: Modules) -> None:
         written={},
         loaded={"TABLE", "logger", "json", "PREFIXES"},
         subscript_read={"TABLE"},
+    )
+
+
+def test_subscript_reads_directly_or_through_an_alias(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from collections import defaultdict
+
+        COUNTS = defaultdict(int)
+        NESTED = {"a": defaultdict(list)}
+        STORED = {}
+
+        def lambda_handler(event, context):
+            counts = COUNTS
+            total = counts[event["k"]] + len(NESTED["a"]["b"])
+            STORED[event["k"]] = total
+            return total
+        """
+    )
+    # Reported where the name's own value is subscripted (the runtime checks its type);
+    # NESTED["a"]["b"] reads through an inner value, a store is not a read.
+    expect(
+        result,
+        written={"STORED": False},
+        loaded={"COUNTS", "NESTED", "STORED"},
+        subscript_read={"COUNTS", "NESTED"},
     )
 
 
@@ -221,6 +248,7 @@ def test_direct_writes_are_shallow(modules: Modules) -> None:
         result,
         written={"CONFIG": False, "ITEMS": False, "CACHE": False, "SEEN": False, "OBJ": False},
         subscript_read={"CONFIG"},
+        loaded={"CACHE", "CONFIG", "ITEMS", "OBJ", "SEEN"},
     )
 
 
@@ -239,7 +267,37 @@ def test_nested_writes_are_deep(modules: Modules) -> None:
             D.setdefault(event["k"], []).append(event)
         """
     )
-    expect(result, written={"A": True, "B": True, "C": True, "D": True})
+    expect(
+        result, written={"A": True, "B": True, "C": True, "D": True}, loaded={"A", "B", "C", "D"}
+    )
+
+
+def test_immutable_values_are_not_followed(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import boto3
+
+        BUCKET = "my-bucket"
+        LIMITS = (10, 20)
+        RETRIES = 3
+        MODE = None
+
+        def lambda_handler(event, context, timeout=30, tags=("a", "b"), extra=[]):
+            global MODE
+            MODE = event.get("mode") or []
+            MODE.append(1)
+            boto3.client("s3").put_object(Bucket=BUCKET, Key=str(LIMITS), Retries=RETRIES)
+            return timeout, tags, extra
+        """
+    )
+    # A str, a number, None or a tuple of them cannot be written: only MODE (rebound, then
+    # mutated) is reported. `extra=[]` is returned to the runtime: not a write either.
+    expect(
+        result,
+        written={"MODE": True},
+        loaded={"boto3", "BUCKET", "LIMITS", "RETRIES", "MODE"},
+        rebound={"MODE"},
+    )
 
 
 def test_unknown_method_is_a_deep_write(modules: Modules) -> None:
@@ -269,7 +327,7 @@ def test_augmented_subscript_with_a_variable_may_mutate_the_item(modules: Module
             LISTS[event["k"]] += event["items"]
         """
     )
-    expect(result, written={"COUNTS": False, "LISTS": True})
+    expect(result, written={"COUNTS": False, "LISTS": True}, loaded={"COUNTS", "LISTS"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,7 +354,11 @@ def test_alias_chains(modules: Modules) -> None:
                 value[key] = 0
         """
     )
-    expect(result, written={"ITEMS": False, "TABLE": True, "ROWS": True, "PAIRS": True})
+    expect(
+        result,
+        written={"ITEMS": False, "TABLE": True, "ROWS": True, "PAIRS": True},
+        loaded={"ITEMS", "PAIRS", "ROWS", "TABLE"},
+    )
 
 
 def test_copies_can_be_written(modules: Modules) -> None:
@@ -336,7 +398,7 @@ def test_containers_built_from_a_global_alias_its_elements(modules: Modules) -> 
             box.append(3)
         """
     )
-    expect(result, written={"TABLE": True, "OTHER": True})
+    expect(result, written={"TABLE": True, "OTHER": True}, loaded={"OTHER", "TABLE"})
 
 
 def test_conditional_and_boolean_aliases(modules: Modules) -> None:
@@ -353,7 +415,7 @@ def test_conditional_and_boolean_aliases(modules: Modules) -> None:
             other.append(2)
         """
     )
-    expect(result, written={"A": False, "B": False, "C": False})
+    expect(result, written={"A": False, "B": False, "C": False}, loaded={"A", "B", "C"})
 
 
 def test_with_and_unpacking(modules: Modules) -> None:
@@ -373,7 +435,7 @@ def test_with_and_unpacking(modules: Modules) -> None:
             rest.append(3)
         """
     )
-    expect(result, written={"LOCK": True, "PAIR": True})
+    expect(result, written={"LOCK": True, "PAIR": True}, loaded={"HEAD", "LOCK", "PAIR"})
 
 
 def test_stored_into_another_container(modules: Modules) -> None:
@@ -389,7 +451,7 @@ def test_stored_into_another_container(modules: Modules) -> None:
             HISTORY[-1]["x"] = 2
         """
     )
-    expect(result, written={"HISTORY": True, "TABLE": True})
+    expect(result, written={"HISTORY": True, "TABLE": True}, loaded={"HISTORY", "TABLE"})
 
 
 def test_local_container_holding_a_global_then_written_through(modules: Modules) -> None:
@@ -406,7 +468,7 @@ def test_local_container_holding_a_global_then_written_through(modules: Modules)
             rows[0]["x"] = 2
         """
     )
-    expect(result, written={"TABLE": True})
+    expect(result, written={"TABLE": True}, loaded={"TABLE", "fill"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,7 +513,9 @@ def test_helper_returning_a_global_the_caller_mutates(modules: Modules) -> None:
             cache()[event["k"]] = 1
         """
     )
-    expect(result, written={"TABLE": True, "CACHE": False})
+    expect(
+        result, written={"TABLE": True, "CACHE": False}, loaded={"CACHE", "TABLE", "cache", "entry"}
+    )
 
 
 def test_methods_through_self(modules: Modules) -> None:
@@ -574,7 +638,9 @@ def test_closures_nonlocal_and_comprehensions(modules: Modules) -> None:
         """
     )
     # `target = A` reads the *local* A (assigned below), so the global A is not touched.
-    expect(result, written={"B": True, "C": True, "D": True, "E": False})
+    expect(
+        result, written={"B": True, "C": True, "D": True, "E": False}, loaded={"B", "C", "D", "E"}
+    )
 
 
 def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) -> None:
@@ -593,7 +659,7 @@ def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) 
             current.append(event)
         """
     )
-    expect(result, written={"ITEMS": False})
+    expect(result, written={"ITEMS": False}, loaded={"ITEMS"})
 
 
 def test_lambda_and_callbacks(modules: Modules) -> None:
@@ -635,6 +701,34 @@ def test_global_rebinding_and_lazy_init(modules: Modules) -> None:
         written={"table": True, "seen": True},
         loaded={"boto3", "table", "counter", "seen"},
         rebound={"table", "counter", "seen"},
+    )
+
+
+def test_lazy_imports_and_definitions_through_global_rebind(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        json = None
+        helper = None
+        error = None
+
+        def lambda_handler(event, context):
+            global json, helper, error
+            import json
+
+            def helper():
+                return 1
+
+            try:
+                return json.dumps(event)
+            except ValueError as error:
+                return None
+        """
+    )
+    expect(
+        result,
+        written={},
+        loaded={"json"},
+        rebound={"json", "helper", "error"},
     )
 
 
@@ -699,6 +793,7 @@ def test_mutable_defaults(modules: Modules) -> None:
             ("keyword", 8): {"cache"},
             ("shared", 11): {"into"},
         },
+        loaded={"SEEN", "keyword", "reader", "remember", "shared"},
     )
 
 
@@ -717,7 +812,32 @@ def test_match_statement(modules: Modules) -> None:
                     pass
         """
     )
-    expect(result, written={"ROUTES": True})
+    expect(result, written={"ROUTES": True}, loaded={"ROUTES"})
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12")
+def test_type_parameters_and_exception_groups(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        ERRORS = []
+        type Pair[T] = tuple[T, T]
+
+        class Box[T]:
+            def __init__(self, value: T) -> None:
+                self.value = value
+
+        def first[T](items: list[T]) -> T:
+            type Local = list[T]
+            return items[0]
+
+        def lambda_handler(event, context):
+            try:
+                return first([Box(event)])
+            except* ValueError as group:
+                ERRORS.extend(group.exceptions)
+        """
+    )
+    expect(result, written={"ERRORS": False}, loaded={"ERRORS", "first", "Box"})
 
 
 def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
@@ -770,7 +890,14 @@ def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
             "uses importlib.import_module()",
         ),
         ("return json.__dict__", "uses json.__dict__ of a module"),
+        ("import os.path\n    return os.path.__dict__", "uses os.path.__dict__ of a module"),
         ("setattr(json, 'x', 1)", "uses setattr()/delattr() on module json"),
+        ("delattr(json, 'x')", "uses setattr()/delattr() on module json"),
+        ("from sys import modules\n    return modules", "uses sys.modules"),
+        ("from sys import _getframe\n    return _getframe()", "uses sys._getframe()"),
+        ("return context.tb_frame.f_locals", "uses a frame's f_locals"),
+        ("from inspect import stack\n    return stack()", "uses inspect.stack()"),
+        ("import builtins\n    return builtins.globals()", "uses globals()"),
     ],
 )
 def test_gives_up(modules: Modules, body: str, reason: str) -> None:
@@ -792,10 +919,84 @@ def test_self_import_gives_up(modules: Modules) -> None:
     assert result.gave_up == "imports itself (import selfimporting)"
 
 
+def test_module_level_uses_give_up_too(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import sys
+
+        THIS = sys.modules[__name__]
+
+        def lambda_handler(event, context):
+            THIS.ITEMS.append(event)
+        """
+    )
+    assert result.gave_up == "uses sys.modules"
+
+
+def test_importing_itself_from_its_package_gives_up(modules: Modules) -> None:
+    (modules.path / "selfpkg").mkdir()
+    (modules.path / "selfpkg" / "__init__.py").write_text("", encoding="utf-8")
+    (modules.path / "selfpkg" / "app.py").write_text(
+        "ITEMS = []\n\ndef lambda_handler(event, context):\n"
+        "    from selfpkg import app\n    app.ITEMS.append(event)\n",
+        encoding="utf-8",
+    )
+    module = importlib.import_module("selfpkg.app")
+    result = analyse("selfpkg.app", vars(module))
+    assert result.gave_up == "imports itself (from selfpkg import app)"
+
+
 def test_no_source_gives_up() -> None:
     namespace: dict[str, object] = {"__name__": "nowhere"}
     exec("def f():\n    pass\n", namespace)
     assert analyse("nowhere", namespace).gave_up == "no source file"
+
+
+def test_a_long_elif_chain_is_analysed(modules: Modules) -> None:
+    branches = "".join(
+        f"    elif event == {i}:\n        SEEN.append({i})\n" for i in range(1, 1500)
+    )
+    head = "SEEN = []\n\ndef lambda_handler(event, context):\n    if event == 0:\n        pass\n"
+    source = head + branches
+    expect(modules.analyse(source), written={"SEEN": False}, loaded={"SEEN"})
+
+
+def test_cached_property_functions_are_checked_too(modules: Modules) -> None:
+    module = modules.load(
+        """
+        import functools
+
+        class Config:
+            @functools.cached_property
+            def values(self):
+                return {}
+        """
+    )
+    assert analyse(module.__name__, vars(module)).gave_up is None
+    namespace: dict[str, object] = {}
+    exec("def values(self):\n    return {}\n", vars(module), namespace)
+    vars(module)["Config"].values.func = namespace["values"]
+    result = analyse(module.__name__, vars(module))
+    assert result.gave_up == (
+        "function values shares the module's globals but was compiled from '<string>'"
+    )
+
+
+def test_source_from_a_zip_import(modules: Modules) -> None:
+    import zipfile
+
+    archive = modules.path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr(
+            "zipped_handler.py",
+            "ITEMS = []\n\ndef lambda_handler(event, context):\n    ITEMS.append(event)\n",
+        )
+    sys.path.insert(0, str(archive))
+    module = importlib.import_module("zipped_handler")
+    try:
+        expect(analyse(module.__name__, vars(module)), written={"ITEMS": False}, loaded={"ITEMS"})
+    finally:
+        del sys.modules["zipped_handler"]
 
 
 def test_syntax_error_gives_up(modules: Modules) -> None:
@@ -1077,6 +1278,42 @@ def test_an_instance_passed_to_unknown_code_makes_its_methods_escape(modules: Mo
     expect(result, written={"TABLE": True}, loaded={"Job", "TABLE", "threading"})
 
 
+def test_methods_called_by_name_or_through_map_escape_with_their_class(
+    modules: Modules,
+) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": []}
+        ROWS = {"b": []}
+
+        class Dispatcher:
+            def __init__(self, table):
+                self.table = table
+
+            def handle_put(self, event):
+                self.table["a"].append(event)
+
+        class Mapper:
+            def __init__(self, rows):
+                self.rows = rows
+
+            def one(self, key):
+                self.rows["b"].append(key)
+
+        def lambda_handler(event, context):
+            dispatcher = Dispatcher(TABLE)
+            getattr(dispatcher, "handle_" + event["kind"])(event)
+            mapper = Mapper(ROWS)
+            return list(map(mapper.one, event["keys"]))
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "ROWS": True},
+        loaded={"Dispatcher", "TABLE", "Mapper", "ROWS"},
+    )
+
+
 def test_dunder_methods_run_on_every_instance(modules: Modules) -> None:
     result = modules.analyse(
         """
@@ -1127,3 +1364,310 @@ def test_super_and_classmethods(modules: Modules) -> None:
         """
     )
     expect(result, written={"REGISTRY": False, "LOG": False}, loaded={"Child", "REGISTRY", "LOG"})
+
+
+# ---------------------------------------------------------------------------------------------
+# More of the language
+
+
+def test_async_handlers_generators_and_star_arguments(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import asyncio
+
+        QUEUE = []
+        TABLE = {"a": [1]}
+        ROWS = [[1]]
+
+        def rows():
+            for row in ROWS:
+                yield row
+
+        def push(*items, **options):
+            QUEUE.extend(items)
+            options["into"].append(1)
+
+        async def fetch(key):
+            await asyncio.sleep(0)
+            return TABLE[key]
+
+        async def lambda_handler(event, context):
+            push(event, into=[])
+            entry = await fetch("a")
+            entry.append(2)
+            for row in rows():
+                row.clear()
+            return list(rows())
+        """
+    )
+    expect(
+        result,
+        written={"QUEUE": False, "TABLE": True, "ROWS": True},
+        loaded={"asyncio", "QUEUE", "TABLE", "ROWS", "rows", "push", "fetch"},
+        subscript_read={"TABLE"},
+    )
+
+
+def test_functions_used_as_values_return_to_unknown_callers(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        TABLE = {"a": {"x": 1}}
+        NAMES = {"a": {"x": 1}}
+        OTHER = {"a": {"x": 1}}
+
+        def get_table(event):
+            return TABLE["a"]
+
+        def get_names(event):
+            return NAMES["a"]
+
+        ROUTES = {"table": get_table}
+
+        def lambda_handler(event, context):
+            callback = get_names
+            return sorted(OTHER, key=lambda k: OTHER[k]["x"]), callback
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "NAMES": True},
+        loaded={"OTHER", "get_names", "TABLE", "NAMES"},
+        subscript_read={"OTHER", "TABLE", "NAMES"},
+    )
+
+
+def test_handler_applied_by_call_is_an_entry_point(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        from lambdascope import handler
+
+        TABLE = {"a": {"x": 1}}
+
+        def _handle(event, context):
+            return TABLE[event["k"]]
+
+        lambda_handler = handler(_handle)
+        """
+    )
+    expect(result, written={}, loaded={"TABLE"}, subscript_read={"TABLE"})
+
+
+def test_walrus_in_a_comprehension_binds_in_the_function(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        GROUPS = {"a": [1]}
+
+        def lambda_handler(event, context):
+            keys = [last := group for group in GROUPS.values()]
+            last.append(event)
+            return keys
+        """
+    )
+    expect(result, written={"GROUPS": True}, loaded={"GROUPS"})
+
+
+def test_class_defined_in_a_handler_and_print_to_a_file(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import io
+
+        LOG = []
+        SINK = io.StringIO()
+
+        def lambda_handler(event, context):
+            class Local:
+                seen = LOG
+
+                def note(self, value):
+                    self.seen.append(value)
+
+            Local().note(event)
+            print(event, file=SINK)
+        """
+    )
+    expect(result, written={"LOG": True, "SINK": True}, loaded={"LOG", "SINK"})
+
+
+def test_calling_a_bound_method_taken_from_a_global_writes_it(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = set()
+        NAMES = {"a": "b"}
+
+        def lambda_handler(event, context):
+            add = SEEN.add
+            lookup = NAMES.get
+            for key in event["keys"]:
+                add(key)
+            return lookup("a")
+        """
+    )
+    # Calling the value is unknown code; the analysis does not know `get` from `add` here.
+    expect(result, written={"SEEN": True, "NAMES": True}, loaded={"SEEN", "NAMES"})
+
+
+def test_comprehension_unpacking_raise_setattr_and_math(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import math
+
+        class Thing:
+            pass
+
+        TABLE = {"a": [1]}
+        ITEMS = []
+        OBJ = Thing()
+        VALUE = {"v": 1}
+
+        def lambda_handler(event, context):
+            sizes = {k: len(v) for k, (v, *rest) in zip(TABLE, TABLE.values())}
+            [v.append(1) for k, v in TABLE.items()]
+            setattr(OBJ, "value", VALUE)
+            if math.sqrt(len(ITEMS)) > 10:
+                raise ValueError(ITEMS) from None
+            return sizes
+        """
+    )
+    expect(
+        result,
+        written={"TABLE": True, "OBJ": False},
+        loaded={"math", "TABLE", "ITEMS", "OBJ", "VALUE"},
+    )
+
+
+def test_lambda_with_a_mutable_default(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        remember = lambda key, seen=[]: seen.append(key)
+
+        def lambda_handler(event, context):
+            remember(event["k"])
+        """
+    )
+    expect(result, written={}, loaded={"remember"}, written_params={("<lambda>", 2): {"seen"}})
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties over generated handler modules
+
+_GLOBALS = ("TABLE", "ITEMS", "CONFIG", "CACHE")
+_TEMPLATES = (
+    "{L} = {G}",
+    "{L} = {G}.get(event['k'])",
+    "{L} = {G}[0]",
+    "for {L} in {G}:\n        pass",
+    "{L}.append(1)",
+    "{L}['x'] = 1",
+    "{L} = [{M}]",
+    "{L} = dict({G})",
+    "{L} = {M} or {G}",
+    "{G}.append(event)",
+    "{G}['k'] = 1",
+    "{L}[0]['y'] = 2",
+    "keep({L}, {M})",
+    "{L} = fetch({G})",
+    "mystery({L})",
+    "json.dumps({G})",
+    "{L} = len({G})",
+    "logger.info('%s', {L})",
+)
+_PRELUDE = """
+import json
+import logging
+
+logger = logging.getLogger()
+TABLE = {"a": {"b": [1]}}
+ITEMS = [[1]]
+CONFIG = {"x": {}}
+CACHE = {}
+
+def keep(target, value):
+    target.append(value)
+
+def fetch(table):
+    return table["a"]
+
+def lambda_handler(event, context):
+    a = b = c = None
+"""
+
+
+def _module_source(statements: list[tuple[int, str, str, str]], names: tuple[str, ...]) -> str:
+    lines = [_PRELUDE.replace("a = b = c", " = ".join(names))]
+    for template, global_, local, other in statements:
+        line = _TEMPLATES[template].format(
+            G=global_, L=names["abc".index(local)], M=names["abc".index(other)]
+        )
+        lines.append(f"    {line}\n")
+    return "".join(lines)
+
+
+def _analyse_text(source: str, directory: str) -> Analysis:
+    """Analyse *source* as a module file without importing it (it holds no functions yet)."""
+    import os
+
+    path = os.path.join(directory, f"prop_{next(_counter)}.py")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(source)
+    return analyse("prop", {"__name__": "prop", "__file__": path})
+
+
+def _summary(result: Analysis) -> tuple[object, ...]:
+    assert result.gave_up is None, result.gave_up
+    return (result.written, result.loaded, result.subscript_read, result.rebound)
+
+
+_statement = st.tuples(
+    st.integers(0, len(_TEMPLATES) - 1),
+    st.sampled_from(_GLOBALS),
+    st.sampled_from("abc"),
+    st.sampled_from("abc"),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    statements=st.lists(_statement, min_size=1, max_size=12),
+    names=st.permutations(["first", "second", "third"]),
+)
+def test_renaming_locals_never_changes_the_result(
+    statements: list[tuple[int, str, str, str]], names: list[str]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        plain = _analyse_text(_module_source(statements, ("a", "b", "c")), directory)
+        renamed = _analyse_text(_module_source(statements, tuple(names)), directory)
+    assert _summary(plain) == _summary(renamed)
+
+
+@settings(max_examples=150, deadline=None)
+@example(  # a deep write, then a shallow one: deep must stay
+    statements=[(0, "TABLE", "a", "a"), (11, "TABLE", "a", "a")],
+    extra=[(10, "TABLE", "a", "a")],
+    position=2,
+)
+@given(
+    statements=st.lists(_statement, min_size=1, max_size=10),
+    extra=st.lists(_statement, min_size=1, max_size=4),
+    position=st.integers(0, 10),
+)
+def test_adding_code_never_removes_a_write(
+    statements: list[tuple[int, str, str, str]],
+    extra: list[tuple[int, str, str, str]],
+    position: int,
+) -> None:
+    import tempfile
+
+    position = min(position, len(statements))
+    more = statements[:position] + extra + statements[position:]
+    with tempfile.TemporaryDirectory() as directory:
+        before = _analyse_text(_module_source(statements, ("a", "b", "c")), directory)
+        after = _analyse_text(_module_source(more, ("a", "b", "c")), directory)
+    _summary(before)
+    _summary(after)
+    for name, deep in before.written.items():
+        assert name in after.written
+        assert after.written[name] >= deep
+    assert before.loaded <= after.loaded
+    assert before.subscript_read <= after.subscript_read
