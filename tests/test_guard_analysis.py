@@ -92,7 +92,7 @@ def expect(
 
 
 # ---------------------------------------------------------------------------------------------
-# The seeds and read-only tables
+# The two scenarios (a list that leaks, a client per invocation) and read-only tables
 
 
 def test_s3_prefix_check_appends_to_a_module_level_list(modules: Modules) -> None:
