@@ -50,8 +50,8 @@ def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         return json.loads(text)
     except RecursionError:
         parser.error(
-            f"the event from {source} is nested too deeply to decode (more than about "
-            f"{sys.getrecursionlimit()} levels of arrays or objects)"
+            f"the event from {source} is nested too deeply to decode (too many levels of "
+            "arrays or objects for Python's JSON decoder, and so for Lambda's runtime)"
         )
     except ValueError as exc:
         parser.error(f"the event from {source} is not valid JSON: {exc}")
@@ -288,13 +288,13 @@ class _Printer:
 def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
-    from .testing import _memory, _positive_number, _split_target
+    from .testing import _split_target, check_settings
 
     try:  # Lambda's limits are usage errors, not a failed Init
-        _memory(args.memory)
-        _positive_number("--timeout", args.timeout)
+        check_settings(memory_mb=args.memory, timeout=args.timeout)
     except ValueError as exc:
-        parser.error(str(exc).replace("memory_mb", "--memory"))
+        setting, rest = str(exc).split(" ", 1)  # "memory_mb must be ..." / "timeout must be ..."
+        parser.error(f"--{'memory' if setting == 'memory_mb' else setting} {rest}")
     event = _event(args, parser)
 
     try:

@@ -83,6 +83,15 @@ def _memory(value: object) -> int:
     return value
 
 
+def check_settings(*, memory_mb: object, timeout: object) -> None:
+    """Raise ``TypeError``/``ValueError`` for a memory size or timeout Lambda would refuse.
+
+    Shared with ``lambdascope invoke``, which reports them as usage errors.
+    """
+    _memory(memory_mb)
+    _positive_number("timeout", timeout)
+
+
 def _function_arn(region: str, function_name: str) -> str:
     return f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{function_name}"
 
@@ -550,7 +559,7 @@ def _unsendable(result: Any) -> BaseException | None:
     except RecursionError:
         return MarshalError(
             "Runtime.MarshalError: unable to marshal the response: it is nested too deeply "
-            f"to serialise as JSON (more than about {sys.getrecursionlimit()} levels)"
+            "to serialise as JSON"
         )
     except (TypeError, ValueError) as exc:
         error = MarshalError(f"Runtime.MarshalError: unable to marshal the response: {exc}")

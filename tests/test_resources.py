@@ -56,6 +56,23 @@ def test_metadata_of_the_factory_is_kept() -> None:
     assert "(initialized)" in repr(resource)
 
 
+def in_threads(count: int, target: Callable[[], object]) -> list[object]:
+    """Call *target* from *count* threads released together; return what each got."""
+    barrier = threading.Barrier(count)
+    results: list[object] = []
+
+    def call() -> None:
+        barrier.wait()
+        results.append(target())
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def _race_first_call(threads_n: int) -> tuple[int, list[object]]:
     calls = []
     lock = threading.Lock()
@@ -67,18 +84,7 @@ def _race_first_call(threads_n: int) -> tuple[int, list[object]]:
         return object()
 
     resource = init_resource(slow_factory)
-    barrier = threading.Barrier(threads_n)
-    seen: list[object] = []
-
-    def race() -> None:
-        barrier.wait()
-        seen.append(resource())
-
-    threads = [threading.Thread(target=race) for _ in range(threads_n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    seen = in_threads(threads_n, resource)
     return len(calls), seen
 
 
@@ -364,23 +370,6 @@ def test_bad_options_are_rejected_at_decoration(
 
 
 # -- refreshes under concurrency ---------------------------------------------------------------
-
-
-def in_threads(count: int, target: Callable[[], object]) -> list[object]:
-    """Call *target* from *count* threads released together; return what each got."""
-    barrier = threading.Barrier(count)
-    results: list[object] = []
-
-    def call() -> None:
-        barrier.wait()
-        results.append(target())
-
-    threads = [threading.Thread(target=call) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 class Connection:
