@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from ._resources import report_entry
@@ -30,17 +31,28 @@ def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         text, source = args.event_json, "--event-json"
     elif args.event is None:
         return {}
-    elif args.event == "-":
-        text, source = sys.stdin.read(), "standard input"
     else:
+        source = "standard input" if args.event == "-" else args.event
         try:
-            with open(args.event, encoding="utf-8") as file:
-                text = file.read()
+            if args.event == "-":
+                text = sys.stdin.read()
+            else:
+                with open(args.event, encoding="utf-8") as file:
+                    text = file.read()
         except OSError as exc:
             parser.error(f"cannot read the event file: {exc}")
-        source = args.event
+        except UnicodeDecodeError as exc:
+            parser.error(
+                f"the event from {source} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                "Lambda events are JSON documents in UTF-8"
+            )
     try:
         return json.loads(text)
+    except RecursionError:
+        parser.error(
+            f"the event from {source} is nested too deeply to decode (too many levels of "
+            "arrays or objects for Python's JSON decoder, and so for Lambda's runtime)"
+        )
     except ValueError as exc:
         parser.error(f"the event from {source} is not valid JSON: {exc}")
 
@@ -52,8 +64,8 @@ def _ms(value: float | None) -> str:
 def _short(value: Any) -> str:
     try:
         text = json.dumps(value, default=str, ensure_ascii=False)
-    except ValueError:  # circular structures
-        text = repr(value)
+    except (ValueError, RecursionError):  # circular or very deep structures
+        text = f"<{type(value).__name__} that cannot be shown as JSON>"
     return text if len(text) <= _RESULT_WIDTH else text[: _RESULT_WIDTH - 3] + "..."
 
 
@@ -84,7 +96,9 @@ class _RemoteError(Exception):
 def _error_name(error: BaseException) -> str:
     if isinstance(error, _RemoteError):
         return str(error.payload.get("errorType", "Error"))
-    return type(error).__name__
+    from .testing import error_type
+
+    return error_type(error)
 
 
 def _frames(error: BaseException) -> list[str]:
@@ -261,8 +275,10 @@ class _Printer:
             )
             return
         made = ", ".join(f"{name} x{count}" for name, count in created.items()) or "none"
+        environments = 1 + sum(1 for inv in invocations[1:] if inv.number == 1)
+        where = "one environment" if environments == 1 else f"{environments} environments"
         self._emit(
-            f"{len(invocations)} invocation(s) in one environment: {cold} cold, "
+            f"{len(invocations)} invocation(s) in {where}: {cold} cold, "
             f"{len(invocations) - cold} warm, {errors} error(s), "
             f"{differing} warm answer(s) different from the cold start; "
             f"init resources created during invocations: {made}"
@@ -272,8 +288,14 @@ class _Printer:
 def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
+    from .testing import _split_target, check_settings
+
+    try:  # Lambda's limits are usage errors, not a failed Init
+        check_settings(memory_mb=args.memory, timeout=args.timeout)
+    except ValueError as exc:
+        setting, rest = str(exc).split(" ", 1)  # "memory_mb must be ..." / "timeout must be ..."
+        parser.error(f"--{'memory' if setting == 'memory_mb' else setting} {rest}")
     event = _event(args, parser)
-    from .testing import _split_target
 
     try:
         _split_target(args.target)
@@ -287,7 +309,7 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _record(printer: _Printer, invocations: list[Invocation], inv: Invocation) -> bool:
     """Print and keep *inv*; return whether it answered differently from the cold start."""
-    differs = bool(invocations) and inv.outcome() != invocations[0].outcome()
+    differs = bool(invocations) and not inv.same_outcome(invocations[0])
     invocations.append(inv)
     printer.invocation(inv, differs)
     return differs
@@ -330,6 +352,13 @@ def _invoke_in_process(
     with env:
         printer.init(env)
         for _ in range(args.times):
+            if env.closed:  # the handler ended the process: Lambda starts a new environment
+                try:
+                    env.restart(reimport=True)
+                except Exception as exc:
+                    printer.init_failed(exc)
+                    return EXIT_FAILED
+                printer.init(env)
             differing += _record(printer, invocations, env.run(event))
     return _finish(args, printer, invocations, differing)
 
@@ -348,7 +377,6 @@ def _report(logs: str) -> dict[str, Any] | None:
 def _invoke_awslambdaric(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
 ) -> int:
-    from ._resources import ResourceRecord
     from .testing import Invocation, LocalRuntime, RuntimeExited, _locate
 
     try:
@@ -382,27 +410,32 @@ def _invoke_awslambdaric(
         return EXIT_FAILED
     invocations: list[Invocation] = []
     differing = 0
+    earlier_logs = ""  # output of environments that ended (their process is gone)
+    number = 0  # the invocation's number in its environment
     with runtime:
-        for number in range(1, args.times + 1):
+        for count in range(1, args.times + 1):
+            number += 1
+            if number == 1 and count > 1:  # a new environment: keep the last one's output
+                earlier_logs += runtime.logs
+            request_id = str(uuid.uuid4())
             try:
-                remote = runtime.invoke(event, timeout=max(30.0, 2 * args.timeout))
-            except (RuntimeExited, TimeoutError) as exc:  # the environment is gone
-                remote, failure = None, exc
-            records: tuple[ResourceRecord, ...] = ()
-            if number == 1:
-                report = _report(runtime.logs)
-                printer.remote_init(report, args.init_type, runtime.pid)
-                records = tuple(
-                    ResourceRecord(r["name"], 0.0, r["ms"] / 1000, r["phase"], 1, r["error"])
-                    for r in (report or {}).get("resources", [])
-                    if r.get("phase") == "invoke"
+                remote = runtime.invoke(
+                    event, request_id=request_id, timeout=max(30.0, 2 * args.timeout)
                 )
+            except RuntimeExited as exc:  # the process ended: so did the environment
+                remote, failure = None, _exit_error(request_id, exc)
+            except TimeoutError as exc:
+                remote, failure = None, exc
+            records = _remote_init(printer, runtime, args.init_type) if count == 1 else ()
             cold = number == 1 and args.init_type == "on-demand"
             if remote is None:
-                inv = Invocation(number, cold, "", 0.0, None, failure, records)
+                inv = Invocation(number, cold, request_id, 0.0, None, failure, records)
                 invocations.append(inv)
                 printer.invocation(inv, differs=False)
-                break
+                if not isinstance(failure, _RemoteError):
+                    break  # timed out: stop here
+                number = 0  # as on Lambda, the next request gets a new environment
+                continue
             inv = Invocation(
                 number=number,
                 cold_start=cold,
@@ -414,8 +447,39 @@ def _invoke_awslambdaric(
             )
             differing += _record(printer, invocations, inv)
     status = _finish(args, printer, invocations, differing)
-    printer.logs(runtime.logs)
+    printer.logs(earlier_logs + runtime.logs)
     return status
+
+
+def _remote_init(printer: _Printer, runtime: Any, init_type: str) -> tuple[Any, ...]:
+    """Print Init from the cold-start report; return the resources its first invocation made."""
+    from ._resources import ResourceRecord
+
+    report = _report(runtime.logs)
+    printer.remote_init(report, init_type, runtime.pid)
+    return tuple(
+        ResourceRecord(r["name"], 0.0, r["ms"] / 1000, r["phase"], 1, r["error"])
+        for r in (report or {}).get("resources", [])
+        if r.get("phase") == "invoke"
+    )
+
+
+def _exit_error(request_id: str, exc: Any) -> BaseException:
+    """Lambda's ``Runtime.ExitError`` for a runtime client that exited during an invocation."""
+    if exc.returncode is None or exc.returncode < 0:  # killed by a signal, or not an exit
+        return exc  # type: ignore[no-any-return]
+    reason = (
+        "Runtime exited without providing a reason"
+        if exc.returncode == 0
+        else f"Runtime exited with error: exit status {exc.returncode}"
+    )
+    payload = {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {request_id} Error: {reason}",
+        "requestId": request_id,
+        "stackTrace": [],
+    }
+    return _RemoteError(payload)
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

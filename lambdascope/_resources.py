@@ -15,6 +15,7 @@ from ._request import in_invocation
 from ._util import (
     check_callable,
     describe,
+    is_async_callable,
     positive_seconds,
     reject_unknown_options,
     required_arguments,
@@ -119,6 +120,50 @@ in_factory: ContextVar[bool] = ContextVar("lambdascope.in_factory", default=Fals
 _records: list[ResourceRecord] = []
 _records_lock = threading.Lock()
 _sequence = 0  # creation order, for closing in reverse
+
+
+#: Dependency-cycle detection across threads: which resource each blocked thread waits for.
+_graph_lock = threading.Lock()
+_waiting: dict[int, InitResource[Any]] = {}
+_local = threading.local()
+
+
+def _creating_here() -> list[InitResource[Any]]:
+    """The init resources whose factories are running in this thread, outermost first."""
+    stack: list[InitResource[Any]] | None = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    return stack
+
+
+def _cycle_message(resource: InitResource[Any], chain: list[InitResource[Any]]) -> str:
+    names = [r.name for r in chain]
+    if resource in chain:
+        names = names[chain.index(resource) :]
+    path = " -> ".join([*names, resource.name])
+    where = "" if resource in _creating_here() else " (its creation runs in another thread)"
+    return (
+        f"init resource {resource.name} was called from its own factory{where}: the init "
+        f"resources depend on each other in a cycle: {path}. A factory must not (even "
+        "indirectly) call itself: give what both need to a third init resource, or build one "
+        "of them without the other."
+    )
+
+
+def _reject_coroutine(resource: InitResource[Any], value: object) -> None:
+    if hasattr(value, "__await__") and hasattr(value, "cr_code"):
+        value.close()  # type: ignore[attr-defined]  # never awaited: no "never awaited" warning
+        raise TypeError(_async_message(resource.name))
+
+
+def _async_message(name: str) -> str:
+    return (
+        f"@init_resource cannot cache {name}: it returns a coroutine, which can be awaited "
+        "only once, so every invocation after the first would fail ('cannot reuse already "
+        "awaited coroutine'). Use a plain def factory that builds the object without awaiting "
+        "(async clients such as aiobotocore sessions or httpx.AsyncClient connect on first use), "
+        "and await its setup inside the handler if it needs any."
+    )
 
 
 def _record(entry: ResourceRecord) -> None:
@@ -295,9 +340,13 @@ def _after_fork_in_child() -> None:
     global _records_lock
     _records_lock = threading.Lock()
     del _records[:]  # the parent's Init is not the child's
+    global _graph_lock
+    _graph_lock = threading.Lock()
+    _waiting.clear()
     for resource in _live_resources():
         resource._lock = threading.RLock()
         resource._creating = False
+        resource._owner = None
         resource._value = resource._fast = _MISSING
         resource._expires = math.inf
     _lifecycle.state.reset()
@@ -338,6 +387,8 @@ class InitResource(_GenericBase[T]):
         self._plain = ttl is None and validate is None
         self._lock = threading.RLock()
         self._creating = False
+        self._owner: int | None = None  # the thread running the factory
+        self._generation = 0  # bumped whenever the cached value changes
         self._value: T = _MISSING
         self._fast: T = _MISSING
         self._expires = math.inf
@@ -376,6 +427,7 @@ class InitResource(_GenericBase[T]):
                 return
             self._value = self._fast = _MISSING
             self._expires = math.inf
+            self._generation += 1
             if self._close is not None:
                 self._close(value)
 
@@ -390,24 +442,69 @@ class InitResource(_GenericBase[T]):
             return False
 
     def _get(self) -> T:
+        generation = self._generation
         value = self._value
         if value is not _MISSING and self._fresh(value):
             return value
-        with self._lock:
+        self._acquire()
+        try:
             current = self._value
-            if current is not _MISSING and current is not value:
+            if current is not _MISSING and self._generation != generation:
                 return current  # another thread created or refreshed it meanwhile
             if self._creating:
-                raise RuntimeError(
-                    f"init resource {self.name} was called from its own factory; "
-                    "a factory must not depend on itself"
-                )
-            if current is not _MISSING:
-                try:
-                    self.reset()  # expired or unhealthy
-                except Exception:
-                    _log_close_error(self)
-            return self._create()
+                raise RuntimeError(_cycle_message(self, _creating_here()))
+            if current is _MISSING:
+                return self._create()
+            return self._refresh(current)  # expired or unhealthy
+        finally:
+            self._lock.release()
+
+    def _refresh(self, old: T) -> T:
+        """Replace *old* with a new value, then close *old* unless the factory returned it."""
+        try:
+            new = self._create()
+        except BaseException:
+            self._drop(old)  # the stale value is not kept; nothing new is cached
+            raise
+        if new is not old:
+            self._close_quietly(old)
+        return new
+
+    def _drop(self, old: T) -> None:
+        self._value = self._fast = _MISSING
+        self._expires = math.inf
+        self._generation += 1
+        self._close_quietly(old)
+
+    def _close_quietly(self, old: T) -> None:
+        if self._close is not None:
+            try:
+                self._close(old)
+            except Exception:
+                _log_close_error(self)
+
+    def _acquire(self) -> None:
+        """Take the creation lock; raise instead of waiting on a dependency cycle."""
+        if self._lock.acquire(blocking=False):
+            return
+        me = threading.get_ident()
+        with _graph_lock:
+            chain: list[InitResource[Any]] = [self]
+            owner = self._owner
+            while owner is not None:
+                if owner == me:  # the thread we wait for waits, in the end, for us
+                    raise RuntimeError(_cycle_message(self, [*_creating_here(), *chain]))
+                waited = _waiting.get(owner)
+                if waited is None:
+                    break
+                chain.append(waited)
+                owner = waited._owner
+            _waiting[me] = self
+        try:
+            self._lock.acquire()
+        finally:
+            with _graph_lock:
+                _waiting.pop(me, None)
 
     def _create(self) -> T:
         global _sequence
@@ -415,10 +512,14 @@ class InitResource(_GenericBase[T]):
         started_wall = time.time()
         started = time.perf_counter()
         self._creating = True
+        self._owner = threading.get_ident()
+        stack = _creating_here()
+        stack.append(self)
         marker = in_factory.set(True)
         observed = [] if in_init else [(end, start()) for start, end in _factory_observers]
         try:
             value = self._factory()
+            _reject_coroutine(self, value)
         except BaseException as exc:
             _record(
                 ResourceRecord(
@@ -433,6 +534,8 @@ class InitResource(_GenericBase[T]):
             raise
         finally:
             self._creating = False
+            self._owner = None
+            stack.pop()
             in_factory.reset(marker)
             for finished, token in observed:
                 finished(token)
@@ -444,6 +547,7 @@ class InitResource(_GenericBase[T]):
         if self._ttl is not None:
             self._expires = time.monotonic() + self._ttl
         self._value = value
+        self._generation += 1
         if self._plain:
             self._fast = value
         _record(
@@ -557,6 +661,8 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
 
     def decorate(func: Any) -> InitResource[Any]:
         check_callable("@init_resource", func, _EXAMPLE)
+        if is_async_callable(func):
+            raise TypeError(_async_message(describe(func)))
         required, kwonly = required_arguments(func)
         if required or kwonly:
             raise TypeError(

@@ -152,6 +152,40 @@ def _shown(name: str, value: Any) -> str:  # noqa: PLR0911 - one return per kind
     return f"<{type(value).__name__}>"  # its repr could carry anything
 
 
+def _secret_values(name: str, value: Any) -> list[str]:
+    """The secret strings inside an argument: secret-named values, URL user info."""
+    if isinstance(value, str):
+        if _secret_name(name):
+            return [value]
+        userinfo = value.partition("://")[2].partition("/")[0].rpartition("@")[0]
+        return [userinfo, userinfo.partition(":")[2]] if "://" in value else []
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _secret_values(str(k), v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _secret_values(name, v)]
+    if _is_config(value):
+        return _secret_values(name, value._user_provided_options)
+    return []
+
+
+def _without_secrets(exc: Exception, kwargs: dict[str, Any]) -> Exception | None:
+    """A copy of *exc* with the secrets of *kwargs* masked, or ``None`` if it shows none.
+
+    botocore puts some arguments in its messages ("Invalid endpoint: https://user:pw@...").
+    """
+    secrets = sorted({s for s in _secret_values("", kwargs) if s}, key=len, reverse=True)
+    text = str(exc)
+    if not any(secret in text for secret in secrets):
+        return None
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    try:
+        clean = type(exc)(text)
+    except Exception:  # an exception type that takes other arguments
+        return RuntimeError(f"{type(exc).__name__}: {text}")
+    return clean if str(clean) == text else RuntimeError(f"{type(exc).__name__}: {text}")
+
+
 class _Site:
     """What one call site of client()/resource() has cached."""
 
@@ -224,7 +258,13 @@ def _cached(kind: str, service: str, kwargs: dict[str, Any]) -> InitResource[Any
                 config = lambda_config()
                 if user_config is not None:
                     config = config.merge(user_config)
-                return getattr(boto3, kind)(service, config=config, **options)
+                try:
+                    return getattr(boto3, kind)(service, config=config, **options)
+                except Exception as exc:
+                    clean = _without_secrets(exc, kwargs)
+                    if clean is None:
+                        raise
+                raise clean  # outside the handler: no __context__ holding the secret
 
             args = ", ".join(
                 [repr(service), *(f"{k}={_shown(k, v)}" for k, v in sorted(kwargs.items()))]

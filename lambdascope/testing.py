@@ -54,6 +54,7 @@ __all__ = [
     "LambdaEnvironment",
     "LocalRuntime",  # noqa: F822 - imported on first access by __getattr__
     "MarshalError",
+    "RuntimeExitError",
     "RuntimeExited",  # noqa: F822
     "RuntimeInvocation",  # noqa: F822
     "assert_warm_matches_cold",
@@ -80,6 +81,15 @@ def _memory(value: object) -> int:
             f"got {value}"
         )
     return value
+
+
+def check_settings(*, memory_mb: object, timeout: object) -> None:
+    """Raise ``TypeError``/``ValueError`` for a memory size or timeout Lambda would refuse.
+
+    Shared with ``lambdascope invoke``, which reports them as usage errors.
+    """
+    _memory(memory_mb)
+    _positive_number("timeout", timeout)
 
 
 def _function_arn(region: str, function_name: str) -> str:
@@ -420,7 +430,7 @@ class Invocation:
             if frame.filename != __file__  # the simulator's own frames
         ]
         return {
-            "errorType": type(self.error).__name__,
+            "errorType": error_type(self.error),
             "errorMessage": str(self.error),
             "stackTrace": traceback.format_list(frames),
             "requestId": self.request_id,
@@ -430,7 +440,20 @@ class Invocation:
         """``("result", value)`` or ``("error", "Type: message")``, for comparisons."""
         if self.error is None:
             return ("result", self.result)
-        return ("error", f"{type(self.error).__name__}: {self.error}")
+        return ("error", f"{error_type(self.error)}: {self.error}")
+
+    def same_outcome(self, other: Invocation) -> bool:
+        """Whether *other* ended the same way, compared as Lambda would send it back.
+
+        Errors by type and message (request ids left out); results by their JSON, so
+        ``NaN`` equals ``NaN``, a tuple equals the list it becomes, and key order does
+        not matter.
+        """
+        if (self.error is None) != (other.error is None):
+            return False
+        if self.error is not None and other.error is not None:
+            return _error_text(self.error) == _error_text(other.error)
+        return _as_json(self.result) == _as_json(other.result)
 
 
 @dataclass(frozen=True)
@@ -456,6 +479,61 @@ class InitInfo:
         return sum(r.duration for r in self.resources) * 1000
 
 
+def error_type(error: BaseException) -> str:
+    """The ``errorType`` Lambda reports for *error*: ``Runtime.ExitError`` or the class name."""
+    return str(getattr(error, "error_type", None) or type(error).__name__)
+
+
+def _error_text(error: BaseException) -> str:
+    text = f"{error_type(error)}: {error}"
+    request_id = getattr(error, "request_id", "")
+    return text.replace(request_id, "<request id>") if request_id else text
+
+
+def _as_json(value: Any) -> str:
+    """*value* as the runtime would send it (keys sorted where they can be)."""
+    for sort_keys in (True, False):
+        try:
+            return json.dumps(value, default=_not_json, sort_keys=sort_keys)
+        except TypeError:  # keys of mixed types cannot be sorted
+            continue
+        except (ValueError, RecursionError):
+            break
+    return repr(id(value))  # not sendable: equal only to itself
+
+
+class RuntimeExitError(RuntimeError):
+    """The handler ended the runtime process (``sys.exit``): Lambda's ``Runtime.ExitError``.
+
+    On Lambda the invocation fails with this error and the execution environment
+    is gone: the next request starts a new one (a new Init, a cold start).
+
+    Attributes:
+        status: the process exit status (0 for ``sys.exit()``/``sys.exit(0)``, 1 for
+            ``sys.exit("message")``, else the code given).
+        exit_message: the message of ``sys.exit("message")``, or ``None``.
+    """
+
+    error_type = "Runtime.ExitError"
+
+    def __init__(self, request_id: str, code: object) -> None:
+        if code is None or isinstance(code, int):
+            self.status, self.exit_message = code or 0, None
+        else:  # Python prints the message to stderr and exits with status 1
+            self.status, self.exit_message = 1, str(code)
+        self.request_id = request_id
+        reason = (
+            "Runtime exited without providing a reason"
+            if self.status == 0
+            else f"Runtime exited with error: exit status {self.status}"
+        )
+        called = f"sys.exit({code!r})" if code is not None else "sys.exit()"
+        super().__init__(
+            f"RequestId: {request_id} Error: {reason}\n(the handler called {called}: "
+            "the runtime process ended, and with it this execution environment)"
+        )
+
+
 def _not_json(obj: object) -> Any:
     import decimal
 
@@ -478,11 +556,24 @@ def _unsendable(result: Any) -> BaseException | None:
         )
     try:
         json.dumps(result, default=_not_json)
+    except RecursionError:
+        return MarshalError(
+            "Runtime.MarshalError: unable to marshal the response: it is nested too deeply "
+            "to serialise as JSON"
+        )
     except (TypeError, ValueError) as exc:
         error = MarshalError(f"Runtime.MarshalError: unable to marshal the response: {exc}")
         error.__cause__ = exc
         return error
     return None
+
+
+def _fresh_event(event: Any) -> Any:
+    """A copy of *event*, as Lambda decodes every event afresh from its JSON."""
+    try:
+        return copy.deepcopy(event)
+    except RecursionError:  # deepcopy recurses deeper than the JSON decoder does
+        return json.loads(json.dumps(event))
 
 
 class LambdaEnvironment:
@@ -658,6 +749,8 @@ class LambdaEnvironment:
 
         Returns:
             the :class:`Invocation`; its ``error`` holds the handler's exception,
+            a :class:`RuntimeExitError` when it called ``sys.exit`` (the environment
+            then ends, as the runtime process does on Lambda: :attr:`closed` is true),
             or a :class:`MarshalError` when the result is not JSON serialisable,
             or a ``TypeError`` when an ``async def`` handler was not wrapped
             (the runtime does not await coroutines).
@@ -672,15 +765,21 @@ class LambdaEnvironment:
             )
         number = len(self.invocations) + 1
         ctx = self.new_context() if context is None else context
-        payload = copy.deepcopy({} if event is None else event)
+        payload = _fresh_event({} if event is None else event)
         since = time.time()
         started = time.perf_counter()
         result: Any = None
         error: BaseException | None = None
+        exited = False
         try:
             result = self.handler(payload, ctx)
         except Exception as exc:  # the invocation failed; the environment goes on
             error = exc
+        except SystemExit as exc:  # the runtime process ends: so does the environment
+            error = RuntimeExitError(str(getattr(ctx, "aws_request_id", "")), exc.code)
+            error.__cause__ = exc
+            error.__traceback__ = exc.__traceback__
+            exited = True
         else:
             error = _unsendable(result)
             if error is not None:
@@ -699,7 +798,15 @@ class LambdaEnvironment:
             context=ctx,
         )
         self.invocations.append(invocation)
+        if exited:
+            self._retire()
         return invocation
+
+    @property
+    def closed(self) -> bool:
+        """Whether this environment has ended: closed, replaced, or its handler called
+        ``sys.exit`` (then :meth:`restart` starts the next one, as Lambda would)."""
+        return self._closed
 
     def invoke(self, event: Any = None, *, context: Any = None) -> Any:
         """Invoke the handler once and return its result; its exception propagates.
@@ -804,7 +911,7 @@ def assert_warm_matches_cold(
             ) from invocation.error
     cold = invocations[0]
     for invocation in invocations[1:]:
-        if invocation.outcome() != cold.outcome():
+        if not invocation.same_outcome(cold):
             raise AssertionError(
                 f"warm invocation {invocation.number} answered differently from the cold start "
                 f"for the same event:\n"

@@ -312,10 +312,11 @@ def test_parameters_are_cached_until_max_age_or_force_fetch(ssm: Any) -> None:
     assert lsaws.get_parameter("/orders/table") == "orders-v2"  # the refresh was cached
     ssm.put_parameter(Name="/orders/table", Value="orders-v3", Type="String", Overwrite=True)
     lsaws.clear_caches()
-    assert lsaws.get_parameter("/orders/table", max_age=0.05) == "orders-v3"
+    # 0.5 s: the next lines must run before it expires, even on a loaded machine
+    assert lsaws.get_parameter("/orders/table", max_age=0.5) == "orders-v3"
     ssm.put_parameter(Name="/orders/table", Value="orders-v4", Type="String", Overwrite=True)
     assert lsaws.get_parameter("/orders/table") == "orders-v3"
-    time.sleep(0.08)  # the value fetched with max_age=0.05 has expired
+    time.sleep(0.6)  # the value fetched with max_age=0.5 has expired
     assert lsaws.get_parameter("/orders/table") == "orders-v4"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,26 @@ def crash(event, context):
     import os
 
     os._exit(3)
+
+
+@handler
+def leave(event, context):
+    import sys
+
+    sys.exit(event.get("code", 0))
+
+
+@handler
+def deep(event, context):
+    result = []
+    for _ in range(50_000):  # too deep for json on every Python (3.13 allows ~5,000 levels)
+        result = [result]
+    return result
+
+
+@handler
+def nan(event, context):
+    return {"ratio": float("nan")}
 """
 
 LEAKY = """
@@ -212,6 +233,13 @@ def test_a_failed_init_exits_1(app: HandlerDir, capsys: pytest.CaptureFixture[st
         (["invoke", "app:lambda_handler", "--times", "0"], "--times must be at least 1"),
         (["invoke", "app:lambda_handler", "--event", "missing.json"], "cannot read the event file"),
         (["invoke", "app:lambda_handler", "--event-json", "{nope"], "is not valid JSON"),
+        (["invoke", "app:lambda_handler", "--event", "latin1.json"], "is not UTF-8 text (byte 12"),
+        (["invoke", "app:lambda_handler", "--event", "deep.json"], "nested too deeply to decode"),
+        (["invoke", "app:lambda_handler", "--event-json", "[" * 50_000], "nested too deeply"),
+        (["invoke", "app:lambda_handler", "--memory", "64"], "--memory must be between 128 and"),
+        (["invoke", "app:lambda_handler", "--memory", "20000"], "--memory must be between"),
+        (["invoke", "app:lambda_handler", "--timeout", "nan"], "--timeout must be a positive"),
+        (["invoke", "app:lambda_handler", "--timeout", "0"], "--timeout must be a positive"),
         (["invoke", "app_without_function"], "MODULE:FUNCTION"),
         (["invoke", "nowhere/app.py"], "does not exist"),
         (["invoke", "app:lambda_handler", "--guard", "loud"], "invalid choice"),
@@ -222,8 +250,13 @@ def test_a_failed_init_exits_1(app: HandlerDir, capsys: pytest.CaptureFixture[st
 def test_usage_errors_exit_2(
     app: HandlerDir, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    (app.path / "latin1.json").write_bytes('{"name": "Zoë"}'.encode("latin-1"))
+    (app.path / "deep.json").write_text("[" * 50_000 + "]" * 50_000)
     assert main(argv) == 2
-    assert message in capsys.readouterr().err
+    out = capsys.readouterr()
+    assert message in out.err
+    assert "Traceback" not in out.err + out.out
+    assert out.err.strip().count("\n") <= 8  # the usage lines and one message
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -334,9 +367,96 @@ def test_invoke_under_the_real_runtime_client_when_the_process_dies(
 ) -> None:
     code, lines = run(capsys, "invoke", "app:crash", "--runtime", "awslambdaric", "--times", "3")
     assert code == 1
-    assert "ERROR  RuntimeExited: the runtime client stopped during invocation" in (
+    # as on Lambda: each invocation fails with Runtime.ExitError, and the next request gets a
+    # new environment (a new process, a cold start)
+    failed = [line for line in lines if line.startswith("#1 cold ")]
+    assert len(failed) == 3
+    assert all(
+        re.search(
+            r"ERROR  Runtime\.ExitError: RequestId: \S+ Error: Runtime exited with error: "
+            r"exit status 3$",
+            line,
+        )
+        for line in failed
+    )
+    assert starting(lines, "3 invocation(s)").startswith(
+        "3 invocation(s) in 3 environments: 3 cold"
+    )
+
+
+def test_invoke_under_the_real_runtime_client_reports_sys_exit_with_its_message(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["invoke", "app:leave", "--runtime", "awslambdaric", "--times", "2"]
+    code, lines = run(capsys, *argv, "--event-json", '{"code": "stop here"}')
+    assert code == 1
+    first = [line for line in lines if line.startswith("#1 cold ")]
+    assert len(first) == 2  # each request got a new environment
+    assert all("Error: Runtime exited with error: exit status 1" in line for line in first)
+    assert lines.count("  | stop here") == 2  # the message, from both environments' output
+    code, lines = run(capsys, *argv[:-1], "1", "--json")
+    error = json.loads(lines[1])["error"]
+    assert error["errorType"] == "Runtime.ExitError"
+    assert error["errorMessage"].endswith("Error: Runtime exited without providing a reason")
+
+
+def test_invoke_reports_sys_exit_as_lambda_does_and_starts_a_new_environment(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:leave", "--times", "2")
+    assert code == 1  # was: exit status 0 and no invocation lines at all
+    assert len([line for line in lines if line.startswith("Init (on-demand)")]) == 2
+    first = [line for line in lines if line.startswith("#1 cold ")]
+    assert len(first) == 2
+    assert re.search(
+        r"ERROR  Runtime\.ExitError: RequestId: \S+ Error: Runtime exited without providing a "
+        r"reason$",
+        first[0],
+    )
+    assert "(the handler called sys.exit(0): the runtime process ended" in "\n".join(lines)
+    assert starting(lines, "2 invocation(s)").startswith("2 invocation(s) in 2 environments")
+
+    code, lines = run(
+        capsys, "invoke", "app:leave", "--times", "1", "--event-json", '{"code": "bye"}'
+    )
+    assert code == 1
+    text = "\n".join(lines)
+    assert "Runtime exited with error: exit status 1" in text
+    assert "sys.exit('bye')" in text  # the message is not dropped
+    code, lines = run(capsys, "invoke", "app:leave", "--times", "1", "--json")
+    payload = json.loads(lines[1])["error"]
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert any("sys.exit" in frame for frame in payload["stackTrace"])
+
+
+def test_a_deeply_nested_result_is_a_one_line_marshal_error(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:deep", "--times", "1")
+    out = capsys.readouterr()
+    assert code == 1
+    assert "ERROR  MarshalError: Runtime.MarshalError: unable to marshal the response: it is " in (
         starting(lines, "#1 cold ")
     )
-    assert "it exited with status 3" in starting(lines, "#1 cold ")
-    assert not any(line.startswith("#2") for line in lines)  # the environment is gone
-    assert starting(lines, "1 invocation(s)").startswith("1 invocation(s) in one environment")
+    assert "nested too deeply" in starting(lines, "#1 cold ")
+    assert "Traceback" not in "\n".join(lines) + out.err
+    code, lines = run(capsys, "invoke", "app:deep", "--times", "1", "--json")
+    assert json.loads(lines[1])["error"]["errorType"] == "MarshalError"
+
+
+def test_nan_in_a_result_is_not_a_different_answer(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:nan", "--expect-same")
+    assert code == 0
+    assert not any("differs" in line for line in lines)
+    assert "0 warm answer(s) different from the cold start" in starting(lines, "3 invocation(s)")
+
+
+def test_an_event_deeper_than_deepcopy_goes_but_not_deeper_than_json(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    event = "[" * 600 + "]" * 600  # JSON decodes it (Lambda would); copy.deepcopy cannot
+    code, lines = run(capsys, "invoke", "app:lambda_handler", "--times", "1", "--event-json", event)
+    assert code == 1  # the handler's own event.get fails on a list, reported as its error
+    assert "AttributeError" in starting(lines, "#1 cold ")

@@ -7,11 +7,16 @@ import sys
 import threading
 import time
 import traceback
+import warnings
+from typing import TYPE_CHECKING
 
 import pytest
 
 import lambdascope
 from lambdascope import InitResource, handler, init_resource
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def test_factory_runs_lazily_once_and_value_is_cached() -> None:
@@ -51,6 +56,23 @@ def test_metadata_of_the_factory_is_kept() -> None:
     assert "(initialized)" in repr(resource)
 
 
+def in_threads(count: int, target: Callable[[], object]) -> list[object]:
+    """Call *target* from *count* threads released together; return what each got."""
+    barrier = threading.Barrier(count)
+    results: list[object] = []
+
+    def call() -> None:
+        barrier.wait()
+        results.append(target())
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def _race_first_call(threads_n: int) -> tuple[int, list[object]]:
     calls = []
     lock = threading.Lock()
@@ -62,18 +84,7 @@ def _race_first_call(threads_n: int) -> tuple[int, list[object]]:
         return object()
 
     resource = init_resource(slow_factory)
-    barrier = threading.Barrier(threads_n)
-    seen: list[object] = []
-
-    def race() -> None:
-        barrier.wait()
-        seen.append(resource())
-
-    threads = [threading.Thread(target=race) for _ in range(threads_n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    seen = in_threads(threads_n, resource)
     return len(calls), seen
 
 
@@ -143,13 +154,13 @@ def test_ttl_recreates_the_value_after_it_expires() -> None:
     closed: list[int] = []
     counter = iter(range(100))
 
-    @init_resource(ttl=0.05, close=closed.append)
+    @init_resource(ttl=0.3, close=closed.append)  # room for the calls on a loaded machine
     def token() -> int:
         return next(counter)
 
     assert token() == 0
     assert token() == 0
-    time.sleep(0.08)
+    time.sleep(0.4)
     assert token() == 1
     assert closed == [0]
     assert token() == 1
@@ -356,3 +367,179 @@ def test_bad_options_are_rejected_at_decoration(
 ) -> None:
     with pytest.raises(error, match=message):
         init_resource(**options)  # type: ignore[call-overload]
+
+
+# -- refreshes under concurrency ---------------------------------------------------------------
+
+
+class Connection:
+    healthy = True
+
+
+def test_a_refresh_runs_once_and_never_closes_the_value_it_returns() -> None:
+    shared = Connection()  # e.g. a pool that reconnects in place and hands back itself
+    runs: list[int] = []
+    closed: list[object] = []
+
+    @init_resource(validate=lambda c: c.healthy, close=closed.append)
+    def connection() -> Connection:
+        runs.append(1)
+        time.sleep(0.01)  # reconnecting takes a while: the other callers pile up meanwhile
+        shared.healthy = True
+        return shared
+
+    assert connection() is shared
+    shared.healthy = False
+    results = in_threads(16, connection)
+    assert len(runs) == 2  # the first creation and one refresh, not one per caller
+    assert closed == []  # the object being returned is never closed
+    assert all(r is shared for r in results)
+
+
+def test_a_refresh_to_a_new_value_closes_the_old_one_once() -> None:
+    runs: list[int] = []
+    closed: list[object] = []
+
+    @init_resource(validate=lambda c: c.healthy, close=closed.append)
+    def connection() -> Connection:
+        runs.append(1)
+        time.sleep(0.01)
+        return Connection()
+
+    first = connection()
+    first.healthy = False
+    results = in_threads(16, connection)
+    assert len(runs) == 2
+    assert closed == [first]
+    assert len({id(r) for r in results}) == 1
+    assert results[0] is not first
+
+
+def test_a_failed_refresh_drops_and_closes_the_stale_value() -> None:
+    closed: list[object] = []
+    fail = {"now": False}
+
+    @init_resource(validate=lambda c: c.healthy, close=closed.append)
+    def connection() -> Connection:
+        if fail["now"]:
+            raise ConnectionError("database unreachable")
+        return Connection()
+
+    first = connection()
+    first.healthy = False
+    fail["now"] = True
+    with pytest.raises(ConnectionError):
+        connection()
+    assert closed == [first]
+    assert not connection.initialized  # nothing stale is kept
+    fail["now"] = False
+    assert connection() is not first
+
+
+# -- dependency cycles -------------------------------------------------------------------------
+
+
+def test_a_dependency_cycle_across_threads_raises_instead_of_deadlocking() -> None:
+    a_started, b_started = threading.Event(), threading.Event()
+
+    @init_resource
+    def a() -> tuple[str, object]:
+        a_started.set()
+        b_started.wait(5)  # both factories are running before either needs the other
+        return ("a", b())
+
+    @init_resource
+    def b() -> tuple[str, object]:
+        b_started.set()
+        a_started.wait(5)
+        return ("b", a())
+
+    errors: dict[str, str] = {}
+
+    def first_use(name: str, resource: InitResource[object]) -> None:
+        try:
+            resource()
+        except RuntimeError as exc:
+            errors[name] = str(exc)
+
+    threads = [
+        threading.Thread(target=first_use, args=("a", a), daemon=True),
+        threading.Thread(target=first_use, args=("b", b), daemon=True),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads), "deadlocked"
+    assert set(errors) == {"a", "b"}  # both first uses fail, with the cycle named
+    assert all("depend on each other in a cycle" in e for e in errors.values())
+    assert any("its creation runs in another thread" in e for e in errors.values())
+    assert not a.initialized
+    assert not b.initialized
+
+
+def test_a_dependency_cycle_in_one_thread_names_the_whole_cycle() -> None:
+    @init_resource
+    def a() -> object:
+        return b()
+
+    @init_resource
+    def b() -> object:
+        return a()
+
+    with pytest.raises(RuntimeError, match=r"cycle: .*\.a -> .*\.b -> .*\.a\."):
+        a()
+
+
+# -- async factories ---------------------------------------------------------------------------
+
+
+async def make_client() -> str:
+    return "client"
+
+
+class AsyncFactory:
+    async def __call__(self) -> str:
+        return "client"
+
+
+@pytest.mark.parametrize(
+    "factory",
+    [make_client, functools.partial(make_client), AsyncFactory()],
+    ids=["async def", "partial", "async __call__"],
+)
+def test_async_factories_are_rejected_at_decoration(factory: Callable[[], object]) -> None:
+    with pytest.raises(TypeError, match="returns a coroutine, which can be awaited only once"):
+        init_resource(factory)
+    with pytest.raises(TypeError, match="plain def factory"):
+        init_resource(ttl=60)(factory)
+
+
+def test_a_factory_returning_a_coroutine_fails_on_first_use_and_caches_nothing() -> None:
+    @init_resource
+    def client() -> object:
+        return make_client()  # a sync factory that hands back the coroutine
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the coroutine is closed: no "never awaited" warning
+        with pytest.raises(TypeError, match=r"cannot cache .*client: it returns a coroutine"):
+            client()
+    assert not client.initialized
+
+
+def test_an_async_handler_reuses_a_sync_factory_value_on_every_invocation() -> None:
+    class AsyncClient:  # built without awaiting, connects on first use
+        async def fetch(self) -> str:
+            return "data"
+
+    @init_resource
+    def client() -> AsyncClient:
+        return AsyncClient()
+
+    @handler
+    async def lambda_handler(event: object, context: object) -> tuple[str, int]:
+        return await client().fetch(), id(client())
+
+    results = [lambda_handler({}, None) for _ in range(3)]
+    assert results[0][0] == "data"
+    assert len(set(results)) == 1

@@ -104,6 +104,25 @@ def test_client_credentials_never_reach_names_records_reports_or_logs(
     assert record.name in out.out  # the cold-start report line names it
 
 
+def test_an_error_from_boto3_that_quotes_an_argument_is_masked() -> None:
+    endpoint = f"https://deploy:{PROXY_PASSWORD}@s3 example.com"  # invalid: a space
+    with pytest.raises(ValueError, match="Invalid endpoint") as caught:
+        lsaws.client("s3", region_name="us-east-1", endpoint_url=endpoint)
+    error = caught.value
+    assert str(error) == "Invalid endpoint: https://***@s3 example.com"
+    assert error.__context__ is None
+    assert error.__cause__ is None
+    records = lambdascope.resource_records()
+    assert_no_secret(
+        "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        [repr(r) for r in records],
+        [r.error for r in records],
+    )
+    # errors that quote no secret propagate unchanged
+    with pytest.raises(ValueError, match=r"Invalid endpoint: https://s3 example\.com"):
+        lsaws.client("s3", region_name="us-east-1", endpoint_url="https://s3 example.com")
+
+
 def test_objects_of_unknown_type_are_named_by_type_only() -> None:
     class Credentials:
         def __repr__(self) -> str:

@@ -19,6 +19,7 @@ from lambdascope.testing import (
     Invocation,
     LambdaContext,
     LambdaEnvironment,
+    RuntimeExitError,
     assert_warm_matches_cold,
     invoke_cold_and_warm,
     load_handler,
@@ -593,6 +594,63 @@ def test_errors_are_compared_too(handler_dir: HandlerDir) -> None:
     assert all(isinstance(r.error, ValueError) for r in runs)
     with pytest.raises(AssertionError, match=r"\(warm\) raised RuntimeError: second call"):
         assert_warm_matches_cold("flaky:once", {})
+
+
+def test_results_are_compared_as_the_json_lambda_sends(handler_dir: HandlerDir) -> None:
+    handler_dir.write(
+        "results_json",
+        """
+        calls = [0]
+
+        def ratio(event, context):
+            return {"ratio": float("nan"), "pair": (1, 2)}
+
+        def reordered(event, context):
+            calls[0] += 1
+            return {"a": 1, "b": 2} if calls[0] == 1 else {"b": 2, "a": 1}
+        """,
+    )
+    assert_warm_matches_cold("results_json:ratio", {})  # NaN == NaN once sent as JSON
+    assert_warm_matches_cold("results_json:reordered", {})
+    first, second = invoke_cold_and_warm("results_json:ratio", {}, warm=1)
+    assert first.same_outcome(second)
+
+
+def test_sys_exit_fails_the_invocation_and_ends_the_environment(handler_dir: HandlerDir) -> None:
+    handler_dir.write(
+        "leaving",
+        """
+        import sys
+
+        def lambda_handler(event, context):
+            if "leave" in event:
+                sys.exit(event["leave"])
+            return "stayed"
+        """,
+    )
+    env = LambdaEnvironment("leaving:lambda_handler")
+    assert env.run({}).result == "stayed"
+    gone = env.run({"leave": "shutting down"})  # SystemExit no longer escapes run()
+    assert isinstance(gone.error, RuntimeExitError)
+    assert gone.error.status == 1
+    assert gone.error.exit_message == "shutting down"
+    payload = gone.error_payload
+    assert payload is not None
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].startswith(
+        f"RequestId: {gone.request_id} Error: Runtime exited with error: exit status 1"
+    )
+    assert env.closed  # as on Lambda, the process and its environment are gone
+    with pytest.raises(RuntimeError, match="closed"):
+        env.run({})
+    env.restart(reimport=True)
+    again = env.run({"leave": 0})
+    assert again.cold_start
+    assert again.error is not None
+    assert str(again.error).split("\n")[0].endswith("Runtime exited without providing a reason")
+    assert gone.same_outcome(gone)
+    assert not gone.same_outcome(again)
+    env.close()
 
 
 def test_a_scope_leak_fails_the_assertion(handler_dir: HandlerDir) -> None:
