@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Project tasks. Needs only Python 3.9+; creates (or reuses) its virtual environments on its own.
 
-python3 tasks.py demo    # the seed scenario, invoked cold then warm
+python3 tasks.py demo    # the S3 prefix check, invoked cold then warm
 python3 tasks.py test    # every Lambda Python present: lint, types, coverage and docs on this one
 python3 tasks.py bench   # the benchmark suite (figures as ratios to in-run baselines)
 

@@ -1,4 +1,5 @@
-"""The first seed's scenario, run the way Lambda runs it: Init once, then warm invocations.
+"""The S3 prefix check whose module-level list leaks, run the way Lambda runs it: Init
+once, then warm invocations.
 
 An S3 bucket (moto's server, on localhost) holds ``invoice_2026-11.pdf`` but no ``receipt_``
 file, so the right answer is ``false`` on every invocation. Each step runs the ``lambdascope``
@@ -19,8 +20,8 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
-ORIGINAL = "tests/fixtures/antipatterns/seed_files_leak.py"
-SECOND_SEED = "tests/fixtures/antipatterns/seed_client_per_invocation.py"
+ORIGINAL = "tests/fixtures/antipatterns/files_leak.py"
+CLIENT_PER_CALL = "tests/fixtures/antipatterns/client_per_invocation.py"
 FIXED = "examples/s3_prefix_check.py"
 EVENT = '{"bucket": "incoming"}'
 
@@ -74,8 +75,8 @@ def main() -> None:
         print("-> warm invocations see the keys of earlier ones: wrong 'only sometimes'.\n")
 
         print("2. The static check reads handler modules without running them: this handler,")
-        print("   the second seed's (a DynamoDB client built per call) and the examples.\n")
-        lambdascope(env, "check", ORIGINAL, SECOND_SEED, "examples")
+        print("   the DynamoDB client built per call and the examples.\n")
+        lambdascope(env, "check", ORIGINAL, CLIENT_PER_CALL, "examples")
         print("-> the leak (LS101) and the clients built per invocation (LS104), by line;")
         print("   the examples, written with lambdascope, are clean.\n")
 

@@ -1,11 +1,11 @@
-"""The first seed's handler, written with lambdascope.
+"""The S3 prefix check, written with lambdascope.
 
 Lambda should answer ``True`` only when the bucket holds one object for *each*
 prefix. The original kept ``files = []`` at module level, so warm invocations
 saw the keys of earlier ones and answered ``True`` "only sometimes". Here the
 per-invocation list lives on ``request`` (gone when the invocation ends) and
-the S3 client is an init resource (created once per environment, as the second
-seed recommends).
+the S3 client is an init resource (created once per environment, not on every
+invocation).
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def ours(record: pytest.WarningsRecorder) -> list[warnings.WarningMessage]:
 def test_a_client_built_in_the_handler_warns_once_per_call_site() -> None:
     @handler(guard="off")
     def lambda_handler(event: object, context: object) -> None:
-        boto3.client("s3", region_name="us-east-1")  # the second seed's anti-pattern
+        boto3.client("s3", region_name="us-east-1")  # a client built per invocation
         boto3.client("sqs", region_name="us-east-1")  # another call site
 
     def three_invocations() -> None:

@@ -48,8 +48,8 @@ def found(source: str, handlers: tuple[str, ...] = ()) -> list[tuple[int, str]]:
 # ---------------------------------------------------------------------------- fixtures
 
 EXPECTED = {
-    "seed_files_leak.py": [(11, "LS104"), (15, "LS101")],
-    "seed_client_per_invocation.py": [(9, "LS104")],
+    "files_leak.py": [(11, "LS104"), (15, "LS101")],
+    "client_per_invocation.py": [(9, "LS104")],
     "connection_per_invocation.py": [(11, "LS104"), (12, "LS105")],
     "global_counter.py": [(8, "LS103"), (9, "LS103")],
     "dict_item.py": [(7, "LS102"), (8, "LS102"), (10, "LS102")],
@@ -72,9 +72,9 @@ def test_antipattern_fixture(name: str, expected: list[tuple[int, str]]) -> None
 
 
 def test_messages_name_the_variable_the_handler_and_the_fix() -> None:
-    client, leak = check_paths([str(BAD / "seed_files_leak.py")])
+    client, leak = check_paths([str(BAD / "files_leak.py")])
     assert str(client) == (
-        f"{BAD / 'seed_files_leak.py'}:11: LS104 [error] `boto3.client(...)` in handler "
+        f"{BAD / 'files_leak.py'}:11: LS104 [error] `boto3.client(...)` in handler "
         "lambda_handler() builds a new AWS client on every invocation, warm ones included (tens "
         "of milliseconds and a new TLS connection each time): create it once, in an "
         "@init_resource factory or with lambdascope.aws.client()"
@@ -753,7 +753,7 @@ def test_python_dash_m(module: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [] if module != "lambdascope" else ["check"]
     result = subprocess.run(
-        [sys.executable, "-m", module, *command, "--no-config", str(BAD / "seed_files_leak.py")],
+        [sys.executable, "-m", module, *command, "--no-config", str(BAD / "files_leak.py")],
         capture_output=True,
         text=True,
         env=env,

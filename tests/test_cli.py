@@ -291,12 +291,14 @@ def test_python_m_lambdascope_and_the_console_script(app: HandlerDir) -> None:
     assert "ValueError" in failing.stdout
 
 
-def test_check_subcommand_reports_the_first_seed(capsys: pytest.CaptureFixture[str]) -> None:
-    seed = ROOT / "tests" / "fixtures" / "antipatterns" / "seed_files_leak.py"
-    assert main(["check", str(seed)]) == 1
+def test_check_subcommand_reports_the_leaking_prefix_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    leaky = ROOT / "tests" / "fixtures" / "antipatterns" / "files_leak.py"
+    assert main(["check", str(leaky)]) == 1
     out = capsys.readouterr().out
-    assert f"{seed}:11: LS104" in out
-    assert f"{seed}:15: LS101" in out
+    assert f"{leaky}:11: LS104" in out
+    assert f"{leaky}:15: LS101" in out
     assert main(["check", str(ROOT / "examples")]) == 0
     assert main(["check"]) == 2
 

@@ -26,15 +26,15 @@ def test_demo_shows_the_bug_the_check_the_fix_and_the_guard() -> None:
     original, rest = out.split("\n1. ")[1].split("\n2. ")
     checked, rest = rest.split("\n3. ")
     fixed, guarded = rest.split("\n4. ")
-    # the seed's handler under `lambdascope invoke`: right cold, wrong warm ("only sometimes")
-    assert "$ lambdascope invoke tests/fixtures/antipatterns/seed_files_leak.py" in original
+    # the leaking handler under `lambdascope invoke`: right cold, wrong warm ("only sometimes")
+    assert "$ lambdascope invoke tests/fixtures/antipatterns/files_leak.py" in original
     assert "#1 cold" in original
     assert "ok     false" in original.split("#1 cold")[1].splitlines()[0]
     assert "ok     true  <- differs from the cold start" in original.split("#2 warm")[1]
     # `lambdascope check`: both anti-patterns, by line; the examples are clean
-    assert "seed_files_leak.py:11: LS104" in checked
-    assert "seed_files_leak.py:15: LS101" in checked
-    assert "seed_client_per_invocation.py:9: LS104" in checked
+    assert "files_leak.py:11: LS104" in checked
+    assert "files_leak.py:15: LS101" in checked
+    assert "client_per_invocation.py:9: LS104" in checked
     assert "examples/" not in checked.split("$ lambdascope check")[1].split("\n", 1)[1]
     assert "(exit status 1)" in checked
     # with lambdascope: always right, the client created once by the cold start
@@ -50,9 +50,9 @@ def test_demo_shows_the_bug_the_check_the_fix_and_the_guard() -> None:
     assert "created in this invocation" in fixed.split("#1 cold")[1].split("#2 warm")[0]
     assert "s3_prefix_check.s3 x1" in fixed
     assert "(exit status 0)" in fixed
-    # the guard: the unchanged seed fails its first invocation
+    # the guard: the unchanged leaking handler fails its first invocation
     assert "#1 cold" in guarded
     assert "ERROR  ScopeLeakError" in guarded
     assert "list `files` was modified in place" in guarded
-    assert "seed_files_leak.py:15" in guarded
+    assert "files_leak.py:15" in guarded
     assert "(exit status 1)" in guarded

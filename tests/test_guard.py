@@ -155,43 +155,41 @@ def test_other_modules_are_not_guarded_unless_listed(fresh: Any) -> None:
     assert user.unguarded_elsewhere("b", None) == 2
 
 
-# -- the seed scenario ---------------------------------------------------------------------
+# -- the S3 prefix check whose list leaks ---------------------------------------------------
 
 
 @mock_aws
-def test_seed_files_leak_fails_on_the_first_invocation() -> None:
+def test_files_leak_fails_on_the_first_invocation() -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="incoming")
     for key in ("invoice_1.pdf", "receipt_2.pdf", "other.txt"):
         s3.put_object(Bucket="incoming", Key=key, Body=b"x")
-    path = HERE / "fixtures" / "antipatterns" / "seed_files_leak.py"
-    spec = importlib.util.spec_from_file_location("seed_files_leak", path)
+    path = HERE / "fixtures" / "antipatterns" / "files_leak.py"
+    spec = importlib.util.spec_from_file_location("files_leak", path)
     assert spec is not None
     assert spec.loader is not None
-    seed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(seed)
-    lambda_handler = handler(seed.lambda_handler)
+    leaky = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(leaky)
+    lambda_handler = handler(leaky.lambda_handler)
 
-    # the seed also builds its client inside the handler: warned once per call site
+    # the handler also builds its client inside the handler: warned once per call site
     with (
-        pytest.warns(ClientInInvocationWarning, match=r"seed_files_leak\.py:11"),
+        pytest.warns(ClientInInvocationWarning, match=r"files_leak\.py:11"),
         pytest.raises(ScopeLeakError) as caught,
     ):
         lambda_handler({}, None)
     message = str(caught.value)
     assert "handler lambda_handler() wrote to module-level state" in message
-    assert (
-        "module 'seed_files_leak': list `files` was modified in place (2 item(s) added" in message
-    )
+    assert "module 'files_leak': list `files` was modified in place (2 item(s) added" in message
     assert "the next request" in message
     assert f"{path}:15" in message  # files.append(obj["Key"])
     assert "request.files = ..." in message
     assert "@handler(allow=('files',))" in message
     # no data crosses: the second invocation starts with an empty list again
-    assert seed.files == []
+    assert leaky.files == []
     with pytest.raises(ScopeLeakError):
         lambda_handler({}, None)
-    assert seed.files == []
+    assert leaky.files == []
 
 
 # -- things that are not writes never trip it ----------------------------------------------

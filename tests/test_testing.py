@@ -563,7 +563,7 @@ def test_warm_matches_cold_for_a_handler_that_keeps_no_state(handler_dir: Handle
     assert [r.cold_start for r in runs] == [True, False, False, False]
 
 
-def test_warm_differs_from_cold_for_the_first_seed(handler_dir: HandlerDir) -> None:
+def test_warm_differs_from_cold_for_the_leaking_prefix_check(handler_dir: HandlerDir) -> None:
     handler_dir.write("leaky", LEAKY_MODULE)
     with pytest.raises(AssertionError) as info:
         assert_warm_matches_cold("leaky:lambda_handler", {"key": "a"}, reimport=True)

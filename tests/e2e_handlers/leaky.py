@@ -1,4 +1,4 @@
-"""The first seed's leak under @handler: the guard fails each invocation and restores `files`."""
+"""The S3 prefix check's leak under @handler: each invocation fails, `files` is restored."""
 
 from lambdascope import handler
 
