@@ -17,9 +17,10 @@ How it works (the cost model is in ``docs/guard.md``):
   edited after import, ...) every value is watched, as before the analysis existed.
 - **Per invocation**: one check before the handler (a change seen there happened
   between invocations, in test code or Init: the snapshot is refreshed silently) and
-  one after it. A check compares every module-level binding (``==`` of the namespace
-  with its copy, identity first, plus identity of the few bindings whose type has value
-  equality) and every watched node with its copy, in C.
+  one after it. A check compares every module-level binding (the list of the namespace's
+  values with a saved one, identity first, plus identity of the few bindings whose type
+  has value equality) and every watched node with its copy by identity, in C; only when
+  that fails does the closer, semantic comparison run.
 - **After the handler**: a difference is classified. Init-scope work done lazily is
   accepted: a name going from ``None``/unbound to an object that holds a resource
   (a client, a connection: not a builtin scalar or container), a module attribute
@@ -280,7 +281,7 @@ class _Node:
         if family is list or family is deque:
             return _same_items, obj, snap
         if self.kind == "slots":
-            return _same_slots, self, None
+            return _node_same, self, None  # slot values are read afresh each time
         if self.kind == "class":  # libraries set dunders lazily: compare the mappingproxy
             return eq, vars(obj), snap
         if family is dict or family is None:
@@ -413,9 +414,8 @@ def _same_entries(live: dict[Any, Any], saved: tuple[list[Any], list[Any]]) -> b
     return list(live) == keys and all(map(is_, live.values(), values))
 
 
-def _same_slots(node: _Node, _: object) -> bool:
-    live = node.live()
-    return live == node.snap and all(live[k] is v for k, v in node.children)
+def _node_same(node: _Node, _: object) -> bool:
+    return node._same()
 
 
 def _never(_: object, __: object) -> bool:
@@ -591,12 +591,13 @@ def _escaped(module: str, namespace: dict[str, Any]) -> frozenset[str]:
     Counted with reference counts: the module's own bindings, plus this frame's two.
     """
     bindings = Counter(map(id, namespace.values()))
+    names = frozenset((module,))
     found = []
     value = None
     for key in list(namespace):
         value = namespace[key]
         kind = type(value)
-        if (kind in _KINDS or _own(kind, frozenset((module,)))) and (
+        if (kind in _KINDS or _own(kind, names)) and (
             sys.getrefcount(value) > bindings[id(value)] + 2
         ):
             found.append(key)
