@@ -10,7 +10,7 @@ mkdocs --strict) with the interpreter running this script (in .venv), and the te
 every other Lambda Python version it finds (3.9-3.13: pyenv's versions, then python3.X on
 PATH), each in its own .venv-3.X. Versions that are not found are named loudly; a failure on
 any version that is present fails the command. `--py 3.11,3.12` limits the run to those
-versions; other arguments go to pytest (`python3 tasks.py test tests/test_aws.py -x`).
+versions; other arguments go to pytest (`python3 tasks.py test tests/runtime/test_aws.py -x`).
 Packages are installed with uv (from PyPI, into .venv) and come from uv's cache after the
 first run.
 """

@@ -354,6 +354,6 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lambdascope check`` with *argv* (default: ``sys.argv[1:]``); return the exit status."""
-    from lambdascope._cli import main as cli
+    from lambdascope.cli import main as cli
 
     return cli(["check", *(sys.argv[1:] if argv is None else argv)])

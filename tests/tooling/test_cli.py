@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lambdascope._cli import main
+from lambdascope.cli import main
 
 if TYPE_CHECKING:
     from conftest import HandlerDir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = """
 import time

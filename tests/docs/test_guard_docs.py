@@ -12,7 +12,7 @@ from lambdascope import _lifecycle
 if TYPE_CHECKING:
     import pytest
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "guard.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "guard.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 

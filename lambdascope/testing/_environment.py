@@ -1,261 +1,41 @@
-"""Test and run Lambda handlers the way Lambda runs them: Init once, then warm invocations.
-
-Unit tests usually call a handler once, so a handler that keeps per-request data at
-module level passes them and then fails "only sometimes" in production, where one
-execution environment serves many events. This module makes the warm path the
-default way to exercise a handler:
-
-- :class:`LambdaContext` — the context object Lambda passes, with every attribute
-  the Python runtime sets and a deadline that really counts down;
-- :class:`LambdaEnvironment` — one simulated execution environment: Init (import
-  the handler module, reset every init resource and the cold-start state) and
-  then any number of invocations, each a fresh copy of its event and a new context;
-- :func:`invoke_cold_and_warm` and :func:`assert_warm_matches_cold` — a cold start
-  followed by warm invocations of the same event, and the check that they agree;
-- :func:`new_environment` — reset lambdascope's process state between tests;
-- :class:`LocalRuntime` — the handler under the real runtime interface client
-  (``awslambdaric``) in a subprocess, fed by a local Runtime API server
-  (:class:`RuntimeInvocation` results, :class:`RuntimeExited` when its Init fails).
-
-The pytest plugin (installed with lambdascope, see the testing docs page) wraps
-these in fixtures. This module imports only the standard library; ``import
-lambdascope`` does not import it.
-"""
+"""One simulated execution environment: Init once, then cold and warm invocations."""
 
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from . import _lifecycle, _resources
-from ._errors import ScopeLeakError
-from ._handler import _MARK
-from ._util import seconds_value
+from lambdascope import _lifecycle, _resources
+from lambdascope._errors import ScopeLeakError
+from lambdascope._handler import _MARK
+
+from ._context import INIT_TYPES, LambdaContext, lambda_seconds, lambda_variables, memory_size
+from ._target import load_handler, split_target
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
     from types import ModuleType, TracebackType
 
     from typing_extensions import Self
 
-    from ._resources import ResourceRecord
+    from lambdascope._resources import ResourceRecord
 
 __all__ = [
     "InitInfo",
     "Invocation",
-    "LambdaContext",
     "LambdaEnvironment",
-    "LocalRuntime",  # noqa: F822 - imported on first access by __getattr__
     "MarshalError",
     "RuntimeExitError",
-    "RuntimeExited",  # noqa: F822
-    "RuntimeInvocation",  # noqa: F822
     "assert_warm_matches_cold",
+    "error_type",
     "invoke_cold_and_warm",
-    "load_handler",
     "new_environment",
 ]
-
-INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start")
-_ACCOUNT = "123456789012"
-_MIN_MEMORY, _MAX_MEMORY = 128, 10240
-
-
-def _positive_number(option: str, value: object) -> float:
-    return seconds_value(option, value, "Lambda allows 1 to 900 seconds")
-
-
-def _memory(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"memory_mb must be an int (megabytes), got {value!r}")
-    if not _MIN_MEMORY <= value <= _MAX_MEMORY:
-        raise ValueError(
-            f"memory_mb must be between {_MIN_MEMORY} and {_MAX_MEMORY} (Lambda's limits), "
-            f"got {value}"
-        )
-    return value
-
-
-def check_settings(*, memory_mb: object, timeout: object) -> None:
-    """Raise ``TypeError``/``ValueError`` for a memory size or timeout Lambda would refuse.
-
-    Shared with ``lambdascope invoke``, which reports them as usage errors.
-    """
-    _memory(memory_mb)
-    _positive_number("timeout", timeout)
-
-
-def _function_arn(region: str, function_name: str) -> str:
-    return f"arn:aws:lambda:{region}:{_ACCOUNT}:function:{function_name}"
-
-
-def _log_stream_name(version: str = "$LATEST") -> str:
-    """``YYYY/MM/DD/[version]`` and 32 hex digits, as Lambda names a log stream."""
-    return time.strftime("%Y/%m/%d/", time.gmtime()) + f"[{version}]{uuid.uuid4().hex}"
-
-
-def _lambda_variables(
-    *, function_name: str, memory_mb: int, init_type: str, region: str, handler: str
-) -> dict[str, str]:
-    """The environment variables Lambda sets for a function (shared with LocalRuntime)."""
-    return {
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream_name(),
-        "AWS_LAMBDA_INITIALIZATION_TYPE": init_type,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "_HANDLER": handler,
-    }
-
-
-# --- the context object ---------------------------------------------------------------------
-
-
-class CognitoIdentity:
-    """``context.identity``: set for invocations through the AWS Mobile SDK, else ``None``s."""
-
-    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
-
-    def __init__(
-        self, cognito_identity_id: str | None = None, cognito_identity_pool_id: str | None = None
-    ) -> None:
-        self.cognito_identity_id = cognito_identity_id
-        self.cognito_identity_pool_id = cognito_identity_pool_id
-
-    def __repr__(self) -> str:
-        return (
-            f"CognitoIdentity(cognito_identity_id={self.cognito_identity_id!r}, "
-            f"cognito_identity_pool_id={self.cognito_identity_pool_id!r})"
-        )
-
-
-class Client:
-    """``context.client_context.client``: the mobile app that invoked the function."""
-
-    __slots__ = (
-        "app_package_name",
-        "app_title",
-        "app_version_code",
-        "app_version_name",
-        "installation_id",
-    )
-
-    def __init__(self, fields: Mapping[str, Any]) -> None:
-        for name in self.__slots__:
-            setattr(self, name, fields.get(name))
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"Client({inner})"
-
-
-class ClientContext:
-    """``context.client_context``: ``custom``, ``env`` and ``client`` from the caller."""
-
-    __slots__ = ("client", "custom", "env")
-
-    def __init__(self, fields: Mapping[str, Any]) -> None:
-        self.custom: Any = fields.get("custom")
-        self.env: Any = fields.get("env")
-        client = fields.get("client")
-        self.client: Client | None = None if client is None else Client(client)
-
-    def __repr__(self) -> str:
-        return f"ClientContext(custom={self.custom!r}, env={self.env!r}, client={self.client!r})"
-
-
-class LambdaContext:
-    """A context object like the one the Python runtime (``awslambdaric``) passes to handlers.
-
-    Every attribute the runtime sets is here, with the same types: note that
-    ``memory_limit_in_mb`` is a **string**, as on Lambda (it comes from an
-    environment variable), so ``int(context.memory_limit_in_mb)`` is tested the
-    way it runs. ``get_remaining_time_in_millis()`` counts down from a deadline
-    of *timeout* seconds after the context was created::
-
-        context = LambdaContext(function_name="orders", timeout=30, memory_mb=512)
-        assert context.memory_limit_in_mb == "512"
-        assert 29_000 < context.get_remaining_time_in_millis() <= 30_000
-
-    Args:
-        function_name: the function's name (also used for the ARN and log group).
-        function_version: ``"$LATEST"`` or a published version number.
-        memory_mb: the configured memory, 128 to 10240.
-        timeout: the function timeout in seconds; the deadline is now + *timeout*.
-        aws_request_id: the request id (default: a new UUID4).
-        region: the region used for ``invoked_function_arn``.
-        invoked_function_arn: default ``arn:aws:lambda:{region}:123456789012:function:{name}``.
-        log_group_name: default ``/aws/lambda/{name}``.
-        log_stream_name: default ``YYYY/MM/DD/[{version}]`` followed by 32 hex digits.
-        client_context: a dict with ``custom``, ``env`` and ``client`` (mobile SDK calls).
-        identity: a dict with ``cognitoIdentityId`` and ``cognitoIdentityPoolId``.
-        tenant_id: the tenant id of tenant-isolated functions, else ``None``.
-        deadline_ms: the deadline as epoch milliseconds (overrides *timeout*).
-
-    Raises:
-        TypeError, ValueError: a bad *memory_mb* or *timeout*.
-    """
-
-    def __init__(
-        self,
-        *,
-        function_name: str = "test-function",
-        function_version: str = "$LATEST",
-        memory_mb: int = 128,
-        timeout: float = 3.0,
-        aws_request_id: str | None = None,
-        region: str = "us-east-1",
-        invoked_function_arn: str | None = None,
-        log_group_name: str | None = None,
-        log_stream_name: str | None = None,
-        client_context: Mapping[str, Any] | None = None,
-        identity: Mapping[str, Any] | None = None,
-        tenant_id: str | None = None,
-        deadline_ms: int | None = None,
-    ) -> None:
-        seconds = _positive_number("timeout", timeout)
-        self.aws_request_id = aws_request_id or str(uuid.uuid4())
-        self.function_name = function_name
-        self.function_version = function_version
-        self.memory_limit_in_mb = str(_memory(memory_mb))
-        self.invoked_function_arn = invoked_function_arn or _function_arn(region, function_name)
-        self.log_group_name = log_group_name or f"/aws/lambda/{function_name}"
-        self.log_stream_name = log_stream_name or _log_stream_name(function_version)
-        self.client_context = None if client_context is None else ClientContext(client_context)
-        ident = identity or {}
-        self.identity = CognitoIdentity(
-            ident.get("cognitoIdentityId"), ident.get("cognitoIdentityPoolId")
-        )
-        self.tenant_id = tenant_id
-        if deadline_ms is None:
-            deadline_ms = int(time.time() * 1000) + int(seconds * 1000)
-        self._deadline_ms = deadline_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the deadline (never negative), as Lambda computes it."""
-        return max(self._deadline_ms - int(time.time() * 1000), 0)
-
-    def log(self, msg: object) -> None:
-        """Write *msg* to stdout, where the runtime's ``context.log`` writes without a log sink."""
-        sys.stdout.write(str(msg))
-
-    def __repr__(self) -> str:
-        return (
-            f"LambdaContext(aws_request_id={self.aws_request_id!r}, "
-            f"function_name={self.function_name!r}, "
-            f"memory_limit_in_mb={self.memory_limit_in_mb!r}, "
-            f"remaining_ms={self.get_remaining_time_in_millis()})"
-        )
 
 
 # --- environments ---------------------------------------------------------------------------
@@ -292,98 +72,6 @@ def _check_init_type(init_type: object) -> str:
     if init_type not in INIT_TYPES:
         raise ValueError(f"init_type must be one of {', '.join(INIT_TYPES)}, got {init_type!r}")
     return str(init_type)
-
-
-def _split_target(target: str) -> tuple[str, str]:
-    """``module:attr``, ``path/file.py:attr``, ``path/file.py`` or ``module.attr``."""
-    if ":" in target:
-        where, _, attr = target.rpartition(":")
-    elif target.endswith(".py"):
-        where, attr = target, "lambda_handler"
-    else:
-        where, _, attr = target.rpartition(".")
-    if not where or not attr:
-        raise ValueError(
-            f"cannot read handler {target!r}: write MODULE:FUNCTION (app.handlers:lambda_handler), "
-            "FILE.py:FUNCTION (src/app.py:lambda_handler) or MODULE.FUNCTION as in the Lambda "
-            "handler setting (app.lambda_handler)"
-        )
-    return where, attr
-
-
-def _locate(target: str) -> tuple[str | None, str, str]:
-    """(absolute file path or ``None`` for a module target, module name, attribute)."""
-    where, attr = _split_target(target)
-    if not (where.endswith(".py") or os.sep in where or "/" in where):
-        return None, where, attr
-    path = os.path.abspath(where)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"handler file {where!r} does not exist")
-    name = os.path.basename(path)
-    return path, name[:-3] if name.endswith(".py") else name, attr
-
-
-def _import_file(module_name: str, path: str) -> ModuleType:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has one
-        raise ImportError(f"cannot import {path!r}", path=path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]  # as a failed import does
-        raise
-    return module
-
-
-def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., Any], ModuleType]:
-    """Import the module of *target* and return ``(handler, module)``.
-
-    *target* is ``module:function``, ``path/to/file.py:function`` (the file's
-    directory goes first on ``sys.path``, as Lambda puts its task root there),
-    ``path/to/file.py`` (function ``lambda_handler``) or ``module.function`` (the
-    Lambda handler setting). The function part may be dotted
-    (``module:Handler.handle``). With *reimport*, a module imported before is
-    imported again, so its top level (Init) runs again.
-
-    Raises:
-        ValueError: *target* cannot be read.
-        FileNotFoundError: the file does not exist.
-        ImportError: the module cannot be imported (anything its import raises
-            propagates unchanged).
-        AttributeError: the module has no such function.
-        TypeError: the attribute is not callable.
-    """
-    path, module_name, attr = _locate(target)
-    if path is not None:
-        folder = os.path.dirname(path)
-        if folder not in sys.path:
-            sys.path.insert(0, folder)  # its sibling modules import as on Lambda
-        loaded = sys.modules.get(module_name)
-        if reimport or loaded is None or os.path.abspath(loaded.__file__ or "") != path:
-            module = _import_file(module_name, path)  # this file, whatever else is on sys.path
-        else:
-            module = loaded
-    else:
-        if reimport:
-            sys.modules.pop(module_name, None)
-            importlib.invalidate_caches()
-        module = importlib.import_module(module_name)
-    obj: Any = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AttributeError(
-                f"handler {attr!r} not found in module {module_name!r} "
-                f"({getattr(module, '__file__', None)})"
-            ) from None
-    if not callable(obj):
-        raise TypeError(f"handler {target!r} is {type(obj).__name__}, not a function")
-    return obj, module
 
 
 @dataclass(frozen=True)
@@ -634,13 +322,13 @@ class LambdaEnvironment:
                 f"got {handler!r}"
             )
         if guard is not None:
-            from ._guard import resolve_mode
+            from lambdascope._guard import resolve_mode
 
             resolve_mode(guard)
         self._target = handler
         self.function_name = function_name
-        self.memory_mb = _memory(memory_mb)
-        self.timeout = _positive_number("timeout", timeout)
+        self.memory_mb = memory_size(memory_mb)
+        self.timeout = lambda_seconds("timeout", timeout)
         self.region = region
         self.init_type = _check_init_type(init_type)
         self.guard = guard
@@ -654,7 +342,7 @@ class LambdaEnvironment:
         self._start(reimport)
 
     def _lambda_environ(self) -> dict[str, str]:
-        variables = _lambda_variables(
+        variables = lambda_variables(
             function_name=self.function_name,
             memory_mb=self.memory_mb,
             init_type=self.init_type,
@@ -700,7 +388,7 @@ class LambdaEnvironment:
         module_name: str | None = None
         import_ms: float | None = None
         if isinstance(self._target, str):
-            where, _ = _split_target(self._target)
+            where, _ = split_target(self._target)
             before = set(sys.modules)
             started = time.perf_counter()
             func, module = load_handler(self._target, reimport=reimport)
@@ -713,7 +401,7 @@ class LambdaEnvironment:
             func = self._target
             self.module = sys.modules.get(getattr(func, "__module__", "") or "")
         if self.guard is not None and not getattr(func, _MARK, False):
-            from ._handler import handler as wrap
+            from lambdascope._handler import handler as wrap
 
             func = wrap(guard=self.guard)(func)
         self.handler = func
@@ -922,18 +610,3 @@ def assert_warm_matches_cold(
                 "on `lambdascope.request`."
             )
     return invocations
-
-
-_RUNTIME_NAMES = ("LocalRuntime", "RuntimeExited", "RuntimeInvocation")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _RUNTIME_NAMES:  # the awslambdaric harness: imported only when asked for
-        from . import _runtime
-
-        return getattr(_runtime, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> Sequence[str]:
-    return sorted([*globals(), *_RUNTIME_NAMES])

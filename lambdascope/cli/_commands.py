@@ -8,22 +8,20 @@ or a finding (``check``), 2 a usage error.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ._resources import report_entry
+from ._output import REPORT_PREFIX, Printer, RemoteError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .testing import Invocation, LambdaEnvironment
+    from lambdascope.testing import Invocation
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-_RESULT_WIDTH = 120
 
 
 def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
@@ -57,238 +55,11 @@ def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         parser.error(f"the event from {source} is not valid JSON: {exc}")
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f} ms"
-
-
-def _short(value: Any) -> str:
-    try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
-    except (ValueError, RecursionError):  # circular or very deep structures
-        text = f"<{type(value).__name__} that cannot be shown as JSON>"
-    return text if len(text) <= _RESULT_WIDTH else text[: _RESULT_WIDTH - 3] + "..."
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-_IMPORTLIB = os.path.dirname(os.path.abspath(importlib.__file__))
-
-
-def _user_frames(exc: BaseException) -> list[str]:
-    """The traceback of *exc* without lambdascope's and importlib's frames."""
-    import traceback
-
-    frames = [
-        frame
-        for frame in traceback.extract_tb(exc.__traceback__)
-        if not frame.filename.startswith((_PACKAGE + os.sep, _IMPORTLIB + os.sep, "<frozen "))
-    ]
-    return traceback.format_list(frames)
-
-
-class _RemoteError(Exception):
-    """An error payload posted by the runtime client, carried where an exception would be."""
-
-    def __init__(self, payload: dict[str, Any]) -> None:
-        super().__init__(str(payload.get("errorMessage", "")))
-        self.payload = payload
-
-
-def _error_name(error: BaseException) -> str:
-    if isinstance(error, _RemoteError):
-        return str(error.payload.get("errorType", "Error"))
-    from .testing import error_type
-
-    return error_type(error)
-
-
-def _frames(error: BaseException) -> list[str]:
-    if isinstance(error, _RemoteError):
-        stack = error.payload.get("stackTrace") or []
-        return [str(frame) for frame in stack if _PACKAGE + os.sep not in str(frame)]
-    return _user_frames(error)
-
-
-def _indent(text: str, prefix: str) -> str:
-    return text.rstrip("\n").replace("\n", "\n" + prefix)
-
-
-_REPORT_PREFIX = '{"message": "lambdascope cold start report"'
-
-
-def _error_payload(inv: Invocation) -> dict[str, Any] | None:
-    if isinstance(inv.error, _RemoteError):
-        return inv.error.payload
-    return inv.error_payload
-
-
-class _Printer:
-    """Text or JSON-lines output of an ``invoke`` run."""
-
-    def __init__(self, as_json: bool, target: str) -> None:
-        self.as_json = as_json
-        self.target = target
-
-    def _emit(self, line: str) -> None:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-
-    def init(self, env: LambdaEnvironment) -> None:
-        info = env.init
-        if self.as_json:
-            self._emit(
-                json.dumps(
-                    {
-                        "phase": "init",
-                        "handler": self.target,
-                        "init_type": info.init_type,
-                        "module": info.module,
-                        "import_ms": None if info.import_ms is None else round(info.import_ms, 3),
-                        "resources": [report_entry(r) for r in info.resources],
-                    }
-                )
-            )
-            return
-        self._emit(
-            f"Init ({info.init_type}): import {info.module} {_ms(info.import_ms)}"
-            + (
-                f", of which {len(info.resources)} init resource(s) {_ms(info.resources_ms)}"
-                if info.resources
-                else ""
-            )
-        )
-        for record in info.resources:
-            self._resource(record, "created during Init")
-        if not info.resources:
-            self._emit("  no init resource created during Init (they are created on first use)")
-
-    def _resource(self, record: Any, when: str) -> None:
-        failed = "" if record.error is None else f"  FAILED {record.error}"
-        self._emit(
-            f"  + init_resource {record.name}  {_ms(record.duration * 1000)}  {when}{failed}"
-        )
-
-    def init_failed(self, error: BaseException) -> None:
-        stack = _frames(error)
-        name = _error_name(error)
-        if self.as_json:
-            payload = {"errorType": name, "errorMessage": str(error), "stackTrace": stack}
-            self._emit(json.dumps({"phase": "init", "handler": self.target, "error": payload}))
-            return
-        self._emit(f"Init failed: {name}: {_indent(str(error), '  ')}")
-        for frame in stack:
-            self._emit("  " + _indent(frame, "  "))
-
-    def remote_init(self, report: dict[str, Any] | None, init_type: str, pid: int | None) -> None:
-        """Init under awslambdaric, from lambdascope's cold-start report in the function's logs."""
-        resources = [r for r in (report or {}).get("resources", []) if r.get("phase") == "init"]
-        if self.as_json:
-            self._emit(
-                json.dumps(
-                    {
-                        "phase": "init",
-                        "handler": self.target,
-                        "runtime": "awslambdaric",
-                        "pid": pid,
-                        "init_type": init_type,
-                        "init_ms": None if report is None else report.get("init_ms"),
-                        "resources": resources,
-                    }
-                )
-            )
-            return
-        if report is None:
-            self._emit(
-                f"Init ({init_type}) under awslambdaric, pid {pid}: no lambdascope cold-start "
-                "report in the logs (the handler is not decorated with @handler)"
-            )
-            return
-        self._emit(
-            f"Init ({init_type}) under awslambdaric, pid {pid}: "
-            f"{_ms(report.get('init_ms'))} from `import lambdascope` to the first invocation"
-        )
-        for resource in resources:
-            self._emit(
-                f"  + init_resource {resource['name']}  {_ms(resource['ms'])}  created during Init"
-            )
-
-    def logs(self, text: str) -> None:
-        """The function's own output under awslambdaric (without lambdascope's report line)."""
-        lines = [line for line in text.splitlines() if not line.startswith(_REPORT_PREFIX)]
-        if self.as_json:
-            self._emit(json.dumps({"phase": "logs", "lines": lines}))
-        elif lines:
-            self._emit("Function output:")
-            for line in lines:
-                self._emit("  | " + line)
-
-    def invocation(self, inv: Invocation, differs: bool) -> None:
-        if self.as_json:
-            self._emit(
-                json.dumps(
-                    {
-                        "phase": "invoke",
-                        "invocation": inv.number,
-                        "cold_start": inv.cold_start,
-                        "request_id": inv.request_id,
-                        "duration_ms": round(inv.duration_ms, 3),
-                        "result": inv.result,
-                        "error": _error_payload(inv),
-                        "differs_from_cold": differs,
-                        "resources": [report_entry(r) for r in inv.resources],
-                    },
-                    default=str,
-                )
-            )
-            return
-        kind = "cold" if inv.cold_start else "warm"
-        if inv.error is None:
-            outcome = f"ok     {_short(inv.result)}"
-        else:
-            outcome = f"ERROR  {_error_name(inv.error)}: {_indent(str(inv.error), '     ')}"
-        note = "  <- differs from the cold start (same event)" if differs else ""
-        self._emit(f"#{inv.number} {kind}  {inv.duration_ms:8.1f} ms  {outcome}{note}")
-        for record in inv.resources:
-            self._resource(record, "created in this invocation")
-        if inv.error is not None:
-            for frame in _frames(inv.error)[-3:]:
-                self._emit("     " + _indent(frame, "     "))
-
-    def summary(self, invocations: Sequence[Invocation], differing: int) -> None:
-        errors = sum(1 for inv in invocations if inv.error is not None)
-        cold = sum(1 for inv in invocations if inv.cold_start)
-        created: dict[str, int] = {}
-        for inv in invocations:
-            for record in inv.resources:
-                created[record.name] = created.get(record.name, 0) + 1
-        if self.as_json:
-            self._emit(
-                json.dumps(
-                    {
-                        "phase": "summary",
-                        "invocations": len(invocations),
-                        "cold": cold,
-                        "errors": errors,
-                        "differs_from_cold": differing,
-                        "resources_created_during_invocations": created,
-                    }
-                )
-            )
-            return
-        made = ", ".join(f"{name} x{count}" for name, count in created.items()) or "none"
-        environments = 1 + sum(1 for inv in invocations[1:] if inv.number == 1)
-        where = "one environment" if environments == 1 else f"{environments} environments"
-        self._emit(
-            f"{len(invocations)} invocation(s) in {where}: {cold} cold, "
-            f"{len(invocations) - cold} warm, {errors} error(s), "
-            f"{differing} warm answer(s) different from the cold start; "
-            f"init resources created during invocations: {made}"
-        )
-
-
 def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
-    from .testing import _split_target, check_settings
+    from lambdascope.testing import check_settings
+    from lambdascope.testing._target import split_target
 
     try:  # Lambda's limits are usage errors, not a failed Init
         check_settings(memory_mb=args.memory, timeout=args.timeout)
@@ -298,16 +69,16 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     event = _event(args, parser)
 
     try:
-        _split_target(args.target)
+        split_target(args.target)
     except ValueError as exc:
         parser.error(str(exc))
-    printer = _Printer(args.json, args.target)
+    printer = Printer(args.json, args.target)
     if args.runtime == "awslambdaric":
         return _invoke_awslambdaric(args, parser, event, printer)
     return _invoke_in_process(args, parser, event, printer)
 
 
-def _record(printer: _Printer, invocations: list[Invocation], inv: Invocation) -> bool:
+def _record(printer: Printer, invocations: list[Invocation], inv: Invocation) -> bool:
     """Print and keep *inv*; return whether it answered differently from the cold start."""
     differs = bool(invocations) and not inv.same_outcome(invocations[0])
     invocations.append(inv)
@@ -316,7 +87,7 @@ def _record(printer: _Printer, invocations: list[Invocation], inv: Invocation) -
 
 
 def _finish(
-    args: argparse.Namespace, printer: _Printer, invocations: list[Invocation], differing: int
+    args: argparse.Namespace, printer: Printer, invocations: list[Invocation], differing: int
 ) -> int:
     printer.summary(invocations, differing)
     failed = any(inv.error is not None for inv in invocations)
@@ -324,10 +95,10 @@ def _finish(
 
 
 def _invoke_in_process(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
+    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
-    from . import _lifecycle
-    from .testing import LambdaEnvironment
+    from lambdascope import _lifecycle
+    from lambdascope.testing import LambdaEnvironment
 
     if "LAMBDASCOPE_COLD_START_REPORT" not in os.environ:
         _lifecycle.config.cold_start_report = False  # the Init breakdown below says the same
@@ -365,7 +136,7 @@ def _invoke_in_process(
 
 def _report(logs: str) -> dict[str, Any] | None:
     for line in logs.splitlines():
-        if line.startswith(_REPORT_PREFIX):
+        if line.startswith(REPORT_PREFIX):
             try:
                 report: dict[str, Any] = json.loads(line)
             except ValueError:  # pragma: no cover - interleaved output
@@ -375,12 +146,13 @@ def _report(logs: str) -> dict[str, Any] | None:
 
 
 def _invoke_awslambdaric(
-    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: _Printer
+    args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
-    from .testing import Invocation, LocalRuntime, RuntimeExited, _locate
+    from lambdascope.testing import Invocation, LocalRuntime, RuntimeExited
+    from lambdascope.testing._target import locate
 
     try:
-        path, module, attr = _locate(args.target)
+        path, module, attr = locate(args.target)
     except FileNotFoundError as exc:
         parser.error(str(exc))
     if "." in attr:
@@ -405,7 +177,7 @@ def _invoke_awslambdaric(
     try:
         runtime.start()
     except RuntimeExited as exc:
-        printer.init_failed(_RemoteError(exc.init_error) if exc.init_error else exc)
+        printer.init_failed(RemoteError(exc.init_error) if exc.init_error else exc)
         printer.logs(exc.logs)
         return EXIT_FAILED
     invocations: list[Invocation] = []
@@ -432,7 +204,7 @@ def _invoke_awslambdaric(
                 inv = Invocation(number, cold, request_id, 0.0, None, failure, records)
                 invocations.append(inv)
                 printer.invocation(inv, differs=False)
-                if not isinstance(failure, _RemoteError):
+                if not isinstance(failure, RemoteError):
                     break  # timed out: stop here
                 number = 0  # as on Lambda, the next request gets a new environment
                 continue
@@ -442,7 +214,7 @@ def _invoke_awslambdaric(
                 request_id=remote.request_id,
                 duration_ms=remote.duration_ms,
                 result=remote.result,
-                error=None if remote.ok else _RemoteError(remote.error or {}),
+                error=None if remote.ok else RemoteError(remote.error or {}),
                 resources=records,
             )
             differing += _record(printer, invocations, inv)
@@ -451,9 +223,9 @@ def _invoke_awslambdaric(
     return status
 
 
-def _remote_init(printer: _Printer, runtime: Any, init_type: str) -> tuple[Any, ...]:
+def _remote_init(printer: Printer, runtime: Any, init_type: str) -> tuple[Any, ...]:
     """Print Init from the cold-start report; return the resources its first invocation made."""
-    from ._resources import ResourceRecord
+    from lambdascope._resources import ResourceRecord
 
     report = _report(runtime.logs)
     printer.remote_init(report, init_type, runtime.pid)
@@ -479,11 +251,11 @@ def _exit_error(request_id: str, exc: Any) -> BaseException:
         "requestId": request_id,
         "stackTrace": [],
     }
-    return _RemoteError(payload)
+    return RemoteError(payload)
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .check import run
+    from lambdascope.check import run
 
     status: int = run(args)
     return status
@@ -491,7 +263,7 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``lambdascope`` argument parser (exposed for the docs and the tests)."""
-    from . import __version__
+    from lambdascope import __version__
 
     parser = argparse.ArgumentParser(
         prog="lambdascope",
@@ -561,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="statically find module-level state written by handlers and clients built per "
         "invocation",
     )
-    from .check import configure_parser
+    from lambdascope.check import configure_parser
 
     configure_parser(check)
     check.set_defaults(run=_check, parser=check)

@@ -10,7 +10,7 @@ import pytest
 import lambdascope
 from lambdascope import _lifecycle
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = [
     "index.md",
     "init_resource.md",

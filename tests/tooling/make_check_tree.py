@@ -1,6 +1,6 @@
 """Generate a tree of Lambda projects to measure ``lambdascope check`` on (not a test).
 
-    python tests/make_check_tree.py /tmp/tree 1000
+    python tests/tooling/make_check_tree.py /tmp/tree 1000
     /usr/bin/time -v lambdascope check /tmp/tree
 
 Each project is a SAM template and ten modules: a handler named by the template, helpers it

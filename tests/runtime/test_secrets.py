@@ -24,7 +24,7 @@ from moto import mock_aws
 import lambdascope
 from lambdascope import aws as lsaws
 from lambdascope import handler
-from lambdascope._cli import main
+from lambdascope.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

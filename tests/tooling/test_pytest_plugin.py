@@ -45,7 +45,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_the_plugin_is_registered_through_the_pytest11_entry_point() -> None:
     entry_points = distribution("lambdascope").entry_points  # entry_points(group=) is 3.10+
     plugins = {ep.name: ep.value for ep in entry_points if ep.group == "pytest11"}
-    assert plugins.get("lambdascope") == "lambdascope.pytest_plugin"
+    assert plugins.get("lambdascope") == "lambdascope.testing.pytest_plugin"
 
 
 def test_fixtures_simulate_cold_and_warm_invocations(project: pytest.Pytester) -> None:

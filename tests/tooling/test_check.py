@@ -34,7 +34,7 @@ from lambdascope.check import (
 if TYPE_CHECKING:
     from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 BAD = FIXTURES / "antipatterns"
 CLEAN = FIXTURES / "clean"
@@ -745,13 +745,13 @@ def test_run_with_the_dispatchers_parser(capsys: pytest.CaptureFixture[str]) -> 
     assert len(lines(capsys.readouterr().out)) == 2
 
 
-@pytest.mark.parametrize("module", ["lambdascope._check", "lambdascope.check", "lambdascope"])
+@pytest.mark.parametrize("module", ["lambdascope.check", "lambdascope.cli", "lambdascope"])
 def test_python_dash_m(module: str) -> None:
     import lambdascope.check.__main__  # the entry module imports cleanly
 
     assert lambdascope.check.__main__.main is main
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [] if module != "lambdascope" else ["check"]
+    command = [] if module == "lambdascope.check" else ["check"]
     result = subprocess.run(
         [sys.executable, "-m", module, *command, "--no-config", str(BAD / "files_leak.py")],
         capture_output=True,
@@ -766,7 +766,8 @@ def test_python_dash_m(module: str) -> None:
 def test_import_lambdascope_does_not_load_the_checker() -> None:
     code = (
         "import sys, lambdascope; "
-        "print(any(m.startswith(('lambdascope._check', 'lambdascope.check')) for m in sys.modules))"
+        "tooling = ('lambdascope.check', 'lambdascope.cli', 'lambdascope.testing'); "
+        "print(any(m.startswith(tooling) for m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -1429,7 +1430,7 @@ def test_the_pre_commit_hook_runs_the_console_script_on_the_project() -> None:
     assert hook["args"] == ["."]
     assert hook["pass_filenames"] == "false"
     assert hook["language"] == "python"
-    assert 'lambdascope = "lambdascope._cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert 'lambdascope = "lambdascope.cli:main"' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_vendored_and_installed_packages_are_not_checked(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lambdascope
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = {
     "asyncio",
     "boto3",
@@ -50,10 +50,11 @@ def test_public_names_are_sorted_documented_and_rehomed() -> None:
 
 def test_the_tooling_modules_document_every_public_name() -> None:
     import lambdascope.aws
+    import lambdascope.check
+    import lambdascope.cli
     import lambdascope.testing
-    from lambdascope import _check
 
-    for module in (lambdascope.testing, lambdascope.aws, _check):
+    for module in (lambdascope.testing, lambdascope.aws, lambdascope.check, lambdascope.cli):
         assert module.__doc__
         for name in module.__all__:
             obj = getattr(module, name)

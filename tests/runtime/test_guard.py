@@ -164,7 +164,7 @@ def test_files_leak_fails_on_the_first_invocation() -> None:
     s3.create_bucket(Bucket="incoming")
     for key in ("invoice_1.pdf", "receipt_2.pdf", "other.txt"):
         s3.put_object(Bucket="incoming", Key=key, Body=b"x")
-    path = HERE / "fixtures" / "antipatterns" / "files_leak.py"
+    path = HERE.parent / "fixtures" / "antipatterns" / "files_leak.py"
     spec = importlib.util.spec_from_file_location("files_leak", path)
     assert spec is not None
     assert spec.loader is not None

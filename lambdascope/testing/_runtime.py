@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from .testing import _function_arn, _lambda_variables
+from ._context import function_arn, lambda_variables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -282,7 +282,7 @@ class LocalRuntime:
         self.region = region
         self.init_type = init_type
         self.ready_timeout = ready_timeout
-        self.function_arn = _function_arn(region, function_name)
+        self.function_arn = function_arn(region, function_name)
         self._extra_env = dict(env or {})
         self._server: _RuntimeAPI | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -302,7 +302,7 @@ class LocalRuntime:
         env = {
             **os.environ,
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
-            **_lambda_variables(
+            **lambda_variables(
                 function_name=self.function_name,
                 memory_mb=self.memory_mb,
                 init_type=self.init_type,

@@ -1,0 +1,105 @@
+"""Loading a handler from a target string, the way Lambda reads its handler setting."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = ["load_handler", "locate", "split_target"]
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``module:attr``, ``path/file.py:attr``, ``path/file.py`` or ``module.attr``."""
+    if ":" in target:
+        where, _, attr = target.rpartition(":")
+    elif target.endswith(".py"):
+        where, attr = target, "lambda_handler"
+    else:
+        where, _, attr = target.rpartition(".")
+    if not where or not attr:
+        raise ValueError(
+            f"cannot read handler {target!r}: write MODULE:FUNCTION (app.handlers:lambda_handler), "
+            "FILE.py:FUNCTION (src/app.py:lambda_handler) or MODULE.FUNCTION as in the Lambda "
+            "handler setting (app.lambda_handler)"
+        )
+    return where, attr
+
+
+def locate(target: str) -> tuple[str | None, str, str]:
+    """(absolute file path or ``None`` for a module target, module name, attribute)."""
+    where, attr = split_target(target)
+    if not (where.endswith(".py") or os.sep in where or "/" in where):
+        return None, where, attr
+    path = os.path.abspath(where)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"handler file {where!r} does not exist")
+    name = os.path.basename(path)
+    return path, name[:-3] if name.endswith(".py") else name, attr
+
+
+def _import_file(module_name: str, path: str) -> ModuleType:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has one
+        raise ImportError(f"cannot import {path!r}", path=path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]  # as a failed import does
+        raise
+    return module
+
+
+def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., Any], ModuleType]:
+    """Import the module of *target* and return ``(handler, module)``.
+
+    *target* is ``module:function``, ``path/to/file.py:function`` (the file's
+    directory goes first on ``sys.path``, as Lambda puts its task root there),
+    ``path/to/file.py`` (function ``lambda_handler``) or ``module.function`` (the
+    Lambda handler setting). The function part may be dotted
+    (``module:Handler.handle``). With *reimport*, a module imported before is
+    imported again, so its top level (Init) runs again.
+
+    Raises:
+        ValueError: *target* cannot be read.
+        FileNotFoundError: the file does not exist.
+        ImportError: the module cannot be imported (anything its import raises
+            propagates unchanged).
+        AttributeError: the module has no such function.
+        TypeError: the attribute is not callable.
+    """
+    path, module_name, attr = locate(target)
+    if path is not None:
+        folder = os.path.dirname(path)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # its sibling modules import as on Lambda
+        loaded = sys.modules.get(module_name)
+        if reimport or loaded is None or os.path.abspath(loaded.__file__ or "") != path:
+            module = _import_file(module_name, path)  # this file, whatever else is on sys.path
+        else:
+            module = loaded
+    else:
+        if reimport:
+            sys.modules.pop(module_name, None)
+            importlib.invalidate_caches()
+        module = importlib.import_module(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError(
+                f"handler {attr!r} not found in module {module_name!r} "
+                f"({getattr(module, '__file__', None)})"
+            ) from None
+    if not callable(obj):
+        raise TypeError(f"handler {target!r} is {type(obj).__name__}, not a function")
+    return obj, module
