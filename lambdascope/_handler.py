@@ -6,7 +6,7 @@ import os
 from functools import partial, update_wrapper
 
 from . import _lifecycle, _shutdown
-from ._request import ACTIVE, _current, new_scope
+from ._request import ACTIVE, _current
 from ._util import (
     accepts_positional,
     check_callable,
@@ -85,130 +85,100 @@ def _run_coroutine(coro: Any) -> Any:
     return _event_loop().run_until_complete(coro)
 
 
-def _build(  # noqa: PLR0915 - four hand-unrolled variants of one hot path
-    func: Any, method: bool, is_async: bool, guard: Guard | None
-) -> Any:
-    """Generate the per-invocation wrapper. The unguarded variants are the hot path."""
-    state = _lifecycle.state
-    var_set = _current.set
-    var_reset = _current.reset
+def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
+    """The per-invocation wrapper for *func*.
 
-    if guard is not None:
-        return _build_guarded(func, method, is_async, guard)
-
-    if is_async:
-        if method:
-
-            def async_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
-                n = state.invocations = state.invocations + 1
-                special = n >= state.check_at
-                scope = [event, context, n, special and state.begin(n), None, True]
-                token = var_set(scope)
-                try:
-                    return _run_coroutine(func(self, event, context))
-                finally:
-                    scope[5] = False  # ACTIVE (a literal: this is the hot path)
-                    var_reset(token)
-                    if special:
-                        state.end(n)
-
-            return async_method_wrapper
-
-        def async_wrapper(event: Any, context: Any = None) -> Any:
-            n = state.invocations = state.invocations + 1
-            special = n >= state.check_at
-            scope = [event, context, n, special and state.begin(n), None, True]
-            token = var_set(scope)
-            try:
-                return _run_coroutine(func(event, context))
-            finally:
-                scope[5] = False  # ACTIVE (a literal: this is the hot path)
-                var_reset(token)
-                if special:
-                    state.end(n)
-
-        return async_wrapper
-
-    if method:
-
-        def method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
-            n = state.invocations = state.invocations + 1
-            special = n >= state.check_at
-            scope = [event, context, n, special and state.begin(n), None, True]
-            token = var_set(scope)
-            try:
-                return func(self, event, context)
-            finally:
-                scope[5] = False  # ACTIVE (a literal: this is the hot path)
-                var_reset(token)
-                if special:
-                    state.end(n)
-
-        return method_wrapper
-
-    def plain_wrapper(event: Any, context: Any = None) -> Any:
-        n = state.invocations = state.invocations + 1
-        special = n >= state.check_at
-        scope = [event, context, n, special and state.begin(n), None, True]
-        token = var_set(scope)
-        try:
-            return func(event, context)
-        finally:
-            scope[5] = False  # ACTIVE (a literal: this is the hot path)
-            var_reset(token)
-            if special:
-                state.end(n)
-
-    return plain_wrapper
-
-
-def _build_guarded(func: Any, method: bool, is_async: bool, guard: Guard) -> Any:
-    """The wrapper with the module-state guard: checked before and after the handler.
-
-    One wrapper; methods and ``async def`` handlers get thin adapters around it.
+    A plain unguarded function gets :func:`_scoped`, the hot path. Everything else —
+    a guard, a method (``self`` comes first), an ``async def`` handler — goes
+    through :func:`_scoped_target`, with thin adapters for methods and coroutines.
     """
-    state = _lifecycle.state
-    var_set = _current.set
-    var_reset = _current.reset
-    enter = guard.enter
-    leave = guard.exit
-
-    def guarded(event: Any, context: Any, target: Callable[[Any, Any], Any]) -> Any:
-        n = state.invocations = state.invocations + 1
-        special = n >= state.check_at
-        scope = new_scope(event, context, n, special and state.begin(n))
-        token = var_set(scope)
-        try:
-            enter()
-            try:
-                return target(event, context)
-            finally:
-                # Runs when the handler raised too; a leak then replaces the handler's
-                # error (which is chained as its __context__).
-                leave()
-        finally:
-            scope[ACTIVE] = False
-            var_reset(token)
-            if special:
-                state.end(n)
-
     call = func
     if is_async:
 
         def call(*args: Any) -> Any:
             return _run_coroutine(func(*args))
 
+    if guard is None and not method:
+        return _scoped(call)
+    run = _scoped_target(guard)
     if method:
 
-        def guarded_method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
-            return guarded(event, context, partial(call, self))
+        def method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
+            return run(event, context, partial(call, self))
 
-        return guarded_method_wrapper
+        return method_wrapper
 
     def guarded_wrapper(event: Any, context: Any = None) -> Any:
-        return guarded(event, context, call)
+        return run(event, context, call)
 
     return guarded_wrapper
+
+
+def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    """The hot path: count the invocation, open the request scope, call, close the scope.
+
+    ``begin``/``end`` (cold start, recycling, the cold-start report) run only when the
+    invocation number reaches ``state.check_at``; a warm invocation pays one comparison.
+    """
+    state = _lifecycle.state
+    enter_scope = _current.set
+    leave_scope = _current.reset
+    active = ACTIVE  # a local constant is as fast as a literal
+
+    def plain_wrapper(event: Any, context: Any = None) -> Any:
+        n = state.invocations = state.invocations + 1
+        special = n >= state.check_at
+        cold_start = special and state.begin(n)
+        scope = [event, context, n, cold_start, None, True]  # EVENT, CONTEXT, ..., ACTIVE
+        token = enter_scope(scope)
+        try:
+            return call(event, context)
+        finally:
+            scope[active] = False
+            leave_scope(token)
+            if special:
+                state.end(n)
+
+    return plain_wrapper
+
+
+def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, Any], Any]], Any]:
+    """The same invocation around a target given per call, checked by *guard* when set.
+
+    The guard's ``enter`` runs inside the scope before the handler and its ``exit``
+    after it, also when the handler raised; a leak then replaces the handler's error,
+    which is chained as its ``__context__``.
+    """
+    state = _lifecycle.state
+    enter_scope = _current.set
+    leave_scope = _current.reset
+    active = ACTIVE
+    check_before = guard.enter if guard is not None else _nothing
+    check_after = guard.exit if guard is not None else _nothing
+
+    def run(event: Any, context: Any, target: Callable[[Any, Any], Any]) -> Any:
+        n = state.invocations = state.invocations + 1
+        special = n >= state.check_at
+        cold_start = special and state.begin(n)
+        scope = [event, context, n, cold_start, None, True]  # EVENT, CONTEXT, ..., ACTIVE
+        token = enter_scope(scope)
+        try:
+            check_before()
+            try:
+                return target(event, context)
+            finally:
+                check_after()
+        finally:
+            scope[active] = False
+            leave_scope(token)
+            if special:
+                state.end(n)
+
+    return run
+
+
+def _nothing() -> None:
+    """The guard's place when there is no guard."""
 
 
 def _is_method(func: Any) -> bool:

@@ -34,11 +34,6 @@ if TYPE_CHECKING:
     _Scope = list[Any]
 
 
-def new_scope(event: Any, context: Any, invocation: int, cold_start: bool) -> _Scope:
-    """A fresh, active scope (the handler wrapper inlines this)."""
-    return [event, context, invocation, cold_start, None, True]
-
-
 _current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
 
 
