@@ -6,7 +6,7 @@ import os
 from functools import partial, update_wrapper
 
 from . import _lifecycle, _shutdown
-from ._request import ACTIVE, _current
+from ._request import ACTIVE, CLEANUPS, _current, run_cleanups
 from ._util import (
     accepts_positional,
     check_callable,
@@ -123,19 +123,21 @@ def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     state = _lifecycle.state
     enter_scope = _current.set
     leave_scope = _current.reset
-    active = ACTIVE  # a local constant is as fast as a literal
+    active, cleanups = ACTIVE, CLEANUPS  # local constants are as fast as literals
 
     def plain_wrapper(event: Any, context: Any = None) -> Any:
         n = state.invocations = state.invocations + 1
         special = n >= state.check_at
         cold_start = special and state.begin(n)
-        scope = [event, context, n, cold_start, None, True]  # EVENT, CONTEXT, ..., ACTIVE
+        scope = [event, context, n, cold_start, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
             return call(event, context)
         finally:
             scope[active] = False
             leave_scope(token)
+            if scope[cleanups] is not None:
+                run_cleanups(scope)
             if special:
                 state.end(n)
 
@@ -152,7 +154,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
     state = _lifecycle.state
     enter_scope = _current.set
     leave_scope = _current.reset
-    active = ACTIVE
+    active, cleanups = ACTIVE, CLEANUPS
     check_before = guard.enter if guard is not None else _nothing
     check_after = guard.exit if guard is not None else _nothing
 
@@ -160,7 +162,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
         n = state.invocations = state.invocations + 1
         special = n >= state.check_at
         cold_start = special and state.begin(n)
-        scope = [event, context, n, cold_start, None, True]  # EVENT, CONTEXT, ..., ACTIVE
+        scope = [event, context, n, cold_start, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
             check_before()
@@ -171,6 +173,8 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
         finally:
             scope[active] = False
             leave_scope(token)
+            if scope[cleanups] is not None:
+                run_cleanups(scope)
             if special:
                 state.end(n)
 

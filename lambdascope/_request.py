@@ -15,7 +15,7 @@ from ._errors import OutsideInvocationError
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 __all__ = ["Request", "in_invocation", "request"]
@@ -27,14 +27,43 @@ _RESERVED = frozenset(
 
 # A scope is a plain list, not an object: creating it is the largest per-invocation cost,
 # and a list literal is about 5x cheaper than an instance with __init__ (see docs/handler.md).
-# Layout: [event, context, invocation, cold_start, attrs (dict | None), active (bool)].
-EVENT, CONTEXT, INVOCATION, COLD_START, ATTRS, ACTIVE = range(6)
+# Layout: [event, context, invocation, cold_start, attrs (dict | None), active (bool),
+#          cleanups (list | None)]. The handler wrapper builds it as a literal.
+EVENT, CONTEXT, INVOCATION, COLD_START, ATTRS, ACTIVE, CLEANUPS = range(7)
 
 if TYPE_CHECKING:
     _Scope = list[Any]
 
 
 _current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
+
+
+def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
+    """Run *cleanup* when the invocation of *scope* ends (newest first, after the scope closes).
+
+    For per-invocation things lambdascope creates on first use (a private directory,
+    logging fields): an invocation that never uses them pays one ``is None`` check.
+    """
+    if scope[CLEANUPS] is None:
+        scope[CLEANUPS] = [cleanup]
+    else:
+        scope[CLEANUPS].append(cleanup)
+
+
+def run_cleanups(scope: _Scope) -> None:
+    """Run the cleanups of an ended invocation; one that fails is logged, never raised."""
+    cleanups = scope[CLEANUPS]
+    scope[CLEANUPS] = None
+    while cleanups:
+        cleanup = cleanups.pop()
+        try:
+            cleanup()
+        except Exception:
+            import logging
+
+            logging.getLogger("lambdascope").exception(
+                "a cleanup at the end of invocation %s failed", scope[INVOCATION]
+            )
 
 
 def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
