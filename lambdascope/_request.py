@@ -237,3 +237,5 @@ def _check_name(name: str) -> None:
 
 #: The current invocation's request scope. See :class:`Request`.
 request = Request()
+"""The current invocation's scope: ``request.event``, ``request.cold_start``, any
+attribute you set, ... (see :class:`Request`). Gone when the invocation ends."""
