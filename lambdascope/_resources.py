@@ -638,7 +638,8 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
     Raises:
         TypeError: *factory* is not callable or needs arguments, or an option is
             unknown or of the wrong type.
-        ValueError: ``ttl`` is not a positive, finite number.
+        ValueError: ``ttl`` is not a positive, finite number, or ``on_restore`` is
+            neither ``"keep"``, ``"recreate"`` nor a callable.
     """
     unknown = {k: v for k, v in options.items() if k not in _OPTIONS}
     reject_unknown_options("init_resource", unknown, _OPTIONS, _EXAMPLE)
