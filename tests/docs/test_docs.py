@@ -137,7 +137,10 @@ def test_needs_says_what() -> None:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.name for block in BLOCKS])
 def test_block_runs(
-    block: Block, task_root: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    block: Block,
+    task_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     code = compile(block.source, block.name, "exec")
     directives = block.directives
@@ -190,4 +193,5 @@ def run_as_test_file(block: Block, task_root: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, f"{block.name}:\n{result.stdout}\n{result.stderr}"
-    assert " passed" in result.stdout and " failed" not in result.stdout, result.stdout
+    assert " passed" in result.stdout, result.stdout
+    assert " failed" not in result.stdout, result.stdout
