@@ -289,8 +289,11 @@ class LambdaEnvironment:
 
     Args:
         handler: the handler, or a target string for :func:`load_handler`.
-        function_name, memory_mb, timeout, region: what Lambda would configure;
-            they fill the environment variables and every context.
+        function_name: the function's name, as Lambda would configure it (like the
+            next three, it fills the environment variables and every context).
+        memory_mb: the memory size in MB.
+        timeout: the timeout in seconds (the context's deadline).
+        region: the AWS region.
         init_type: ``"on-demand"`` (the first invocation is a cold start),
             ``"provisioned-concurrency"`` or ``"snap-start"`` (Init ran ahead of
             traffic: no cold start).

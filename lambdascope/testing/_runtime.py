@@ -244,7 +244,9 @@ class LocalRuntime:
         cwd: the task root (default: the current directory).
         env: extra environment variables for the function.
         python: the interpreter to run (it must have ``awslambdaric`` installed).
-        function_name, memory_mb, region: the function's configuration.
+        function_name: the function's name.
+        memory_mb: the function's memory size in MB.
+        region: the function's AWS region.
         timeout: the function timeout in seconds, used for each invocation's deadline
             (``context.get_remaining_time_in_millis()``); it is not enforced.
         init_type: ``AWS_LAMBDA_INITIALIZATION_TYPE``.
