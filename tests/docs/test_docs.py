@@ -19,6 +19,7 @@ PAGES = [
     "lifecycle.md",
     "aws.md",
     "testing.md",
+    "managed-instances.md",
 ]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
