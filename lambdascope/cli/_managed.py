@@ -284,19 +284,22 @@ def invoke_managed(args: argparse.Namespace, parser: argparse.ArgumentParser, ev
         return 1
     with env:
         printer.environment(env)
+        stopped: BaseException | None = None
         try:
-            runs = env.run_many(event, times=args.times)
+            env.run_many(event, times=args.times)
         except (TimeoutError, RuntimeExited) as exc:  # the harness gave up, or no worker left
-            printer.stopped(exc)
-            return 1
+            stopped = exc
+        runs = env.invocations  # those that finished
         differing = 0
         for sequence, inv in enumerate(runs, start=1):
             differs = sequence > 1 and not inv.same_outcome(runs[0])
             differing += differs
             printer.invocation(sequence, inv, differs)
+        if stopped is not None:
+            printer.stopped(stopped)
         printer.collisions(env.tmp_collisions())
         printer.summary(env, runs, differing)
         env.close()
         printer.logs(env)
-    failed = any(inv.error is not None or inv.past_timeout for inv in runs)
+    failed = stopped is not None or any(inv.error is not None or inv.past_timeout for inv in runs)
     return 1 if failed or (args.expect_same and differing) else 0

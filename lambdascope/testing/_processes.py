@@ -446,6 +446,11 @@ class ManagedInstances:
         Invocation *i* goes to the next worker in turn; every worker serves its share one
         at a time, all workers at once. Returns the invocations in the order they were
         sent (see :attr:`ProcessInvocation.started` for when each ran).
+
+        Raises:
+            RuntimeExited: every worker ended before the batch was done (the invocations
+                that finished are in :attr:`invocations`).
+            TimeoutError: the batch took longer than *wait_limit*; the workers were stopped.
         """
         if times is None:
             times = 2 * self.processes
@@ -506,26 +511,27 @@ class ManagedInstances:
             worker._conn.send(("invoke", request_id, bodies[index], deadline_ms))
             in_flight[worker._conn] = (index, worker, request_id)
 
-        for worker in list(self.workers):
-            if worker.process in queues:
-                send_next(worker)
-        give_up = time.monotonic() + self.wait_limit
-        while in_flight:
-            ready = wait(list(in_flight), timeout=max(give_up - time.monotonic(), 0))
-            if not ready:
-                self.close()
-                raise TimeoutError(
-                    f"{len(in_flight)} invocation(s) still running after {self.wait_limit} s "
-                    "(wait_limit, the harness's own limit: Managed Instances would let them "
-                    "run on); the worker processes were stopped"
-                )
-            for conn in ready:
-                index, worker, request_id = in_flight.pop(conn)
-                results[index] = self._receive(worker, request_id)
-                send_next(worker)
-        ordered = [results[index] for index in range(len(bodies))]
-        self.invocations.extend(ordered)
-        return ordered
+        try:
+            for worker in list(self.workers):
+                if worker.process in queues:
+                    send_next(worker)
+            give_up = time.monotonic() + self.wait_limit
+            while in_flight:
+                ready = wait(list(in_flight), timeout=max(give_up - time.monotonic(), 0))
+                if not ready:
+                    self.close()
+                    raise TimeoutError(
+                        f"{len(in_flight)} invocation(s) still running after {self.wait_limit} s "
+                        "(wait_limit, the harness's own limit: Managed Instances would let them "
+                        "run on); the worker processes were stopped"
+                    )
+                for conn in ready:
+                    index, worker, request_id = in_flight.pop(conn)
+                    results[index] = self._receive(worker, request_id)
+                    send_next(worker)
+        finally:  # what finished is kept, also when the batch could not be completed
+            self.invocations.extend(results[index] for index in sorted(results))
+        return [results[index] for index in range(len(bodies))]
 
     def _next_worker(self) -> WorkerProcess:
         live = self._live()

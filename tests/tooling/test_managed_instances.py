@@ -68,6 +68,12 @@ def lambda_handler(event, context):
     client()
     if event.get("exit"):
         sys.exit(3)
+    if event.get("hard_exit"):
+        os._exit(5)
+    if event.get("constant"):
+        return {"ok": True}
+    if event.get("fail"):
+        raise ValueError(f"bad order {event['fail']}")
     if event.get("fixed"):  # a fixed path: every process writes the same file
         with open(os.path.join(tempfile.gettempdir(), "cache.json"), "w") as f:
             f.write(str(os.getpid()))
@@ -214,6 +220,55 @@ def test_a_worker_that_exits_ends_and_the_others_go_on(app: HandlerDir) -> None:
         assert last.error_type == "Runtime.ExitError"
         with pytest.raises(RuntimeExited, match="every worker process has ended"):
             env.run({})
+
+
+def test_a_worker_killed_mid_invocation_fails_that_invocation(app: HandlerDir) -> None:
+    with ManagedInstances("app:lambda_handler", processes=2) as env:
+        gone, served = env.run_concurrently([{"hard_exit": True}, {}])
+        assert gone.error_type == "Runtime.ExitError"
+        assert gone.error is not None
+        assert "exited with status 5" in gone.error["errorMessage"]
+        assert env.workers[0].returncode == 5
+        assert served.ok
+        # the worker that is left takes every later request
+        assert [run.process for run in env.run_many({}, times=2)] == [2, 2]
+
+
+def test_the_harness_gives_up_after_wait_limit(app: HandlerDir) -> None:
+    env = ManagedInstances("app:lambda_handler", processes=1, timeout=60, wait_limit=0.5)
+    with pytest.raises(TimeoutError, match=r"still running after 0\.5 s"):
+        env.run({"barrier": 2})  # waits for a second request that never comes
+    assert env.closed
+    assert not env.workers[0].alive
+    assert env.invocations == []
+
+
+def test_the_pytest_fixture_stops_the_workers(app: HandlerDir, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_fixture=f"""
+        import os
+        import sys
+
+        sys.path.insert(0, {str(app.path)!r})
+        seen = []
+
+
+        def test_processes(lambda_managed_instances):
+            env = lambda_managed_instances("app:lambda_handler", processes=2)
+            runs = env.run_many({{}}, times=4)
+            assert [run.number for run in runs] == [1, 1, 2, 2]
+            seen.append(env)
+
+
+        def test_stopped_at_teardown():
+            [env] = seen
+            assert env.closed
+            assert not any(worker.alive for worker in env.workers)
+            assert not os.path.exists(env.tmp)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "lambdascope", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 def test_errors_come_back_as_lambda_error_payloads(handler_dir: HandlerDir) -> None:
@@ -424,6 +479,34 @@ def test_cli_init_type_managed_instances_in_process(app: HandlerDir) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Init ({MI})")
     assert "0 cold, 2 warm" in done.stdout
+
+
+def test_cli_an_error_and_a_worker_that_exits(app: HandlerDir) -> None:
+    done = _cli(app, "--processes", "2", "--times", "2", "--event-json", '{"fail": 7}')
+    assert done.returncode == 1
+    errors = [line for line in done.stdout.splitlines() if line.startswith("#")]
+    assert len(errors) == 2
+    assert all("ERROR  ValueError: bad order 7" in line for line in errors)
+    assert "app.py" in done.stdout  # the handler's frames
+    done = _cli(app, "--processes", "1", "--times", "3", "--event-json", '{"exit": true}')
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    assert any(
+        line.startswith("#1 process 1 invocation 1") and "Runtime.ExitError" in line
+        for line in lines
+    )
+    assert any(
+        line.startswith("Stopped: RuntimeExited: every worker process has ended") for line in lines
+    )
+    assert any("1 invocation(s), 1 error(s), 0 past timeout, ended" in line for line in lines)
+
+
+def test_cli_expect_same_compares_with_the_first_answer(app: HandlerDir) -> None:
+    done = _cli(app, "--processes", "2", "--expect-same")
+    assert done.returncode == 1  # the answers carry the pid and the invocation number
+    assert "<- differs from invocation #1 (same event)" in done.stdout
+    done = _cli(app, "--processes", "2", "--expect-same", "--event-json", '{"constant": 1}')
+    assert done.returncode == 0, done.stdout
 
 
 def test_cli_a_failed_init_under_processes(handler_dir: HandlerDir) -> None:
