@@ -176,7 +176,7 @@ class TmpCollision:
         return tuple(sorted({process for process, _ in self.writers}))
 
 
-@dataclass
+@dataclass(eq=False)  # a running process: equal only to itself
 class WorkerProcess:
     """One worker process of a :class:`ManagedInstances` environment.
 
