@@ -484,7 +484,12 @@ class ManagedInstances:
     ) -> list[ProcessInvocation]:
         from multiprocessing.connection import wait
 
-        bodies = [json.dumps({} if event is None else event) for event in events]
+        try:
+            bodies = [json.dumps({} if event is None else event) for event in events]
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"events must be JSON serialisable (Lambda delivers them as JSON): {exc}"
+            ) from None
         queues: dict[int, deque[int]] = {}
         for index in range(len(bodies)):
             worker = pinned or self._next_worker()
@@ -496,20 +501,23 @@ class ManagedInstances:
             queue = queues.get(worker.process)
             if not queue:
                 return
-            if not worker.alive:  # its share goes to the workers still serving
-                for index in queue:
-                    target = pinned if pinned and pinned.alive else self._next_worker()
-                    queues.setdefault(target.process, deque()).append(index)
-                    if target is not worker and target._conn not in in_flight:
-                        send_next(target)
-                queue.clear()
-                return
-            index = queue.popleft()
-            request_id = str(uuid.uuid4())
-            deadline_ms = int(time.time() * 1000) + int(self.timeout * 1000)
-            assert worker._conn is not None
-            worker._conn.send(("invoke", request_id, bodies[index], deadline_ms))
-            in_flight[worker._conn] = (index, worker, request_id)
+            if worker.alive and worker._conn is not None:
+                request_id = str(uuid.uuid4())
+                deadline_ms = int(time.time() * 1000) + int(self.timeout * 1000)
+                try:
+                    worker._conn.send(("invoke", request_id, bodies[queue[0]], deadline_ms))
+                except OSError:  # it ended while idle
+                    self._forget(worker)
+                else:
+                    in_flight[worker._conn] = (queue.popleft(), worker, request_id)
+                    return
+            moved = list(queue)  # its share goes to the workers still serving
+            queue.clear()
+            for index in moved:
+                target = self._next_worker()
+                queues.setdefault(target.process, deque()).append(index)
+                if target._conn not in in_flight:
+                    send_next(target)
 
         try:
             for worker in list(self.workers):
@@ -547,8 +555,9 @@ class ManagedInstances:
         try:
             _, data = worker._conn.recv()
         except (EOFError, OSError):  # the process died mid-invocation (os._exit, a signal)
-            status = worker._popen.wait() if worker._popen is not None else None
             self._forget(worker)
+            _stop(worker._popen, 10.0)
+            status = worker.returncode
             message = f"RequestId: {request_id} Error: Runtime exited with status {status}"
             error = {
                 "errorType": "Runtime.ExitError",
@@ -579,9 +588,9 @@ class ManagedInstances:
             ended=data["ended"],
         )
         worker.invocations.append(inv)
-        if inv.error_type == "Runtime.ExitError" and worker._popen is not None:
-            worker._popen.wait(timeout=30)  # the handler called sys.exit: the worker ends
+        if inv.error_type == "Runtime.ExitError":  # the handler called sys.exit: the worker ends
             self._forget(worker)
+            _stop(worker._popen, 30.0)
         return inv
 
     def _forget(self, worker: WorkerProcess) -> None:

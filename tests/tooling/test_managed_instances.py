@@ -346,6 +346,9 @@ def test_bad_options_are_refused_before_any_process_starts(app: HandlerDir) -> N
             env.run({}, process=2)
         with pytest.raises(ValueError, match="at least one event"):
             env.run_concurrently([])
+        with pytest.raises(TypeError, match="events must be JSON serialisable"):
+            env.run({"when": object()})
+        assert env.run({}).number == 1  # nothing was sent
     with pytest.raises(RuntimeError, match="closed"):
         env.run({})
 
