@@ -10,10 +10,11 @@ import json
 import os
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
+from lambdascope.cli import main
 from lambdascope.testing import (
     LambdaEnvironment,
     LocalRuntime,
@@ -408,6 +409,19 @@ def _cli(app: HandlerDir, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+class _Done(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> _Done:
+    """The command in this process (its worker processes are real all the same)."""
+    code = main(["invoke", "app:lambda_handler", *argv])
+    out = capsys.readouterr()
+    return _Done(code, out.out, out.err)
+
+
 def test_cli_processes_shows_who_served_what(app: HandlerDir) -> None:
     done = _cli(app, "--processes", "2", "--event-json", '{"fixed": true}')
     assert done.returncode == 0, done.stdout + done.stderr
@@ -435,9 +449,11 @@ def test_cli_processes_shows_who_served_what(app: HandlerDir) -> None:
     assert any(line.startswith("Function output, process 1 (pid ") for line in lines)
 
 
-def test_cli_processes_json_and_the_timeout_report(app: HandlerDir) -> None:
-    done = _cli(
-        app, "--processes", "2", "--times", "3", "--timeout", "1", "--json",
+def test_cli_processes_json_and_the_timeout_report(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(
+        capsys, "--processes", "2", "--times", "3", "--timeout", "1", "--json",
         "--event-json", '{"sleep": 1.2}',
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr  # past the timeout: a failure
@@ -470,28 +486,34 @@ def test_cli_processes_json_and_the_timeout_report(app: HandlerDir) -> None:
         (["--processes", "2", "--runtime", "awslambdaric"], "cannot be combined with --runtime"),
     ],
 )
-def test_cli_refuses_bad_processes_values(app: HandlerDir, argv: list[str], message: str) -> None:
-    done = _cli(app, *argv)
+def test_cli_refuses_bad_processes_values(
+    app: HandlerDir, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(capsys, *argv)
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stdout == ""
 
 
-def test_cli_init_type_managed_instances_in_process(app: HandlerDir) -> None:
-    done = _cli(app, "--init-type", MI, "--times", "2")
+def test_cli_init_type_managed_instances_in_process(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(capsys, "--init-type", MI, "--times", "2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Init ({MI})")
     assert "0 cold, 2 warm" in done.stdout
 
 
-def test_cli_an_error_and_a_worker_that_exits(app: HandlerDir) -> None:
-    done = _cli(app, "--processes", "2", "--times", "2", "--event-json", '{"fail": 7}')
+def test_cli_an_error_and_a_worker_that_exits(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(capsys, "--processes", "2", "--times", "2", "--event-json", '{"fail": 7}')
     assert done.returncode == 1
     errors = [line for line in done.stdout.splitlines() if line.startswith("#")]
     assert len(errors) == 2
     assert all("ERROR  ValueError: bad order 7" in line for line in errors)
     assert "app.py" in done.stdout  # the handler's frames
-    done = _cli(app, "--processes", "1", "--times", "3", "--event-json", '{"exit": true}')
+    done = _main(capsys, "--processes", "1", "--times", "3", "--event-json", '{"exit": true}')
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     assert any(
@@ -504,16 +526,27 @@ def test_cli_an_error_and_a_worker_that_exits(app: HandlerDir) -> None:
     assert any("1 invocation(s), 1 error(s), 0 past timeout, ended" in line for line in lines)
 
 
-def test_cli_expect_same_compares_with_the_first_answer(app: HandlerDir) -> None:
-    done = _cli(app, "--processes", "2", "--expect-same")
+def test_cli_expect_same_compares_with_the_first_answer(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(capsys, "--processes", "2", "--expect-same")
     assert done.returncode == 1  # the answers carry the pid and the invocation number
     assert "<- differs from invocation #1 (same event)" in done.stdout
-    done = _cli(app, "--processes", "2", "--expect-same", "--event-json", '{"constant": 1}')
+    done = _main(capsys, "--processes", "2", "--expect-same", "--event-json", '{"constant": 1}')
     assert done.returncode == 0, done.stdout
 
 
-def test_cli_a_failed_init_under_processes(handler_dir: HandlerDir) -> None:
+def test_cli_a_failed_init_under_processes(
+    handler_dir: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
     handler_dir.write("app", "import no_such_dependency_xyz\n")
-    done = _cli(handler_dir, "--processes", "2")
+    done = _main(capsys, "--processes", "2")
     assert done.returncode == 1
     assert done.stdout.startswith("Init failed: ModuleNotFoundError: No module named")
+
+
+def test_cli_usage_errors_from_the_command(app: HandlerDir) -> None:
+    done = _cli(app, "--processes", "0")
+    assert done.returncode == 2
+    assert "--processes must be between 1 and 1600" in done.stderr
+    assert "Traceback" not in done.stderr
