@@ -261,7 +261,7 @@ class ManagedInstances:
         guard: ``LAMBDASCOPE_GUARD`` for the workers (see :class:`LambdaEnvironment`).
         tmp: the shared directory to use as ``/tmp`` (``TMPDIR``); default a new
             temporary directory, removed by :meth:`close` (one you pass is kept).
-        python: the interpreter for the workers.
+        python: the interpreter for the workers (it must be able to import lambdascope).
         wait_limit: seconds to wait for a batch of invocations before giving up (the
             harness's own safety net, not a Lambda timeout; the workers are then stopped);
             default ``max(60, 10 * timeout)``.

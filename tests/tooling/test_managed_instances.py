@@ -294,6 +294,25 @@ def test_errors_come_back_as_lambda_error_payloads(handler_dir: HandlerDir) -> N
     assert one.result is None
 
 
+def test_the_guard_runs_in_every_worker(handler_dir: HandlerDir) -> None:
+    handler_dir.write(
+        "leaky",
+        """
+        seen = []
+
+        def lambda_handler(event, context):
+            seen.append(event["order"])
+            return len(seen)
+        """,
+    )
+    with ManagedInstances("leaky:lambda_handler", processes=2, guard="raise") as env:
+        runs = env.run_many({"order": 1}, times=2)
+    assert [run.error_type for run in runs] == ["ScopeLeakError", "ScopeLeakError"]
+    with ManagedInstances("leaky:lambda_handler", processes=2) as env:
+        runs = env.run_many({"order": 1}, times=4)
+    assert [run.result for run in runs] == [1, 1, 2, 2]  # module state is per process
+
+
 def test_a_failed_init_raises_runtime_exited(handler_dir: HandlerDir) -> None:
     handler_dir.write("broken", "import no_such_dependency_xyz\n")
     with pytest.raises(RuntimeExited, match="Init failed: ModuleNotFoundError") as failed:
