@@ -22,7 +22,6 @@ from lambdascope.testing import (
     RuntimeExited,
     new_environment,
 )
-from lambdascope.testing._context import INIT_TYPES
 
 if TYPE_CHECKING:
     from conftest import HandlerDir
@@ -377,7 +376,6 @@ def test_bad_options_are_refused_before_any_process_starts(app: HandlerDir) -> N
 
 
 def test_managed_instances_is_an_init_type_everywhere(app: HandlerDir) -> None:
-    assert MI in INIT_TYPES
     with LambdaEnvironment("app:lambda_handler", init_type=MI) as env:
         first, second = env.run_many({}, times=2)
         assert env.init.init_type == MI
@@ -385,11 +383,19 @@ def test_managed_instances_is_an_init_type_everywhere(app: HandlerDir) -> None:
     assert not first.result["cold"]
     assert first.result["max_concurrency"] == "1"  # one worker process
     assert second.result["invocation"] == 2
-    new_environment(init_type=MI)
-    from lambdascope import _lifecycle
+    from lambdascope import handler, init_report, request
 
-    assert _lifecycle.state.init_type == MI
-    assert not _lifecycle.state.cold_eligible
+    @handler
+    def direct(event: Any, context: Any) -> bool:
+        return request.cold_start
+
+    new_environment(init_type=MI)
+    assert direct({}, None) is False  # the first invocation of a new environment, not cold
+    assert init_report()["init_type"] == MI
+    new_environment(init_type="on-demand")
+    assert direct({}, None) is True
+    with pytest.raises(ValueError, match="lambda-managed-instances"):
+        new_environment(init_type="managed")  # the message lists the accepted types
 
 
 def test_the_real_runtime_forks_its_workers_under_managed_instances(app: HandlerDir) -> None:
@@ -521,6 +527,21 @@ def test_cli_init_type_managed_instances_in_process(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"Init ({MI})")
     assert "0 cold, 2 warm" in done.stdout
+
+
+def test_cli_init_type_managed_instances_under_awslambdaric(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = _main(capsys, "--init-type", MI, "--runtime", "awslambdaric", "--times", "2")
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.startswith(f"Init ({MI}) under awslambdaric, pid ")
+    assert "0 cold, 2 warm" in done.stdout
+    runtime_pid = done.stdout.split(", pid ", 1)[1].split(":", 1)[0]
+    served = [line for line in done.stdout.splitlines() if line.startswith("  | served ")]
+    worker_pids = {line.rsplit(" ", 1)[1] for line in served}
+    assert len(served) == 2
+    assert len(worker_pids) == 1  # the real client forked one worker, which served both
+    assert runtime_pid not in worker_pids
 
 
 def test_cli_an_error_and_a_worker_that_exits(
