@@ -361,26 +361,29 @@ class ManagedInstances:
 
         env = self._worker_environ()
         config = self._config()
-        started = []
-        for number in range(1, self.processes + 1):
+        for number in range(1, self.processes + 1):  # all start at once, then Init in parallel
             mine, theirs = Pipe()
             log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-            popen = subprocess.Popen(
-                [self.python, "-m", "lambdascope.testing._worker", str(theirs.fileno())],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(theirs.fileno(),),
-                start_new_session=True,
-            )
-            theirs.close()
-            mine.send(config)
-            started.append((number, popen, mine, log))
-        for number, popen, conn, log in started:
+            try:
+                popen = subprocess.Popen(
+                    [self.python, "-m", "lambdascope.testing._worker", str(theirs.fileno())],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(theirs.fileno(),),
+                    start_new_session=True,
+                )
+            except BaseException:
+                mine.close()
+                log.close()
+                raise
+            finally:
+                theirs.close()
             worker = WorkerProcess(number, popen.pid, InitInfo(None, None, (), MANAGED_INSTANCES))
-            worker._popen, worker._conn, worker._log = popen, conn, log
-            self.workers.append(worker)
+            worker._popen, worker._conn, worker._log = popen, mine, log
+            self.workers.append(worker)  # from here on, close() stops it
+            mine.send(config)
         for worker in self.workers:
             self._await_ready(worker)
 

@@ -312,6 +312,11 @@ def test_the_guard_runs_in_every_worker(handler_dir: HandlerDir) -> None:
     assert [run.result for run in runs] == [1, 1, 2, 2]  # module state is per process
 
 
+def test_a_missing_interpreter_fails_at_once(app: HandlerDir) -> None:
+    with pytest.raises(FileNotFoundError):
+        ManagedInstances("app:lambda_handler", python=str(app.path / "no-python"))
+
+
 def test_a_failed_init_raises_runtime_exited(handler_dir: HandlerDir) -> None:
     handler_dir.write("broken", "import no_such_dependency_xyz\n")
     with pytest.raises(RuntimeExited, match="Init failed: ModuleNotFoundError") as failed:
