@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from ._errors import OutsideInvocationError
+from ._state import state
 
 TYPE_CHECKING = False
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     _Scope = list[Any]
 
 
-_current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
+current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
 
 
 def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
@@ -86,7 +87,7 @@ def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
 
 
 def _active_scope(what: str) -> _Scope:
-    scope = _current.get()
+    scope = current.get()
     if scope is None or not scope[ACTIVE]:
         raise _outside(what, scope)
     return scope
@@ -100,7 +101,7 @@ def in_invocation() -> bool:
         if lambdascope.in_invocation():
             log.info("request %s", lambdascope.request.request_id)
     """
-    scope = _current.get()
+    scope = current.get()
     return scope is not None and scope[ACTIVE]
 
 
@@ -161,10 +162,7 @@ class Request:
     def recycled(self) -> bool:
         """``True`` for the invocation that re-created init resources because the
         environment passed ``configure(max_environment_age=..., max_invocations=...)``."""
-        from ._lifecycle import state
-
-        number = _active_scope("recycled")[INVOCATION]
-        return bool(state.recycled_at) and number == state.recycled_at
+        return state.recycled(_active_scope("recycled")[INVOCATION])
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""
@@ -216,7 +214,7 @@ class Request:
         return iter(() if attrs is None else list(attrs))
 
     def __repr__(self) -> str:
-        scope = _current.get()
+        scope = current.get()
         if scope is None or not scope[ACTIVE]:
             return "<lambdascope.request: no invocation running>"
         names = sorted(scope[ATTRS] or ())

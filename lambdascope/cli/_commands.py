@@ -118,11 +118,11 @@ def _finish(
 def _invoke_in_process(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
-    from lambdascope import _lifecycle
     from lambdascope.testing import LambdaEnvironment
 
+    environ = {}
     if "LAMBDASCOPE_COLD_START_REPORT" not in os.environ:
-        _lifecycle.config.cold_start_report = False  # the Init breakdown below says the same
+        environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"  # the Init breakdown below says the same
     sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
     try:
         env = LambdaEnvironment(
@@ -132,6 +132,7 @@ def _invoke_in_process(
             timeout=args.timeout,
             init_type=args.init_type,
             guard=args.guard,
+            environ=environ,
             reimport=True,  # Init runs the module's top level, even if imported before
         )
     except FileNotFoundError as exc:

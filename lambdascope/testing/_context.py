@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from lambdascope._state import INIT_TYPES
 from lambdascope._util import seconds_value
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ __all__ = [
     "memory_size",
 ]
 
-INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances")
 _ACCOUNT = "123456789012"
 _MIN_MEMORY, _MAX_MEMORY = 128, 10240
 

@@ -10,9 +10,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from lambdascope import _lifecycle, _resources
+from lambdascope import _resources
 from lambdascope._errors import ScopeLeakError
-from lambdascope._handler import _MARK
+from lambdascope._handler import is_handler
+from lambdascope._state import state
 
 from ._context import INIT_TYPES, LambdaContext, lambda_seconds, lambda_variables, memory_size
 from ._target import load_handler, split_target
@@ -63,10 +64,7 @@ def new_environment(*, init_type: str | None = None) -> None:
     aws = sys.modules.get("lambdascope.aws")
     if aws is not None:
         aws.clear_caches()
-    _lifecycle.state.reset()
-    if init_type is not None:
-        _lifecycle.state.init_type = init_type
-        _lifecycle.state.cold_eligible = init_type == "on-demand"
+    state.reset(init_type)
 
 
 def _check_init_type(init_type: object) -> str:
@@ -409,7 +407,7 @@ class LambdaEnvironment:
         else:
             func = self._target
             self.module = sys.modules.get(getattr(func, "__module__", "") or "")
-        if self.guard is not None and not getattr(func, _MARK, False):
+        if self.guard is not None and not is_handler(func):
             from lambdascope._handler import handler as wrap
 
             func = wrap(guard=self.guard)(func)
@@ -461,6 +459,7 @@ class LambdaEnvironment:
                 "state is per process, so one environment is live at a time); call restart()"
             )
         number = len(self.invocations) + 1
+        cold_start = number == 1 and state.cold_eligible  # the rule @handler follows
         ctx = self.new_context() if context is None else context
         payload = _fresh_event({} if event is None else event)
         since = time.time()
@@ -485,7 +484,7 @@ class LambdaEnvironment:
         created = tuple(r for r in _resources.resource_records() if r.started >= since)
         invocation = Invocation(
             number=number,
-            cold_start=number == 1 and self.init_type == "on-demand",
+            cold_start=cold_start,
             request_id=str(getattr(ctx, "aws_request_id", "")),
             duration_ms=duration_ms,
             result=result,
