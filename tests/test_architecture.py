@@ -183,3 +183,41 @@ def test_import_lambdascope_loads_no_tooling_and_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_every_exception_the_library_defines_derives_from_lambdascope_error() -> None:
+    import lambdascope.check
+    import lambdascope.testing
+
+    own = [
+        lambdascope.testing.MarshalError,
+        lambdascope.testing.RuntimeExitError,
+        lambdascope.testing.RuntimeExited,
+        lambdascope.check.CheckError,
+        lambdascope.OutsideInvocationError,
+        lambdascope.ScopeLeakError,
+    ]
+    assert all(issubclass(cls, lambdascope.LambdascopeError) for cls in own)
+    # ...and keeps the built-in base that `except` clauses written before relied on
+    assert issubclass(lambdascope.testing.MarshalError, TypeError)
+    assert issubclass(lambdascope.testing.RuntimeExited, RuntimeError)
+    assert issubclass(lambdascope.check.CheckError, ValueError)
+
+
+def test_every_exception_class_in_the_package_is_listed_above() -> None:
+    """A new exception class must be added to the test above (and derive from the base)."""
+    names = set()
+    for path in MODULES.values():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Exited")):
+                names.add(node.name)
+    # RemoteError stands for a handler's own error reported by a runtime process, not ours.
+    assert names - {"RemoteError"} == {
+        "LambdascopeError",
+        "MarshalError",
+        "RuntimeExitError",
+        "RuntimeExited",
+        "CheckError",
+        "OutsideInvocationError",
+        "ScopeLeakError",
+    }

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from lambdascope import _resources
-from lambdascope._errors import ScopeLeakError
+from lambdascope._errors import LambdascopeError, ScopeLeakError
 from lambdascope._handler import is_handler
 from lambdascope._state import state
 
@@ -190,7 +190,7 @@ def _as_json(value: Any) -> str:
     return repr(id(value))  # not sendable: equal only to itself
 
 
-class RuntimeExitError(RuntimeError):
+class RuntimeExitError(LambdascopeError, RuntimeError):
     """The handler ended the runtime process (``sys.exit``): Lambda's ``Runtime.ExitError``.
 
     On Lambda the invocation fails with this error and the execution environment
@@ -230,7 +230,7 @@ def _not_json(obj: object) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-class MarshalError(TypeError):
+class MarshalError(LambdascopeError, TypeError):
     """The handler's result cannot be sent back as JSON (Lambda's ``Runtime.MarshalError``)."""
 
 

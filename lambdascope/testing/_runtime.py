@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from lambdascope._errors import LambdascopeError
+
 from ._context import function_arn, lambda_variables
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ _RESTORE_NEXT = f"{_PREFIX}/restore/next"
 _POLL = 0.05  # seconds between checks while waiting
 
 
-class RuntimeExited(RuntimeError):
+class RuntimeExited(LambdascopeError, RuntimeError):
     """The runtime client process ended (or never got ready): its Init failed or it crashed.
 
     Attributes:
