@@ -12,11 +12,15 @@ from lambdascope._util import seconds_value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import TracebackType
+
+    from typing_extensions import Self
 
 __all__ = [
     "INIT_TYPES",
     "Client",
     "ClientContext",
+    "Closing",
     "CognitoIdentity",
     "LambdaContext",
     "check_settings",
@@ -218,3 +222,22 @@ class LambdaContext:
             f"memory_limit_in_mb={self.memory_limit_in_mb!r}, "
             f"remaining_ms={self.get_remaining_time_in_millis()})"
         )
+
+
+class Closing:
+    """The ``with`` protocol of the harnesses: entering returns it, leaving calls ``close()``."""
+
+    def close(self) -> None:
+        """End what this object started (each harness says what)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

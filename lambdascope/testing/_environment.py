@@ -15,14 +15,19 @@ from lambdascope._errors import LambdascopeError, ScopeLeakError
 from lambdascope._handler import is_handler
 from lambdascope._state import state
 
-from ._context import INIT_TYPES, LambdaContext, lambda_seconds, lambda_variables, memory_size
+from ._context import (
+    INIT_TYPES,
+    Closing,
+    LambdaContext,
+    lambda_seconds,
+    lambda_variables,
+    memory_size,
+)
 from ._target import load_handler, split_target
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import ModuleType, TracebackType
-
-    from typing_extensions import Self
+    from types import ModuleType
 
     from lambdascope._resources import ResourceRecord
 
@@ -264,7 +269,7 @@ def _fresh_event(event: Any) -> Any:
         return json.loads(json.dumps(event))
 
 
-class LambdaEnvironment:
+class LambdaEnvironment(Closing):
     """One simulated Lambda execution environment: Init once, then invocations.
 
     Creating it runs Init: lambdascope's process state is reset (init resources
@@ -537,17 +542,6 @@ class LambdaEnvironment:
             return
         _resources.reset_resources()
         self._retire()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self.invocations)} invocations"

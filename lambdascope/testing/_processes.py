@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from lambdascope import ResourceRecord
 
-from ._context import lambda_seconds, lambda_variables, memory_size
+from ._context import Closing, lambda_seconds, lambda_variables, memory_size
 from ._environment import InitInfo
 from ._runtime import RuntimeExited
 from ._target import split_target
@@ -41,9 +41,7 @@ from ._target import split_target
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from multiprocessing.connection import Connection
-    from types import TracebackType
 
-    from typing_extensions import Self
 
 __all__ = [
     "MANAGED_INSTANCES",
@@ -233,7 +231,7 @@ def _handler_target(handler: Callable[..., Any] | str) -> str:
     return f"{module}:{qualname}"
 
 
-class ManagedInstances:
+class ManagedInstances(Closing):
     """Run a handler as Lambda Managed Instances do: N worker processes over one shared /tmp.
 
     Starting it starts *processes* fresh Python processes; each runs its own Init (imports
@@ -646,17 +644,6 @@ class ManagedInstances:
                 worker._log = None
         if self._own_tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self.invocations)} invocations"

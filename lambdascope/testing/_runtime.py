@@ -35,11 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 from lambdascope._errors import LambdascopeError
 
-from ._context import function_arn, lambda_variables
+from ._context import Closing, function_arn, lambda_variables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
 
     from typing_extensions import Self
 
@@ -224,7 +223,7 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-class LocalRuntime:
+class LocalRuntime(Closing):
     """Run a handler under the real Lambda runtime interface client, fed by a local Runtime API.
 
     ::
@@ -457,11 +456,3 @@ class LocalRuntime:
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -31,8 +31,12 @@ import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from typing import TypeVar
 
     from lambdascope.testing import LambdaContext, LambdaEnvironment, ManagedInstances
+    from lambdascope.testing._context import Closing
+
+    H = TypeVar("H", bound=Closing)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,16 +76,7 @@ def lambda_environment() -> Iterator[Callable[..., LambdaEnvironment]]:
     """
     from lambdascope.testing import LambdaEnvironment, new_environment
 
-    started: list[LambdaEnvironment] = []
-
-    def start(handler: Any, **options: Any) -> LambdaEnvironment:
-        env = LambdaEnvironment(handler, **options)
-        started.append(env)
-        return env
-
-    yield start
-    for env in reversed(started):
-        env.close()
+    yield from _closed_at_teardown(LambdaEnvironment)
     new_environment()
 
 
@@ -98,16 +93,7 @@ def lambda_managed_instances() -> Iterator[Callable[..., ManagedInstances]]:
     """
     from lambdascope.testing import ManagedInstances
 
-    started: list[ManagedInstances] = []
-
-    def start(handler: Any, **options: Any) -> ManagedInstances:
-        env = ManagedInstances(handler, **options)
-        started.append(env)
-        return env
-
-    yield start
-    for env in reversed(started):
-        env.close()
+    yield from _closed_at_teardown(ManagedInstances)
 
 
 @pytest.fixture
@@ -168,3 +154,17 @@ def lambda_assert_warm_matches_cold(
     from lambdascope.testing import assert_warm_matches_cold
 
     return functools.partial(assert_warm_matches_cold, warm=lambda_warm_invocations)
+
+
+def _closed_at_teardown(harness: Callable[..., H]) -> Iterator[Callable[..., H]]:
+    """A fixture body: yield a starter of *harness* objects, close each one at teardown."""
+    started: list[H] = []
+
+    def start(handler: Any, **options: Any) -> H:
+        env = harness(handler, **options)
+        started.append(env)
+        return env
+
+    yield start
+    for env in reversed(started):
+        env.close()
