@@ -16,12 +16,23 @@ TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
     from typing import Any
 
 __all__ = ["Request", "in_invocation", "request"]
 
 _RESERVED = frozenset(
-    {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}
+    {
+        "event",
+        "context",
+        "request_id",
+        "cold_start",
+        "invocation",
+        "recycled",
+        "get",
+        "as_dict",
+        "tmpdir",
+    }
 )
 
 
@@ -48,6 +59,11 @@ def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
         scope[CLEANUPS] = [cleanup]
     else:
         scope[CLEANUPS].append(cleanup)
+
+
+def current_scope() -> _Scope | None:
+    """The scope of this context's invocation (closed or not), or ``None``."""
+    return _current.get()
 
 
 def run_cleanups(scope: _Scope) -> None:
@@ -165,6 +181,21 @@ class Request:
 
         number = _active_scope("recycled")[INVOCATION]
         return bool(state.recycled_at) and number == state.recycled_at
+
+    @property
+    def tmpdir(self) -> Path:
+        """A private directory for this invocation, removed with its contents when it ends.
+
+        Created on first use (mode 0700, under the system temp dir), unique per process
+        and invocation; removed also when the handler raises or is cancelled. Files the
+        invocation needs only while it runs belong here::
+
+            out = request.tmpdir / "report.csv"
+        """
+        scope = _active_scope("tmpdir")
+        from ._tmp import request_dir
+
+        return request_dir(scope)
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""

@@ -1,0 +1,537 @@
+"""Files in the temp dir: ``request.tmpdir``, :func:`init_tmpdir` and the /tmp watch.
+
+Lambda's ``/tmp`` (512 MB to 10 GB) outlives the invocation like module state does, and
+under Lambda Managed Instances every worker process of an environment shares it.
+
+Layout: each process owns one directory at the top level of the temp dir,
+``lambdascope-<pid>-<token>`` (mode 0700, created on first use), holding ``init/<name>``
+(:func:`init_tmpdir`) and one ``r<invocation>-<n>`` per invocation that used
+``request.tmpdir`` (removed when the invocation ends). A directory of a process that no
+longer runs (killed at a timeout, say) is removed when the next process creates its own.
+
+The watch (``@handler`` in the guard's modes) compares the temp dir's top level before
+and after each invocation; its cost model is in ``docs/guard.md``. A trip-wire decides
+whether to look at all: the temp dir's own ``stat`` (its mtime changes when a top-level
+entry is created, renamed or removed) and ``statvfs`` (free blocks and inodes). Only
+when it changed does the watch list the top level, and then it looks at most
+:data:`_BUDGET` entries deep into directories that changed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import suppress
+
+from ._errors import TmpLeakError, TmpLeakWarning
+from ._request import CLEANUPS, INVOCATION, current_scope, on_invocation_end
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+__all__ = [
+    "TmpWatch",
+    "init_tmpdir",
+    "remove_tree",
+    "request_dir",
+    "resolve_watch",
+    "tmp_paths",
+    "with_watch",
+]
+
+ENV = "LAMBDASCOPE_WATCH_TMP"
+PREFIX = "lambdascope-"
+_ON = frozenset({"on", "1", "true", "yes"})
+_OFF = frozenset({"off", "0", "false", "no"})
+_BUDGET = 2_000  # entries below the top level that one check may stat
+_MAX_PATHS = 10  # paths named in one report
+
+_lock = threading.Lock()
+_request_lock = threading.Lock()
+_root: str | None = None
+_token = ""
+_counter = 0
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker is another process: it gets its own directory, never the parent's.
+    global _root, _token, _lock, _request_lock, _counter
+    _root, _token, _counter = None, "", 0
+    _lock, _request_lock = threading.Lock(), threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - every POSIX Python has it
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def tempdir() -> str:
+    """The system temp dir: ``tempfile.gettempdir()`` (``TMPDIR``, else ``/tmp`` on Lambda)."""
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def _process_root() -> str:
+    """This process's directory in the temp dir, created (and stale ones swept) on first use.
+
+    Follows the temp dir: when ``tempfile.tempdir`` (or ``TMPDIR`` before its first use)
+    names another place, the next directory is made there.
+    """
+    global _root, _token
+    base = tempdir()
+    root = _root
+    if root is not None and os.path.dirname(root) == base and os.path.isdir(root):
+        return root
+    with _lock:
+        if _root is not None and os.path.dirname(_root) == base and os.path.isdir(_root):
+            return _root
+        pid = os.getpid()
+        while True:
+            token = os.urandom(4).hex()
+            path = os.path.join(base, f"{PREFIX}{pid}-{token}")
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:  # pragma: no cover - 32 random bits collided
+                continue
+            break
+        os.chmod(path, 0o700)  # exactly 0700, whatever the umask
+        _token = token
+        _sweep(base, pid, token)
+        _root = path
+        return path
+
+
+def _owner(name: str) -> tuple[int, str] | None:
+    """``(pid, token)`` when *name* is a process directory of lambdascope."""
+    if not name.startswith(PREFIX):
+        return None
+    pid, _, token = name[len(PREFIX) :].partition("-")
+    if not pid.isdigit() or len(token) != 8 or any(c not in "0123456789abcdef" for c in token):
+        return None
+    return int(pid), token
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _sweep(base: str, pid: int, token: str) -> None:
+    """Remove the directories of processes that ended without removing theirs."""
+    try:
+        names = os.listdir(base)
+    except OSError:  # pragma: no cover - the temp dir vanished
+        return
+    for name in names:
+        owner = _owner(name)
+        if owner is None or owner == (pid, token):
+            continue
+        # The same pid with another token: an earlier process that had our pid (Lambda
+        # restarts the runtime after a timeout, often with the same pid).
+        if owner[0] == pid or not _alive(owner[0]):
+            remove_tree(os.path.join(base, name))
+
+
+def remove_tree(path: str) -> None:
+    """Remove *path* and everything under it; never follows a symlink, never raises.
+
+    Read-only files and directories are made writable first (only real directories are
+    ``chmod``-ed: a symlink inside is removed, not followed). Files still open elsewhere
+    are unlinked all the same (POSIX).
+    """
+    try:
+        _remove(path)
+    except (OSError, RecursionError):
+        import logging
+
+        logging.getLogger("lambdascope").warning("could not remove %s entirely", path)
+
+
+def _remove(path: str) -> None:
+    try:
+        if not os.path.isdir(path) or os.path.islink(path):
+            os.unlink(path)
+            return
+        os.chmod(path, 0o700)
+        with os.scandir(path) as entries:
+            children = list(entries)
+    except FileNotFoundError:
+        return
+    for entry in children:
+        if entry.is_dir(follow_symlinks=False):
+            _remove(entry.path)
+        else:
+            with suppress(FileNotFoundError):
+                os.unlink(entry.path)
+    os.rmdir(path)
+
+
+# -- request.tmpdir ---------------------------------------------------------------------------
+
+
+class _RequestDir:
+    """The cleanup that removes one invocation's directory; it carries the path."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self) -> None:
+        remove_tree(str(self.path))
+
+
+def _find(scope: list[Any]) -> _RequestDir | None:
+    for cleanup in scope[CLEANUPS] or ():
+        if type(cleanup) is _RequestDir:
+            return cleanup
+    return None
+
+
+def request_dir(scope: list[Any]) -> Path:
+    """The private directory of the invocation of *scope*, created on first use."""
+    found = _find(scope)
+    if found is not None:
+        return found.path
+    global _counter
+    from pathlib import Path
+
+    root = _process_root()
+    with _request_lock:  # threads of one invocation share the scope: create it once
+        found = _find(scope)
+        if found is not None:
+            return found.path
+        _counter += 1
+        path = os.path.join(root, f"r{scope[INVOCATION]}-{_counter}")
+        os.mkdir(path, 0o700)
+        os.chmod(path, 0o700)
+        cleanup = _RequestDir(Path(path))
+        on_invocation_end(scope, cleanup)
+    return cleanup.path
+
+
+def _finish_request_dir() -> None:
+    """Remove the running invocation's directory now (the watch looks after it)."""
+    scope = current_scope()
+    if scope is None:
+        return
+    found = _find(scope)
+    if found is not None:
+        scope[CLEANUPS].remove(found)
+        found()
+
+
+# -- init_tmpdir ------------------------------------------------------------------------------
+
+
+def init_tmpdir(name: str) -> Path:
+    """A directory for init-scope files of this process: kept across invocations.
+
+    For what an ``@init_resource`` downloads or builds once and reuses (a model, a
+    cache, an unpacked archive). The directory is
+    ``<temp dir>/lambdascope-<pid>-<token>/init/<name>``, mode 0700, created on the first
+    call and returned again by later calls; each process gets its own, so worker
+    processes sharing ``/tmp`` (Lambda Managed Instances) never collide. The /tmp watch
+    does not report files under it. It is removed when a later process of the same
+    environment finds this one gone::
+
+        @init_resource
+        def model_path():
+            path = init_tmpdir("models") / "model.onnx"
+            if not path.exists():
+                download(path)
+            return path
+
+    Args:
+        name: one directory name (no ``/``, not ``.`` or ``..``).
+
+    Raises:
+        TypeError: *name* is not a string.
+        ValueError: *name* is empty or not a single path component.
+    """
+    if not isinstance(name, str):
+        raise TypeError(
+            f"init_tmpdir(name) takes a directory name (a str), got {name!r}; "
+            "write init_tmpdir('models')"
+        )
+    if name in ("", ".", "..") or "/" in name or "\0" in name or os.sep in name:
+        raise ValueError(
+            f"init_tmpdir(name) takes one directory name without '/', got {name!r}; "
+            "write init_tmpdir('models') and build paths below it with '/'"
+        )
+    from pathlib import Path
+
+    path = os.path.join(_process_root(), "init", name)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return Path(path)
+
+
+# -- the watch --------------------------------------------------------------------------------
+
+
+def resolve_watch(option: object) -> bool:
+    """Validate ``watch_tmp=`` (``None`` reads ``LAMBDASCOPE_WATCH_TMP``, default on)."""
+    if option is None:
+        raw = os.environ.get(ENV, "")
+        value = raw.strip().lower()
+        if not value or value in _ON:
+            return True
+        if value in _OFF:
+            return False
+        raise ValueError(
+            f"environment variable {ENV}={raw!r} is not a switch. Set it to 'on' or 'off' "
+            "(or unset it: the /tmp watch then follows the guard)."
+        )
+    if not isinstance(option, bool):
+        raise TypeError(
+            f"@handler(watch_tmp={option!r}) takes True or False (or None for the "
+            f"{ENV} environment variable); write @handler(watch_tmp=False) to turn it off"
+        )
+    return option
+
+
+def tmp_paths(value: object) -> tuple[str, ...]:
+    """Validate ``tmp_allow=``: relative paths or ``fnmatch`` patterns under the temp dir."""
+    example = "@handler(tmp_allow=('cache', '*.lock'))"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"@handler(tmp_allow=...) takes a tuple of paths, got {value!r}. Write {example}."
+        )
+    names: list[str] = []
+    for item in value:  # type: ignore[attr-defined,unused-ignore]
+        if isinstance(item, os.PathLike):
+            item = os.fspath(item)  # noqa: PLW2901
+        if not isinstance(item, str) or not item.strip("/"):
+            raise TypeError(
+                f"@handler(tmp_allow=...) takes paths (strings), got {item!r}. Write {example}."
+            )
+        names.append(item)
+    return tuple(names)
+
+
+def _now_ns() -> int:
+    """The clock file timestamps are taken from (coarse on Linux): no false 'older'."""
+    import time
+
+    clock = getattr(time, "CLOCK_REALTIME_COARSE", None)
+    if clock is not None:
+        return time.clock_gettime_ns(clock)
+    return time.time_ns() - 10_000_000  # pragma: no cover - not Linux: allow 10 ms
+
+
+class _Leak:
+    __slots__ = ("how", "path", "size")
+
+    def __init__(self, path: str, size: int, how: str) -> None:
+        self.path, self.size, self.how = path, size, how  # "created", "grew by", "written"
+
+
+class TmpWatch:
+    """Around each invocation: what it left in the temp dir outside the sanctioned places."""
+
+    __slots__ = ("_allow", "_base", "_dir", "_func", "_started", "_trip", "mode")
+
+    def __init__(self, func: Any, mode: str, allow: tuple[str, ...]) -> None:
+        self.mode = mode
+        self._func = func
+        self._allow = allow
+        self._dir: str | None = None
+        self._trip: tuple[int, ...] = ()
+        self._base: dict[str, tuple[int, int, int, bool]] = {}
+        self._started = 0
+
+    def _tripwire(self) -> tuple[int, ...]:
+        assert self._dir is not None
+        try:
+            st = os.stat(self._dir)
+            vfs = os.statvfs(self._dir)
+        except OSError:  # pragma: no cover - the temp dir vanished
+            return ()
+        return st.st_ino, st.st_mtime_ns, vfs.f_bfree, vfs.f_ffree
+
+    def _scan(self) -> dict[str, tuple[int, int, int, bool]]:
+        """The top level: ``name -> (inode, size, mtime_ns, is_dir)``; ours left out."""
+        found = {}
+        assert self._dir is not None
+        try:
+            with os.scandir(self._dir) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith(PREFIX) and _owner(name) is not None:
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    found[name] = (
+                        st.st_ino,
+                        st.st_size,
+                        st.st_mtime_ns,
+                        entry.is_dir(follow_symlinks=False),
+                    )
+        except OSError:  # pragma: no cover - the temp dir vanished
+            pass
+        return found
+
+    def enter(self) -> None:
+        """Before the handler: the baseline is current (changes since are not its own)."""
+        if self._dir is None:
+            self._dir = tempdir()
+            self._base = self._scan()
+            self._trip = self._tripwire()
+        else:
+            trip = self._tripwire()
+            if trip != self._trip:
+                self._base, self._trip = self._scan(), trip
+        self._started = _now_ns()
+
+    def exit(self) -> None:
+        """After the handler: report files it created or grew and left behind."""
+        _finish_request_dir()
+        trip = self._tripwire()
+        if trip == self._trip:
+            return
+        before, now = self._base, self._scan()
+        self._base, self._trip = now, trip
+        leaks = self._leaks(before, now)
+        if not leaks:
+            return
+        message = self._message(leaks)
+        if self.mode == "raise":
+            raise TmpLeakError(message)
+        import warnings
+
+        warnings.warn(TmpLeakWarning(message), stacklevel=4)
+
+    def _allowed(self, relative: str) -> bool:
+        if not self._allow:
+            return False
+        from fnmatch import fnmatchcase
+
+        for pattern in self._allow:
+            pattern = pattern.strip("/")  # noqa: PLW2901
+            if pattern.startswith(self._dir or "\0"):
+                pattern = os.path.relpath(pattern, self._dir)  # noqa: PLW2901
+            if (
+                fnmatchcase(relative, pattern)
+                or relative.startswith(pattern + "/")
+                or fnmatchcase(relative.partition("/")[0], pattern)
+            ):
+                return True
+        return False
+
+    def _leaks(
+        self,
+        before: dict[str, tuple[int, int, int, bool]],
+        now: dict[str, tuple[int, int, int, bool]],
+    ) -> list[_Leak]:
+        """New or grown top-level files; files in new directories or in directories
+        whose list of entries changed (at most :data:`_BUDGET` entries looked at)."""
+        leaks: list[_Leak] = []
+        budget = [_BUDGET]
+        for name, (ino, size, mtime, is_dir) in now.items():
+            old = before.get(name)
+            if self._allowed(name):
+                continue
+            if is_dir:
+                if old is None or old[0] != ino or old[2] != mtime:
+                    self._look(name, old is None or old[0] != ino, leaks, budget)
+                continue
+            if old is None or old[0] != ino:
+                leaks.append(_Leak(name, size, "created"))
+            elif size > old[1]:
+                leaks.append(_Leak(name, size - old[1], "grew by"))
+        return leaks
+
+    def _look(self, top: str, new: bool, leaks: list[_Leak], budget: list[int]) -> None:
+        """Files under the directory *top* that are new (or written since the start)."""
+        assert self._dir is not None
+        stack = [top]
+        while stack and budget[0] > 0:
+            relative = stack.pop()
+            try:
+                with os.scandir(os.path.join(self._dir, relative)) as entries:
+                    children = list(entries)
+            except OSError:
+                continue
+            for entry in children:
+                budget[0] -= 1
+                if budget[0] < 0:
+                    break
+                path = f"{relative}/{entry.name}"
+                if self._allowed(path):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(path)
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if new or st.st_mtime_ns >= self._started:
+                    leaks.append(_Leak(path, st.st_size, "created" if new else "written"))
+
+    def _message(self, leaks: list[_Leak]) -> str:
+        assert self._dir is not None
+        name = getattr(self._func, "__qualname__", None) or type(self._func).__name__
+        total = sum(leak.size for leak in leaks)
+        lines = [
+            f"handler {name}() left {len(leaks)} file(s), {total:,} bytes, in {self._dir} "
+            "after the invocation. The temp dir outlives the invocation: on a warm Lambda "
+            "these files fill the ephemeral storage (shared by every worker process under "
+            "Lambda Managed Instances) and the next request can read them."
+        ]
+        for leak in sorted(leaks, key=lambda leak: -leak.size)[:_MAX_PATHS]:
+            how = "grew by" if leak.how == "grew by" else f"{leak.how},"
+            lines.append(f"  - {os.path.join(self._dir, leak.path)} ({how} {leak.size:,} bytes)")
+        if len(leaks) > _MAX_PATHS:
+            lines.append(f"  - ... and {len(leaks) - _MAX_PATHS} more")
+        top = leaks[0].path.partition("/")[0]
+        lines.append(
+            "Fix: write per-invocation files under lambdascope.request.tmpdir (removed when the "
+            "invocation ends); keep files meant to persist (models, caches) under "
+            "lambdascope.init_tmpdir('name'); or, if they are deliberate, allow them: "
+            f"@handler(tmp_allow=({top!r},)). @handler(watch_tmp=False) or "
+            f"{ENV}=off turns this check off."
+        )
+        return "\n".join(lines)
+
+
+class Watched:
+    """The guard and the /tmp watch as one ``enter``/``exit`` pair."""
+
+    __slots__ = ("_guard", "_watch", "mode")
+
+    def __init__(self, guard: Any, watch: TmpWatch) -> None:
+        self._guard, self._watch, self.mode = guard, watch, guard.mode
+
+    def enter(self) -> None:
+        self._watch.enter()
+        self._guard.enter()
+
+    def exit(self) -> None:
+        try:
+            self._guard.exit()
+        finally:
+            self._watch.exit()
+
+
+def with_watch(guard: Any, func: Any, watch: bool, allow: tuple[str, ...]) -> Any:
+    """*guard*, watching the temp dir too when *watch* is on."""
+    if not watch:
+        return guard
+    from ._guard import innermost
+
+    mode = guard.mode
+    if os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"):
+        # Lambda Managed Instances: other worker processes write the same /tmp at the same
+        # time, and a file cannot say which process wrote it. Report, never fail a request.
+        mode = "warn"
+    return Watched(guard, TmpWatch(innermost(func), mode, allow))
