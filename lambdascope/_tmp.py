@@ -11,16 +11,17 @@ longer runs (killed at a timeout, say) is removed when the next process creates 
 
 The watch (``@handler`` in the guard's modes) compares the temp dir's top level before
 and after each invocation; its cost model is in ``docs/guard.md``. A trip-wire decides
-whether to look at all: the temp dir's own ``stat`` (its mtime changes when a top-level
-entry is created, renamed or removed) and ``statvfs`` (free blocks and inodes). Only
-when it changed does the watch list the top level, and then it looks at most
-:data:`_BUDGET` entries deep into directories that changed.
+whether to look at all: ``statvfs`` of the temp dir (free blocks and free inodes), one
+system call before and one after. Only when it changed does the watch list the top
+level (names, inodes, sizes, mtimes), and then it looks at most :data:`_BUDGET` entries
+deep into directories that are new or whose list of entries changed.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from contextlib import suppress
 
 from ._errors import TmpLeakError, TmpLeakWarning
@@ -316,13 +317,13 @@ def tmp_paths(value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
+_CLOCK = getattr(time, "CLOCK_REALTIME_COARSE", None)
+
+
 def _now_ns() -> int:
     """The clock file timestamps are taken from (coarse on Linux): no false 'older'."""
-    import time
-
-    clock = getattr(time, "CLOCK_REALTIME_COARSE", None)
-    if clock is not None:
-        return time.clock_gettime_ns(clock)
+    if _CLOCK is not None:
+        return time.clock_gettime_ns(_CLOCK)
     return time.time_ns() - 10_000_000  # pragma: no cover - not Linux: allow 10 ms
 
 
@@ -348,13 +349,17 @@ class TmpWatch:
         self._started = 0
 
     def _tripwire(self) -> tuple[int, ...]:
+        """Free blocks and free inodes of the temp dir's file system: one system call.
+
+        Creating a file or directory anywhere on it takes an inode, growing a file past
+        its last block takes blocks; only then is the top level listed.
+        """
         assert self._dir is not None
         try:
-            st = os.stat(self._dir)
             vfs = os.statvfs(self._dir)
-        except OSError:  # pragma: no cover - the temp dir vanished
-            return ()
-        return st.st_ino, st.st_mtime_ns, vfs.f_bfree, vfs.f_ffree
+        except (OSError, AttributeError):  # pragma: no cover - no statvfs: always look
+            return (-1,)
+        return vfs.f_bfree, vfs.f_ffree
 
     def _scan(self) -> dict[str, tuple[int, int, int, bool]]:
         """The top level: ``name -> (inode, size, mtime_ns, is_dir)``; ours left out."""
@@ -396,7 +401,7 @@ class TmpWatch:
         """After the handler: report files it created or grew and left behind."""
         _finish_request_dir()
         trip = self._tripwire()
-        if trip == self._trip:
+        if trip == self._trip and trip != (-1,):
             return
         before, now = self._base, self._scan()
         self._base, self._trip = now, trip

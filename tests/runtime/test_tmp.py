@@ -40,7 +40,7 @@ def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("LAMBDASCOPE_WATCH_TMP", raising=False)
     monkeypatch.delenv("LAMBDASCOPE_GUARD", raising=False)
     monkeypatch.delenv("AWS_LAMBDA_MAX_CONCURRENCY", raising=False)
-    yield private
+    return private
 
 
 def roots(tmp: Path) -> list[Path]:
@@ -64,10 +64,13 @@ def test_tmpdir_is_private_per_invocation_and_removed_when_it_ends(tmp: Path) ->
     assert lambda_handler({"rows": "a,b"}, None) == "a,b"
     assert lambda_handler({"rows": "c,d"}, None) == "c,d"
     (first, mode, existed), (second, _, _) = seen
-    assert existed and mode == 0o700
+    assert existed
+    assert mode == 0o700
     assert first != second
-    assert isinstance(first, Path) and first.is_relative_to(tmp)
-    assert not first.exists() and not second.exists()
+    assert isinstance(first, Path)
+    assert first.is_relative_to(tmp)
+    assert not first.exists()
+    assert not second.exists()
 
 
 def test_tmpdir_is_removed_after_an_exception(tmp: Path) -> None:
@@ -167,7 +170,7 @@ def test_an_invocation_that_never_uses_tmpdir_creates_nothing(tmp: Path) -> None
 
 
 def test_tmpdir_outside_an_invocation_and_read_only() -> None:
-    with pytest.raises(OutsideInvocationError, match="request.tmpdir"):
+    with pytest.raises(OutsideInvocationError, match=r"request\.tmpdir"):
         request.tmpdir
 
     @handler
@@ -195,7 +198,8 @@ def test_init_tmpdir_persists_across_invocations_and_is_not_reported(tmp: Path) 
     assert lambda_handler({}, None) == 4096
     assert lambda_handler({}, None) == 4096
     path = model()
-    assert path.exists() and path.parent == init_tmpdir("models")
+    assert path.exists()
+    assert path.parent == init_tmpdir("models")
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.is_relative_to(tmp)
 
@@ -248,7 +252,8 @@ def test_files_left_in_tmp_raise_with_paths_and_bytes(tmp: Path) -> None:
     assert isinstance(caught.value, ScopeLeakError)
     assert "left 1 file(s), 1,234 bytes" in message
     assert f"{tmp / 'report.csv'} (created, 1,234 bytes)" in message
-    assert "request.tmpdir" in message and "tmp_allow=('report.csv',)" in message
+    assert "request.tmpdir" in message
+    assert "tmp_allow=('report.csv',)" in message
     # reported once: it is part of the next invocation's baseline
     (tmp / "report.csv").unlink()
 

@@ -14,13 +14,15 @@ def test_tmpdir_under_the_runtime_client_and_after_a_timeout(tmp_path: Path) -> 
     env = {"TMPDIR": str(tmp_path)}
     with LocalRuntime("scratch.lambda_handler", cwd=HANDLERS, env=env, timeout=20) as runtime:
         first, second = runtime.invoke({}), runtime.invoke({"size": 1000})
-        assert first.ok and second.ok, (first.error, second.error)
+        assert first.ok, first.error
+        assert second.ok, second.error
         assert first.result["tmpdir"] != second.result["tmpdir"]
         assert not Path(first.result["tmpdir"]).exists()
         assert not Path(second.result["tmpdir"]).exists()
         assert second.result["hits"] == 2  # the init-scope file stayed
         leak = runtime.invoke({"leave": "report.csv"})
-        assert not leak.ok and leak.error is not None
+        assert not leak.ok
+        assert leak.error is not None
         assert leak.error["errorType"] == "TmpLeakError"
         assert f"{tmp_path / 'report.csv'} (created, 11 bytes)" in leak.error["errorMessage"]
         killed = runtime.pid
@@ -32,7 +34,8 @@ def test_tmpdir_under_the_runtime_client_and_after_a_timeout(tmp_path: Path) -> 
             raise AssertionError("the sleeping invocation returned")
     # The killed process could not clean up: its request directory is still there.
     left = [p for p in tmp_path.iterdir() if p.name.startswith(f"lambdascope-{killed}-")]
-    assert len(left) == 1 and any(left[0].glob("r*/part.bin"))
+    assert len(left) == 1
+    assert any(left[0].glob("r*/part.bin"))
     with LocalRuntime("scratch.lambda_handler", cwd=HANDLERS, env=env, timeout=20) as runtime:
         fresh = runtime.invoke({})
         assert fresh.ok, fresh.error
