@@ -327,6 +327,18 @@ def _now_ns() -> int:
     return time.time_ns() - 10_000_000  # pragma: no cover - not Linux: allow 10 ms
 
 
+def _relative(patterns: tuple[str, ...], base: str) -> tuple[str, ...]:
+    """Patterns relative to the temp dir *base* (absolute ones outside it never match)."""
+    found = []
+    for pattern in patterns:
+        if os.path.isabs(pattern):
+            pattern = os.path.relpath(pattern, base)  # noqa: PLW2901
+            if pattern == ".." or pattern.startswith("../"):
+                continue
+        found.append(pattern.strip("/"))
+    return tuple(found)
+
+
 class _Leak:
     __slots__ = ("how", "path", "size")
 
@@ -389,6 +401,7 @@ class TmpWatch:
         """Before the handler: the baseline is current (changes since are not its own)."""
         if self._dir is None:
             self._dir = tempdir()
+            self._allow = _relative(self._allow, self._dir)
             self._base = self._scan()
             self._trip = self._tripwire()
         else:
@@ -421,9 +434,6 @@ class TmpWatch:
         from fnmatch import fnmatchcase
 
         for pattern in self._allow:
-            pattern = pattern.strip("/")  # noqa: PLW2901
-            if pattern.startswith(self._dir or "\0"):
-                pattern = os.path.relpath(pattern, self._dir)  # noqa: PLW2901
             if (
                 fnmatchcase(relative, pattern)
                 or relative.startswith(pattern + "/")

@@ -320,6 +320,24 @@ def test_sanctioned_places_allow_and_changes_between_invocations_are_not_reporte
 SEEN: list[int] = []
 
 
+def test_tmp_allow_takes_absolute_paths_under_the_temp_dir_and_patterns(tmp: Path) -> None:
+    (tmp / "data").mkdir()
+
+    @handler(tmp_allow=(tmp / "exports", "data/*.part", "/elsewhere/out"))
+    def lambda_handler(event: Any, context: Any) -> None:
+        (tmp / "exports").mkdir(exist_ok=True)
+        (tmp / "exports" / "a.csv").write_text("a")
+        (tmp / "data" / "b.part").write_text("b")
+        if event.get("more"):
+            (tmp / "data" / "c.csv").write_text("c")
+
+    lambda_handler({}, None)
+    with pytest.raises(TmpLeakError) as caught:
+        lambda_handler({"more": True}, None)
+    assert "left 1 file(s), 1 bytes" in str(caught.value)
+    assert str(tmp / "data" / "c.csv") in str(caught.value)
+
+
 def test_the_switch_turns_only_the_watch_off(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def body(event: Any, context: Any) -> None:
         (tmp / f"{event}.txt").write_text("x")
