@@ -213,6 +213,8 @@ def test_init_tmpdir_rejects_names_that_are_not_one_directory() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+# Python 3.12+ warns about fork() in a multi-threaded process; this test forks on purpose.
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_a_forked_worker_gets_its_own_directories(tmp: Path) -> None:
     parent = init_tmpdir("cache")
     read, write = os.pipe()
