@@ -137,7 +137,13 @@ def _sweep(base: str, pid: int, token: str) -> None:
         # The same pid with another token: an earlier process that had our pid (Lambda
         # restarts the runtime after a timeout, often with the same pid).
         if owner[0] == pid or not _alive(owner[0]):
-            remove_tree(os.path.join(base, name))
+            path = os.path.join(base, name)
+            try:  # only our user's real directories: never another user's, never a symlink
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if st.st_uid == os.getuid() and os.path.isdir(path) and not os.path.islink(path):
+                remove_tree(path)
 
 
 def remove_tree(path: str) -> None:
