@@ -11,10 +11,13 @@ longer runs (killed at a timeout, say) is removed when the next process creates 
 
 The watch (``@handler`` in the guard's modes) compares the temp dir's top level before
 and after each invocation; its cost model is in ``docs/guard.md``. A trip-wire decides
-whether to look at all: ``statvfs`` of the temp dir (free blocks and free inodes), one
-system call before and one after. Only when it changed does the watch list the top
-level (names, inodes, sizes, mtimes), and then it looks at most :data:`_BUDGET` entries
-deep into directories that are new or whose list of entries changed.
+whether to look at all: ``stat`` of the temp dir (its mtime) and ``statvfs`` (free
+blocks and free inodes), two system calls before and two after. Only when one changed
+does the watch list the top
+level: names and inodes come with the listing; it ``stat``-s new entries, and at most
+:data:`_STATS` of the others (directories, and files only when blocks were taken); then
+it looks at most :data:`_BUDGET` entries deep into directories that are new or whose
+list of entries changed.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ PREFIX = "lambdascope-"
 _ON = frozenset({"on", "1", "true", "yes"})
 _OFF = frozenset({"off", "0", "false", "no"})
 _BUDGET = 2_000  # entries below the top level that one check may stat
+_STATS = 1_000  # entries of the top level seen before that one check may stat again
 _MAX_PATHS = 10  # paths named in one report
 
 _lock = threading.Lock()
@@ -345,6 +349,11 @@ def _relative(patterns: tuple[str, ...], base: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _grew(before: tuple[int, ...], now: tuple[int, ...]) -> bool:
+    """Were blocks taken between two trip-wire readings (or can it not say)?"""
+    return len(before) < 4 or len(now) < 4 or now[2] < before[2]
+
+
 class _Leak:
     __slots__ = ("how", "path", "size")
 
@@ -367,21 +376,34 @@ class TmpWatch:
         self._started = 0
 
     def _tripwire(self) -> tuple[int, ...]:
-        """Free blocks and free inodes of the temp dir's file system: one system call.
+        """The temp dir's mtime and its file system's free blocks and inodes: two calls.
 
-        Creating a file or directory anywhere on it takes an inode, growing a file past
-        its last block takes blocks; only then is the top level listed.
+        Creating, renaming or removing a top-level entry changes the directory's mtime
+        (exact, whatever else writes to the file system); creating anything deeper takes
+        an inode and growing a file past its last block takes blocks. Only when one of
+        them changed is the top level listed.
         """
         assert self._dir is not None
         try:
+            st = os.stat(self._dir)
             vfs = os.statvfs(self._dir)
         except (OSError, AttributeError):  # pragma: no cover - no statvfs: always look
             return (-1,)
-        return vfs.f_bfree, vfs.f_ffree
+        return st.st_mtime_ns, st.st_ino, vfs.f_bfree, vfs.f_ffree
 
-    def _scan(self) -> dict[str, tuple[int, int, int, bool]]:
-        """The top level: ``name -> (inode, size, mtime_ns, is_dir)``; ours left out."""
+    def _scan(
+        self, old: dict[str, tuple[int, int, int, bool]], grew: bool
+    ) -> dict[str, tuple[int, int, int, bool]]:
+        """The top level: ``name -> (inode, size, mtime_ns, is_dir)``; ours left out.
+
+        Names, inodes and types come with the listing. An entry is ``stat``-ed when it
+        is new (or another inode under an old name); an entry of *old* only when it is a
+        directory or when blocks were taken (*grew*: a file may have grown), and then at
+        most :data:`_STATS` of them. An entry not looked at keeps what *old* says of it
+        (size and mtime ``-1`` when never looked at).
+        """
         found = {}
+        budget = _STATS
         assert self._dir is not None
         try:
             with os.scandir(self._dir) as entries:
@@ -390,15 +412,17 @@ class TmpWatch:
                     if name.startswith(PREFIX) and _owner(name) is not None:
                         continue
                     try:
+                        ino, is_dir = entry.inode(), entry.is_dir(follow_symlinks=False)
+                        before = old.get(name)
+                        if before is not None and before[0] == ino:
+                            if budget <= 0 or not (is_dir or grew):
+                                found[name] = before
+                                continue
+                            budget -= 1
                         st = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
-                    found[name] = (
-                        st.st_ino,
-                        st.st_size,
-                        st.st_mtime_ns,
-                        entry.is_dir(follow_symlinks=False),
-                    )
+                    found[name] = (ino, st.st_size, st.st_mtime_ns, is_dir)
         except OSError:  # pragma: no cover - the temp dir vanished
             pass
         return found
@@ -408,12 +432,13 @@ class TmpWatch:
         if self._dir is None:
             self._dir = tempdir()
             self._allow = _relative(self._allow, self._dir)
-            self._base = self._scan()
             self._trip = self._tripwire()
+            self._base = self._scan({}, grew=True)
         else:
             trip = self._tripwire()
             if trip != self._trip:
-                self._base, self._trip = self._scan(), trip
+                self._base = self._scan(self._base, _grew(self._trip, trip))
+                self._trip = trip
         self._started = _now_ns()
 
     def exit(self) -> None:
@@ -422,7 +447,8 @@ class TmpWatch:
         trip = self._tripwire()
         if trip == self._trip and trip != (-1,):
             return
-        before, now = self._base, self._scan()
+        before = self._base
+        now = self._scan(before, _grew(self._trip, trip))
         self._base, self._trip = now, trip
         leaks = self._leaks(before, now)
         if not leaks:
@@ -457,17 +483,22 @@ class TmpWatch:
         whose list of entries changed (at most :data:`_BUDGET` entries looked at)."""
         leaks: list[_Leak] = []
         budget = [_BUDGET]
-        for name, (ino, size, mtime, is_dir) in now.items():
+        for name, entry in now.items():
             old = before.get(name)
-            if self._allowed(name):
+            if old is entry:  # not looked at again, or the very same reading
                 continue
-            if is_dir:
-                if old is None or old[0] != ino or old[2] != mtime:
-                    self._look(name, old is None or old[0] != ino, leaks, budget)
-                continue
+            ino, size, mtime, is_dir = entry
             if old is None or old[0] != ino:
-                leaks.append(_Leak(name, size, "created"))
-            elif size > old[1]:
+                if self._allowed(name):
+                    continue
+                if is_dir:
+                    self._look(name, True, leaks, budget)
+                else:
+                    leaks.append(_Leak(name, size, "created"))
+            elif is_dir:
+                if old[2] != mtime and not self._allowed(name):
+                    self._look(name, False, leaks, budget)
+            elif size > old[1] >= 0 and not self._allowed(name):
                 leaks.append(_Leak(name, size - old[1], "grew by"))
         return leaks
 

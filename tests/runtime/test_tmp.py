@@ -289,6 +289,24 @@ def test_grown_files_and_new_directories_are_reported(tmp: Path) -> None:
     assert "... and 4 more" in message
 
 
+def test_a_new_file_among_many_is_found_and_old_ones_are_not_stat_again(tmp: Path) -> None:
+    for n in range(1_500):  # more than one check stats of what it has seen before
+        (tmp / f"old-{n}").write_text("o")
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> None:
+        for n in range(0, 1_500, 100):
+            with (tmp / f"old-{n}").open("a") as old:
+                old.write("grown" * 2000)  # takes blocks: old files are looked at again
+        (tmp / "new.bin").write_bytes(b"n" * 10)
+
+    with pytest.raises(TmpLeakError) as caught:
+        lambda_handler({}, None)
+    message = str(caught.value)
+    assert f"{tmp / 'new.bin'} (created, 10 bytes)" in message
+    assert "(grew by 10,000 bytes)" in message
+
+
 def test_warn_mode_warns_and_keeps_the_result(tmp: Path) -> None:
     @handler(guard="warn")
     def lambda_handler(event: Any, context: Any) -> int:
@@ -386,10 +404,8 @@ def test_managed_instances_report_without_failing(
 NAMES = st.text(alphabet="abcdefgh._-", min_size=1, max_size=8).filter(
     lambda n: n not in (".", "..")
 )
-TREE = st.recursive(
-    st.binary(max_size=300),
-    lambda children: st.dictionaries(NAMES, children, max_size=4),
-    max_leaves=12,
+TREE: st.SearchStrategy[Any] = st.deferred(
+    lambda: st.one_of(st.binary(max_size=300), st.dictionaries(NAMES, TREE, max_size=3))
 )
 
 
