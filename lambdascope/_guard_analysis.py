@@ -1897,7 +1897,7 @@ class _Builder:
         )
 
     def solve(self) -> tuple[list[tuple[str, _Func | None]], list[dict[int, int] | None]]:
-        """Seed the sources and spread their facts to the fixed point.
+        """Mark the sources and spread their facts to the fixed point.
 
         Sources: the module's names, parameters with a default, and for every class its
         instances and the class object (these are not reported: they link method calls

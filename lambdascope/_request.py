@@ -37,7 +37,7 @@ _RESERVED = frozenset(
 
 
 # A scope is a plain list, not an object: creating it is the largest per-invocation cost,
-# and a list literal is about 5x cheaper than an instance with __init__ (see docs/handler.md).
+# and a list literal is about 3x cheaper than an instance with __init__ (docs/design.md).
 # Layout: [event, context, invocation, cold_start, attrs (dict | None), active (bool),
 #          cleanups (list | None)]. The handler wrapper builds it as a literal.
 EVENT, CONTEXT, INVOCATION, COLD_START, ATTRS, ACTIVE, CLEANUPS = range(7)
@@ -268,3 +268,5 @@ def _check_name(name: str) -> None:
 
 #: The current invocation's request scope. See :class:`Request`.
 request = Request()
+"""The current invocation's scope: ``request.event``, ``request.cold_start``, any
+attribute you set, ... (see :class:`Request`). Gone when the invocation ends."""

@@ -617,17 +617,19 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
 
     Args:
         factory: a callable taking no arguments.
-        ttl: seconds (or a ``timedelta``) after which the value is closed and
-            re-created on the next call.
-        validate: a predicate called with the value on every access; a false
-            result (or an exception) closes it and creates a new one.
-        close: called with the value when it is dropped (``reset()``, ``ttl``,
-            ``validate``, :func:`reset_resources`).
-        eager: create the value now, during Init, instead of on first use.
-        on_restore: what a SnapStart restore does with the value: ``"keep"``
-            (default), ``"recreate"`` (closed before the snapshot, created again
-            after the restore — for network connections and anything seeded with
-            randomness), or a callable that receives the value after the restore.
+
+    Keyword Args:
+        ttl (float | timedelta | None): seconds (or a ``timedelta``) after which the
+            value is closed and re-created on the next call.
+        validate (Callable | None): a predicate called with the value on every access;
+            a false result (or an exception) closes it and creates a new one.
+        close (Callable | None): called with the value when it is dropped (``reset()``,
+            ``ttl``, ``validate``, :func:`reset_resources`).
+        eager (bool): create the value now, during Init, instead of on first use.
+        on_restore (str | Callable): what a SnapStart restore does with the value:
+            ``"keep"`` (default), ``"recreate"`` (closed before the snapshot, created
+            again after the restore — for network connections and random state), or a
+            callable that receives the value after the restore.
 
     Returns:
         An :class:`InitResource`: call it for the value; ``.reset()`` drops it;
@@ -636,7 +638,8 @@ def init_resource(factory: Any = None, /, **options: Any) -> Any:
     Raises:
         TypeError: *factory* is not callable or needs arguments, or an option is
             unknown or of the wrong type.
-        ValueError: ``ttl`` is not a positive, finite number.
+        ValueError: ``ttl`` is not a positive, finite number, or ``on_restore`` is
+            neither ``"keep"``, ``"recreate"`` nor a callable.
     """
     unknown = {k: v for k, v in options.items() if k not in _OPTIONS}
     reject_unknown_options("init_resource", unknown, _OPTIONS, _EXAMPLE)

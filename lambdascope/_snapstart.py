@@ -2,8 +2,8 @@
 
 With SnapStart, Init runs once, the memory is snapshotted, and many execution
 environments are restored from that snapshot. Network connections made during
-Init are not valid after a restore, and anything seeded with randomness is
-shared by every restored environment. Resources say what to do with
+Init are not valid after a restore, and random state made during Init is the
+same in every restored environment. Resources say what to do with
 ``init_resource(on_restore="keep" | "recreate" | callable)``.
 """
 

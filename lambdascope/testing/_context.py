@@ -25,7 +25,7 @@ __all__ = [
     "memory_size",
 ]
 
-INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start")
+INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances")
 _ACCOUNT = "123456789012"
 _MIN_MEMORY, _MAX_MEMORY = 128, 10240
 

@@ -51,9 +51,10 @@ def new_environment(*, init_type: str | None = None) -> None:
     :class:`LambdaEnvironment` with ``reimport=True`` for that.
 
     Args:
-        init_type: ``"on-demand"`` (cold starts), ``"provisioned-concurrency"`` or
-            ``"snap-start"`` (Init ran ahead of traffic, so no invocation is a cold
-            start); default: ``AWS_LAMBDA_INITIALIZATION_TYPE`` or on-demand.
+        init_type: ``"on-demand"`` (cold starts), ``"provisioned-concurrency"``,
+            ``"snap-start"`` or ``"lambda-managed-instances"`` (Init ran ahead of
+            traffic, so no invocation is a cold start); default:
+            ``AWS_LAMBDA_INITIALIZATION_TYPE`` or on-demand.
     """
     if init_type is not None:
         _check_init_type(init_type)
@@ -153,7 +154,8 @@ class InitInfo:
         import_ms: milliseconds the import took, ``0.0`` if the module was already
             imported (and not re-imported), ``None`` for a callable.
         resources: init resources created during Init (``eager=True`` or used at import).
-        init_type: ``on-demand``, ``provisioned-concurrency`` or ``snap-start``.
+        init_type: ``on-demand``, ``provisioned-concurrency``, ``snap-start`` or
+            ``lambda-managed-instances``.
     """
 
     module: str | None
@@ -289,11 +291,16 @@ class LambdaEnvironment:
 
     Args:
         handler: the handler, or a target string for :func:`load_handler`.
-        function_name, memory_mb, timeout, region: what Lambda would configure;
-            they fill the environment variables and every context.
+        function_name: the function's name, as Lambda would configure it (like the
+            next three, it fills the environment variables and every context).
+        memory_mb: the memory size in MB.
+        timeout: the timeout in seconds (the context's deadline).
+        region: the AWS region.
         init_type: ``"on-demand"`` (the first invocation is a cold start),
-            ``"provisioned-concurrency"`` or ``"snap-start"`` (Init ran ahead of
-            traffic: no cold start).
+            ``"provisioned-concurrency"``, ``"snap-start"`` or
+            ``"lambda-managed-instances"`` (Init ran ahead of traffic: no cold start;
+            this environment is then one worker process: :class:`ManagedInstances`
+            runs several).
         environ: extra environment variables for the function's configuration.
         reimport: import the handler module again, so its top level runs again.
         guard: sets ``LAMBDASCOPE_GUARD`` during Init, so ``@handler`` picks that mode;
@@ -350,6 +357,8 @@ class LambdaEnvironment:
             handler=self._target if isinstance(self._target, str) else "",
         )
         variables["AWS_LAMBDA_FUNCTION_TIMEOUT"] = str(int(self.timeout))
+        if self.init_type == "lambda-managed-instances":  # set by Lambda for its runtime
+            variables["AWS_LAMBDA_MAX_CONCURRENCY"] = "1"
         if self.guard is not None:
             variables["LAMBDASCOPE_GUARD"] = self.guard
         variables.update(self._environ)

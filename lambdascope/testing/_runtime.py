@@ -244,10 +244,15 @@ class LocalRuntime:
         cwd: the task root (default: the current directory).
         env: extra environment variables for the function.
         python: the interpreter to run (it must have ``awslambdaric`` installed).
-        function_name, memory_mb, region: the function's configuration.
+        function_name: the function's name.
+        memory_mb: the function's memory size in MB.
+        region: the function's AWS region.
         timeout: the function timeout in seconds, used for each invocation's deadline
             (``context.get_remaining_time_in_millis()``); it is not enforced.
-        init_type: ``AWS_LAMBDA_INITIALIZATION_TYPE``.
+        init_type: ``AWS_LAMBDA_INITIALIZATION_TYPE``. With ``lambda-managed-instances``
+            the client also gets ``AWS_LAMBDA_MAX_CONCURRENCY`` (``"1"`` unless *env*
+            sets it), so the real runtime forks its worker processes as on Lambda; each
+            imports the handler and polls for events.
         ready_timeout: seconds to wait for the client to ask for its first event.
 
     Raises:
@@ -314,6 +319,11 @@ class LocalRuntime:
                 p for p in (self.cwd, os.environ.get("PYTHONPATH", "")) if p
             ),
             "PYTHONUNBUFFERED": "1",
+            **(
+                {"AWS_LAMBDA_MAX_CONCURRENCY": "1"}
+                if self.init_type == "lambda-managed-instances"
+                else {}
+            ),
             **self._extra_env,
         }
         # A file, not a pipe: the child never blocks on a full pipe. Closed in close().

@@ -6,6 +6,9 @@ point (disable it with ``-p no:lambdascope``). It adds these fixtures:
 - ``lambda_context`` — a fresh :class:`lambdascope.testing.LambdaContext`;
 - ``lambda_environment`` — a factory: ``lambda_environment("app:lambda_handler")``
   starts a :class:`lambdascope.testing.LambdaEnvironment` (Init), closed at teardown;
+- ``lambda_managed_instances`` — a factory: ``lambda_managed_instances("app:lambda_handler",
+  processes=2)`` starts a :class:`lambdascope.testing.ManagedInstances` (worker processes
+  sharing one ``/tmp``, as under Lambda Managed Instances), stopped at teardown;
 - ``lambda_fresh_environment`` — resets lambdascope's process state before and
   after the test, so a test that calls an ``@handler`` function directly starts
   with a cold start and leaves no init resource behind;
@@ -29,7 +32,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from lambdascope.testing import LambdaContext, LambdaEnvironment
+    from lambdascope.testing import LambdaContext, LambdaEnvironment, ManagedInstances
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,6 +83,31 @@ def lambda_environment() -> Iterator[Callable[..., LambdaEnvironment]]:
     for env in reversed(started):
         env.close()
     new_environment()
+
+
+@pytest.fixture
+def lambda_managed_instances() -> Iterator[Callable[..., ManagedInstances]]:
+    """Start Lambda Managed Instances environments; every worker process stops at teardown.
+
+    Call it like :class:`lambdascope.testing.ManagedInstances`::
+
+        def test_each_process_inits(lambda_managed_instances):
+            env = lambda_managed_instances("app:lambda_handler", processes=2)
+            runs = env.run_many({"n": 1}, times=4)
+            assert {r.process for r in runs} == {1, 2}
+    """
+    from lambdascope.testing import ManagedInstances
+
+    started: list[ManagedInstances] = []
+
+    def start(handler: Any, **options: Any) -> ManagedInstances:
+        env = ManagedInstances(handler, **options)
+        started.append(env)
+        return env
+
+    yield start
+    for env in reversed(started):
+        env.close()
 
 
 @pytest.fixture

@@ -183,9 +183,9 @@ def test_snapstart_hooks_recreate_keep_or_notify_resources(
     def lazy_connection() -> str:
         return "lazy"
 
-    @init_resource(on_restore=lambda rng: events.append(f"reseed {rng['seed']}"))
+    @init_resource(on_restore=lambda rng: events.append(f"restored {rng['state']}"))
     def rng() -> dict[str, int]:
-        return {"seed": 42}
+        return {"state": 42}
 
     config = init_resource(lambda: {"table": "orders"})
     config()
@@ -201,7 +201,7 @@ def test_snapstart_hooks_recreate_keep_or_notify_resources(
 
     for func, args, kwargs in snapshot_restore_py.get_after_restore():
         func(*args, **kwargs)
-    assert events == ["close 0", "reseed 42"]
+    assert events == ["close 0", "restored 42"]
     assert connection.initialized  # eager: re-created right after the restore
     assert connection() == 1
     assert not lazy_connection.initialized  # lazy: re-created on first use
