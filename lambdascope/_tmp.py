@@ -350,8 +350,12 @@ def _relative(patterns: tuple[str, ...], base: str) -> tuple[str, ...]:
 
 
 def _grew(before: tuple[int, ...], now: tuple[int, ...]) -> bool:
-    """Were blocks taken between two trip-wire readings (or can it not say)?"""
-    return len(before) < 4 or len(now) < 4 or now[2] < before[2]
+    """Did the free blocks change between two trip-wire readings (or can it not say)?
+
+    Any change, not only a decrease: on a file system other programs write too, blocks
+    they free can hide blocks the invocation took.
+    """
+    return len(before) < 4 or len(now) < 4 or now[2] != before[2]
 
 
 class _Leak:

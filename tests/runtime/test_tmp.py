@@ -273,7 +273,7 @@ def test_grown_files_and_new_directories_are_reported(tmp: Path) -> None:
     @handler
     def lambda_handler(event: Any, context: Any) -> None:
         with (tmp / "app.log").open("a") as log:
-            log.write("y" * 90)
+            log.write("y" * 9000)  # past its last block: growth within a block is not seen
         (tmp / "cache" / "page.html").write_text("p" * 50)
         (tmp / "unpacked" / "deep").mkdir(parents=True)
         for n in range(12):
@@ -283,7 +283,7 @@ def test_grown_files_and_new_directories_are_reported(tmp: Path) -> None:
         lambda_handler({}, None)
     message = str(caught.value)
     assert "left 14 file(s)" in message
-    assert f"{tmp / 'app.log'} (grew by 90 bytes)" in message
+    assert f"{tmp / 'app.log'} (grew by 9,000 bytes)" in message
     assert f"{tmp / 'cache' / 'page.html'} (written, 50 bytes)" in message
     assert f"{tmp / 'unpacked' / 'deep' / 'f11'} (created, 12 bytes)" in message
     assert "... and 4 more" in message
