@@ -500,7 +500,10 @@ class TmpWatch:
                 else:
                     leaks.append(_Leak(name, size, "created"))
             elif is_dir:
-                if old[2] != mtime and not self._allowed(name):
+                # Its list of entries changed: another mtime, or one in this invocation's
+                # clock tick (file times are coarse: two changes a few ms apart can share one).
+                changed = old[2] != mtime or mtime >= self._started
+                if changed and not self._allowed(name):
                     self._look(name, False, leaks, budget)
             elif size > old[1] >= 0 and not self._allowed(name):
                 leaks.append(_Leak(name, size - old[1], "grew by"))
