@@ -15,6 +15,8 @@ from ._errors import (
     OutsideInvocationError,
     ScopeLeakError,
     ScopeLeakWarning,
+    TmpLeakError,
+    TmpLeakWarning,
 )
 from ._handler import handler
 from ._lifecycle import configure, init_report
@@ -31,6 +33,7 @@ from ._resources import (
 from ._shutdown import install_shutdown_handler
 from ._snapstart import register_snapstart_hooks
 from ._state import initialization_type
+from ._tmp import init_tmpdir
 
 __version__ = "0.1.0.dev0"
 
@@ -42,11 +45,14 @@ __all__ = [
     "ResourceRecord",
     "ScopeLeakError",
     "ScopeLeakWarning",
+    "TmpLeakError",
+    "TmpLeakWarning",
     "configure",
     "handler",
     "in_invocation",
     "init_report",
     "init_resource",
+    "init_tmpdir",
     "initialization_type",
     "install_shutdown_handler",
     "prewarm",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["LambdascopeError", "OutsideInvocationError", "ScopeLeakError", "ScopeLeakWarning"]
+__all__ = [
+    "LambdascopeError",
+    "OutsideInvocationError",
+    "ScopeLeakError",
+    "ScopeLeakWarning",
+    "TmpLeakError",
+    "TmpLeakWarning",
+]
 
 
 class LambdascopeError(Exception):
@@ -41,6 +48,30 @@ class ScopeLeakWarning(UserWarning):
 
     Issued once per module-level variable; the invocation's result stands. See
     :class:`ScopeLeakError` for what to do instead.
+    """
+
+    __module__ = "lambdascope"
+
+
+class TmpLeakError(ScopeLeakError):
+    """An invocation left files in the temp dir (``/tmp``) outside the sanctioned places.
+
+    Like module state, ``/tmp`` survives between warm invocations (and under Lambda
+    Managed Instances it is shared by every worker process), so files an invocation
+    leaves there fill the ephemeral storage and are seen by later requests. A
+    :class:`ScopeLeakError`, so ``except ScopeLeakError`` catches both kinds of leak.
+    Write per-invocation files under ``request.tmpdir``, init-scope files under
+    :func:`~lambdascope.init_tmpdir`, and list deliberate ones in
+    ``@handler(tmp_allow=...)``.
+    """
+
+    __module__ = "lambdascope"
+
+
+class TmpLeakWarning(ScopeLeakWarning):
+    """``@handler(guard="warn")`` saw an invocation leave files in the temp dir.
+
+    See :class:`TmpLeakError`.
     """
 
     __module__ = "lambdascope"

@@ -7,7 +7,7 @@ from functools import partial, update_wrapper
 
 from . import _shutdown
 from ._lifecycle import begin, end
-from ._request import ACTIVE, CLEANUPS, current, run_cleanups
+from ._scope import ACTIVE, CLEANUPS, current, run_cleanups
 from ._state import state
 from ._util import (
     accepts_positional,
@@ -229,7 +229,7 @@ def _wrap(func: Any, guard: Guard | None = None) -> Any:
     return wrapper
 
 
-_OPTIONS = ("guard", "allow", "modules")
+_OPTIONS = ("guard", "allow", "modules", "watch_tmp", "tmp_allow")
 _OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
 
 
@@ -247,6 +247,8 @@ def handler(
     guard: Literal["raise", "warn", "off"] | None = None,
     allow: Iterable[str] = (),
     modules: Iterable[str | ModuleType] = (),
+    watch_tmp: bool | None = None,
+    tmp_allow: Iterable[str | os.PathLike[str]] = (),
 ) -> _HandlerDecorator: ...
 
 
@@ -257,6 +259,8 @@ def handler(
     guard: Any = None,
     allow: Any = (),
     modules: Any = (),
+    watch_tmp: Any = None,
+    tmp_allow: Any = (),
     **unknown: Any,
 ) -> Any:
     """Wrap a Lambda handler so every invocation gets a fresh :data:`request` scope.
@@ -286,15 +290,26 @@ def handler(
     module-level variables that are deliberate caches; *modules* adds modules
     (a package name covers its submodules).
 
+    In the guard's modes the /tmp watch also reports files the invocation left
+    in the temp dir outside ``request.tmpdir``, :func:`~lambdascope.init_tmpdir`
+    and *tmp_allow* (paths or patterns relative to the temp dir), as
+    :class:`~lambdascope.TmpLeakError` or :class:`~lambdascope.TmpLeakWarning`;
+    ``watch_tmp=False`` (or ``LAMBDASCOPE_WATCH_TMP=off``) turns just that off.
+
     Raises:
         TypeError: *func* is not callable, cannot take ``(event, context)``, is
             already decorated, or an option is unknown or of the wrong type.
-        ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode.
+        ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode, or
+            ``LAMBDASCOPE_WATCH_TMP`` is not ``on``/``off``.
     """
     reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
     from ._guard import resolve_mode
 
     mode = resolve_mode(guard)
+    from ._tmpwatch import resolve_watch, tmp_paths, with_watch
+
+    watch = resolve_watch(watch_tmp)  # validated now, at decoration time
+    tmp_allowed = tmp_paths(tmp_allow)
     if mode != "off":
         from ._guard import Guard
 
@@ -305,7 +320,11 @@ def handler(
         from .aws import install_client_warning  # cheap: botocore is not imported for it
 
         install_client_warning()
-        return _wrap(target, None if mode == "off" else Guard(target, mode, allow, modules))
+        if mode == "off":
+            return _wrap(target)
+        return _wrap(
+            target, with_watch(Guard(target, mode, allow, modules), target, watch, tmp_allowed)
+        )
 
     if func is None:
         return decorate

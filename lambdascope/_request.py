@@ -8,66 +8,37 @@ marked inactive: a thread or task that outlives its invocation gets
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from ._errors import OutsideInvocationError
+from ._scope import ACTIVE, ATTRS, COLD_START, CONTEXT, EVENT, INVOCATION, current
 from ._state import state
 
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
+    from pathlib import Path
     from typing import Any
+
+    from ._scope import Scope
 
 __all__ = ["Request", "in_invocation", "request"]
 
 _RESERVED = frozenset(
-    {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}
+    {
+        "event",
+        "context",
+        "request_id",
+        "cold_start",
+        "invocation",
+        "recycled",
+        "get",
+        "as_dict",
+        "tmpdir",
+    }
 )
 
 
-# A scope is a plain list, not an object: creating it is the largest per-invocation cost,
-# and a list literal is about 3x cheaper than an instance with __init__ (docs/design.md).
-# Layout: [event, context, invocation, cold_start, attrs (dict | None), active (bool),
-#          cleanups (list | None)]. The handler wrapper builds it as a literal.
-EVENT, CONTEXT, INVOCATION, COLD_START, ATTRS, ACTIVE, CLEANUPS = range(7)
-
-if TYPE_CHECKING:
-    _Scope = list[Any]
-
-
-current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
-
-
-def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
-    """Run *cleanup* when the invocation of *scope* ends (newest first, after the scope closes).
-
-    For per-invocation things lambdascope creates on first use (a private directory,
-    logging fields): an invocation that never uses them pays one ``is None`` check.
-    """
-    if scope[CLEANUPS] is None:
-        scope[CLEANUPS] = [cleanup]
-    else:
-        scope[CLEANUPS].append(cleanup)
-
-
-def run_cleanups(scope: _Scope) -> None:
-    """Run the cleanups of an ended invocation; one that fails is logged, never raised."""
-    cleanups = scope[CLEANUPS]
-    scope[CLEANUPS] = None
-    while cleanups:
-        cleanup = cleanups.pop()
-        try:
-            cleanup()
-        except Exception:
-            import logging
-
-            logging.getLogger("lambdascope").exception(
-                "a cleanup at the end of invocation %s failed", scope[INVOCATION]
-            )
-
-
-def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
+def _outside(what: str, scope: Scope | None) -> OutsideInvocationError:
     if scope is None:
         why = (
             "no Lambda invocation is running in this context. `request` exists only while a "
@@ -86,7 +57,7 @@ def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
     return OutsideInvocationError(f"lambdascope.request.{what} was used but {why}")
 
 
-def _active_scope(what: str) -> _Scope:
+def _active_scope(what: str) -> Scope:
     scope = current.get()
     if scope is None or not scope[ACTIVE]:
         raise _outside(what, scope)
@@ -163,6 +134,21 @@ class Request:
         """``True`` for the invocation that re-created init resources because the
         environment passed ``configure(max_environment_age=..., max_invocations=...)``."""
         return state.recycled(_active_scope("recycled")[INVOCATION])
+
+    @property
+    def tmpdir(self) -> Path:
+        """A private directory for this invocation, removed with its contents when it ends.
+
+        Created on first use (mode 0700, under the system temp dir), unique per process
+        and invocation; removed also when the handler raises or is cancelled. Files the
+        invocation needs only while it runs belong here::
+
+            out = request.tmpdir / "report.csv"
+        """
+        scope = _active_scope("tmpdir")
+        from ._tmp import request_dir
+
+        return request_dir(scope)
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -13,6 +16,14 @@ from lambdascope.testing import new_environment
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
+
+# A temp dir of this test session's own (subprocesses inherit it through TMPDIR): the /tmp
+# watch of @handler must see this session's files only, not those other programs on the
+# machine write to /tmp while a test's invocation runs.
+_SESSION_TMP = tempfile.mkdtemp(prefix="lambdascope-tests-")
+tempfile.tempdir = _SESSION_TMP
+os.environ["TMPDIR"] = _SESSION_TMP
+atexit.register(shutil.rmtree, _SESSION_TMP, ignore_errors=True)
 
 
 @pytest.fixture

@@ -196,6 +196,7 @@ def test_every_exception_the_library_defines_derives_from_lambdascope_error() ->
         lambdascope.check.CheckError,
         lambdascope.OutsideInvocationError,
         lambdascope.ScopeLeakError,
+        lambdascope.TmpLeakError,
     ]
     assert all(issubclass(cls, lambdascope.LambdascopeError) for cls in own)
     # ...and keeps the built-in base that `except` clauses written before relied on
@@ -220,4 +221,5 @@ def test_every_exception_class_in_the_package_is_listed_above() -> None:
         "CheckError",
         "OutsideInvocationError",
         "ScopeLeakError",
+        "TmpLeakError",
     }
