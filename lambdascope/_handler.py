@@ -97,9 +97,11 @@ def _run_coroutine(coro: Any) -> Any:
 def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
     """The per-invocation wrapper for *func*.
 
-    A plain unguarded function gets :func:`_scoped`, the hot path. Everything else —
-    a guard, a method (``self`` comes first), an ``async def`` handler — goes
-    through :func:`_scoped_target`, with thin adapters for methods and coroutines.
+    Every invocation can run in :func:`_scoped_target`'s body; a method (``self`` comes
+    first) and a guarded handler always do, through thin adapters, and an ``async def``
+    handler through one more that runs the coroutine. A plain unguarded function gets
+    :func:`_warm_path`, which handles its warm invocations itself and hands every other
+    one (the first, and each while a recycling limit is set) to that body.
     """
     call = func
     if is_async:
@@ -107,9 +109,9 @@ def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
         def call(*args: Any) -> Any:
             return _run_coroutine(func(*args))
 
-    if guard is None and not method:
-        return _scoped(call)
     run = _scoped_target(guard)
+    if guard is None and not method:
+        return _warm_path(call, run)
     if method:
 
         def method_wrapper(self: Any, event: Any, context: Any = None) -> Any:
@@ -123,21 +125,26 @@ def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
     return guarded_wrapper
 
 
-def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
-    """The hot path: count the invocation, open the request scope, call, close the scope.
+def _warm_path(
+    call: Callable[[Any, Any], Any], run: Callable[[Any, Any, Callable[[Any, Any], Any]], Any]
+) -> Callable[..., Any]:
+    """The hot path: a warm invocation of a plain handler, with nothing else to do.
 
-    ``begin``/``end`` (cold start, recycling, the cold-start report) run only when the
-    invocation number reaches ``state.check_at``; a warm invocation pays one comparison.
+    Count, open the request scope, call, close the scope. An invocation that reaches
+    ``state.check_at`` (the first one, and every one while a recycling limit is set)
+    goes to *run*, the general body, which also does the cold start, recycling and the
+    cold-start report; a warm invocation pays one comparison for that.
     """
     enter_scope = current.set
     leave_scope = current.reset
     active, cleanups = ACTIVE, CLEANUPS  # local constants are as fast as literals
 
     def plain_wrapper(event: Any, context: Any = None) -> Any:
-        n = state.invocations = state.invocations + 1
-        special = n >= state.check_at
-        cold_start = special and begin(n)
-        scope = [event, context, n, cold_start, None, True, None]  # EVENT, ..., CLEANUPS
+        n = state.invocations + 1
+        if n >= state.check_at:
+            return run(event, context, call)
+        state.invocations = n
+        scope = [event, context, n, False, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
             return call(event, context)
@@ -146,14 +153,15 @@ def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
             leave_scope(token)
             if scope[cleanups] is not None:
                 run_cleanups(scope)
-            if special:
-                end(n)
 
     return plain_wrapper
 
 
 def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, Any], Any]], Any]:
-    """The same invocation around a target given per call, checked by *guard* when set.
+    """The general body: one invocation around a target given per call, checked by *guard*.
+
+    ``begin``/``end`` (cold start, recycling, the cold-start report) run only when the
+    invocation number reaches ``state.check_at``.
 
     The guard's ``enter`` runs inside the scope before the handler and its ``exit``
     after it, also when the handler raised; a leak then replaces the handler's error,
