@@ -45,7 +45,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from lambdascope import handler
 
-logger = Logger(service="orders")
+logger = Logger(service="guard-real-handlers")
 tracer = Tracer(service="orders", disabled=True)
 metrics = Metrics(namespace="shop", service="orders")
 app = APIGatewayRestResolver()
