@@ -11,6 +11,7 @@ Importing lambdascope is cheap: it imports neither ``typing``, ``inspect``,
 from __future__ import annotations
 
 from ._errors import (
+    DeadlineExceededError,
     LambdascopeError,
     OutsideInvocationError,
     ScopeLeakError,
@@ -19,6 +20,7 @@ from ._errors import (
 from ._handler import handler
 from ._lifecycle import configure, init_report, initialization_type
 from ._lifecycle import state as _lifecycle_state
+from ._logging import LogContextFilter, LogFields, install_log_context
 from ._request import Request, in_invocation, request
 from ._resources import (
     InitResource,
@@ -35,8 +37,11 @@ from ._snapstart import register_snapstart_hooks
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DeadlineExceededError",
     "InitResource",
     "LambdascopeError",
+    "LogContextFilter",
+    "LogFields",
     "OutsideInvocationError",
     "Request",
     "ResourceRecord",
@@ -48,6 +53,7 @@ __all__ = [
     "init_report",
     "init_resource",
     "initialization_type",
+    "install_log_context",
     "install_shutdown_handler",
     "prewarm",
     "register_snapstart_hooks",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["LambdascopeError", "OutsideInvocationError", "ScopeLeakError", "ScopeLeakWarning"]
+__all__ = [
+    "DeadlineExceededError",
+    "LambdascopeError",
+    "OutsideInvocationError",
+    "ScopeLeakError",
+    "ScopeLeakWarning",
+]
 
 
 class LambdascopeError(Exception):
@@ -41,6 +47,19 @@ class ScopeLeakWarning(UserWarning):
 
     Issued once per module-level variable; the invocation's result stands. See
     :class:`ScopeLeakError` for what to do instead.
+    """
+
+    __module__ = "lambdascope"
+
+
+class DeadlineExceededError(LambdascopeError, TimeoutError):
+    """The invocation reached its deadline minus ``@handler(deadline_margin=...)``.
+
+    Raised in an ``async def`` handler's place after lambdascope cancelled it at
+    that moment, and by ``request.check_deadline()`` in any handler past it. It is
+    a :class:`TimeoutError`, so ``except TimeoutError`` catches it too. Lambda
+    reports it as the invocation's error (``errorType`` ``DeadlineExceededError``)
+    instead of a timeout that ends the execution environment.
     """
 
     __module__ = "lambdascope"

@@ -13,11 +13,13 @@ from ._util import (
     describe,
     is_async_callable,
     reject_unknown_options,
+    seconds_value,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterable
+    from datetime import timedelta
     from types import ModuleType
     from typing import Any, Literal, Protocol, TypeVar, overload
 
@@ -85,15 +87,33 @@ def _run_coroutine(coro: Any) -> Any:
     return _event_loop().run_until_complete(coro)
 
 
-def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
+def _build(
+    func: Any, method: bool, is_async: bool, guard: Guard | None, margin: float | None = None
+) -> Any:
     """The per-invocation wrapper for *func*.
 
     A plain unguarded function gets :func:`_scoped`, the hot path. Everything else —
     a guard, a method (``self`` comes first), an ``async def`` handler — goes
     through :func:`_scoped_target`, with thin adapters for methods and coroutines.
+    With a deadline *margin* the adapter fixes the deadline first, and cancels a
+    coroutine at the deadline minus the margin.
     """
     call = func
-    if is_async:
+    if margin is not None:
+        from . import _deadline
+
+        if is_async:
+
+            def call(*args: Any) -> Any:
+                return _run_coroutine(_deadline.bounded(func(*args), margin))
+
+        else:
+
+            def call(*args: Any) -> Any:
+                _deadline.start(margin)
+                return func(*args)
+
+    elif is_async:
 
         def call(*args: Any) -> Any:
             return _run_coroutine(func(*args))
@@ -195,9 +215,9 @@ def _is_method(func: Any) -> bool:
     )
 
 
-def _wrap(func: Any, guard: Guard | None = None) -> Any:
+def _wrap(func: Any, guard: Guard | None = None, margin: float | None = None) -> Any:
     if isinstance(func, (staticmethod, classmethod)):
-        inner = _wrap(func.__func__, guard)
+        inner = _wrap(func.__func__, guard, margin)
         return type(func)(inner)
     check_callable("@handler", func, "@handler or @handler()")
     if getattr(func, _MARK, False):
@@ -213,7 +233,7 @@ def _wrap(func: Any, guard: Guard | None = None) -> Any:
             "`def lambda_handler(event, context):` "
             "(or a method `def handle(self, event, context):`)"
         )
-    wrapper = _build(func, method, is_async_callable(func), guard)
+    wrapper = _build(func, method, is_async_callable(func), guard, margin)
     try:
         update_wrapper(wrapper, func)
     except AttributeError:  # pragma: no cover - callables without a __dict__
@@ -222,7 +242,7 @@ def _wrap(func: Any, guard: Guard | None = None) -> Any:
     return wrapper
 
 
-_OPTIONS = ("guard", "allow", "modules")
+_OPTIONS = ("guard", "allow", "modules", "deadline_margin")
 _OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
 
 
@@ -240,6 +260,7 @@ def handler(
     guard: Literal["raise", "warn", "off"] | None = None,
     allow: Iterable[str] = (),
     modules: Iterable[str | ModuleType] = (),
+    deadline_margin: float | timedelta | None = None,
 ) -> _HandlerDecorator: ...
 
 
@@ -250,6 +271,7 @@ def handler(
     guard: Any = None,
     allow: Any = (),
     modules: Any = (),
+    deadline_margin: Any = None,
     **unknown: Any,
 ) -> Any:
     """Wrap a Lambda handler so every invocation gets a fresh :data:`request` scope.
@@ -279,12 +301,28 @@ def handler(
     module-level variables that are deliberate caches; *modules* adds modules
     (a package name covers its submodules).
 
+    *deadline_margin* (seconds or a ``timedelta``, opt-in) stops an invocation
+    that runs out of time before Lambda's timeout does: an ``async def`` handler
+    is cancelled at the deadline minus the margin and
+    :class:`~lambdascope.DeadlineExceededError` is raised in its place; a sync
+    handler is never interrupted, and calls ``request.check_deadline()`` where it
+    can stop, which raises the same error once past that moment.
+
     Raises:
         TypeError: *func* is not callable, cannot take ``(event, context)``, is
             already decorated, or an option is unknown or of the wrong type.
-        ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode.
+        ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode, or
+            *deadline_margin* is negative, infinite or NaN.
     """
     reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
+    margin = None
+    if deadline_margin is not None:
+        margin = seconds_value(
+            "@handler(deadline_margin=...)",
+            deadline_margin,
+            "e.g. deadline_margin=2 stops the handler 2 seconds before the function timeout",
+            zero=True,
+        )
     from ._guard import resolve_mode
 
     mode = resolve_mode(guard)
@@ -298,7 +336,7 @@ def handler(
         from .aws import install_client_warning  # cheap: botocore is not imported for it
 
         install_client_warning()
-        return _wrap(target, None if mode == "off" else Guard(target, mode, allow, modules))
+        return _wrap(target, None if mode == "off" else Guard(target, mode, allow, modules), margin)
 
     if func is None:
         return decorate

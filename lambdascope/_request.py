@@ -18,10 +18,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
+    from ._logging import LogFields
+
 __all__ = ["Request", "in_invocation", "request"]
 
 _RESERVED = frozenset(
     {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}
+    | {"log", "deadline", "remaining", "check_deadline"}
 )
 
 
@@ -48,6 +51,11 @@ def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
         scope[CLEANUPS] = [cleanup]
     else:
         scope[CLEANUPS].append(cleanup)
+
+
+def current_scope() -> _Scope | None:
+    """The scope of this context's invocation (closed or not), or ``None``."""
+    return _current.get()
 
 
 def run_cleanups(scope: _Scope) -> None:
@@ -90,6 +98,10 @@ def _active_scope(what: str) -> _Scope:
     if scope is None or not scope[ACTIVE]:
         raise _outside(what, scope)
     return scope
+
+
+#: The running invocation's scope; ``OutsideInvocationError`` (naming ``request.<what>``) if none.
+active_scope = _active_scope
 
 
 def in_invocation() -> bool:
@@ -165,6 +177,58 @@ class Request:
 
         number = _active_scope("recycled")[INVOCATION]
         return bool(state.recycled_at) and number == state.recycled_at
+
+    @property
+    def log(self) -> LogFields:
+        """This invocation's log fields: ``request.log.update(order_id=...)``.
+
+        Every log record carries them (with ``aws_request_id``, ``cold_start`` and
+        ``invocation``) while the invocation runs, on handlers given the filter by
+        :func:`~lambdascope.install_log_context`; gone when it ends. See
+        :class:`~lambdascope.LogFields`.
+        """
+        _active_scope("log")
+        from ._logging import log_fields
+
+        return log_fields
+
+    @property
+    def deadline(self) -> float | None:
+        """When Lambda's timeout ends this invocation, as a :func:`time.monotonic` value.
+
+        Read from ``context.get_remaining_time_in_millis()`` once per invocation;
+        ``None`` when the handler was called without such a context.
+        """
+        from ._deadline import deadline
+
+        return deadline()
+
+    def remaining(self) -> float:
+        """Seconds left before the function timeout (``0.0`` once past it,
+        ``math.inf`` without a deadline)::
+
+            while batch and request.remaining() > 5:
+                process(batch.pop())
+        """
+        from ._deadline import remaining
+
+        return remaining()
+
+    def check_deadline(self) -> None:
+        """Raise :class:`~lambdascope.DeadlineExceededError` once past the deadline
+        minus ``@handler(deadline_margin=...)`` (the deadline itself without a margin).
+
+        The cooperative way for sync code to stop in time, where nothing else stops
+        it (Lambda Managed Instances keep running code past its timeout). Returns
+        ``None`` while there is time, and always without a deadline::
+
+            for record in event["Records"]:
+                request.check_deadline()
+                process(record)
+        """
+        from ._deadline import check_deadline
+
+        check_deadline()
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""
