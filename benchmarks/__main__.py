@@ -333,7 +333,8 @@ def render(rows: list[Row], quick: bool) -> str:
         "Ratios: handler overhead is relative to the minimal wrapper's overhead; the guard's rows "
         "to the floor wrapper, the 1,000-entry table, or their goal; warm access to "
         "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
-        "budget.",
+        "budget; the log context and deadline rows to `@handler(guard='off')`, a log call without "
+        "the filter, or `get_remaining_time_in_millis()`.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -351,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"
     rows: list[Row] = []
     from benchmarks.bench_guard import guard_rows
+    from benchmarks.bench_logging import logging_rows
 
     for bench in (
         handler_overhead,
@@ -359,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         cached_values,
         import_cost,
         memory_growth,
+        logging_rows,
     ):
         rows += bench(args.quick)
     text = render(rows, args.quick)
