@@ -243,3 +243,41 @@ def test_a_zero_margin_is_the_deadline_itself() -> None:
 
     with pytest.raises(DeadlineExceededError):
         lambda_handler({}, context_ending_in(0.2))
+
+
+def test_a_context_whose_remaining_time_is_not_a_number_gives_no_deadline() -> None:
+    odd = SimpleNamespace(get_remaining_time_in_millis=lambda: "soon")
+
+    @handler(deadline_margin=1)
+    def lambda_handler(event: Any, context: Any) -> Any:
+        request.check_deadline()
+        return request.deadline
+
+    assert lambda_handler({}, odd) is None
+
+
+def test_a_thread_that_outlives_its_invocation_cannot_check_its_deadline() -> None:
+    import contextvars
+
+    go = threading.Event()
+    errors: list[BaseException] = []
+    threads: list[threading.Thread] = []
+
+    def later() -> None:
+        go.wait(10)
+        try:
+            request.check_deadline()
+        except OutsideInvocationError as exc:
+            errors.append(exc)
+
+    @handler(deadline_margin=1)
+    def lambda_handler(event: Any, context: Any) -> None:
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(later,))
+        thread.start()
+        threads.append(thread)
+
+    lambda_handler({}, context_ending_in(30))
+    go.set()
+    threads[0].join(10)
+    assert len(errors) == 1
+    assert "has already ended" in str(errors[0])
