@@ -18,8 +18,7 @@ from ._errors import (
     ScopeLeakWarning,
 )
 from ._handler import handler
-from ._lifecycle import configure, init_report, initialization_type
-from ._lifecycle import state as _lifecycle_state
+from ._lifecycle import configure, init_report
 from ._logging import LogContextFilter, LogFields, install_log_context
 from ._request import Request, in_invocation, request
 from ._resources import (
@@ -33,6 +32,7 @@ from ._resources import (
 )
 from ._shutdown import install_shutdown_handler
 from ._snapstart import register_snapstart_hooks
+from ._state import initialization_type
 
 __version__ = "0.1.0.dev0"
 
@@ -70,5 +70,5 @@ for _name in __all__:
         globals()[_name].__module__ = __name__
 del _name
 
-if _lifecycle_state.init_type == "snap-start":  # register during Init, before the snapshot
+if initialization_type() == "snap-start":  # register during Init, before the snapshot
     register_snapstart_hooks()

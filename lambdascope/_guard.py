@@ -39,6 +39,7 @@ from operator import eq, getitem, is_
 
 from . import _resources
 from ._errors import ScopeLeakError, ScopeLeakWarning
+from ._mutators import MUTATING_METHODS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -1001,35 +1002,6 @@ def _identifier(name: str) -> str:
     return name if name.isidentifier() else "value"
 
 
-_MUTATORS = frozenset(
-    {
-        "__setitem__",
-        "intersection_update",
-        "sort",
-        "popitem",
-        "extendleft",
-        "__delitem__",
-        "rotate",
-        "__iadd__",
-        "append",
-        "appendleft",
-        "insert",
-        "extend",
-        "clear",
-        "symmetric_difference_update",
-        "update",
-        "reverse",
-        "setdefault",
-        "discard",
-        "subtract",
-        "pop",
-        "difference_update",
-        "add",
-        "__ior__",
-        "move_to_end",
-        "remove",
-    }
-)
 _WRITE_OPS = frozenset(
     {
         "BINARY_OP",
@@ -1104,7 +1076,7 @@ def _sites(spaces: list[_Space], start: Any, module: str, name: str, rebinding: 
             after = instructions[index : index + 6]
             write = ins.opname != "LOAD_GLOBAL" or any(
                 a.opname in _WRITE_OPS
-                or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in _MUTATORS)
+                or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in MUTATING_METHODS)
                 for a in after
             )
             target = likely if write else other

@@ -128,6 +128,8 @@ from __future__ import annotations
 
 import sys
 
+from ._mutators import MUTATING_METHODS, RETURNS_AN_ITEM
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ast
@@ -301,15 +303,9 @@ _READ_ONLY_METHODS.update(
 _READ_ONLY_METHODS.update(dict.fromkeys(_words("get __getitem__"), _INTO))
 
 # Methods that write their receiver's top level (shallow) -> what the result aliases.
-_MUTATING_METHODS: dict[str, int] = dict.fromkeys(
-    _words(
-        "append extend insert remove clear update sort reverse add discard difference_update",
-        "intersection_update symmetric_difference_update appendleft extendleft rotate",
-        "move_to_end subtract __setitem__ __delitem__ __iadd__ __ior__",
-    ),
-    _FRESH,
-)
-_MUTATING_METHODS.update(dict.fromkeys(_words("pop popitem popleft setdefault"), _INTO))
+_MUTATING_METHODS: dict[str, int] = {
+    name: _INTO if name in RETURNS_AN_ITEM else _FRESH for name in MUTATING_METHODS
+}
 
 # Builtins and stdlib functions that write none of their arguments -> what the result aliases.
 _PURE: dict[str, int] = dict.fromkeys(

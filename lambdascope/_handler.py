@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from functools import partial, update_wrapper
 
-from . import _lifecycle, _shutdown
-from ._request import ACTIVE, CLEANUPS, _current, run_cleanups
+from . import _shutdown
+from ._lifecycle import begin, end
+from ._request import ACTIVE, CLEANUPS, current, run_cleanups
+from ._state import state
 from ._util import (
     accepts_positional,
     check_callable,
@@ -46,6 +48,13 @@ __all__ = ["handler"]
 
 _EXAMPLE = "@handler"
 _MARK = "__lambdascope_handler__"
+
+
+def is_handler(func: object) -> bool:
+    """Whether *func* is already wrapped by ``@handler``."""
+    return bool(getattr(func, _MARK, False))
+
+
 _loop: Any = None
 
 
@@ -140,15 +149,14 @@ def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
     ``begin``/``end`` (cold start, recycling, the cold-start report) run only when the
     invocation number reaches ``state.check_at``; a warm invocation pays one comparison.
     """
-    state = _lifecycle.state
-    enter_scope = _current.set
-    leave_scope = _current.reset
+    enter_scope = current.set
+    leave_scope = current.reset
     active, cleanups = ACTIVE, CLEANUPS  # local constants are as fast as literals
 
     def plain_wrapper(event: Any, context: Any = None) -> Any:
         n = state.invocations = state.invocations + 1
         special = n >= state.check_at
-        cold_start = special and state.begin(n)
+        cold_start = special and begin(n)
         scope = [event, context, n, cold_start, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
@@ -159,7 +167,7 @@ def _scoped(call: Callable[[Any, Any], Any]) -> Callable[..., Any]:
             if scope[cleanups] is not None:
                 run_cleanups(scope)
             if special:
-                state.end(n)
+                end(n)
 
     return plain_wrapper
 
@@ -171,9 +179,8 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
     after it, also when the handler raised; a leak then replaces the handler's error,
     which is chained as its ``__context__``.
     """
-    state = _lifecycle.state
-    enter_scope = _current.set
-    leave_scope = _current.reset
+    enter_scope = current.set
+    leave_scope = current.reset
     active, cleanups = ACTIVE, CLEANUPS
     check_before = guard.enter if guard is not None else _nothing
     check_after = guard.exit if guard is not None else _nothing
@@ -181,7 +188,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
     def run(event: Any, context: Any, target: Callable[[Any, Any], Any]) -> Any:
         n = state.invocations = state.invocations + 1
         special = n >= state.check_at
-        cold_start = special and state.begin(n)
+        cold_start = special and begin(n)
         scope = [event, context, n, cold_start, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
@@ -196,7 +203,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
             if scope[cleanups] is not None:
                 run_cleanups(scope)
             if special:
-                state.end(n)
+                end(n)
 
     return run
 
@@ -220,7 +227,7 @@ def _wrap(func: Any, guard: Guard | None = None, margin: float | None = None) ->
         inner = _wrap(func.__func__, guard, margin)
         return type(func)(inner)
     check_callable("@handler", func, "@handler or @handler()")
-    if getattr(func, _MARK, False):
+    if is_handler(func):
         raise TypeError(
             f"{describe(func)} is already decorated with @handler; decorate it once "
             "(put all options on that one decorator)"

@@ -1,15 +1,8 @@
-"""Process-wide lifecycle state: initialization type, invocation counter, cold start,
-environment recycling (max age / max invocations) and the cold-start report.
+"""What happens at the edges of an invocation: the cold start, recycling, the cold-start report.
 
-Lambda imports the handler module once per execution environment (Init) and then
-calls the handler once per event (Invoke). In the Python runtime one process runs
-one invocation at a time; under Lambda Managed Instances one environment runs
-several processes, each initialised on its own. Everything here is therefore
-per *process*.
-
-The handler wrapper calls :meth:`LifecycleState.begin` only when the invocation
-number reaches ``check_at`` (the first invocation, and every invocation while a
-recycling limit is configured), so the common warm path costs one comparison.
+The handler wrapper calls :func:`begin` before and :func:`end` after an invocation only
+when its number reaches ``state.check_at`` (see :mod:`lambdascope._state`): the first
+invocation, and every invocation while a recycling limit is configured.
 """
 
 from __future__ import annotations
@@ -19,142 +12,60 @@ import os
 import sys
 import time
 
+from ._resources import report_entry, reset_resources, resource_records
+from ._state import REPORT_ENV, config, state
+from ._util import env_flag, positive_seconds
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = [
-    "INIT_TYPE_ENV",
-    "LifecycleState",
-    "configure",
-    "init_report",
-    "initialization_type",
-    "state",
-]
-
-INIT_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
-REPORT_ENV = "LAMBDASCOPE_COLD_START_REPORT"
-
-#: Initialization types under which Init happens before any request arrives, so
-#: the first invocation does not pay for it and is not a cold start.
-_PREINITIALIZED = frozenset({"provisioned-concurrency", "snap-start", "lambda-managed-instances"})
+__all__ = ["begin", "configure", "end", "init_report", "report_enabled"]
 
 
-def initialization_type() -> str:
-    """Return ``AWS_LAMBDA_INITIALIZATION_TYPE``, or ``"on-demand"`` off Lambda.
+def begin(n: int) -> bool:
+    """Slow path at the start of invocation *n*; returns its ``cold_start``.
 
-    One of ``on-demand``, ``provisioned-concurrency``, ``snap-start`` or
-    ``lambda-managed-instances``. Local runs, tests and other runtimes count as
-    ``on-demand``: the first invocation pays for Init.
+    Past a recycling limit, every init resource is closed and dropped first, so the
+    invocation creates them afresh.
     """
-    return os.environ.get(INIT_TYPE_ENV) or "on-demand"
+    now = time.perf_counter()
+    cold = False
+    if n == 1:
+        cold = state.cold_eligible
+        state.first_started = now
+    elif state.past_limit(n, now):
+        reset_resources()
+        state.recycled_at = n
+        state.recycles += 1
+        state.generation_started = now
+        state.generation_invocation = n
+    state.check_at = n + 1 if config.limited else math.inf
+    return cold
 
 
-class _Config:
-    __slots__ = ("cold_start_report", "max_environment_age", "max_invocations")
+def end(n: int) -> None:
+    """Slow path after invocation *n*: the cold-start report follows the first one."""
+    if n != 1 or state.first_started is None:
+        return
+    state.first_ms = (time.perf_counter() - state.first_started) * 1000
+    if report_enabled():
+        try:
+            import json
 
-    def __init__(self) -> None:
-        self.max_environment_age: float | None = None
-        self.max_invocations: int | None = None
-        self.cold_start_report: bool | None = None  # None: the environment variable decides
+            sys.stdout.write(json.dumps(init_report(), default=str) + "\n")
+            sys.stdout.flush()
+        except Exception:  # a report must never fail an invocation
+            import logging
 
-
-config = _Config()
-
-
-class LifecycleState:
-    """Mutable per-process lifecycle facts. One instance lives in :data:`state`."""
-
-    __slots__ = (
-        "check_at",
-        "cold_eligible",
-        "first_ms",
-        "first_started",
-        "generation_invocation",
-        "generation_started",
-        "init_started",
-        "init_type",
-        "invocations",
-        "recycled_at",
-        "recycles",
-        "restored",
-    )
-
-    def __init__(self) -> None:
-        self.init_started = time.perf_counter()
-        self.invocations = 0
-        self.init_type = initialization_type()
-        self.cold_eligible = self.init_type not in _PREINITIALIZED
-        self.check_at: float = 1
-        self.first_started: float | None = None
-        self.first_ms: float | None = None
-        self.generation_started = self.init_started
-        self.generation_invocation = 1
-        self.recycled_at = 0
-        self.recycles = 0
-        self.restored = False
-
-    def reset(self) -> None:
-        """Forget every invocation, as if this process had just been initialised."""
-        self.__init__()  # type: ignore[misc]
-
-    def begin(self, n: int) -> bool:
-        """Slow path at the start of invocation *n*; returns its ``cold_start``."""
-        now = time.perf_counter()
-        cold = False
-        if n == 1:
-            cold = self.cold_eligible
-            self.first_started = now
-        elif self._past_limit(n, now):
-            from ._resources import reset_resources
-
-            reset_resources()
-            self.recycled_at = n
-            self.recycles += 1
-            self.generation_started = now
-            self.generation_invocation = n
-        limited = config.max_invocations is not None or config.max_environment_age is not None
-        self.check_at = n + 1 if limited else math.inf
-        return cold
-
-    def _past_limit(self, n: int, now: float) -> bool:
-        limit = config.max_invocations
-        if limit is not None and n - self.generation_invocation >= limit:
-            return True
-        age = config.max_environment_age
-        return age is not None and now - self.generation_started >= age
-
-    def end(self, n: int) -> None:
-        """Slow path after invocation *n*: the cold-start report follows the first one."""
-        if n != 1 or self.first_started is None:
-            return
-        self.first_ms = (time.perf_counter() - self.first_started) * 1000
-        if _report_enabled():
-            try:
-                import json
-
-                sys.stdout.write(json.dumps(init_report(), default=str) + "\n")
-                sys.stdout.flush()
-            except Exception:  # a report must never fail an invocation
-                import logging
-
-                logging.getLogger("lambdascope").exception("could not write the cold-start report")
-
-    def after_restore(self) -> None:
-        """A SnapStart restore: a new environment whose Init ran before the snapshot."""
-        self.reset()
-        self.restored = True
-        self.cold_eligible = False
+            logging.getLogger("lambdascope").exception("could not write the cold-start report")
 
 
-#: The lifecycle state of this process.
-state = LifecycleState()
-
-
-def _report_enabled() -> bool:
+def report_enabled() -> bool:
+    """Whether the cold-start report is written: ``configure()`` first, then the environment."""
     if config.cold_start_report is not None:
         return config.cold_start_report
-    return os.environ.get(REPORT_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
+    return env_flag(REPORT_ENV)
 
 
 def init_report() -> dict[str, Any]:
@@ -175,8 +86,6 @@ def init_report() -> dict[str, Any]:
       ``phase`` ``"init"`` or ``"invoke"``, ``error``), slowest first, so the
       client that dominates the cold start is at the top.
     """
-    from ._resources import report_entry, resource_records
-
     init_ms = None
     if state.first_started is not None and state.cold_eligible:
         init_ms = round((state.first_started - state.init_started) * 1000, 3)
@@ -215,8 +124,6 @@ def configure(
         TypeError: an option has the wrong type.
         ValueError: a limit is not a positive, finite number.
     """
-    from ._util import positive_seconds
-
     age = positive_seconds(
         "configure(max_environment_age=...)", max_environment_age, "pass None for no limit"
     )

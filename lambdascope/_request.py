@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from ._errors import OutsideInvocationError
+from ._state import state
 
 TYPE_CHECKING = False
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     _Scope = list[Any]
 
 
-_current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
+current: ContextVar[_Scope | None] = ContextVar("lambdascope.request", default=None)
 
 
 def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
@@ -55,7 +56,7 @@ def on_invocation_end(scope: _Scope, cleanup: Callable[[], object]) -> None:
 
 def current_scope() -> _Scope | None:
     """The scope of this context's invocation (closed or not), or ``None``."""
-    return _current.get()
+    return current.get()
 
 
 def run_cleanups(scope: _Scope) -> None:
@@ -94,7 +95,7 @@ def _outside(what: str, scope: _Scope | None) -> OutsideInvocationError:
 
 
 def _active_scope(what: str) -> _Scope:
-    scope = _current.get()
+    scope = current.get()
     if scope is None or not scope[ACTIVE]:
         raise _outside(what, scope)
     return scope
@@ -112,7 +113,7 @@ def in_invocation() -> bool:
         if lambdascope.in_invocation():
             log.info("request %s", lambdascope.request.request_id)
     """
-    scope = _current.get()
+    scope = current.get()
     return scope is not None and scope[ACTIVE]
 
 
@@ -173,10 +174,7 @@ class Request:
     def recycled(self) -> bool:
         """``True`` for the invocation that re-created init resources because the
         environment passed ``configure(max_environment_age=..., max_invocations=...)``."""
-        from ._lifecycle import state
-
-        number = _active_scope("recycled")[INVOCATION]
-        return bool(state.recycled_at) and number == state.recycled_at
+        return state.recycled(_active_scope("recycled")[INVOCATION])
 
     @property
     def log(self) -> LogFields:
@@ -275,7 +273,7 @@ class Request:
         return iter(() if attrs is None else list(attrs))
 
     def __repr__(self) -> str:
-        scope = _current.get()
+        scope = current.get()
         if scope is None or not scope[ACTIVE]:
             return "<lambdascope.request: no invocation running>"
         names = sorted(scope[ATTRS] or ())

@@ -10,8 +10,8 @@ import weakref
 from contextvars import ContextVar
 from functools import update_wrapper
 
-from . import _lifecycle
 from ._request import in_invocation
+from ._state import state
 from ._util import (
     check_callable,
     describe,
@@ -287,6 +287,26 @@ def _create_during_init(resource: InitResource[Any]) -> None:
         raise
 
 
+def before_snapshot() -> None:
+    """Close and drop every resource declared ``on_restore="recreate"``, newest first."""
+    for resource in created_newest_first():
+        if resource._on_restore == "recreate":
+            resource.reset()
+
+
+def after_restore() -> None:
+    """After a SnapStart restore: re-create or notify each resource, as its ``on_restore`` says."""
+    for resource in _live_resources():
+        policy = resource._on_restore
+        if policy == "recreate":
+            if resource.initialized:  # created after the snapshot hook ran
+                resource.reset()
+            if resource._eager:
+                _create_during_init(resource)
+        elif callable(policy) and resource.initialized:
+            policy(resource())
+
+
 def shutdown(timeout: float = 0.25) -> list[str]:
     """Close every created init resource once, newest first, within *timeout* seconds.
 
@@ -349,7 +369,7 @@ def _after_fork_in_child() -> None:
         resource._owner = None
         resource._value = resource._fast = _MISSING
         resource._expires = math.inf
-    _lifecycle.state.reset()
+    state.reset()
 
 
 if hasattr(os, "register_at_fork"):  # pragma: no branch - every POSIX Python has it
@@ -527,7 +547,7 @@ class InitResource(_GenericBase[T]):
                     started_wall,
                     time.perf_counter() - started,
                     "init" if in_init else "invoke",
-                    _lifecycle.state.invocations,
+                    state.invocations,
                     repr(exc),
                 )
             )
@@ -556,15 +576,15 @@ class InitResource(_GenericBase[T]):
                 started_wall,
                 duration,
                 "init" if in_init else "invoke",
-                _lifecycle.state.invocations,
+                state.invocations,
                 None,
             )
         )
         return value
 
     def __repr__(self) -> str:
-        state = "initialized" if self.initialized else "not initialized"
-        return f"<lambdascope.InitResource {self.name} ({state})>"
+        status = "initialized" if self.initialized else "not initialized"
+        return f"<lambdascope.InitResource {self.name} ({status})>"
 
 
 def _check_hook(option: str, hook: object) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from ._resources import shutdown, shutdown_budget
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import FrameType
@@ -48,8 +50,6 @@ def install_shutdown_handler(timeout: float = 0.25) -> bool:
     import signal
     import threading
 
-    from ._resources import shutdown_budget
-
     # checked now: a bad budget found at SIGTERM would raise inside whatever code was running
     timeout = shutdown_budget("install_shutdown_handler(timeout=...)", timeout)
 
@@ -58,8 +58,6 @@ def install_shutdown_handler(timeout: float = 0.25) -> bool:
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> Any:
-        from ._resources import shutdown
-
         shutdown(timeout)
         if callable(previous):
             return previous(signum, frame)

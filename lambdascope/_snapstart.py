@@ -9,6 +9,9 @@ same in every restored environment. Resources say what to do with
 
 from __future__ import annotations
 
+from . import _resources
+from ._state import state
+
 __all__ = ["after_restore", "before_snapshot", "register_snapstart_hooks"]
 
 _registered = False
@@ -20,28 +23,13 @@ def before_snapshot() -> None:
     Newest first, as :func:`lambdascope.shutdown` does: a resource built from
     another is closed before the one it depends on.
     """
-    from ._resources import created_newest_first
-
-    for resource in created_newest_first():
-        if resource._on_restore == "recreate":
-            resource.reset()
+    _resources.before_snapshot()
 
 
 def after_restore() -> None:
     """Start a new environment: fresh counters, then re-create or notify resources."""
-    from ._lifecycle import state
-    from ._resources import _create_during_init, _live_resources
-
     state.after_restore()
-    for resource in _live_resources():
-        policy = resource._on_restore
-        if policy == "recreate":
-            if resource.initialized:  # created after the snapshot hook ran
-                resource.reset()
-            if resource._eager:
-                _create_during_init(resource)
-        elif callable(policy) and resource.initialized:
-            policy(resource())
+    _resources.after_restore()
 
 
 def register_snapstart_hooks() -> bool:

@@ -7,7 +7,17 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-__all__ = ["accepts_positional", "describe", "is_async_callable", "reject_unknown_options"]
+__all__ = [
+    "accepts_positional",
+    "check_callable",
+    "describe",
+    "env_flag",
+    "is_async_callable",
+    "positive_seconds",
+    "reject_unknown_options",
+    "required_arguments",
+    "seconds_value",
+]
 
 _CO_VARARGS = 0x04
 _CO_COROUTINE = 0x80
@@ -107,6 +117,16 @@ def is_async_callable(obj: Any) -> bool:
         return True
     owner = _code_owner(obj)
     return owner is not None and bool(owner[0].__code__.co_flags & _CO_COROUTINE)
+
+
+_OFF = frozenset({"0", "false", "no", "off"})
+
+
+def env_flag(name: str) -> bool:
+    """An on-by-default switch read from the environment: ``0``/``false``/``no``/``off`` is off."""
+    import os
+
+    return os.environ.get(name, "1").strip().lower() not in _OFF
 
 
 def positive_seconds(option: str, value: object, unset_hint: str) -> float | None:

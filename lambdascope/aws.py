@@ -8,14 +8,14 @@ Python runtimes ship it too).
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from functools import partial
 
 from ._request import in_invocation
 from ._resources import InitResource, in_factory
-from ._util import describe, seconds_value
+from ._state import state
+from ._util import describe, env_flag, seconds_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -203,8 +203,6 @@ _sites: dict[tuple[str, int], _Site] = {}
 
 def _note_new_entry(key: tuple[Any, ...], kind: str, service: str) -> None:
     """Remember where *key* was created; evict past MAX_CACHED; warn about churning sites."""
-    from ._lifecycle import state
-
     filename, lineno, module, _ = _user_frame()
     site = _sites.setdefault((filename, lineno), _Site())
     site.keys.append(key)
@@ -398,7 +396,7 @@ def install_client_warning() -> bool:
     is already loaded it is patched now, otherwise right after its import.
     ``LAMBDASCOPE_WARN_CLIENTS=0`` turns it off. Returns whether it is active.
     """
-    if os.environ.get(WARN_ENV, "1").strip().lower() in {"0", "false", "no", "off"}:
+    if not env_flag(WARN_ENV):
         return False
     loaded = sys.modules.get("botocore.session")
     if loaded is not None:

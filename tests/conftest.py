@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import lambdascope
-from lambdascope import _lifecycle, _resources
+from lambdascope.testing import new_environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,13 +27,10 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in a new execution environment: nothing created, nothing invoked."""
     monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
-    _lifecycle.state.reset()
-    lambdascope.reset_resources()
-    _resources.clear_records()
+    new_environment()
     yield
     lambdascope.configure()
-    lambdascope.reset_resources()
-    _lifecycle.state.reset()
+    new_environment()
 
 
 class HandlerDir:

@@ -17,6 +17,8 @@ import fnmatch
 import os
 import sys
 
+from lambdascope._errors import LambdascopeError
+
 from . import _config, _deploy, _parse
 from ._analysis import RULES, SEVERITIES, Finding, Project, Rule, order
 
@@ -67,7 +69,7 @@ VENDORED = frozenset(
 _TEST_FILE = ("test_", "conftest")
 
 
-class CheckError(ValueError):
+class CheckError(LambdascopeError, ValueError):
     """A path given to check does not exist, or is neither ``*.py``, a directory nor a
     deployment file. (A file that cannot be read or parsed is an ``LS000`` finding instead.)
     """

@@ -21,6 +21,8 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
+from lambdascope._mutators import MUTATING_METHODS
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -134,32 +136,6 @@ class Finding:
         return f"{self.path}:{self.line}: {self.code} [{self.severity}] {self.message}"
 
 
-_MUTATING_METHODS = frozenset(
-    {
-        "__setitem__",
-        "__delitem__",
-        "add",
-        "append",
-        "appendleft",
-        "clear",
-        "difference_update",
-        "discard",
-        "extend",
-        "extendleft",
-        "insert",
-        "intersection_update",
-        "pop",
-        "popitem",
-        "popleft",
-        "remove",
-        "reverse",
-        "rotate",
-        "setdefault",
-        "sort",
-        "symmetric_difference_update",
-        "update",
-    }
-)
 _CACHE_UPKEEP = frozenset({"clear", "pop", "popitem", "setdefault", "update", "__delitem__"})
 # Standard-library functions that mutate their first argument in place.
 _MUTATING_FUNCTIONS = frozenset(
@@ -385,7 +361,7 @@ def _written(statements: Iterable[ast.AST]) -> set[str]:
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
-            and node.func.attr in _MUTATING_METHODS
+            and node.func.attr in MUTATING_METHODS
         ):
             root = _root(node.func.value)
             found.update([root.id] if root else [])
@@ -1180,7 +1156,7 @@ class _Checker:
         target = call.func
         qualified = module.qualify(target)
         name: str | None = None
-        if isinstance(target, ast.Attribute) and target.attr in _MUTATING_METHODS:
+        if isinstance(target, ast.Attribute) and target.attr in MUTATING_METHODS:
             owner = target.value
             if isinstance(owner, ast.Name) and owner.id in frame.defaults:
                 self._default(module, call, owner.id, f"{_show(target)}(...)", frame)

@@ -56,6 +56,23 @@ def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
 
 
 def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.processes is not None:  # Lambda Managed Instances: several worker processes
+        from lambdascope.testing._processes import MANAGED_INSTANCES, check_processes
+
+        try:
+            check_processes(args.processes)
+        except ValueError as exc:
+            parser.error(f"--{exc}")
+        if args.init_type not in (None, MANAGED_INSTANCES):
+            parser.error(
+                f"--processes runs worker processes of Lambda Managed Instances, whose "
+                f"initialization type is {MANAGED_INSTANCES}: drop --init-type {args.init_type}"
+            )
+        args.init_type = MANAGED_INSTANCES
+    if args.times is None:
+        args.times = 3 if args.processes is None else 2 * args.processes
+    if args.init_type is None:
+        args.init_type = "on-demand"
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
     from lambdascope.testing import check_settings
@@ -72,6 +89,10 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         split_target(args.target)
     except ValueError as exc:
         parser.error(str(exc))
+    if args.processes is not None:
+        from ._managed import invoke_managed
+
+        return invoke_managed(args, parser, event)
     printer = Printer(args.json, args.target)
     if args.runtime == "awslambdaric":
         return _invoke_awslambdaric(args, parser, event, printer)
@@ -97,11 +118,11 @@ def _finish(
 def _invoke_in_process(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
-    from lambdascope import _lifecycle
     from lambdascope.testing import LambdaEnvironment
 
+    environ = {}
     if "LAMBDASCOPE_COLD_START_REPORT" not in os.environ:
-        _lifecycle.config.cold_start_report = False  # the Init breakdown below says the same
+        environ["LAMBDASCOPE_COLD_START_REPORT"] = "0"  # the Init breakdown below says the same
     sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
     try:
         env = LambdaEnvironment(
@@ -111,6 +132,7 @@ def _invoke_in_process(
             timeout=args.timeout,
             init_type=args.init_type,
             guard=args.guard,
+            environ=environ,
             reimport=True,  # Init runs the module's top level, even if imported before
         )
     except FileNotFoundError as exc:
@@ -292,7 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--event", metavar="FILE|-", help="JSON event file, or - for stdin")
     source.add_argument("--event-json", metavar="JSON", help="the JSON event inline")
     invoke.add_argument(
-        "--times", type=int, default=3, metavar="N", help="invocations (default 3: 1 cold, 2 warm)"
+        "--times",
+        type=int,
+        default=None,
+        metavar="N",
+        help="invocations (default 3: 1 cold, 2 warm; with --processes, 2 per process)",
     )
     invoke.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     invoke.add_argument(
@@ -322,9 +348,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invoke.add_argument(
         "--init-type",
-        choices=("on-demand", "provisioned-concurrency", "snap-start"),
-        default="on-demand",
-        help="AWS_LAMBDA_INITIALIZATION_TYPE (only on-demand has cold starts)",
+        choices=("on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances"),
+        default=None,
+        help="AWS_LAMBDA_INITIALIZATION_TYPE (only on-demand has cold starts; default "
+        "on-demand, or lambda-managed-instances with --processes)",
+    )
+    invoke.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Lambda Managed Instances: N worker processes, each with its own Init, sharing "
+        "one temporary /tmp; the invocations go to them in turn and run concurrently, and "
+        "an invocation past --timeout is reported, not stopped",
     )
     invoke.set_defaults(run=_invoke, parser=invoke)
 

@@ -15,7 +15,10 @@ default way to exercise a handler:
 - :func:`new_environment` — reset lambdascope's process state between tests;
 - :class:`LocalRuntime` — the handler under the real runtime interface client
   (``awslambdaric``) in a subprocess, fed by a local Runtime API server
-  (:class:`RuntimeInvocation` results, :class:`RuntimeExited` when its Init fails).
+  (:class:`RuntimeInvocation` results, :class:`RuntimeExited` when its Init fails);
+- :class:`ManagedInstances` — Lambda Managed Instances: several worker processes, each
+  with its own Init, sharing one ``/tmp`` and serving invocations concurrently
+  (:class:`ProcessInvocation` results, :class:`WorkerProcess`, :class:`TmpCollision`).
 
 The pytest plugin (installed with lambdascope, see the testing docs page) wraps
 these in fixtures. This module imports only the standard library; ``import
@@ -43,6 +46,9 @@ from ._target import load_handler
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from ._processes import ManagedInstances, ProcessInvocation, TmpCollision, WorkerProcess
+    from ._runtime import LocalRuntime, RuntimeExited, RuntimeInvocation
+
 __all__ = [
     "Client",
     "ClientContext",
@@ -52,10 +58,14 @@ __all__ = [
     "LambdaContext",
     "LambdaEnvironment",
     "LocalRuntime",
+    "ManagedInstances",
     "MarshalError",
+    "ProcessInvocation",
     "RuntimeExitError",
     "RuntimeExited",
     "RuntimeInvocation",
+    "TmpCollision",
+    "WorkerProcess",
     "assert_warm_matches_cold",
     "check_settings",
     "error_type",
@@ -65,6 +75,7 @@ __all__ = [
 ]
 
 _RUNTIME_NAMES = ("LocalRuntime", "RuntimeExited", "RuntimeInvocation")
+_PROCESS_NAMES = ("ManagedInstances", "ProcessInvocation", "TmpCollision", "WorkerProcess")
 
 
 def __getattr__(name: str) -> Any:
@@ -72,8 +83,12 @@ def __getattr__(name: str) -> Any:
         from . import _runtime
 
         return getattr(_runtime, name)
+    if name in _PROCESS_NAMES:  # worker processes (subprocess, sockets): the same
+        from . import _processes
+
+        return getattr(_processes, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> Sequence[str]:
-    return sorted([*globals(), *_RUNTIME_NAMES])
+    return sorted([*globals(), *_RUNTIME_NAMES, *_PROCESS_NAMES])

@@ -7,15 +7,20 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from lambdascope._state import INIT_TYPES
 from lambdascope._util import seconds_value
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import TracebackType
+
+    from typing_extensions import Self
 
 __all__ = [
     "INIT_TYPES",
     "Client",
     "ClientContext",
+    "Closing",
     "CognitoIdentity",
     "LambdaContext",
     "check_settings",
@@ -25,7 +30,6 @@ __all__ = [
     "memory_size",
 ]
 
-INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start")
 _ACCOUNT = "123456789012"
 _MIN_MEMORY, _MAX_MEMORY = 128, 10240
 
@@ -218,3 +222,22 @@ class LambdaContext:
             f"memory_limit_in_mb={self.memory_limit_in_mb!r}, "
             f"remaining_ms={self.get_remaining_time_in_millis()})"
         )
+
+
+class Closing:
+    """The ``with`` protocol of the harnesses: entering returns it, leaving calls ``close()``."""
+
+    def close(self) -> None:
+        """End what this object started (each harness says what)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

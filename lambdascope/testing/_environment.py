@@ -10,18 +10,24 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from lambdascope import _lifecycle, _resources
-from lambdascope._errors import ScopeLeakError
-from lambdascope._handler import _MARK
+from lambdascope import _resources
+from lambdascope._errors import LambdascopeError, ScopeLeakError
+from lambdascope._handler import is_handler
+from lambdascope._state import state
 
-from ._context import INIT_TYPES, LambdaContext, lambda_seconds, lambda_variables, memory_size
+from ._context import (
+    INIT_TYPES,
+    Closing,
+    LambdaContext,
+    lambda_seconds,
+    lambda_variables,
+    memory_size,
+)
 from ._target import load_handler, split_target
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import ModuleType, TracebackType
-
-    from typing_extensions import Self
+    from types import ModuleType
 
     from lambdascope._resources import ResourceRecord
 
@@ -51,9 +57,10 @@ def new_environment(*, init_type: str | None = None) -> None:
     :class:`LambdaEnvironment` with ``reimport=True`` for that.
 
     Args:
-        init_type: ``"on-demand"`` (cold starts), ``"provisioned-concurrency"`` or
-            ``"snap-start"`` (Init ran ahead of traffic, so no invocation is a cold
-            start); default: ``AWS_LAMBDA_INITIALIZATION_TYPE`` or on-demand.
+        init_type: ``"on-demand"`` (cold starts), ``"provisioned-concurrency"``,
+            ``"snap-start"`` or ``"lambda-managed-instances"`` (Init ran ahead of
+            traffic, so no invocation is a cold start); default:
+            ``AWS_LAMBDA_INITIALIZATION_TYPE`` or on-demand.
     """
     if init_type is not None:
         _check_init_type(init_type)
@@ -62,10 +69,7 @@ def new_environment(*, init_type: str | None = None) -> None:
     aws = sys.modules.get("lambdascope.aws")
     if aws is not None:
         aws.clear_caches()
-    _lifecycle.state.reset()
-    if init_type is not None:
-        _lifecycle.state.init_type = init_type
-        _lifecycle.state.cold_eligible = init_type == "on-demand"
+    state.reset(init_type)
 
 
 def _check_init_type(init_type: object) -> str:
@@ -153,7 +157,8 @@ class InitInfo:
         import_ms: milliseconds the import took, ``0.0`` if the module was already
             imported (and not re-imported), ``None`` for a callable.
         resources: init resources created during Init (``eager=True`` or used at import).
-        init_type: ``on-demand``, ``provisioned-concurrency`` or ``snap-start``.
+        init_type: ``on-demand``, ``provisioned-concurrency``, ``snap-start`` or
+            ``lambda-managed-instances``.
     """
 
     module: str | None
@@ -190,7 +195,7 @@ def _as_json(value: Any) -> str:
     return repr(id(value))  # not sendable: equal only to itself
 
 
-class RuntimeExitError(RuntimeError):
+class RuntimeExitError(LambdascopeError, RuntimeError):
     """The handler ended the runtime process (``sys.exit``): Lambda's ``Runtime.ExitError``.
 
     On Lambda the invocation fails with this error and the execution environment
@@ -230,7 +235,7 @@ def _not_json(obj: object) -> Any:
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
 
 
-class MarshalError(TypeError):
+class MarshalError(LambdascopeError, TypeError):
     """The handler's result cannot be sent back as JSON (Lambda's ``Runtime.MarshalError``)."""
 
 
@@ -264,7 +269,7 @@ def _fresh_event(event: Any) -> Any:
         return json.loads(json.dumps(event))
 
 
-class LambdaEnvironment:
+class LambdaEnvironment(Closing):
     """One simulated Lambda execution environment: Init once, then invocations.
 
     Creating it runs Init: lambdascope's process state is reset (init resources
@@ -295,8 +300,10 @@ class LambdaEnvironment:
         timeout: the timeout in seconds (the context's deadline).
         region: the AWS region.
         init_type: ``"on-demand"`` (the first invocation is a cold start),
-            ``"provisioned-concurrency"`` or ``"snap-start"`` (Init ran ahead of
-            traffic: no cold start).
+            ``"provisioned-concurrency"``, ``"snap-start"`` or
+            ``"lambda-managed-instances"`` (Init ran ahead of traffic: no cold start;
+            this environment is then one worker process: :class:`ManagedInstances`
+            runs several).
         environ: extra environment variables for the function's configuration.
         reimport: import the handler module again, so its top level runs again.
         guard: sets ``LAMBDASCOPE_GUARD`` during Init, so ``@handler`` picks that mode;
@@ -353,6 +360,8 @@ class LambdaEnvironment:
             handler=self._target if isinstance(self._target, str) else "",
         )
         variables["AWS_LAMBDA_FUNCTION_TIMEOUT"] = str(int(self.timeout))
+        if self.init_type == "lambda-managed-instances":  # set by Lambda for its runtime
+            variables["AWS_LAMBDA_MAX_CONCURRENCY"] = "1"
         if self.guard is not None:
             variables["LAMBDASCOPE_GUARD"] = self.guard
         variables.update(self._environ)
@@ -403,7 +412,7 @@ class LambdaEnvironment:
         else:
             func = self._target
             self.module = sys.modules.get(getattr(func, "__module__", "") or "")
-        if self.guard is not None and not getattr(func, _MARK, False):
+        if self.guard is not None and not is_handler(func):
             from lambdascope._handler import handler as wrap
 
             func = wrap(guard=self.guard)(func)
@@ -455,6 +464,7 @@ class LambdaEnvironment:
                 "state is per process, so one environment is live at a time); call restart()"
             )
         number = len(self.invocations) + 1
+        cold_start = number == 1 and state.cold_eligible  # the rule @handler follows
         ctx = self.new_context() if context is None else context
         payload = _fresh_event({} if event is None else event)
         since = time.time()
@@ -479,7 +489,7 @@ class LambdaEnvironment:
         created = tuple(r for r in _resources.resource_records() if r.started >= since)
         invocation = Invocation(
             number=number,
-            cold_start=number == 1 and self.init_type == "on-demand",
+            cold_start=cold_start,
             request_id=str(getattr(ctx, "aws_request_id", "")),
             duration_ms=duration_ms,
             result=result,
@@ -532,17 +542,6 @@ class LambdaEnvironment:
             return
         _resources.reset_resources()
         self._retire()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self.invocations)} invocations"

@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from ._context import function_arn, lambda_variables
+from lambdascope._errors import LambdascopeError
+
+from ._context import Closing, function_arn, lambda_variables
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from types import TracebackType
 
     from typing_extensions import Self
 
@@ -49,7 +50,7 @@ _RESTORE_NEXT = f"{_PREFIX}/restore/next"
 _POLL = 0.05  # seconds between checks while waiting
 
 
-class RuntimeExited(RuntimeError):
+class RuntimeExited(LambdascopeError, RuntimeError):
     """The runtime client process ended (or never got ready): its Init failed or it crashed.
 
     Attributes:
@@ -222,7 +223,7 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-class LocalRuntime:
+class LocalRuntime(Closing):
     """Run a handler under the real Lambda runtime interface client, fed by a local Runtime API.
 
     ::
@@ -249,7 +250,10 @@ class LocalRuntime:
         region: the function's AWS region.
         timeout: the function timeout in seconds, used for each invocation's deadline
             (``context.get_remaining_time_in_millis()``); it is not enforced.
-        init_type: ``AWS_LAMBDA_INITIALIZATION_TYPE``.
+        init_type: ``AWS_LAMBDA_INITIALIZATION_TYPE``. With ``lambda-managed-instances``
+            the client also gets ``AWS_LAMBDA_MAX_CONCURRENCY`` (``"1"`` unless *env*
+            sets it), so the real runtime forks its worker processes as on Lambda; each
+            imports the handler and polls for events.
         ready_timeout: seconds to wait for the client to ask for its first event.
 
     Raises:
@@ -316,6 +320,11 @@ class LocalRuntime:
                 p for p in (self.cwd, os.environ.get("PYTHONPATH", "")) if p
             ),
             "PYTHONUNBUFFERED": "1",
+            **(
+                {"AWS_LAMBDA_MAX_CONCURRENCY": "1"}
+                if self.init_type == "lambda-managed-instances"
+                else {}
+            ),
             **self._extra_env,
         }
         # A file, not a pipe: the child never blocks on a full pipe. Closed in close().
@@ -447,11 +456,3 @@ class LocalRuntime:
     def __enter__(self) -> Self:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -6,6 +6,9 @@ point (disable it with ``-p no:lambdascope``). It adds these fixtures:
 - ``lambda_context`` — a fresh :class:`lambdascope.testing.LambdaContext`;
 - ``lambda_environment`` — a factory: ``lambda_environment("app:lambda_handler")``
   starts a :class:`lambdascope.testing.LambdaEnvironment` (Init), closed at teardown;
+- ``lambda_managed_instances`` — a factory: ``lambda_managed_instances("app:lambda_handler",
+  processes=2)`` starts a :class:`lambdascope.testing.ManagedInstances` (worker processes
+  sharing one ``/tmp``, as under Lambda Managed Instances), stopped at teardown;
 - ``lambda_fresh_environment`` — resets lambdascope's process state before and
   after the test, so a test that calls an ``@handler`` function directly starts
   with a cold start and leaves no init resource behind;
@@ -28,8 +31,12 @@ import pytest
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from typing import TypeVar
 
-    from lambdascope.testing import LambdaContext, LambdaEnvironment
+    from lambdascope.testing import LambdaContext, LambdaEnvironment, ManagedInstances
+    from lambdascope.testing._context import Closing
+
+    H = TypeVar("H", bound=Closing)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,17 +76,24 @@ def lambda_environment() -> Iterator[Callable[..., LambdaEnvironment]]:
     """
     from lambdascope.testing import LambdaEnvironment, new_environment
 
-    started: list[LambdaEnvironment] = []
-
-    def start(handler: Any, **options: Any) -> LambdaEnvironment:
-        env = LambdaEnvironment(handler, **options)
-        started.append(env)
-        return env
-
-    yield start
-    for env in reversed(started):
-        env.close()
+    yield from _closed_at_teardown(LambdaEnvironment)
     new_environment()
+
+
+@pytest.fixture
+def lambda_managed_instances() -> Iterator[Callable[..., ManagedInstances]]:
+    """Start Lambda Managed Instances environments; every worker process stops at teardown.
+
+    Call it like :class:`lambdascope.testing.ManagedInstances`::
+
+        def test_each_process_inits(lambda_managed_instances):
+            env = lambda_managed_instances("app:lambda_handler", processes=2)
+            runs = env.run_many({"n": 1}, times=4)
+            assert {r.process for r in runs} == {1, 2}
+    """
+    from lambdascope.testing import ManagedInstances
+
+    yield from _closed_at_teardown(ManagedInstances)
 
 
 @pytest.fixture
@@ -140,3 +154,17 @@ def lambda_assert_warm_matches_cold(
     from lambdascope.testing import assert_warm_matches_cold
 
     return functools.partial(assert_warm_matches_cold, warm=lambda_warm_invocations)
+
+
+def _closed_at_teardown(harness: Callable[..., H]) -> Iterator[Callable[..., H]]:
+    """A fixture body: yield a starter of *harness* objects, close each one at teardown."""
+    started: list[H] = []
+
+    def start(handler: Any, **options: Any) -> H:
+        env = harness(handler, **options)
+        started.append(env)
+        return env
+
+    yield start
+    for env in reversed(started):
+        env.close()

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import lambdascope
-from lambdascope import _lifecycle, handler, request
+from lambdascope import handler, request
+from lambdascope.testing import new_environment
 
 
 def test_bare_and_called_forms_count_invocations_and_the_cold_start() -> None:
@@ -41,7 +42,7 @@ def test_initialization_type_decides_whether_the_first_invocation_is_cold(
     monkeypatch: pytest.MonkeyPatch, init_type: str, cold: bool
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", init_type)
-    _lifecycle.state.reset()  # a new environment initialised with that type
+    new_environment()  # a new environment initialised with that type
     assert lambdascope.initialization_type() == init_type
 
     @handler

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 import lambdascope
-from lambdascope import _lifecycle, handler, init_resource, request
+from lambdascope import handler, init_resource, request
+from lambdascope.testing import new_environment
 
 
 def reports(out: str) -> list[dict[str, Any]]:
@@ -155,7 +156,7 @@ def test_init_ms_is_none_when_init_ran_ahead_of_traffic(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
-    _lifecycle.state.reset()
+    new_environment()
     assert lambdascope.init_report()["first_invocation_ms"] is None
     describe({})
     (report,) = reports(capsys.readouterr().out)
@@ -168,7 +169,7 @@ def test_snapstart_hooks_recreate_keep_or_notify_resources(
 ) -> None:
     snapshot_restore_py = pytest.importorskip("snapshot_restore_py")
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
-    _lifecycle.state.reset()
+    new_environment()
     lambdascope.register_snapstart_hooks()
     assert lambdascope.register_snapstart_hooks() is False  # once
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lambdascope
+import lambdascope.testing
 from lambdascope import OutsideInvocationError, handler, request
 
 
@@ -216,7 +217,7 @@ invocations = st.lists(
 def test_random_invocations_never_see_each_others_data(
     plan: list[tuple[dict[str, object], bool]],
 ) -> None:
-    lambdascope._lifecycle.state.reset()
+    lambdascope.testing.new_environment()
 
     class Boom(Exception):
         pass

@@ -84,3 +84,24 @@ assert_type(env.new_context().get_remaining_time_in_millis(), int)
 assert_type(env.new_context().memory_limit_in_mb, str)
 assert_type(env.init.import_ms, float | None)
 assert_type(assert_warm_matches_cold("app:lambda_handler", {}), list[Invocation])
+
+# Lambda Managed Instances: worker processes, typed results.
+from lambdascope.testing import (  # noqa: E402
+    InitInfo,
+    ManagedInstances,
+    ProcessInvocation,
+    TmpCollision,
+    WorkerProcess,
+)
+
+managed = ManagedInstances("app:lambda_handler", processes=2, timeout=5, guard="raise")
+assert_type(managed.run({}), ProcessInvocation)
+assert_type(managed.run({}, process=1).number, int)
+assert_type(managed.run_many({}, times=4), list[ProcessInvocation])
+assert_type(managed.run_concurrently([{}, {}]), list[ProcessInvocation])
+assert_type(managed.run({}).error, dict[str, Any] | None)
+assert_type(managed.run({}).past_timeout, bool)
+assert_type(managed.workers, list[WorkerProcess])
+assert_type(managed.workers[0].init, InitInfo)
+assert_type(managed.tmp_collisions(), list[TmpCollision])
+assert_type(managed.tmp, str)

@@ -100,6 +100,21 @@ def test_the_positive_typing_file_passes(tmp_path: Path) -> None:
             """,
             'Unsupported operand types for + ("str" and "int")',
         ),
+        (
+            """
+            from lambdascope.testing import ManagedInstances
+            ManagedInstances("app:lambda_handler", processes="2")
+            """,
+            'Argument "processes" to "ManagedInstances" has incompatible type "str"',
+        ),
+        (
+            """
+            from lambdascope.testing import ManagedInstances
+            ManagedInstances("app:lambda_handler").run({}).result.anything + 1
+            x: int = ManagedInstances("app:lambda_handler").run({}).pid + ""
+            """,
+            'Unsupported operand types for + ("int" and "str")',
+        ),
     ],
 )
 def test_bad_code_is_rejected(tmp_path: Path, snippet: str, expected: str) -> None:
