@@ -18,7 +18,7 @@ import threading
 import time
 
 from ._errors import DeadlineExceededError
-from ._request import CLEANUPS, CONTEXT, active_scope, current_scope, on_invocation_end
+from ._scope import CLEANUPS, CONTEXT, active_scope, current_scope, on_invocation_end
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 
-from ._request import (
+from ._scope import (
     ACTIVE,
     CLEANUPS,
     COLD_START,
