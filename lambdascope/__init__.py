@@ -11,6 +11,7 @@ Importing lambdascope is cheap: it imports neither ``typing``, ``inspect``,
 from __future__ import annotations
 
 from ._errors import (
+    DeadlineExceededError,
     LambdascopeError,
     OutsideInvocationError,
     ScopeLeakError,
@@ -20,6 +21,7 @@ from ._errors import (
 )
 from ._handler import handler
 from ._lifecycle import configure, init_report
+from ._logging import LogContextFilter, LogFields, install_log_context
 from ._request import Request, in_invocation, request
 from ._resources import (
     InitResource,
@@ -38,8 +40,11 @@ from ._tmp import init_tmpdir
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DeadlineExceededError",
     "InitResource",
     "LambdascopeError",
+    "LogContextFilter",
+    "LogFields",
     "OutsideInvocationError",
     "Request",
     "ResourceRecord",
@@ -54,6 +59,7 @@ __all__ = [
     "init_resource",
     "init_tmpdir",
     "initialization_type",
+    "install_log_context",
     "install_shutdown_handler",
     "prewarm",
     "register_snapstart_hooks",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "DeadlineExceededError",
     "LambdascopeError",
     "OutsideInvocationError",
     "ScopeLeakError",
@@ -72,6 +73,19 @@ class TmpLeakWarning(ScopeLeakWarning):
     """``@handler(guard="warn")`` saw an invocation leave files in the temp dir.
 
     See :class:`TmpLeakError`.
+    """
+
+    __module__ = "lambdascope"
+
+
+class DeadlineExceededError(LambdascopeError, TimeoutError):
+    """The invocation reached its deadline minus ``@handler(deadline_margin=...)``.
+
+    Raised in an ``async def`` handler's place after lambdascope cancelled it at
+    that moment, and by ``request.check_deadline()`` in any handler past it. It is
+    a :class:`TimeoutError`, so ``except TimeoutError`` catches it too. Lambda
+    reports it as the invocation's error (``errorType`` ``DeadlineExceededError``)
+    instead of a timeout that ends the execution environment.
     """
 
     __module__ = "lambdascope"

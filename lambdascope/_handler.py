@@ -15,11 +15,13 @@ from ._util import (
     describe,
     is_async_callable,
     reject_unknown_options,
+    seconds_value,
 )
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Iterable
+    from datetime import timedelta
     from types import ModuleType
     from typing import Any, Literal, Protocol, TypeVar, overload
 
@@ -94,7 +96,9 @@ def _run_coroutine(coro: Any) -> Any:
     return _event_loop().run_until_complete(coro)
 
 
-def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
+def _build(
+    func: Any, method: bool, is_async: bool, guard: Guard | None, margin: float | None = None
+) -> Any:
     """The per-invocation wrapper for *func*.
 
     Every invocation can run in :func:`_scoped_target`'s body; a method (``self`` comes
@@ -102,9 +106,25 @@ def _build(func: Any, method: bool, is_async: bool, guard: Guard | None) -> Any:
     handler through one more that runs the coroutine. A plain unguarded function gets
     :func:`_warm_path`, which handles its warm invocations itself and hands every other
     one (the first, and each while a recycling limit is set) to that body.
+    With a deadline *margin* the adapter fixes the deadline first, and cancels a
+    coroutine at the deadline minus the margin.
     """
     call = func
-    if is_async:
+    if margin is not None:
+        from . import _deadline
+
+        if is_async:
+
+            def call(*args: Any) -> Any:
+                return _run_coroutine(_deadline.bounded(func(*args), margin))
+
+        else:
+
+            def call(*args: Any) -> Any:
+                _deadline.start(margin)
+                return func(*args)
+
+    elif is_async:
 
         def call(*args: Any) -> Any:
             return _run_coroutine(func(*args))
@@ -210,9 +230,9 @@ def _is_method(func: Any) -> bool:
     )
 
 
-def _wrap(func: Any, guard: Guard | None = None) -> Any:
+def _wrap(func: Any, guard: Guard | None = None, margin: float | None = None) -> Any:
     if isinstance(func, (staticmethod, classmethod)):
-        inner = _wrap(func.__func__, guard)
+        inner = _wrap(func.__func__, guard, margin)
         return type(func)(inner)
     check_callable("@handler", func, "@handler or @handler()")
     if is_handler(func):
@@ -228,7 +248,7 @@ def _wrap(func: Any, guard: Guard | None = None) -> Any:
             "`def lambda_handler(event, context):` "
             "(or a method `def handle(self, event, context):`)"
         )
-    wrapper = _build(func, method, is_async_callable(func), guard)
+    wrapper = _build(func, method, is_async_callable(func), guard, margin)
     try:
         update_wrapper(wrapper, func)
     except AttributeError:  # pragma: no cover - callables without a __dict__
@@ -237,7 +257,7 @@ def _wrap(func: Any, guard: Guard | None = None) -> Any:
     return wrapper
 
 
-_OPTIONS = ("guard", "allow", "modules", "watch_tmp", "tmp_allow")
+_OPTIONS = ("guard", "allow", "modules", "watch_tmp", "tmp_allow", "deadline_margin")
 _OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
 
 
@@ -257,6 +277,7 @@ def handler(
     modules: Iterable[str | ModuleType] = (),
     watch_tmp: bool | None = None,
     tmp_allow: Iterable[str | os.PathLike[str]] = (),
+    deadline_margin: float | timedelta | None = None,
 ) -> _HandlerDecorator: ...
 
 
@@ -269,6 +290,7 @@ def handler(
     modules: Any = (),
     watch_tmp: Any = None,
     tmp_allow: Any = (),
+    deadline_margin: Any = None,
     **unknown: Any,
 ) -> Any:
     """Wrap a Lambda handler so every invocation gets a fresh :data:`request` scope.
@@ -304,13 +326,29 @@ def handler(
     :class:`~lambdascope.TmpLeakError` or :class:`~lambdascope.TmpLeakWarning`;
     ``watch_tmp=False`` (or ``LAMBDASCOPE_WATCH_TMP=off``) turns just that off.
 
+    *deadline_margin* (seconds or a ``timedelta``, opt-in) stops an invocation
+    that runs out of time before Lambda's timeout does: an ``async def`` handler
+    is cancelled at the deadline minus the margin and
+    :class:`~lambdascope.DeadlineExceededError` is raised in its place; a sync
+    handler is never interrupted, and calls ``request.check_deadline()`` where it
+    can stop, which raises the same error once past that moment.
+
     Raises:
         TypeError: *func* is not callable, cannot take ``(event, context)``, is
             already decorated, or an option is unknown or of the wrong type.
         ValueError: *guard* (or ``LAMBDASCOPE_GUARD``) is not a guard mode, or
-            ``LAMBDASCOPE_WATCH_TMP`` is not ``on``/``off``.
+            ``LAMBDASCOPE_WATCH_TMP`` is not ``on``/``off``, or *deadline_margin* is
+            negative, infinite or NaN.
     """
     reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
+    margin = None
+    if deadline_margin is not None:
+        margin = seconds_value(
+            "@handler(deadline_margin=...)",
+            deadline_margin,
+            "e.g. deadline_margin=2 stops the handler 2 seconds before the function timeout",
+            zero=True,
+        )
     from ._guard import resolve_mode
 
     mode = resolve_mode(guard)
@@ -329,10 +367,9 @@ def handler(
 
         install_client_warning()
         if mode == "off":
-            return _wrap(target)
-        return _wrap(
-            target, with_watch(Guard(target, mode, allow, modules), target, watch, tmp_allowed)
-        )
+            return _wrap(target, None, margin)
+        guarded = with_watch(Guard(target, mode, allow, modules), target, watch, tmp_allowed)
+        return _wrap(target, guarded, margin)
 
     if func is None:
         return decorate

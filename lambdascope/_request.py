@@ -8,8 +8,23 @@ marked inactive: a thread or task that outlives its invocation gets
 
 from __future__ import annotations
 
-from ._errors import OutsideInvocationError
-from ._scope import ACTIVE, ATTRS, COLD_START, CONTEXT, EVENT, INVOCATION, current
+from ._deadline import check_deadline, deadline, remaining
+from ._logging import LogFields, log_fields
+from ._scope import (
+    ACTIVE,
+    ATTRS,
+    CLEANUPS,
+    COLD_START,
+    CONTEXT,
+    EVENT,
+    INVOCATION,
+    active_scope,
+    current,
+    current_scope,
+    in_invocation,
+    on_invocation_end,
+    run_cleanups,
+)
 from ._state import state
 
 TYPE_CHECKING = False
@@ -19,61 +34,28 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-    from ._scope import Scope
-
-__all__ = ["Request", "in_invocation", "request"]
+__all__ = [
+    "ACTIVE",
+    "ATTRS",
+    "CLEANUPS",
+    "COLD_START",
+    "CONTEXT",
+    "EVENT",
+    "INVOCATION",
+    "Request",
+    "active_scope",
+    "current",
+    "current_scope",
+    "in_invocation",
+    "on_invocation_end",
+    "request",
+    "run_cleanups",
+]
 
 _RESERVED = frozenset(
-    {
-        "event",
-        "context",
-        "request_id",
-        "cold_start",
-        "invocation",
-        "recycled",
-        "get",
-        "as_dict",
-        "tmpdir",
-    }
+    {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}
+    | {"log", "deadline", "remaining", "check_deadline", "tmpdir"}
 )
-
-
-def _outside(what: str, scope: Scope | None) -> OutsideInvocationError:
-    if scope is None:
-        why = (
-            "no Lambda invocation is running in this context. `request` exists only while a "
-            "@handler-decorated function runs. Module top-level code (Init) must not use it: "
-            "move the code into the handler, or build shared objects with @init_resource. "
-            "Threads started inside a handler see it only when run with "
-            "contextvars.copy_context().run(...); in tests, call the decorated handler "
-            "(or use lambdascope.testing)."
-        )
-    else:
-        why = (
-            f"the invocation it belonged to (invocation {scope[INVOCATION]}) has already ended. "
-            "A thread or task that outlives its invocation must not use per-request data: "
-            "pass what it needs as arguments, or wait for it before the handler returns."
-        )
-    return OutsideInvocationError(f"lambdascope.request.{what} was used but {why}")
-
-
-def _active_scope(what: str) -> Scope:
-    scope = current.get()
-    if scope is None or not scope[ACTIVE]:
-        raise _outside(what, scope)
-    return scope
-
-
-def in_invocation() -> bool:
-    """Return ``True`` while a ``@handler`` invocation is running in this context.
-
-    Unlike reading :data:`request`, this never raises::
-
-        if lambdascope.in_invocation():
-            log.info("request %s", lambdascope.request.request_id)
-    """
-    scope = current.get()
-    return scope is not None and scope[ACTIVE]
 
 
 class Request:
@@ -101,17 +83,17 @@ class Request:
     @property
     def event(self) -> Any:
         """The event the handler was called with."""
-        return _active_scope("event")[EVENT]
+        return active_scope("event")[EVENT]
 
     @property
     def context(self) -> Any:
         """The Lambda context object (``None`` when a handler is called without one)."""
-        return _active_scope("context")[CONTEXT]
+        return active_scope("context")[CONTEXT]
 
     @property
     def request_id(self) -> str | None:
         """``context.aws_request_id``, or ``None`` when the context has none."""
-        return getattr(_active_scope("request_id")[CONTEXT], "aws_request_id", None)
+        return getattr(active_scope("request_id")[CONTEXT], "aws_request_id", None)
 
     @property
     def cold_start(self) -> bool:
@@ -120,20 +102,64 @@ class Request:
         That is the first invocation in this process, unless Init ran ahead of
         traffic (provisioned concurrency, SnapStart, Lambda Managed Instances).
         """
-        cold: bool = _active_scope("cold_start")[COLD_START]
+        cold: bool = active_scope("cold_start")[COLD_START]
         return cold
 
     @property
     def invocation(self) -> int:
         """1 for the first invocation in this environment (process), 2 for the next, ..."""
-        number: int = _active_scope("invocation")[INVOCATION]
+        number: int = active_scope("invocation")[INVOCATION]
         return number
 
     @property
     def recycled(self) -> bool:
         """``True`` for the invocation that re-created init resources because the
         environment passed ``configure(max_environment_age=..., max_invocations=...)``."""
-        return state.recycled(_active_scope("recycled")[INVOCATION])
+        return state.recycled(active_scope("recycled")[INVOCATION])
+
+    @property
+    def log(self) -> LogFields:
+        """This invocation's log fields: ``request.log.update(order_id=...)``.
+
+        Every log record carries them (with ``aws_request_id``, ``cold_start`` and
+        ``invocation``) while the invocation runs, on handlers given the filter by
+        :func:`~lambdascope.install_log_context`; gone when it ends. See
+        :class:`~lambdascope.LogFields`.
+        """
+        active_scope("log")
+        return log_fields
+
+    @property
+    def deadline(self) -> float | None:
+        """When Lambda's timeout ends this invocation, as a :func:`time.monotonic` value.
+
+        Read from ``context.get_remaining_time_in_millis()`` once per invocation;
+        ``None`` when the handler was called without such a context.
+        """
+        return deadline()
+
+    def remaining(self) -> float:
+        """Seconds left before the function timeout (``0.0`` once past it,
+        ``math.inf`` without a deadline)::
+
+            while batch and request.remaining() > 5:
+                process(batch.pop())
+        """
+        return remaining()
+
+    def check_deadline(self) -> None:
+        """Raise :class:`~lambdascope.DeadlineExceededError` once past the deadline
+        minus ``@handler(deadline_margin=...)`` (the deadline itself without a margin).
+
+        The cooperative way for sync code to stop in time, where nothing else stops
+        it (Lambda Managed Instances keep running code past its timeout). Returns
+        ``None`` while there is time, and always without a deadline::
+
+            for record in event["Records"]:
+                request.check_deadline()
+                process(record)
+        """
+        check_deadline()
 
     @property
     def tmpdir(self) -> Path:
@@ -145,21 +171,21 @@ class Request:
 
             out = request.tmpdir / "report.csv"
         """
-        scope = _active_scope("tmpdir")
+        scope = active_scope("tmpdir")
         from ._tmp import request_dir
 
         return request_dir(scope)
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the attribute *name* set during this invocation, or *default*."""
-        attrs = _active_scope(name)[ATTRS]
+        attrs = active_scope(name)[ATTRS]
         if attrs is None:
             return default
         return attrs.get(name, default)
 
     def as_dict(self) -> dict[str, Any]:
         """Return a copy of the attributes set during this invocation."""
-        attrs = _active_scope("as_dict()")[ATTRS]
+        attrs = active_scope("as_dict()")[ATTRS]
         return {} if attrs is None else dict(attrs)
 
     def __getattr__(self, name: str) -> Any:
@@ -167,7 +193,7 @@ class Request:
             # Never resolve private or dunder names: tools probe objects with
             # hasattr(obj, "__wrapped__") and the like, at any time.
             raise AttributeError(name)
-        attrs = _active_scope(name)[ATTRS]
+        attrs = active_scope(name)[ATTRS]
         try:
             return attrs[name]
         except (KeyError, TypeError):
@@ -178,7 +204,7 @@ class Request:
 
     def __setattr__(self, name: str, value: Any) -> None:
         _check_name(name)
-        scope = _active_scope(name)
+        scope = active_scope(name)
         if scope[ATTRS] is None:
             scope[ATTRS] = {name: value}
         else:
@@ -186,17 +212,17 @@ class Request:
 
     def __delattr__(self, name: str) -> None:
         _check_name(name)
-        attrs = _active_scope(name)[ATTRS]
+        attrs = active_scope(name)[ATTRS]
         if attrs is None or name not in attrs:
             raise AttributeError(f"lambdascope.request has no attribute {name!r} to delete")
         del attrs[name]
 
     def __contains__(self, name: object) -> bool:
-        attrs = _active_scope("__contains__")[ATTRS]
+        attrs = active_scope("__contains__")[ATTRS]
         return attrs is not None and name in attrs
 
     def __iter__(self) -> Iterator[str]:
-        attrs = _active_scope("__iter__")[ATTRS]
+        attrs = active_scope("__iter__")[ATTRS]
         return iter(() if attrs is None else list(attrs))
 
     def __repr__(self) -> str:

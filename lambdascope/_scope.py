@@ -1,16 +1,18 @@
-"""The request scope's storage: one plain list per invocation, held in a ``ContextVar``.
+"""The request scope's storage: the scope list, the ContextVar that holds it, its end.
 
-The handler wrapper builds the list, sets it in :data:`current` around the handler and
-closes it afterwards; :mod:`lambdascope._request` reads it for ``request``; features
-created on first use (``request.tmpdir``) register a cleanup that runs when the
-invocation ends.
+The lowest floor of the request scope: ``_request`` (the public :data:`request`),
+``_handler`` (which opens and closes scopes) and the per-invocation extras built on
+it (log fields, deadlines) import from here; it imports nothing of theirs.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 
+from ._errors import OutsideInvocationError
+
 TYPE_CHECKING = False
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
@@ -23,11 +25,14 @@ __all__ = [
     "CONTEXT",
     "EVENT",
     "INVOCATION",
+    "active_scope",
     "current",
     "current_scope",
+    "in_invocation",
     "on_invocation_end",
     "run_cleanups",
 ]
+
 
 # A scope is a plain list, not an object: creating it is the largest per-invocation cost,
 # and a list literal is about 3x cheaper than an instance with __init__ (docs/design.md).
@@ -73,3 +78,42 @@ def run_cleanups(scope: Scope) -> None:
             logging.getLogger("lambdascope").exception(
                 "a cleanup at the end of invocation %s failed", scope[INVOCATION]
             )
+
+
+def _outside(what: str, scope: Scope | None) -> OutsideInvocationError:
+    if scope is None:
+        why = (
+            "no Lambda invocation is running in this context. `request` exists only while a "
+            "@handler-decorated function runs. Module top-level code (Init) must not use it: "
+            "move the code into the handler, or build shared objects with @init_resource. "
+            "Threads started inside a handler see it only when run with "
+            "contextvars.copy_context().run(...); in tests, call the decorated handler "
+            "(or use lambdascope.testing)."
+        )
+    else:
+        why = (
+            f"the invocation it belonged to (invocation {scope[INVOCATION]}) has already ended. "
+            "A thread or task that outlives its invocation must not use per-request data: "
+            "pass what it needs as arguments, or wait for it before the handler returns."
+        )
+    return OutsideInvocationError(f"lambdascope.request.{what} was used but {why}")
+
+
+def active_scope(what: str) -> Scope:
+    """The running invocation's scope; ``OutsideInvocationError`` naming ``request.<what>``."""
+    scope = current.get()
+    if scope is None or not scope[ACTIVE]:
+        raise _outside(what, scope)
+    return scope
+
+
+def in_invocation() -> bool:
+    """Return ``True`` while a ``@handler`` invocation is running in this context.
+
+    Unlike reading :data:`request`, this never raises::
+
+        if lambdascope.in_invocation():
+            log.info("request %s", lambdascope.request.request_id)
+    """
+    scope = current.get()
+    return scope is not None and scope[ACTIVE]

@@ -197,12 +197,14 @@ def test_every_exception_the_library_defines_derives_from_lambdascope_error() ->
         lambdascope.OutsideInvocationError,
         lambdascope.ScopeLeakError,
         lambdascope.TmpLeakError,
+        lambdascope.DeadlineExceededError,
     ]
     assert all(issubclass(cls, lambdascope.LambdascopeError) for cls in own)
     # ...and keeps the built-in base that `except` clauses written before relied on
     assert issubclass(lambdascope.testing.MarshalError, TypeError)
     assert issubclass(lambdascope.testing.RuntimeExited, RuntimeError)
     assert issubclass(lambdascope.check.CheckError, ValueError)
+    assert issubclass(lambdascope.DeadlineExceededError, TimeoutError)
 
 
 def test_every_exception_class_in_the_package_is_listed_above() -> None:
@@ -222,4 +224,5 @@ def test_every_exception_class_in_the_package_is_listed_above() -> None:
         "OutsideInvocationError",
         "ScopeLeakError",
         "TmpLeakError",
+        "DeadlineExceededError",
     }

@@ -250,3 +250,52 @@ def test_real_handler_shapes_under_the_runtime_client() -> None:
         assert run.error is not None
         assert run.error["errorType"] == "ScopeLeakError"
         assert "module 'stacked': list `seen` was modified in place" in run.error["errorMessage"]
+
+
+def _json_logs(runtime: LocalRuntime) -> list[dict[str, object]]:
+    lines = []
+    for line in runtime.logs.splitlines():
+        if line.startswith("{") and '"logger"' in line:
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_log_context_fields_in_lambdas_json_log_format() -> None:
+    env = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "LAMBDASCOPE_COLD_START_REPORT": "0"}
+    with LocalRuntime("logctx.lambda_handler", cwd=HANDLERS, env=env, timeout=20) as runtime:
+        first = runtime.invoke({"order": "A-1"})
+        second = runtime.invoke({})
+        logs = _json_logs(runtime)
+    assert first.ok, first.error
+    assert second.ok, second.error
+    assert 15 < first.result["remaining"] <= 20  # request.remaining() from the real context
+    by_message = {(line["message"], line.get("requestId") or None): line for line in logs}
+    init = by_message[("e2e: Init", None)]
+    assert "invocation" not in init
+    assert "order_id" not in init
+    start = by_message[("start", first.request_id)]
+    assert start["cold_start"] is True
+    assert start["invocation"] == 1
+    assert "order_id" not in start
+    processing = by_message[("processing", first.request_id)]
+    assert processing["order_id"] == "A-1"
+    assert processing["logger"] == "orders"
+    assert processing["level"] == "INFO"
+    after = by_message[("processing", second.request_id)]
+    assert after["invocation"] == 2
+    assert after["cold_start"] is False
+    assert "order_id" not in after  # the first invocation's field did not reach the next
+
+
+def test_an_async_handler_past_its_deadline_margin_fails_and_the_environment_stays() -> None:
+    env = {"LAMBDASCOPE_COLD_START_REPORT": "0"}
+    with LocalRuntime("logctx.slow", cwd=HANDLERS, env=env, timeout=2) as runtime:
+        first = runtime.invoke({})
+        pid = runtime.pid
+        second = runtime.invoke({})
+        assert runtime.pid == pid  # no Lambda timeout: the environment was not ended
+    for run in (first, second):
+        assert not run.ok
+        assert run.error is not None
+        assert run.error["errorType"] == "DeadlineExceededError"
+        assert "deadline_margin (1 s)" in run.error["errorMessage"]

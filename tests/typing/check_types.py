@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from typing_extensions import assert_type
@@ -52,6 +53,19 @@ assert_type(async_handler({}, None), bytes)  # async handlers are run to complet
 assert_type(request.cold_start, bool)
 assert_type(request.invocation, int)
 assert_type(request.request_id, str | None)
+assert_type(request.deadline, float | None)
+assert_type(request.remaining(), float)
+assert_type(request.check_deadline(), None)
+assert_type(request.log.get("order_id"), Any)
+assert_type(request.log.as_dict(), dict[str, Any])
+
+
+@handler(deadline_margin=timedelta(seconds=2))
+async def bounded_handler(event: dict[str, Any], context: object) -> int:
+    return 1
+
+
+assert_type(bounded_handler({}, None), int)
 
 
 # lambdascope.testing: what tests get back is typed.
