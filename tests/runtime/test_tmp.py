@@ -348,14 +348,15 @@ def test_tmp_allow_takes_absolute_paths_under_the_temp_dir_and_patterns(tmp: Pat
         (tmp / "exports").mkdir(exist_ok=True)
         (tmp / "exports" / "a.csv").write_text("a")
         (tmp / "data" / "b.part").write_text("b")
-        if event.get("more"):
-            (tmp / "data" / "c.csv").write_text("c")
+        if event.get("more"):  # a new directory: the top level changes, whatever else runs
+            (tmp / "data-2").mkdir()
+            (tmp / "data-2" / "c.csv").write_text("c")
 
     lambda_handler({}, None)
     with pytest.raises(TmpLeakError) as caught:
         lambda_handler({"more": True}, None)
     assert "left 1 file(s), 1 bytes" in str(caught.value)
-    assert str(tmp / "data" / "c.csv") in str(caught.value)
+    assert str(tmp / "data-2" / "c.csv") in str(caught.value)
 
 
 def test_the_switch_turns_only_the_watch_off(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
