@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from benchmarks._timing import Row, floor, goal, looped, rounds_of
 
-SECTION = "guard (default @handler, modules imported from files; the /tmp watch apart)"
+SECTION = "guard (modules imported from files)"
 
 PREFIX_CHECK = """
 import logging
@@ -182,6 +182,8 @@ def guard_rows(quick: bool) -> list[Row]:
             "top": {"key": "key-7"},
             "deep": {},
         }
+        default_handler = handler(prefix_check.work)
+        default_handler({}, None)  # the first invocation: analysis, census, the watch's baseline
         large_first, large_peak = first_call(guarded["large"], events["large"])
         deep_first, _ = first_call(guarded["deep"], events["deep"])
         for name, func in guarded.items():
@@ -195,6 +197,8 @@ def guard_rows(quick: bool) -> list[Row]:
             "off": looped(
                 functools.partial(handler(guard="off")(prefix_check.work), {}, None), number
             ),
+            # what users get: the module guard and the /tmp watch
+            "default": looped(functools.partial(default_handler, {}, None), number),
         }
         for name, func in guarded.items():
             if name not in ("top", "deep"):
@@ -213,7 +217,8 @@ def guard_rows(quick: bool) -> list[Row]:
         modules.close()
 
     floor_cost = per["floor"] - per["bare"]
-    default_cost = per["prefix_check"] - per["bare"]
+    guarded_cost = per["prefix_check"] - per["bare"]
+    default_cost = per["default"] - per["bare"]
     guard_cost = per["prefix_check"] - per["off"]
     per_name = (per["many"] - per["few"]) / 999
     growth = per["large"] / per["small"]
@@ -222,11 +227,18 @@ def guard_rows(quick: bool) -> list[Row]:
         Row(SECTION, "floor wrapper (try/finally + ContextVar)", floor_cost * 1e9, "ns added", 1.0),
         Row(
             SECTION,
-            "default @handler on the S3 prefix-check module",
+            "default @handler (module guard + /tmp watch) on the S3 prefix-check module",
             default_cost * 1e9,
             "ns added",
             default_cost / floor_cost,
-            goal("≤ 8x the floor wrapper", default_cost <= 8 * floor_cost),
+        ),
+        Row(
+            SECTION,
+            "@handler(watch_tmp=False) on the S3 prefix-check module (the module guard)",
+            guarded_cost * 1e9,
+            "ns added",
+            guarded_cost / floor_cost,
+            goal("≤ 8x the floor wrapper", guarded_cost <= 8 * floor_cost),
         ),
         Row(
             SECTION,
