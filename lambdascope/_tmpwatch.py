@@ -118,7 +118,7 @@ class _Leak:
 class TmpWatch:
     """Around each invocation: what it left in the temp dir outside the sanctioned places."""
 
-    __slots__ = ("_allow", "_base", "_dir", "_func", "_started", "_trip", "mode")
+    __slots__ = ("_allow", "_base", "_before", "_dir", "_func", "_started", "_trip", "mode")
 
     def __init__(self, func: Any, mode: str, allow: tuple[str, ...]) -> None:
         self.mode = mode
@@ -128,6 +128,7 @@ class TmpWatch:
         self._trip: tuple[int, ...] = ()
         self._base: dict[str, tuple[int, int, int, bool]] = {}
         self._started = 0
+        self._before: frozenset[tuple[str, int]] = frozenset()
 
     def _tripwire(self) -> tuple[int, ...]:
         """The temp dir's mtime and its file system's free blocks and inodes: two calls.
@@ -183,6 +184,7 @@ class TmpWatch:
 
     def enter(self) -> None:
         """Before the handler: the baseline is current (changes since are not its own)."""
+        rescanned = True
         if self._dir is None:
             self._dir = tempdir()
             self._allow = _relative(self._allow, self._dir)
@@ -190,10 +192,27 @@ class TmpWatch:
             self._base = self._scan({}, grew=True)
         else:
             trip = self._tripwire()
-            if trip != self._trip:
+            rescanned = trip != self._trip
+            if rescanned:
                 self._base = self._scan(self._base, _grew(self._trip, trip))
                 self._trip = trip
         self._started = _now_ns()
+        self._before = self._written_this_tick() if rescanned else frozenset()
+
+    def _written_this_tick(self) -> frozenset[tuple[str, int]]:
+        """Files written in directories just before the invocation, in its first clock tick.
+
+        File times are coarse (a tick of a few ms): a file written just before the
+        invocation started (by Init, say) has the same mtime as one the invocation writes.
+        Those seen now are not the invocation's. Looked for only after a rescan, when
+        something changed since the last invocation.
+        """
+        found: list[_Leak] = []
+        budget = [_BUDGET]
+        for name, (_ino, _size, mtime, is_dir) in self._base.items():
+            if is_dir and mtime >= self._started and not self._allowed(name):
+                self._look(name, False, found, budget)
+        return frozenset((leak.path, leak.size) for leak in found)
 
     def exit(self) -> None:
         """After the handler: report files it created or grew and left behind."""
@@ -284,7 +303,9 @@ class TmpWatch:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                if new or st.st_mtime_ns >= self._started:
+                if new or (
+                    st.st_mtime_ns >= self._started and (path, st.st_size) not in self._before
+                ):
                     leaks.append(_Leak(path, st.st_size, "created" if new else "written"))
 
     def _message(self, leaks: list[_Leak]) -> str:

@@ -447,3 +447,23 @@ def test_whatever_is_written_in_tmpdir_never_survives(
     assert not made[0].exists()
     for root in roots(tmp):
         assert [p.name for p in root.iterdir() if p.name != "init"] == []
+
+
+def test_files_written_just_before_an_invocation_are_not_blamed_on_it(tmp: Path) -> None:
+    """File times are coarse: a write just before the invocation shares its clock tick."""
+    (tmp / "models").mkdir()
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> None:
+        return None
+
+    for n in range(20):  # Init (or anything between invocations) writes, then a request comes
+        (tmp / "models" / f"m{n}.bin").write_bytes(b"m" * 10)
+        lambda_handler({}, None)
+
+    @handler
+    def writer(event: Any, context: Any) -> None:
+        (tmp / "models" / "own.bin").write_bytes(b"o" * 3)
+
+    with pytest.raises(TmpLeakError, match=r"own\.bin"):  # its own writes still count
+        writer({}, None)
