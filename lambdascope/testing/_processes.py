@@ -254,7 +254,10 @@ class ManagedInstances(Closing):
         handler: ``module:function`` or ``path/file.py:function`` (or a top-level function
             of an importable module); each worker imports it.
         processes: worker processes, 1 to 1600 (``AWS_LAMBDA_MAX_CONCURRENCY``).
-        function_name, memory_mb, timeout, region: the function's configuration.
+        function_name: the function's name.
+        memory_mb: the function's memory setting, in MB.
+        timeout: the function's timeout, in seconds.
+        region: the function's AWS Region.
         environ: extra environment variables for the function.
         guard: ``LAMBDASCOPE_GUARD`` for the workers (see :class:`LambdaEnvironment`).
         tmp: the shared directory to use as ``/tmp`` (``TMPDIR``); default a new
