@@ -114,6 +114,13 @@ def report_entry(record: ResourceRecord) -> dict[str, Any]:
     }
 
 
+def record_from_entry(entry: dict[str, Any], invocation: int) -> ResourceRecord:
+    """The :class:`ResourceRecord` a :func:`report_entry` stands for (start time unknown: 0)."""
+    return ResourceRecord(
+        entry["name"], 0.0, entry["ms"] / 1000, entry["phase"], invocation, entry["error"]
+    )
+
+
 _registry: list[weakref.ref[InitResource[Any]]] = []
 #: True while an init resource factory runs in this context (read by lambdascope.aws).
 in_factory: ContextVar[bool] = ContextVar("lambdascope.in_factory", default=False)
@@ -171,6 +178,15 @@ def _record(entry: ResourceRecord) -> None:
         _records.append(entry)
         if len(_records) > _MAX_RECORDS:
             del _records[0]
+
+
+def _record_creation(
+    name: str, started: float, duration: float, in_init: bool, error: BaseException | None
+) -> None:
+    """Record one run of a resource factory: how long it took, in which phase, how it ended."""
+    phase = "init" if in_init else "invoke"
+    shown = None if error is None else repr(error)
+    _record(ResourceRecord(name, started, duration, phase, state.invocations, shown))
 
 
 def clear_records() -> None:
@@ -541,16 +557,7 @@ class InitResource(_GenericBase[T]):
             value = self._factory()
             _reject_coroutine(self, value)
         except BaseException as exc:
-            _record(
-                ResourceRecord(
-                    self.name,
-                    started_wall,
-                    time.perf_counter() - started,
-                    "init" if in_init else "invoke",
-                    state.invocations,
-                    repr(exc),
-                )
-            )
+            _record_creation(self.name, started_wall, time.perf_counter() - started, in_init, exc)
             raise
         finally:
             self._creating = False
@@ -570,16 +577,7 @@ class InitResource(_GenericBase[T]):
         self._generation += 1
         if self._plain:
             self._fast = value
-        _record(
-            ResourceRecord(
-                self.name,
-                started_wall,
-                duration,
-                "init" if in_init else "invoke",
-                state.invocations,
-                None,
-            )
-        )
+        _record_creation(self.name, started_wall, duration, in_init, None)
         return value
 
     def __repr__(self) -> str:

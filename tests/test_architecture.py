@@ -76,9 +76,9 @@ def _edges() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in MODULES}
     for name in MODULES:
         for target, _line, _names in _imports(name):
-            # A package's own __init__ importing its submodules is how packages are built;
-            # a submodule importing its package's __init__ would be the cycle to catch.
-            if target != name and not (target.startswith(name + ".") and name == _package_of(name)):
+            # A package's __init__ importing its submodules counts too: a submodule that
+            # imports its package (or anything that does) is a cycle like any other.
+            if target != name:
                 graph[name].add(target)
     return graph
 

@@ -356,6 +356,12 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``lambdascope check`` with *argv* (default: ``sys.argv[1:]``); return the exit status."""
-    from lambdascope.cli import main as cli
+    import argparse
 
-    return cli(["check", *(sys.argv[1:] if argv is None else argv)])
+    parser = argparse.ArgumentParser(prog="lambdascope check")
+    configure_parser(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 on usage errors, 0 for --help
+        return exc.code if isinstance(exc.code, int) else 2
+    return run(args)

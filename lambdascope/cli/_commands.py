@@ -247,12 +247,12 @@ def _invoke_awslambdaric(
 
 def _remote_init(printer: Printer, runtime: Any, init_type: str) -> tuple[Any, ...]:
     """Print Init from the cold-start report; return the resources its first invocation made."""
-    from lambdascope._resources import ResourceRecord
+    from lambdascope._resources import record_from_entry
 
     report = _report(runtime.logs)
     printer.remote_init(report, init_type, runtime.pid)
     return tuple(
-        ResourceRecord(r["name"], 0.0, r["ms"] / 1000, r["phase"], 1, r["error"])
+        record_from_entry(r, 1)
         for r in (report or {}).get("resources", [])
         if r.get("phase") == "invoke"
     )
