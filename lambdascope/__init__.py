@@ -22,7 +22,7 @@ from ._errors import (
 from ._handler import handler
 from ._lifecycle import configure, init_report
 from ._logging import LogContextFilter, LogFields, install_log_context
-from ._request import Request, in_invocation, request
+from ._request import Request, request
 from ._resources import (
     InitResource,
     ResourceRecord,
@@ -32,6 +32,7 @@ from ._resources import (
     resource_records,
     shutdown,
 )
+from ._scope import in_invocation
 from ._shutdown import install_shutdown_handler
 from ._snapstart import register_snapstart_hooks
 from ._state import initialization_type

@@ -10,21 +10,7 @@ from __future__ import annotations
 
 from ._deadline import check_deadline, deadline, remaining
 from ._logging import LogFields, log_fields
-from ._scope import (
-    ACTIVE,
-    ATTRS,
-    CLEANUPS,
-    COLD_START,
-    CONTEXT,
-    EVENT,
-    INVOCATION,
-    active_scope,
-    current,
-    current_scope,
-    in_invocation,
-    on_invocation_end,
-    run_cleanups,
-)
+from ._scope import ACTIVE, ATTRS, COLD_START, CONTEXT, EVENT, INVOCATION, active_scope, current
 from ._state import state
 
 TYPE_CHECKING = False
@@ -34,23 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
-__all__ = [
-    "ACTIVE",
-    "ATTRS",
-    "CLEANUPS",
-    "COLD_START",
-    "CONTEXT",
-    "EVENT",
-    "INVOCATION",
-    "Request",
-    "active_scope",
-    "current",
-    "current_scope",
-    "in_invocation",
-    "on_invocation_end",
-    "request",
-    "run_cleanups",
-]
+__all__ = ["Request", "request"]
 
 _RESERVED = frozenset(
     {"event", "context", "request_id", "cold_start", "invocation", "recycled", "get", "as_dict"}

@@ -10,7 +10,7 @@ import weakref
 from contextvars import ContextVar
 from functools import update_wrapper
 
-from ._request import in_invocation
+from ._scope import in_invocation
 from ._state import state
 from ._util import (
     check_callable,

@@ -12,8 +12,8 @@ import sys
 import threading
 from functools import partial
 
-from ._request import in_invocation
 from ._resources import InitResource, in_factory
+from ._scope import in_invocation
 from ._state import state
 from ._util import describe, env_flag, seconds_value
 
