@@ -573,7 +573,7 @@ class _Builder:
         self.pending_methods: dict[int, list[_Call]] = {}  # receiver -> calls of its methods
         self.pending_calls: dict[int, list[_Call]] = {}  # callee -> calls of it
         self.linked: set[tuple[int, int]] = set()  # (id(call), +-id(class)) already linked
-        self.instance_seeds: list[tuple[int, _Class]] = []  # (construction result, class)
+        self.constructions: list[tuple[int, _Class]] = []  # (construction result, class)
         self.constructed: dict[int, _Class] = {}  # call result -> the class it constructs
         self.class_sources: dict[int, int] = {}  # id(class) -> its instance source
         self.class_attrs: dict[str, list[str]] = {}  # attribute -> module classes having it
@@ -1786,7 +1786,7 @@ class _Builder:
         self.result_from(call, values, _INTO)
 
     def construct(self, cls: _Class, call: _Call) -> None:
-        self.instance_seeds.append((call.result, cls))
+        self.constructions.append((call.result, cls))
         self.constructed[call.result] = cls
         if cls.local:
             self.edge(cls.node, call.result, _HOLD)
@@ -1904,7 +1904,7 @@ class _Builder:
         self.facts = [None] * len(self.fwd)
         self.work = []
 
-        def seed(node: int, name: str, func: _Func | None) -> None:
+        def plant(node: int, name: str, func: _Func | None) -> None:
             self.add_fact(node, len(sources), _EXACT)
             sources.append((name, func))
 
@@ -1914,10 +1914,10 @@ class _Builder:
                 continue  # a builtin used at module level
             if name not in self.rebound_anywhere and _immutable_value(namespace.get(name)):
                 continue  # None, 3, "text", (1, 2): nothing to write, nothing to follow
-            seed(node, name, None)
+            plant(node, name, None)
         for func in self.funcs:
             for pname in func.defaulted:
-                seed(func.params[pname], pname, func)
+                plant(func.params[pname], pname, func)
         class_base = len(sources)
         class_of: list[tuple[_Class, bool]] = []
         for cls in self.classes:
@@ -1926,7 +1926,7 @@ class _Builder:
             sources.append((cls.name, None))
             class_of += [(cls, True), (cls, False)]
             self.add_fact(cls.node, len(sources) - 1, _EXACT)
-        for node, cls in self.instance_seeds:
+        for node, cls in self.constructions:
             self.add_fact(node, self.class_sources[id(cls)], _EXACT)
         self.solving = True
         handled: set[int] = set()

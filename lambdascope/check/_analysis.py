@@ -798,8 +798,8 @@ class _Checker:
         params = [a.arg for a in _params(root.node) if a.arg not in ("self", "cls")]
         # a route's parameters come from the request path; a handler's first one is the event
         route = root.module.registered(root)
-        seeds = frozenset(params if route else params[:1]) - _CONTEXT_PARAMS
-        queue: deque[_Call] = deque([(root, seeds, (), False, False)])
+        starts = frozenset(params if route else params[:1]) - _CONTEXT_PARAMS
+        queue: deque[_Call] = deque([(root, starts, (), False, False)])
         seen: set[tuple[int, frozenset[str], bool, bool]] = set()
         while queue:
             func, tainted, chain, once, kept = queue.popleft()
