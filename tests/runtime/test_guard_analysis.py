@@ -81,6 +81,7 @@ def expect(
     rebound: set[str] = frozenset(),  # type: ignore[assignment]
     subscript_read: set[str] | None = None,
     written_params: dict[tuple[str, int], set[str]] | None = None,
+    written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
 ) -> None:
     assert result.gave_up is None, result.gave_up
     assert result.written == written
@@ -89,6 +90,8 @@ def expect(
     if subscript_read is not None:
         assert result.subscript_read == subscript_read
     assert {k: set(v) for k, v in result.written_params.items()} == (written_params or {})
+    if written_cells is not None:
+        assert result.written_cells == written_cells
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,6 +663,124 @@ def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) 
         """
     )
     expect(result, written={"ITEMS": False}, loaded={"ITEMS"})
+
+
+def test_closure_cells_written_by_functions_made_at_init(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        def make_counter():
+            counts = {}
+            unused = []
+
+            def count(key):
+                counts[key] = 1
+                return len(unused)
+
+            return count
+
+        def make_ticket():
+            last = 0
+
+            def ticket():
+                nonlocal last
+                last += 1
+
+            return ticket
+
+        def make_reader(table):
+            def read(key):
+                return len(table)
+
+            return read
+
+        def lambda_handler(event, context):
+            return event
+        """
+    )
+    expect(
+        result,
+        written={},
+        loaded=set(),
+        # counts written at its top level; last rebound; unused and table only read
+        written_cells={("count", 6): {"counts": False}, ("ticket", 15): {"last": False}},
+    )
+
+
+def test_cell_passed_through_an_enclosing_function(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        def outer():
+            memo = {}
+
+            def middle():
+                def inner(key):
+                    memo.setdefault(key, []).append(key)
+
+                return inner
+
+            return middle
+
+        def lambda_handler(event, context):
+            return event
+        """
+    )
+    expect(
+        result,
+        written={},
+        loaded=set(),
+        written_cells={("middle", 5): {"memo": True}, ("inner", 6): {"memo": True}},
+    )
+
+
+def test_bound_and_unbound_methods_as_values_and_calls(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        SEEN = set()
+        RANK = {}
+        CONFIG = {}
+        ITEMS = []
+        TABLE = {"a": 1}
+        BOXES = [[]]
+
+        def lambda_handler(event, context):
+            list(map(SEEN.add, event["ids"]))
+            sorted(event["names"], key=RANK.setdefault)
+            dict.update(CONFIG, event)
+            list.append(ITEMS, event)
+            sorted(event["names"], key=TABLE.get)
+            list(map(list.append, BOXES, event["ids"]))
+        """
+    )
+    expect(
+        result,
+        written={"SEEN": False, "RANK": False, "CONFIG": False, "ITEMS": False, "BOXES": True},
+        loaded={"SEEN", "RANK", "CONFIG", "ITEMS", "TABLE", "BOXES"},
+    )
+
+
+def test_in_place_operators_with_a_literal_operand(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        BUF = bytearray()
+        ITEMS = ["init"]
+        COUNT = 0
+        NESTED = {"log": [], "hits": 0}
+
+        def lambda_handler(event, context):
+            global BUF, ITEMS, COUNT
+            BUF += b"line"
+            ITEMS *= 0
+            COUNT += 1
+            NESTED["hits"] += 1
+            NESTED["log"] += "ab"
+        """
+    )
+    expect(
+        result,
+        written={"BUF": True, "ITEMS": True, "NESTED": True},
+        loaded={"BUF", "ITEMS", "COUNT", "NESTED"},
+        rebound={"BUF", "ITEMS", "COUNT"},
+    )
 
 
 def test_lambda_and_callbacks(modules: Modules) -> None:
