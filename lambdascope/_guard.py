@@ -9,12 +9,15 @@ How it works (the cost model is in ``docs/guard.md``):
   every mutable node reachable from them (the builtin containers, tuples looked
   through, instances and classes defined in a guarded module, ``__slots__`` included)
   plus the identity of their non-scalar items. Values the handler only reads are not
-  copied at all. Also watched: values that escape the module's own data (another
-  module holds them, a default argument, a bound method), mutable default arguments
-  of parameters the code writes, module-level instances and classes of the guarded
-  module that the code uses, and ``defaultdict``-like values it subscripts. When the
-  analysis cannot vouch for the module (no source, ``globals()``, ``exec``, source
-  edited after import, ...) every value is watched, as before the analysis existed.
+  copied at all, but they are scanned once (in C, :func:`_reaches_code`): a value that
+  holds the guarded modules' instances or classes (their methods, properties and dunders
+  can write them, whatever they are called) or a ``defaultdict`` (a read inserts) is
+  watched whole. Also watched: values that escape the module's own data (another module
+  holds them, a default argument, a bound method), mutable default arguments of
+  parameters the code writes, and closure cells of functions made at Init that the code
+  writes or rebinds. When the analysis cannot vouch for the module (no source,
+  ``globals()``, ``exec``, source edited after import, ...) every value is watched, as
+  before the analysis existed.
 - **Per invocation**: one check before the handler (a change seen there happened
   between invocations, in test code or Init: the snapshot is refreshed silently) and
   one after it. A check compares every module-level binding (the list of the namespace's
@@ -22,10 +25,12 @@ How it works (the cost model is in ``docs/guard.md``):
   has value equality) and every watched node with its copy by identity, in C; only when
   that fails does the closer, semantic comparison run.
 - **After the handler**: a difference is classified. Init-scope work done lazily is
-  accepted: a name going from ``None``/unbound to an object that holds a resource
-  (a client, a connection: not a builtin scalar or container), a module attribute
-  that is an imported module, a ``functools.cached_property`` filling its cache, and
-  whatever an ``@init_resource`` factory wrote while it ran. Everything else is a
+  accepted: a name (or a closure cell) going from ``None``/unbound to an object that
+  holds a resource (a client, a connection: not a builtin scalar or container), a dict
+  gaining such objects under keys of the module's source (clients memoised by service
+  name), a module attribute that is an imported module, a
+  ``functools.cached_property`` filling its cache, and whatever an ``@init_resource``
+  factory wrote while it ran. Everything else is a
   leak: in ``raise`` mode the leaked state is restored and
   :class:`~lambdascope.ScopeLeakError` is raised; in ``warn`` mode a
   :class:`~lambdascope.ScopeLeakWarning` is issued once per variable.
@@ -564,6 +569,7 @@ class _Space:
         "namespace",
         "snap",
         "values",
+        "watching",
     )
 
     def __init__(
@@ -577,6 +583,7 @@ class _Space:
         self.snap: dict[str, Any] = {}
         self.values: list[Any] = []
         self._constants: frozenset[Any] | None = None
+        self.watching: set[str] = set()  # the names whose values are snapshotted
 
     def constants(self) -> frozenset[Any]:
         """The strings and numbers written in the module's source: keys that are not
@@ -597,14 +604,20 @@ class _Space:
 
     def take(self) -> None:
         namespace = self.namespace
+        self.watching = set()
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
         self.values = list(namespace.values())
 
     def identities(self) -> Iterator[tuple[Any, Any, Any]]:
-        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for."""
-        namespace = self.namespace
+        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for:
+        a name the module's code rebinds (``global``) to a new object that compares equal
+        to the old one, and a *watched* name rebound so by anyone (the snapshot must
+        follow the new object). A read-only name is compared with ``==`` only: an equal
+        copy of what the code only reads carries nothing new."""
+        namespace, analysis, watching = self.namespace, self.analysis, self.watching
+        rebound = None if analysis.gave_up is not None else analysis.rebound
         for key, value in self.snap.items():
-            if _value_equality(value):
+            if (rebound is None or key in rebound or key in watching) and _value_equality(value):
                 yield namespace, key, value
 
     def to_watch(
@@ -1050,6 +1063,7 @@ class Guard:
             space.take()
             functions: list[Any] = []
             for key, value, deep in space.to_watch(names, functions):
+                space.watching.add(key)
                 _walk(value, _Origin(space, key, key), deep, names, seen, nodes)
             for origin, value in space.defaults():
                 _walk(value, origin, True, names, seen, nodes)

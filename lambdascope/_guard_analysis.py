@@ -24,9 +24,13 @@ What is a write of module global ``X`` (when unsure, it is one)
       ``written`` deep if its value is also mutated);
     - a subscript or attribute store or delete on ``X`` or on something that
       may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``;
-      ``X[k] += v`` with a non-literal ``v`` may also mutate the item in place);
+      an in-place operator may also mutate the value or item in place, unless
+      it adds a number literal: ``BUF += b"..."``, ``ITEMS *= 0``);
     - a mutating method (``append``, ``update``, ``setdefault``, ``pop``, ...)
-      or any method not in the read-only table, called on such a value;
+      or any method not in the read-only table, called on such a value, also
+      as a builtin type's method with the value first (``dict.update(X, o)``);
+    - a mutating method taken as a value (``map(X.add, ids)``,
+      ``key=X.setdefault``): whoever calls it writes the value;
     - passing such a value to code the analysis does not know (anything that
       is not a function of this module nor in the small tables of pure
       builtins and stdlib functions below), including ``with X:`` (its
@@ -86,7 +90,11 @@ Calls and classes
 
 Parameters with a default value are sources too: ``written_params`` reports
 those that may be written (``def f(k, seen=[])``, keyword-only defaults,
-lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``.
+lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``. So are
+local variables that inner functions use (closure cells): ``written_cells``
+reports, per inner function, those that may be written or rebound through
+``nonlocal`` (a factory's dict that the helper it returns fills, a decorator's
+memo), so the runtime can watch the ``__closure__`` of functions made at Init.
 Values nothing can write into are not followed at all: a module name bound to a
 str, number, ``None`` or a tuple of those (and never rebound by a function), a
 default such as ``None``, ``0`` or ``("a", "b")``.
@@ -115,11 +123,10 @@ Known blind spots and imprecisions (documented, not detected)
       code is a deep write of it, but what that code keeps is invisible.
     - The tables of read-only methods and pure functions are by name: a
       third-party object whose ``get``/``copy``/``items``/``match``/... writes
-      its arguments is trusted like a dict or a compiled pattern.
-      Module-level instances and classes are left to the runtime too
-      (``loaded`` reports them), as are types whose reads write
-      (``defaultdict``: see ``subscript_read``; only direct ``X[k]`` reads
-      are reported, not ``X[a][b]``).
+      its arguments is trusted like a dict or a compiled pattern. The
+      module's own instances and classes, wherever they are kept, are left to
+      the runtime, which decides from the values (``loaded`` reports what the
+      code reads), as are types whose reads write (``defaultdict``).
     - Attributes of one object are not told apart: a write through
       ``self.table`` is a deep write of everything the instance holds.
 """
@@ -149,7 +156,6 @@ class Analysis:
         "gave_up",
         "loaded",
         "rebound",
-        "subscript_read",
         "written",
         "written_cells",
         "written_params",
@@ -161,7 +167,6 @@ class Analysis:
         gave_up: str | None = None,
         written: dict[str, bool] | None = None,
         loaded: frozenset[str] = frozenset(),
-        subscript_read: frozenset[str] = frozenset(),
         rebound: frozenset[str] = frozenset(),
         written_params: dict[tuple[str, int], frozenset[str]] | None = None,
         written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
@@ -172,8 +177,6 @@ class Analysis:
         self.written: dict[str, bool] = written if written is not None else {}
         #: names read at all by handler-time code (includes ``written``).
         self.loaded = loaded
-        #: names read as ``X[k]`` (directly or through an alias of the same module).
-        self.subscript_read = subscript_read
         #: names assigned, deleted or augmented through ``global``.
         self.rebound = rebound
         #: (co_name, co_firstlineno) -> parameters with a default that may be written.
@@ -191,7 +194,7 @@ class Analysis:
             return f"Analysis(gave_up={self.gave_up!r})"
         return (
             f"Analysis(written={self.written!r}, loaded={sorted(self.loaded)!r}, "
-            f"subscript_read={sorted(self.subscript_read)!r}, rebound={sorted(self.rebound)!r}, "
+            f"rebound={sorted(self.rebound)!r}, "
             f"written_params={self.written_params!r}, written_cells={self.written_cells!r})"
         )
 
@@ -588,7 +591,6 @@ class _Builder:
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
         self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
         self.called: list[int] = []  # values called as unknown code by handler-time code
-        self.subreads: list[int] = []  # nodes read by subscript
         # Where the module's instances and classes may reach unknown code (at any time).
         self.leaks: list[int] = []  # nodes passed to unknown code
         self.value_calls: list[int] = []  # values called (maybe bound methods)
@@ -1052,8 +1054,6 @@ class _Builder:
         elif type(target) is ast.Subscript:
             base = self.expr(target.value, scope)
             self.expr(target.slice, scope)
-            if scope.effects and base is not None:
-                self.subreads.append(base)
             self.store(base, scope)
             if inplace:
                 self.store(self.derive(base, _INTO), scope)
@@ -1302,8 +1302,6 @@ class _Builder:
         self.expr(index, scope)
         if type(index) is ast.Slice:
             return self.derive(base, _HOLD)  # a slice of a builtin sequence is a copy
-        if scope.effects and base is not None:
-            self.subreads.append(base)
         return self.derive(base, _INTO)
 
     def e_slice(self, node: ast.Slice, scope: _Scope) -> _Node:
@@ -1966,12 +1964,6 @@ class _Builder:
             for source, bits in (facts[node] or {}).items():
                 if bits & _INSIDE:
                     write(source, True)
-        subscript_read = {
-            sources[source][0]
-            for node in self.subreads
-            for source, bits in (facts[node] or {}).items()
-            if bits & _EXACT and source < len(sources) and sources[source][1] is None
-        }
         for name in rebound & written.keys():
             written[name] = True  # a new value that is also written: watch it all
         for captured in self.captured.values():
@@ -1982,7 +1974,6 @@ class _Builder:
         return Analysis(
             written=written,
             loaded=frozenset(loaded),
-            subscript_read=frozenset(subscript_read),
             rebound=frozenset(rebound),
             written_params={key: frozenset(names) for key, names in params.items()},
             written_cells=cells,

@@ -79,7 +79,6 @@ def expect(
     written: dict[str, bool],
     loaded: set[str],
     rebound: set[str] = frozenset(),  # type: ignore[assignment]
-    subscript_read: set[str] | None = None,
     written_params: dict[tuple[str, int], set[str]] | None = None,
     written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
 ) -> None:
@@ -87,8 +86,6 @@ def expect(
     assert result.written == written
     assert result.loaded == loaded
     assert result.rebound == rebound
-    if subscript_read is not None:
-        assert result.subscript_read == subscript_read
     assert {k: set(v) for k, v in result.written_params.items()} == (written_params or {})
     if written_cells is not None:
         assert result.written_cells == written_cells
@@ -145,33 +142,6 @@ def test_read_only_table_is_not_written(modules: Modules) -> None:
         result,
         written={},
         loaded={"TABLE", "logger", "json", "PREFIXES"},
-        subscript_read={"TABLE"},
-    )
-
-
-def test_subscript_reads_directly_or_through_an_alias(modules: Modules) -> None:
-    result = modules.analyse(
-        """
-        from collections import defaultdict
-
-        COUNTS = defaultdict(int)
-        NESTED = {"a": defaultdict(list)}
-        STORED = {}
-
-        def lambda_handler(event, context):
-            counts = COUNTS
-            total = counts[event["k"]] + len(NESTED["a"]["b"])
-            STORED[event["k"]] = total
-            return total
-        """
-    )
-    # Reported where the name's own value is subscripted (the runtime checks its type);
-    # NESTED["a"]["b"] reads through an inner value, a store is not a read.
-    expect(
-        result,
-        written={"STORED": False},
-        loaded={"COUNTS", "NESTED", "STORED"},
-        subscript_read={"COUNTS", "NESTED"},
     )
 
 
@@ -187,7 +157,7 @@ def test_handler_decorated_function_may_return_a_table_entry(modules: Modules) -
             return TABLE[event["k"]]
         """
     )
-    expect(result, written={}, loaded={"TABLE"}, subscript_read={"TABLE"})
+    expect(result, written={}, loaded={"TABLE"})
 
 
 def test_handler_with_options_and_module_alias(modules: Modules) -> None:
@@ -250,7 +220,6 @@ def test_direct_writes_are_shallow(modules: Modules) -> None:
     expect(
         result,
         written={"CONFIG": False, "ITEMS": False, "CACHE": False, "SEEN": False, "OBJ": False},
-        subscript_read={"CONFIG"},
         loaded={"CACHE", "CONFIG", "ITEMS", "OBJ", "SEEN"},
     )
 
@@ -1525,7 +1494,6 @@ def test_async_handlers_generators_and_star_arguments(modules: Modules) -> None:
         result,
         written={"QUEUE": False, "TABLE": True, "ROWS": True},
         loaded={"asyncio", "QUEUE", "TABLE", "ROWS", "rows", "push", "fetch"},
-        subscript_read={"TABLE"},
     )
 
 
@@ -1553,7 +1521,6 @@ def test_functions_used_as_values_return_to_unknown_callers(modules: Modules) ->
         result,
         written={"TABLE": True, "NAMES": True},
         loaded={"OTHER", "get_names", "TABLE", "NAMES"},
-        subscript_read={"OTHER", "TABLE", "NAMES"},
     )
 
 
@@ -1570,7 +1537,7 @@ def test_handler_applied_by_call_is_an_entry_point(modules: Modules) -> None:
         lambda_handler = handler(_handle)
         """
     )
-    expect(result, written={}, loaded={"TABLE"}, subscript_read={"TABLE"})
+    expect(result, written={}, loaded={"TABLE"})
 
 
 def test_walrus_in_a_comprehension_binds_in_the_function(modules: Modules) -> None:
@@ -1735,7 +1702,7 @@ def _analyse_text(source: str, directory: str) -> Analysis:
 
 def _summary(result: Analysis) -> tuple[object, ...]:
     assert result.gave_up is None, result.gave_up
-    return (result.written, result.loaded, result.subscript_read, result.rebound)
+    return (result.written, result.loaded, result.rebound)
 
 
 _statement = st.tuples(
@@ -1791,4 +1758,3 @@ def test_adding_code_never_removes_a_write(
         assert name in after.written
         assert after.written[name] >= deep
     assert before.loaded <= after.loaded
-    assert before.subscript_read <= after.subscript_read
