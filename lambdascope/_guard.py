@@ -78,7 +78,9 @@ _SCALARS = frozenset({str, int, float, bool, bytes, complex, type(None)})
 # Values that carry data rather than hold a resource: a name set to one of these during an
 # invocation is per-request data, never init-scope work done lazily.
 _DATA = _SCALARS | frozenset(_KINDS) | {tuple, frozenset, range}
-_DATA_MODULES = frozenset({"datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"})
+_DATA_MODULES = frozenset(
+    {"array", "datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"}
+)
 
 
 def resolve_mode(guard: object) -> str:
@@ -221,7 +223,7 @@ class _Node:
         # "list", "dict", ... (or the name of the user's subclass), "attributes", "slots",
         # "class", "cell" (a closure cell of a function: *variable* names it)
         self.kind = kind
-        self.family = family  # list, dict, set, deque, bytearray; None: named values
+        self.family = family  # list, dict, set, deque, bytearray, array; None: named values
         self.origin = origin
         self.parent = parent
         self.steps = steps  # how to get here from the parent: ("[", 0), (".", "attr"), ...
@@ -371,8 +373,8 @@ class _Node:
         elif family is set:
             set.clear(obj)
             set.update(obj, snap)
-        elif family is bytearray:
-            bytearray.__setitem__(obj, slice(None), snap)
+        elif family is not None:  # bytearray, array.array: a slice assignment in place
+            family.__setitem__(obj, slice(None), snap)  # type: ignore[index]
         else:
             self._restore_values()
 
@@ -650,7 +652,7 @@ class _Space:
         from ._guard_analysis import shared_functions
 
         analysis, namespace = self.analysis, self.namespace
-        labels = {id(value): key for key, value in namespace.items()}
+        labels = self.labels()
         seen: set[int] = set()
         for func in [*shared_functions(self.name, namespace), *functions]:
             closure = getattr(func, "__closure__", None)
@@ -675,20 +677,20 @@ class _Space:
                 deep = analysis.gave_up is not None or written.get(variable, False) or runs_code
                 yield _Origin(self, name, name, noun), cell, variable, deep
 
-    def defaults(self) -> Iterator[tuple[_Origin, Any]]:
+    def defaults(self, names: frozenset[str]) -> Iterator[tuple[_Origin, Any]]:
         """Mutable default arguments the module's code may write: created once, at Init."""
         from ._guard_analysis import shared_functions
 
         written = self.analysis.written_params
-        names = frozenset((self.name,))
+        labels = self.labels()
         for func in shared_functions(self.name, self.namespace):
             code = func.__code__
-            names = code.co_varnames[: code.co_argcount]
-            pairs = list(
-                zip(names[len(names) - len(func.__defaults__ or ()) :], func.__defaults__ or ())
-            )
+            positional = code.co_varnames[: code.co_argcount]
+            defaults = func.__defaults__ or ()
+            pairs = list(zip(positional[len(positional) - len(defaults) :], defaults))
             pairs.extend((func.__kwdefaults__ or {}).items())
             params = written.get((code.co_name, code.co_firstlineno), frozenset())
+            label = labels.get(id(func)) or func.__qualname__
             for param, value in pairs:
                 if type(value) in _SCALARS:
                     continue
@@ -698,11 +700,16 @@ class _Space:
                     and not _reaches_code(value, names, [])
                 ):
                     continue
-                name = f"{func.__qualname__}.{param}"
+                name = f"{label}.{param}"
                 if not self.watched(name):
                     continue
-                noun = f"the default value of parameter `{param}` of {func.__qualname__}()"
+                noun = f"the default value of parameter `{param}` of {label}()"
                 yield _Origin(self, name, name, noun), value
+
+    def labels(self) -> dict[int, str]:
+        """``id(function) -> the module-level name bound to it`` (``REMEMBER`` rather than
+        ``<lambda>``; a decorated function by the name it is known by)."""
+        return {id(value): key for key, value in self.namespace.items() if type(value) is _FUNCTION}
 
     def changes(self) -> list[tuple[str, Any, Any]]:
         """``(name, before, now)`` of every watched module-level name that changed."""
@@ -1056,6 +1063,7 @@ class Guard:
 
     def _snapshot(self) -> None:
         assert self._spaces is not None
+        _know_arrays()
         names = frozenset(space.name for space in self._spaces)
         seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
         nodes: list[_Node] = []
@@ -1065,7 +1073,7 @@ class Guard:
             for key, value, deep in space.to_watch(names, functions):
                 space.watching.add(key)
                 _walk(value, _Origin(space, key, key), deep, names, seen, nodes)
-            for origin, value in space.defaults():
+            for origin, value in space.defaults(names):
                 _walk(value, origin, True, names, seen, nodes)
             for origin, cell, variable, deep in space.cells(names, functions):
                 nodes.append(_Node(cell, "cell", None, origin, None, (), variable))
@@ -1295,7 +1303,7 @@ def _walk(  # noqa: PLR0917 - one internal call site
 
 
 # The builtin container a user's subclass derives from (first match wins).
-_FAMILIES = (
+_FAMILIES: tuple[tuple[type, type], ...] = (
     (OrderedDict, dict),
     (dict, dict),
     (list, list),
@@ -1303,6 +1311,18 @@ _FAMILIES = (
     (deque, deque),
     (bytearray, bytearray),
 )
+
+
+def _know_arrays() -> None:
+    """Watch ``array.array`` like the builtin containers, once its module is imported
+    (not importing it here: a shared library to load, for a type few handlers use)."""
+    module = sys.modules.get("array")
+    kind = getattr(module, "array", None)
+    if isinstance(kind, type) and kind not in _KINDS:
+        _KINDS[kind] = ("array", kind)
+        _COPIES[kind] = lambda obj: kind(obj.typecode, obj)
+        global _FAMILIES
+        _FAMILIES = (*_FAMILIES, (kind, kind))
 
 
 def _nodes_for(  # noqa: PLR0917 - one internal call site

@@ -1411,18 +1411,9 @@ class _Builder:
             self.e_name(func, scope, as_value=False)
             method = _method_of(scope)
             return None if method is None else self.var(scope, method.positional[0])
-        args: list[_Arg] = []
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                args.append(_Arg(_STAR, None, self.expr(arg.value, scope)))
-            else:
-                args.append(self.call_arg(arg, _POS, None, scope))
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                args.append(_Arg(_DSTAR, None, self.expr(keyword.value, scope)))
-            else:
-                args.append(self.call_arg(keyword.value, _KW, keyword.arg, scope))
-        call = _Call(scope, args, self.new())
+        if _vars_of_chain(node) and "vars" not in self.namespace:
+            return self.e_vars(node.args[0], scope)
+        call = _Call(scope, self.call_args(node, scope), self.new())
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
@@ -1445,6 +1436,32 @@ class _Builder:
             call.callee = self.expr(func, scope)
         self.calls.append(call)
         return call.result
+
+    def call_args(self, node: ast.Call, scope: _Scope) -> list[_Arg]:
+        args: list[_Arg] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                args.append(_Arg(_STAR, None, self.expr(arg.value, scope)))
+            else:
+                args.append(self.call_arg(arg, _POS, None, scope))
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                args.append(_Arg(_DSTAR, None, self.expr(keyword.value, scope)))
+            else:
+                args.append(self.call_arg(keyword.value, _KW, keyword.arg, scope))
+        return args
+
+    def e_vars(self, arg: ast.expr, scope: _Scope) -> _Node:
+        """``vars(obj)`` of a name or attribute chain: the object's own ``__dict__``, like
+        ``obj.__dict__`` (a module's gives up, at link time). Other uses of ``vars`` (no
+        argument, the result of a call) give up in :meth:`e_name`."""
+        root, chain = _chain(arg)
+        assert root is not None
+        assert chain is not None
+        self.idents.add("vars")
+        value = self.expr(arg, scope)
+        self.checks.append((scope, root, chain, "__dict__"))
+        return self.derive(value, _INTO)
 
     def call_arg(self, arg: ast.expr, kind: int, key: str | None, scope: _Scope) -> _Arg:
         if type(arg) is ast.Lambda:
@@ -2181,6 +2198,18 @@ def _chain(node: ast.expr) -> tuple[str | None, str | None]:
         return None, None
     parts.append(node.id)
     return node.id, ".".join(reversed(parts))
+
+
+def _vars_of_chain(node: ast.Call) -> bool:
+    """``vars(x)`` or ``vars(x.y)``: one argument, a name or an attribute chain."""
+    func = node.func
+    return (
+        type(func) is ast.Name
+        and func.id == "vars"
+        and len(node.args) == 1
+        and not node.keywords
+        and _chain(node.args[0])[0] is not None
+    )
 
 
 def _method_of(scope: _Scope) -> _Func | None:

@@ -634,6 +634,22 @@ def test_nested_nonlocal_rebinding_reaches_the_outer_variable(modules: Modules) 
     expect(result, written={"ITEMS": False}, loaded={"ITEMS"})
 
 
+def test_vars_of_an_object_is_its_dict(modules: Modules) -> None:
+    result = modules.analyse(
+        """
+        import types
+
+        SETTINGS = types.SimpleNamespace(region="eu-west-1")
+        STATE = types.SimpleNamespace(seen=[])
+
+        def lambda_handler(event, context):
+            vars(STATE).update(event)
+            return vars(SETTINGS).get("region")
+        """
+    )
+    expect(result, written={"STATE": True}, loaded={"SETTINGS", "STATE"})
+
+
 def test_closure_cells_written_by_functions_made_at_init(modules: Modules) -> None:
     result = modules.analyse(
         """
@@ -963,7 +979,9 @@ def test_main_block_and_module_level_code_are_init(modules: Modules) -> None:
         ("return globals()", "uses globals()"),
         ("exec('x = 1')", "uses exec()"),
         ("return eval('1')", "uses eval()"),
-        ("return vars(event)", "uses vars()"),
+        ("return vars()", "uses vars()"),
+        ("return vars(event['objects'][0])", "uses vars()"),
+        ("import json\n    return vars(json)", "uses json.__dict__ of a module"),
         ("return __import__('os')", "uses __import__()"),
         ("import sys\n    return sys.modules[__name__]", "uses sys.modules"),
         ("import sys as s\n    return s._getframe()", "uses sys._getframe()"),
