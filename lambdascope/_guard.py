@@ -9,12 +9,15 @@ How it works (the cost model is in ``docs/guard.md``):
   every mutable node reachable from them (the builtin containers, tuples looked
   through, instances and classes defined in a guarded module, ``__slots__`` included)
   plus the identity of their non-scalar items. Values the handler only reads are not
-  copied at all. Also watched: values that escape the module's own data (another
-  module holds them, a default argument, a bound method), mutable default arguments
-  of parameters the code writes, module-level instances and classes of the guarded
-  module that the code uses, and ``defaultdict``-like values it subscripts. When the
-  analysis cannot vouch for the module (no source, ``globals()``, ``exec``, source
-  edited after import, ...) every value is watched, as before the analysis existed.
+  copied at all, but they are scanned once (in C, :func:`_reaches_code`): a value that
+  holds the guarded modules' instances or classes (their methods, properties and dunders
+  can write them, whatever they are called) or a ``defaultdict`` (a read inserts) is
+  watched whole. Also watched: values that escape the module's own data (another module
+  holds them, a default argument, a bound method), mutable default arguments of
+  parameters the code writes, and closure cells of functions made at Init that the code
+  writes or rebinds. When the analysis cannot vouch for the module (no source,
+  ``globals()``, ``exec``, source edited after import, ...) every value is watched, as
+  before the analysis existed.
 - **Per invocation**: one check before the handler (a change seen there happened
   between invocations, in test code or Init: the snapshot is refreshed silently) and
   one after it. A check compares every module-level binding (the list of the namespace's
@@ -22,10 +25,12 @@ How it works (the cost model is in ``docs/guard.md``):
   has value equality) and every watched node with its copy by identity, in C; only when
   that fails does the closer, semantic comparison run.
 - **After the handler**: a difference is classified. Init-scope work done lazily is
-  accepted: a name going from ``None``/unbound to an object that holds a resource
-  (a client, a connection: not a builtin scalar or container), a module attribute
-  that is an imported module, a ``functools.cached_property`` filling its cache, and
-  whatever an ``@init_resource`` factory wrote while it ran. Everything else is a
+  accepted: a name (or a closure cell) going from ``None``/unbound to an object that
+  holds a resource (a client, a connection: not a builtin scalar or container), a dict
+  gaining such objects under keys of the module's source (clients memoised by service
+  name), a module attribute that is an imported module, a
+  ``functools.cached_property`` filling its cache, and whatever an ``@init_resource``
+  factory wrote while it ran. Everything else is a
   leak: in ``raise`` mode the leaked state is restored and
   :class:`~lambdascope.ScopeLeakError` is raised; in ``warn`` mode a
   :class:`~lambdascope.ScopeLeakWarning` is issued once per variable.
@@ -64,6 +69,8 @@ _KINDS: dict[type, tuple[str, type]] = {
     OrderedDict: ("OrderedDict", dict),
     Counter: ("Counter", dict),
 }
+#: An attribute bag whose ``__dict__`` is data: ``types.SimpleNamespace``.
+_NAMESPACE = type(sys.implementation)
 _MAX_SITES = 3
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<unbound>"})()
 # Values that cannot hold other objects: a container holding only these needs no identity pass.
@@ -71,7 +78,9 @@ _SCALARS = frozenset({str, int, float, bool, bytes, complex, type(None)})
 # Values that carry data rather than hold a resource: a name set to one of these during an
 # invocation is per-request data, never init-scope work done lazily.
 _DATA = _SCALARS | frozenset(_KINDS) | {tuple, frozenset, range}
-_DATA_MODULES = frozenset({"datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"})
+_DATA_MODULES = frozenset(
+    {"array", "datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"}
+)
 
 
 def resolve_mode(guard: object) -> str:
@@ -208,14 +217,22 @@ class _Node:
         origin: _Origin,
         parent: _Node | None,
         steps: tuple[tuple[str, Any], ...],
+        variable: str = "",
     ) -> None:
         self.obj = obj
-        self.kind = kind  # "list", "dict", ..., "attributes", "slots", "class"
-        self.family = family
+        # "list", "dict", ... (or the name of the user's subclass), "attributes", "slots",
+        # "class", "cell" (a closure cell of a function: *variable* names it)
+        self.kind = kind
+        self.family = family  # list, dict, set, deque, bytearray, array; None: named values
         self.origin = origin
         self.parent = parent
         self.steps = steps  # how to get here from the parent: ("[", 0), (".", "attr"), ...
-        self.slots = _slot_names(type(obj)) if kind == "slots" else ()
+        if kind == "slots":
+            self.slots = _slot_names(type(obj))
+        elif kind == "cell":
+            self.slots = (variable,)
+        else:
+            self.slots = ()
         self.snap = self.copy()
         self.children = self._children()
 
@@ -227,30 +244,27 @@ class _Node:
         while node is not None:
             steps[:0] = node.steps
             node = node.parent
-        return self.origin.label + "".join(
-            f".{key}" if how == "." else f"[{_safe_repr(key)}]" for how, key in steps
-        )
+        constants = self.origin.constants()
+        return self.origin.label + "".join(_step_text(how, key, constants) for how, key in steps)
 
     def live(self) -> Any:
         """The mapping or sequence to compare with the snapshot."""
         if self.kind == "slots":
             return _slot_values(self.obj, self.slots)
+        if self.kind == "cell":
+            return _cell_values(self.obj, self.slots)
         if self.family is None:
             return vars(self.obj)
         return self.obj
 
     def copy(self) -> Any:
         obj, family = self.obj, self.family
-        if family is dict:
-            return dict(obj)
-        if family is list or family is deque:
-            return list(obj)
-        if family is set:
-            return set(obj)
-        if family is bytearray:
-            return bytes(obj)
+        if family is not None:
+            return _COPIES[family](obj)
         if self.kind == "slots":
             return _slot_values(obj, self.slots)
+        if self.kind == "cell":
+            return _cell_values(obj, self.slots)
         return dict(vars(obj))  # instance attributes, or the class namespace
 
     def _children(self) -> tuple[tuple[Any, Any], ...]:
@@ -258,16 +272,20 @@ class _Node:
 
         Equal content is no data crossing, but an item replaced by an *equal* new object
         (a nested container, a dataclass with a ``compare=False`` field) is another object:
-        identity catches it.
+        identity catches it. A set's members have no key (``None``): they are walked into,
+        and set equality already tells them apart.
         """
         family, snap = self.family, self.snap
         items: Any
         if family is dict:
             items = snap.items()
         elif family is None:  # attributes: dunders are Python's (and libraries') business
-            items = ((k, v) for k, v in snap.items() if not _is_dunder(k))
+            obj = self.obj
+            items = ((k, v) for k, v in snap.items() if not _internal(obj, k))
         elif family is list or family is deque:
             items = enumerate(snap)
+        elif family is set:
+            items = ((None, v) for v in snap)
         else:
             return ()
         return tuple((k, v) for k, v in items if type(v) not in _SCALARS)
@@ -281,8 +299,8 @@ class _Node:
         obj, family, snap = self.obj, self.family, self.snap
         if family is list or family is deque:
             return _same_items, obj, snap
-        if self.kind == "slots":
-            return _node_same, self, None  # slot values are read afresh each time
+        if self.kind in ("slots", "cell"):
+            return _node_same, self, None  # slot and cell values are read afresh each time
         if self.kind == "class":  # libraries set dunders lazily: compare the mappingproxy
             return eq, vars(obj), snap
         if family is dict or family is None:
@@ -303,28 +321,31 @@ class _Node:
             return "changed"
 
     def _same(self) -> bool:
-        live = self.live()
-        if self.kind == "OrderedDict":
-            equal = bool(live == OrderedDict(self.snap))
-        elif self.family is deque:
-            equal = bool(live == deque(self.snap))
-        elif self.family in (list, dict, set):
-            equal = self.family.__eq__(live, self.snap) is True
+        live, family = self.live(), self.family
+        if isinstance(live, OrderedDict):
+            equal = bool(OrderedDict.__eq__(live, OrderedDict(self.snap)))
+        elif family is deque:
+            equal = bool(deque.__eq__(live, deque(self.snap)))
+        elif family in (list, dict, set):
+            equal = family.__eq__(live, self.snap) is True
         else:
             equal = bool(live == self.snap)
-        if equal and (self.family is dict or self.kind == "attributes"):
+        if equal and (family is dict or self.kind == "attributes"):
             equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
+        if family is set:
+            return equal
         return equal and all(getitem(live, k) is v for k, v in self.children)
 
     def _lazy_only(self) -> bool:
         """Only dunders changed (libraries set them lazily) or cached_property values added."""
-        if self.family is not None or self.kind == "slots":
+        if self.family is not None or self.kind in ("slots", "cell"):
             return False
         from functools import cached_property
 
-        live, snap, cls = vars(self.obj), self.snap, type(self.obj)
+        obj = self.obj
+        live, snap, cls = vars(obj), self.snap, type(obj)
         for key in set(live) | set(snap):
-            if _is_dunder(key) or live.get(key, _MISSING) is snap.get(key, _MISSING):
+            if _internal(obj, key) or live.get(key, _MISSING) is snap.get(key, _MISSING):
                 continue
             if self.kind == "attributes" and key not in snap:
                 attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
@@ -334,28 +355,30 @@ class _Node:
         return True
 
     def restore(self) -> None:
+        """Put the snapshot back, with the builtin type's own methods (never an override)."""
         obj, family, snap = self.obj, self.family, self.snap
-        if type(obj) is dict:
-            obj.clear()
-            obj.update(snap)
-        elif family is dict:  # OrderedDict keeps its own order, Counter.update adds
-            obj.clear()
-            for key, value in snap.items():
-                obj[key] = value
+        if family is dict:
+            if isinstance(obj, OrderedDict):  # its order lives beside the dict
+                OrderedDict.clear(obj)
+                for key, value in snap.items():
+                    OrderedDict.__setitem__(obj, key, value)
+            else:
+                dict.clear(obj)
+                dict.update(obj, snap)
         elif family is list:
             list.__setitem__(obj, slice(None), snap)
         elif family is deque:
-            obj.clear()
-            obj.extend(snap)
+            deque.clear(obj)
+            deque.extend(obj, snap)
         elif family is set:
             set.clear(obj)
             set.update(obj, snap)
-        elif family is bytearray:
-            obj[:] = snap
+        elif family is not None:  # bytearray, array.array: a slice assignment in place
+            family.__setitem__(obj, slice(None), snap)  # type: ignore[index]
         else:
-            self._restore_attributes()
+            self._restore_values()
 
-    def _restore_attributes(self) -> None:
+    def _restore_values(self) -> None:
         obj, snap = self.obj, self.snap
         if self.kind == "slots":
             for name in self.slots:
@@ -363,15 +386,20 @@ class _Node:
                     object.__setattr__(obj, name, snap[name])
                 elif name in _slot_values(obj, (name,)):
                     object.__delattr__(obj, name)
+        elif self.kind == "cell":
+            if self.slots[0] in snap:
+                obj.cell_contents = snap[self.slots[0]]
+            elif _cell_values(obj, self.slots):
+                del obj.cell_contents
         elif self.kind == "attributes":
             attrs = vars(obj)
             attrs.clear()
             attrs.update(snap)
-        else:  # a class: its dunders are not ours
-            for name in [k for k in vars(obj) if not _is_dunder(k) and k not in snap]:
+        else:  # a class: its dunders (and an enum's internals) are not ours
+            for name in [k for k in vars(obj) if not _internal(obj, k) and k not in snap]:
                 delattr(obj, name)
             for name, value in snap.items():
-                if not _is_dunder(name) and vars(obj).get(name, snap) is not value:
+                if not _internal(obj, name) and vars(obj).get(name, snap) is not value:
                     setattr(obj, name, value)
 
     def describe(self) -> str:
@@ -386,22 +414,87 @@ class _Node:
         if kind in ("attributes", "slots"):
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
             return f"{what} were set or deleted: {_key_diff(self.live(), snap, 'attribute')}"
+        if kind == "cell":
+            return f"closure variable `{self.path}` was rebound (`nonlocal {self.slots[0]}`)"
         if kind == "class":
-            public = {k: v for k, v in vars(obj).items() if not _is_dunder(k)}
-            saved = {k: v for k, v in snap.items() if not _is_dunder(k)}
+            public = {k: v for k, v in vars(obj).items() if not _internal(obj, k)}
+            saved = {k: v for k, v in snap.items() if not _internal(obj, k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
                 f"{_key_diff(public, saved, 'attribute')}"
             )
+        return self._describe_items()
+
+    def _describe_items(self) -> str:
+        obj, snap, kind = self.obj, self.snap, self.kind
         where = f"{kind} `{self.path}` was modified in place"
         if self.family is dict:
-            return f"{where}: {_key_diff(obj, snap, 'key')}"
+            return f"{where}: {_key_diff(obj, snap, 'key', self.origin.constants())}"
         before, after = len(snap), len(obj)
         if after > before:
             return f"{where} ({after - before} item(s) added, e.g. .append/.add/.extend/+=)"
         if after < before:
             return f"{where} ({before - after} item(s) removed, e.g. .pop/.remove/del/.clear)"
         return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
+
+    def new_entries(self) -> list[tuple[Any, Any]] | None:
+        """``(key, value)`` added to a dict that changed only by gaining them, else None."""
+        if self.family is not dict:
+            return None
+        live, snap = self.obj, self.snap
+        if len(live) <= len(snap) or any(live.get(k, _MISSING) is not v for k, v in snap.items()):
+            return None
+        return [(k, v) for k, v in live.items() if k not in snap]
+
+
+# How a watched container is copied, by family.
+_COPIES: dict[type, Callable[[Any], Any]] = {
+    dict: dict,
+    list: list,
+    deque: list,
+    set: set,
+    bytearray: bytes,
+}
+
+
+def _cell_values(cell: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``{variable: value}`` of a closure cell (empty when the cell is)."""
+    try:
+        return {names[0]: cell.cell_contents}
+    except ValueError:  # an empty cell
+        return {}
+
+
+def _internal(owner: object, name: object) -> bool:
+    """A name the language or a library manages on *owner*, not the user's data: dunders,
+    and on classes with a metaclass of their own (an enum) the ``_sunder_`` names (enum
+    caches the flag combinations it creates in ``_value2member_map_``)."""
+    if not isinstance(name, str) or len(name) < 3 or name[0] != "_" or name[-1] != "_":
+        return False
+    if name[:2] == name[-2:] == "__":
+        return len(name) > 4
+    return isinstance(owner, type) and type(owner) is not type
+
+
+def _step_text(how: str, key: Any, constants: frozenset[Any]) -> str:
+    if how == ".":
+        return f".{key}"
+    if how == "{":
+        return "{" + _safe_repr(key) + "}"
+    return f"[{_key_text(key, constants)}]"
+
+
+def _key_text(key: Any, constants: frozenset[Any]) -> str:
+    """A key as the message shows it: in full when it is a constant of the module's source
+    (not request data), else in the short, secret-safe form."""
+    try:
+        if type(key) in (str, int) and key in constants:
+            text = repr(key)
+            if len(text) <= 80:
+                return text
+    except Exception:  # an unhashable key: not a constant
+        pass
+    return _safe_repr(key)
 
 
 def _same_items(live: Any, saved: list[Any]) -> bool:
@@ -429,28 +522,38 @@ def _identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any
     return all(map(is_, map(getitem, containers, keys), values))
 
 
-def _key_diff(current: Any, snap: dict[Any, Any], noun: str) -> str:
+def _key_diff(
+    current: Any, snap: dict[Any, Any], noun: str, constants: frozenset[Any] = frozenset()
+) -> str:
     added = [k for k in current if k not in snap]
     removed = [k for k in snap if k not in current]
     changed = [k for k in current if k in snap and current[k] is not snap[k]]
     parts = []
     for label, keys in (("added", added), ("removed", removed), ("replaced", changed)):
         if keys:
-            shown = ", ".join(_safe_repr(k) for k in keys[:3]) + (", ..." if len(keys) > 3 else "")
+            shown = ", ".join(_key_text(k, constants) for k in keys[:3])
+            shown += ", ..." if len(keys) > 3 else ""
             parts.append(f"{noun}(s) {label}: {shown}")
     return "; ".join(parts) or "contents reordered"
 
 
 class _Origin:
-    """Where a walk started: a module-level name, or a function's default argument."""
+    """Where a walk started: a module-level name, a function's default argument or closure."""
 
-    __slots__ = ("allow_as", "label", "module", "noun")
+    __slots__ = ("allow_as", "label", "noun", "space")
 
-    def __init__(self, module: str, label: str, allow_as: str, noun: str = "") -> None:
-        self.module = module
+    def __init__(self, space: _Space, label: str, allow_as: str, noun: str = "") -> None:
+        self.space = space
         self.label = label  # the start of every path found from here
         self.allow_as = allow_as  # what allow=(...) takes to accept it
         self.noun = noun  # extra words for the message ("" for a module-level name)
+
+    @property
+    def module(self) -> str:
+        return self.space.name
+
+    def constants(self) -> frozenset[Any]:
+        return self.space.constants()
 
 
 # -- one guarded module -----------------------------------------------------------------------
@@ -459,7 +562,17 @@ class _Origin:
 class _Space:
     """The module-level names of one guarded module, and what of them is watched."""
 
-    __slots__ = ("allow", "analysis", "escaped", "name", "namespace", "snap", "values")
+    __slots__ = (
+        "_constants",
+        "allow",
+        "analysis",
+        "escaped",
+        "name",
+        "namespace",
+        "snap",
+        "values",
+        "watching",
+    )
 
     def __init__(
         self, name: str, namespace: dict[str, Any], allow: frozenset[str], analysis: Analysis
@@ -471,6 +584,17 @@ class _Space:
         self.escaped = _escaped(name, namespace)
         self.snap: dict[str, Any] = {}
         self.values: list[Any] = []
+        self._constants: frozenset[Any] | None = None
+        self.watching: set[str] = set()  # the names whose values are snapshotted
+
+    def constants(self) -> frozenset[Any]:
+        """The strings and numbers written in the module's source: keys that are not
+        request data (read on demand, for messages and lazily filled dicts)."""
+        if self._constants is None:
+            from ._guard_analysis import source_constants
+
+            self._constants = source_constants(self.name, self.namespace)
+        return self._constants
 
     def watched(self, key: object) -> bool:
         return (
@@ -482,54 +606,110 @@ class _Space:
 
     def take(self) -> None:
         namespace = self.namespace
+        self.watching = set()
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
         self.values = list(namespace.values())
 
     def identities(self) -> Iterator[tuple[Any, Any, Any]]:
-        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for."""
-        namespace = self.namespace
+        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for:
+        a name the module's code rebinds (``global``) to a new object that compares equal
+        to the old one, and a *watched* name rebound so by anyone (the snapshot must
+        follow the new object). A read-only name is compared with ``==`` only: an equal
+        copy of what the code only reads carries nothing new."""
+        namespace, analysis, watching = self.namespace, self.analysis, self.watching
+        rebound = None if analysis.gave_up is not None else analysis.rebound
         for key, value in self.snap.items():
-            if _value_equality(value):
+            if (rebound is None or key in rebound or key in watching) and _value_equality(value):
                 yield namespace, key, value
 
-    def to_watch(self, names: frozenset[str]) -> Iterator[tuple[str, Any, bool]]:
-        """``(name, value, deep)`` of every module-level value to snapshot."""
+    def to_watch(
+        self, names: frozenset[str], functions: list[Any]
+    ) -> Iterator[tuple[str, Any, bool]]:
+        """``(name, value, deep)`` of every module-level value to snapshot.
+
+        What the analysis says the code writes, and what the code reads that holds objects
+        whose use runs the guarded modules' code (their instances and classes, whatever
+        their methods are called) or inserts on read (a ``defaultdict``): decided from the
+        values themselves. Functions of the module met on the way go to *functions*.
+        """
         analysis = self.analysis
         for key, value in self.snap.items():
-            kind = type(value)
-            if kind in _SCALARS:
+            if type(value) in _SCALARS:
                 continue
-            runs_code = _reads_can_write(value, kind, names)
             if analysis.gave_up is not None or key in self.escaped:
+                _reaches_code(value, names, functions)
                 yield key, value, True
-            elif key in analysis.written:
-                yield key, value, analysis.written[key] or runs_code
-            elif key in analysis.loaded and (
-                runs_code or (key in analysis.subscript_read and hasattr(kind, "__missing__"))
-            ):
-                yield key, value, True
+            elif key in analysis.written or key in analysis.loaded:
+                deep = _reaches_code(value, names, functions) or analysis.written.get(key, False)
+                if deep or key in analysis.written:
+                    yield key, value, deep
 
-    def defaults(self) -> Iterator[tuple[_Origin, Any]]:
-        """Mutable default arguments the module's code may write: created once, at Init."""
-        written = self.analysis.written_params
-        for func in _module_functions(self.namespace):
+    def cells(
+        self, names: frozenset[str], functions: list[Any]
+    ) -> Iterator[tuple[_Origin, Any, str, bool]]:
+        """``(origin, cell, variable, deep)`` of closure cells the module's code may write
+        or rebind: the state of functions built at Init by a factory or a decorator."""
+        from ._guard_analysis import shared_functions
+
+        analysis, namespace = self.analysis, self.namespace
+        labels = self.labels()
+        seen: set[int] = set()
+        for func in [*shared_functions(self.name, namespace), *functions]:
+            closure = getattr(func, "__closure__", None)
+            if not closure or id(func) in seen or func.__globals__ is not namespace:
+                continue
+            seen.add(id(func))
             code = func.__code__
-            names = code.co_varnames[: code.co_argcount]
-            pairs = list(
-                zip(names[len(names) - len(func.__defaults__ or ()) :], func.__defaults__ or ())
-            )
+            written = analysis.written_cells.get((code.co_name, code.co_firstlineno), {})
+            label = labels.get(id(func)) or func.__qualname__
+            for variable, cell in zip(code.co_freevars, closure):
+                contents = _cell_values(cell, (variable,)).get(variable)
+                runs_code = _reaches_code(contents, names, [])
+                if analysis.gave_up is None and variable not in written and not runs_code:
+                    continue
+                name = f"{label}.{variable}"
+                if not self.watched(name):
+                    continue
+                noun = (
+                    f"the closure variable `{variable}` of {func.__qualname__}(), made once at "
+                    "Init and shared by every call"
+                )
+                deep = analysis.gave_up is not None or written.get(variable, False) or runs_code
+                yield _Origin(self, name, name, noun), cell, variable, deep
+
+    def defaults(self, names: frozenset[str]) -> Iterator[tuple[_Origin, Any]]:
+        """Mutable default arguments the module's code may write: created once, at Init."""
+        from ._guard_analysis import shared_functions
+
+        written = self.analysis.written_params
+        labels = self.labels()
+        for func in shared_functions(self.name, self.namespace):
+            code = func.__code__
+            positional = code.co_varnames[: code.co_argcount]
+            defaults = func.__defaults__ or ()
+            pairs = list(zip(positional[len(positional) - len(defaults) :], defaults))
             pairs.extend((func.__kwdefaults__ or {}).items())
             params = written.get((code.co_name, code.co_firstlineno), frozenset())
+            label = labels.get(id(func)) or func.__qualname__
             for param, value in pairs:
                 if type(value) in _SCALARS:
                     continue
-                if self.analysis.gave_up is None and param not in params:
+                if (
+                    self.analysis.gave_up is None
+                    and param not in params
+                    and not _reaches_code(value, names, [])
+                ):
                     continue
-                name = f"{func.__qualname__}.{param}"
+                name = f"{label}.{param}"
                 if not self.watched(name):
                     continue
-                noun = f"the default value of parameter `{param}` of {func.__qualname__}()"
-                yield _Origin(self.name, name, name, noun), value
+                noun = f"the default value of parameter `{param}` of {label}()"
+                yield _Origin(self, name, name, noun), value
+
+    def labels(self) -> dict[int, str]:
+        """``id(function) -> the module-level name bound to it`` (``REMEMBER`` rather than
+        ``<lambda>``; a decorated function by the name it is known by)."""
+        return {id(value): key for key, value in self.namespace.items() if type(value) is _FUNCTION}
 
     def changes(self) -> list[tuple[str, Any, Any]]:
         """``(name, before, now)`` of every watched module-level name that changed."""
@@ -563,11 +743,158 @@ def _value_equality(value: object) -> bool:
     return True
 
 
-def _reads_can_write(value: object, kind: type, names: frozenset[str]) -> bool:
-    """Instances and classes of a guarded module: any use can run code that writes them."""
+def _runs_code(value: object, kind: type, names: frozenset[str]) -> bool:
+    """Can using *value* run code that writes it? Instances and classes of a guarded module
+    (any method, property or dunder), and mappings that insert on a read (``__missing__``)."""
     if issubclass(kind, type):
         return getattr(value, "__module__", None) in names
-    return _own(kind, names)
+    missing = getattr(kind, "__missing__", None)
+    return (missing is not None and missing is not Counter.__missing__) or _own(kind, names)
+
+
+def _contents(obj: Any, kind: type) -> Any:
+    """What a builtin container, tuple (a namedtuple too) or attribute bag holds (a
+    mapping's keys and values as pairs); None for anything else."""
+    if kind in _KINDS:
+        return obj.items() if _KINDS[kind][1] is dict else obj
+    if issubclass(kind, (tuple, frozenset)):
+        return obj
+    if kind is _NAMESPACE:
+        return vars(obj).values()
+    return None
+
+
+def _reaches_code(value: Any, names: frozenset[str], functions: list[Any]) -> bool:
+    """Does *value* hold, through builtin containers, tuples and attribute bags, an object
+    for which :func:`_runs_code` holds? Functions met on the way are added to *functions*
+    (their closures may keep state). Run once per watched name, on the first invocation.
+
+    The walk is the C pickler's (a tenth of the time a Python loop takes over plain data),
+    writing nowhere: builtin containers are walked in C, anything else is handed to
+    :meth:`_Scan.reducer_override`, which looks into what the guard looks into and no
+    further, and never runs the object's own code. Memory stays flat in the size of the
+    data. Cycles, very deep or heavily shared data go to :func:`_reaches_code_slowly`.
+    """
+    scan = _scanner(names, functions)
+    if scan is not None:
+        try:
+            scan.dump(value)
+        except Exception:  # a cycle, too deep, too much shared: the slow walk decides
+            scan = None
+        else:
+            return bool(scan.found)
+    return _reaches_code_slowly(value, names, functions)
+
+
+def _nothing(*args: object) -> None:
+    """What the scan says every opaque object is made of: nothing it looks into."""
+
+
+_NOTHING = (_nothing, ())
+_scan_class: Any = None
+
+
+def _scanner(names: frozenset[str], functions: list[Any]) -> Any:
+    """A :class:`_Scan` (built on ``_pickle``, imported on the first census), or None."""
+    global _scan_class
+    if _scan_class is None:
+        try:
+            from _pickle import Pickler
+        except ImportError:  # pragma: no cover - CPython always has it
+            _scan_class = False
+            return None
+
+        class _Scan(Pickler):
+            """Walks a value with the pickler's C loop; classifies what is not plain data."""
+
+            found: bool
+            names: frozenset[str]
+            functions: list[Any]
+
+            def reducer_override(self, obj: Any) -> Any:
+                if obj is _nothing:
+                    return NotImplemented  # the pickler writes it as a name, nothing more
+                kind = type(obj)
+                if kind is _FUNCTION:
+                    self.functions.append(obj)
+                    return _NOTHING
+                if _runs_code(obj, kind, self.names):
+                    self.found = True
+                items = _contents(obj, kind)
+                return _NOTHING if items is None else (_nothing, (), None, iter(items))
+
+        _scan_class = _Scan
+    if _scan_class is False:
+        return None
+    scan = _scan_class(_Sink(), 5)
+    scan.fast = True  # no memo: memory stays flat; a cycle raises ValueError
+    scan.found = False
+    scan.names = names
+    scan.functions = functions
+    return scan
+
+
+class _Sink:
+    """Where the scan writes: nowhere. It stops the scan of heavily shared data (the
+    same parts written again and again) once it has written 64 MiB."""
+
+    __slots__ = ("written",)
+
+    def __init__(self) -> None:
+        self.written = 0
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+        if self.written > 1 << 26:
+            raise ValueError("too much shared data for the fast scan")
+
+
+def _reaches_code_slowly(value: Any, names: frozenset[str], functions: list[Any]) -> bool:
+    """:func:`_reaches_code` in Python: one iterator per level, and only objects something
+    else also refers to are remembered (to stop at cycles and shared parts); an object its
+    container alone refers to cannot be met twice."""
+    found = False
+    stack: list[Any] = [iter((value,))]
+    seen: set[int] = set()
+    getrefcount = sys.getrefcount
+    while stack:
+        try:
+            obj = next(stack[-1], _MISSING)
+        except Exception:  # a container changed size under us (another thread): done with it
+            obj = _MISSING
+        if obj is _MISSING:
+            stack.pop()
+            continue
+        kind = type(obj)
+        if kind in _SCALARS:
+            continue
+        if kind is _FUNCTION:
+            functions.append(obj)
+            continue
+        shared = getrefcount(obj) > _UNIQUE  # held elsewhere too: may be met again
+        try:
+            if _runs_code(obj, kind, names):
+                found = True
+            items = _contents(obj, kind) if kind not in _PLAIN else _plain_contents(obj, kind)
+            if items is None or id(obj) in seen:
+                continue  # not a container, or met before
+        except Exception:  # an object that refuses to be looked at: its own business
+            continue
+        if shared:
+            seen.add(id(obj))
+        stack.append(iter(items))
+    return found
+
+
+# References to an object met by _reaches_code_slowly that only its container holds: the
+# container, the local variable and getrefcount's argument.
+_UNIQUE = 3
+# What the pickler walks in C without asking: plain builtin containers.
+_PLAIN = frozenset({dict, list, set, frozenset, tuple})
+
+
+def _plain_contents(obj: Any, kind: type) -> Any:
+    return obj.items() if kind is dict else obj
 
 
 # Bases that add no state of their own: a class deriving only from these (and the guarded
@@ -598,31 +925,12 @@ def _escaped(module: str, namespace: dict[str, Any]) -> frozenset[str]:
     for key in list(namespace):
         value = namespace[key]
         kind = type(value)
-        if (kind in _KINDS or _own(kind, names)) and (
+        if (kind in _KINDS or kind is _NAMESPACE or _own(kind, names)) and (
             sys.getrefcount(value) > bindings[id(value)] + 2
         ):
             found.append(key)
     del value
     return frozenset(found)
-
-
-def _module_functions(namespace: dict[str, Any]) -> Iterator[Any]:
-    """Functions whose code lives in *namespace*: module level and methods of its classes."""
-    module = namespace.get("__name__")
-    seen: set[int] = set()
-    candidates = list(namespace.values())
-    for value in list(candidates):
-        if issubclass(type(value), type) and value.__module__ == module:
-            candidates.extend(vars(value).values())
-    for value in candidates:
-        try:  # any callable that leads to a function of this module (decorators looked through)
-            func = innermost(value)
-            ours = type(func) is _FUNCTION and func.__globals__ is namespace
-        except Exception:  # a proxy object that refuses attribute lookups
-            continue
-        if ours and id(func) not in seen:
-            seen.add(id(func))
-            yield func
 
 
 def _holds_resource(value: object) -> bool:
@@ -632,6 +940,28 @@ def _holds_resource(value: object) -> bool:
         return False
     module = (getattr(kind, "__module__", None) or "").partition(".")[0]
     return module not in _DATA_MODULES and not issubclass(kind, (str, int, float, tuple))
+
+
+def _lazy_init(node: _Node) -> bool:
+    """Init-scope work done lazily, one level down: a closure cell going from None to a
+    client (``nonlocal client``), or a dict gaining entries that hold resources under keys
+    written in the module's source (``CLIENTS[name] = boto3.client(name)``, with ``name``
+    one of the module's own constants, not request data). Accepted once: the objects stay."""
+    if node.kind == "cell":
+        before = node.snap.get(node.slots[0])
+        now = node.live().get(node.slots[0], _MISSING)
+        return before is None and _holds_resource(now)
+    entries = node.new_entries()
+    if not entries:
+        return False
+    constants = node.origin.constants()
+    try:
+        return all(
+            type(key) in (str, int) and key in constants and _holds_resource(value)
+            for key, value in entries
+        )
+    except Exception:  # an unhashable or strange key: not a constant
+        return False
 
 
 def _is_imported_module(value: object) -> bool:
@@ -733,15 +1063,22 @@ class Guard:
 
     def _snapshot(self) -> None:
         assert self._spaces is not None
+        _know_arrays()
         names = frozenset(space.name for space in self._spaces)
         seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
         nodes: list[_Node] = []
         for space in self._spaces:
             space.take()
-            for key, value, deep in space.to_watch(names):
-                _walk(value, _Origin(space.name, key, key), deep, names, seen, nodes)
-            for origin, value in space.defaults():
+            functions: list[Any] = []
+            for key, value, deep in space.to_watch(names, functions):
+                space.watching.add(key)
+                _walk(value, _Origin(space, key, key), deep, names, seen, nodes)
+            for origin, value in space.defaults(names):
                 _walk(value, origin, True, names, seen, nodes)
+            for origin, cell, variable, deep in space.cells(names, functions):
+                nodes.append(_Node(cell, "cell", None, origin, None, (), variable))
+                for contents in _cell_values(cell, (variable,)).values():
+                    _walk(contents, origin, deep, names, seen, nodes)
         self._nodes = nodes
         self._checks = self._plan()
 
@@ -825,7 +1162,9 @@ class Guard:
             if not _is_imported_module(now)
             and not ((before is None or before is _MISSING) and _holds_resource(now))
         ]
-        return names, [node for node in self._nodes if node.state() == "changed"]
+        return names, [
+            node for node in self._nodes if node.state() == "changed" and not _lazy_init(node)
+        ]
 
     # -- init resources created during an invocation --------------------------------------
     def _dirty(self) -> tuple[dict[tuple[str, str], Any], dict[int, _Node]]:
@@ -936,10 +1275,18 @@ def _walk(  # noqa: PLR0917 - one internal call site
             found = _nodes_for(obj, kind, origin, parent, steps, names)
         except Exception:  # an object that cannot be copied (a proxy): its own business
             continue
-        if kind is tuple:
+        if issubclass(kind, (tuple, frozenset)):  # looked through (a namedtuple too)
             seen.add(id(obj))
-            stack.extend((v, parent, (*steps, ("[", i))) for i, v in enumerate(obj))
-            continue
+            fields = getattr(kind, "_fields", None) if issubclass(kind, tuple) else None
+            if isinstance(fields, tuple) and len(fields) == len(obj):  # a namedtuple
+                items: Any = (((".", f), v) for f, v in zip(fields, obj))
+            elif issubclass(kind, tuple):
+                items = ((("[", i), v) for i, v in enumerate(obj))
+            else:
+                items = ((("{", v), v) for v in obj)
+            stack.extend((v, parent, (*steps, step)) for step, v in items)
+            if not found:
+                continue
         if not found:
             continue
         seen.add(id(obj))
@@ -947,10 +1294,35 @@ def _walk(  # noqa: PLR0917 - one internal call site
         if not deep:
             continue
         for node in found:
-            how = "[" if node.family is not None else "."
-            stack.extend((item, node, ((how, key),)) for key, item in node.children)
+            how = "." if node.family is None else "{" if node.family is set else "["
+            stack.extend(
+                (item, node, ((how, item if key is None else key),)) for key, item in node.children
+            )
         if not issubclass(kind, type) and _own(kind, names) and id(kind) not in seen:
             stack.append((kind, None, ()))  # the class itself, even if not a module-level name
+
+
+# The builtin container a user's subclass derives from (first match wins).
+_FAMILIES: tuple[tuple[type, type], ...] = (
+    (OrderedDict, dict),
+    (dict, dict),
+    (list, list),
+    (set, set),
+    (deque, deque),
+    (bytearray, bytearray),
+)
+
+
+def _know_arrays() -> None:
+    """Watch ``array.array`` like the builtin containers, once its module is imported
+    (not importing it here: a shared library to load, for a type few handlers use)."""
+    module = sys.modules.get("array")
+    kind = getattr(module, "array", None)
+    if isinstance(kind, type) and kind not in _KINDS:
+        _KINDS[kind] = ("array", kind)
+        _COPIES[kind] = lambda obj: kind(obj.typecode, obj)
+        global _FAMILIES
+        _FAMILIES = (*_FAMILIES, (kind, kind))
 
 
 def _nodes_for(  # noqa: PLR0917 - one internal call site
@@ -964,17 +1336,20 @@ def _nodes_for(  # noqa: PLR0917 - one internal call site
     known = _KINDS.get(kind)
     if known is not None:
         return [_Node(obj, known[0], known[1], origin, parent, steps)]
-    if kind is tuple:
-        return []
+    if kind is _NAMESPACE:
+        return [_Node(obj, "attributes", None, origin, parent, steps)]
     if issubclass(kind, type):
         if obj.__module__ not in names:
             return []
         if parent is None and not steps and origin.label != obj.__name__:
-            origin = _Origin(origin.module, obj.__qualname__, obj.__qualname__)
+            origin = _Origin(origin.space, obj.__qualname__, obj.__qualname__)
         return [_Node(obj, "class", None, origin, parent, steps)]
     if not _own(kind, names):
         return []
     found = []
+    family = next((family for base, family in _FAMILIES if issubclass(kind, base)), None)
+    if family is not None:  # the items of the user's own subclass of a builtin container
+        found.append(_Node(obj, kind.__name__, family, origin, parent, steps))
     if isinstance(getattr(obj, "__dict__", None), dict):
         found.append(_Node(obj, "attributes", None, origin, parent, steps))
     if _slot_names(kind):

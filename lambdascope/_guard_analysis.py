@@ -24,9 +24,13 @@ What is a write of module global ``X`` (when unsure, it is one)
       ``written`` deep if its value is also mutated);
     - a subscript or attribute store or delete on ``X`` or on something that
       may alias it (``X[k] = v``, ``X.a = v``, ``del X[k]``, ``X[k] += 1``;
-      ``X[k] += v`` with a non-literal ``v`` may also mutate the item in place);
+      an in-place operator may also mutate the value or item in place, unless
+      it adds a number literal: ``BUF += b"..."``, ``ITEMS *= 0``);
     - a mutating method (``append``, ``update``, ``setdefault``, ``pop``, ...)
-      or any method not in the read-only table, called on such a value;
+      or any method not in the read-only table, called on such a value, also
+      as a builtin type's method with the value first (``dict.update(X, o)``);
+    - a mutating method taken as a value (``map(X.add, ids)``,
+      ``key=X.setdefault``): whoever calls it writes the value;
     - passing such a value to code the analysis does not know (anything that
       is not a function of this module nor in the small tables of pure
       builtins and stdlib functions below), including ``with X:`` (its
@@ -86,7 +90,11 @@ Calls and classes
 
 Parameters with a default value are sources too: ``written_params`` reports
 those that may be written (``def f(k, seen=[])``, keyword-only defaults,
-lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``.
+lambdas), so the runtime can watch ``__defaults__``/``__kwdefaults__``. So are
+local variables that inner functions use (closure cells): ``written_cells``
+reports, per inner function, those that may be written or rebound through
+``nonlocal`` (a factory's dict that the helper it returns fills, a decorator's
+memo), so the runtime can watch the ``__closure__`` of functions made at Init.
 Values nothing can write into are not followed at all: a module name bound to a
 str, number, ``None`` or a tuple of those (and never rebound by a function), a
 default such as ``None``, ``0`` or ``("a", "b")``.
@@ -115,11 +123,10 @@ Known blind spots and imprecisions (documented, not detected)
       code is a deep write of it, but what that code keeps is invisible.
     - The tables of read-only methods and pure functions are by name: a
       third-party object whose ``get``/``copy``/``items``/``match``/... writes
-      its arguments is trusted like a dict or a compiled pattern.
-      Module-level instances and classes are left to the runtime too
-      (``loaded`` reports them), as are types whose reads write
-      (``defaultdict``: see ``subscript_read``; only direct ``X[k]`` reads
-      are reported, not ``X[a][b]``).
+      its arguments is trusted like a dict or a compiled pattern. The
+      module's own instances and classes, wherever they are kept, are left to
+      the runtime, which decides from the values (``loaded`` reports what the
+      code reads), as are types whose reads write (``defaultdict``).
     - Attributes of one object are not told apart: a write through
       ``self.table`` is a deep write of everything the instance holds.
 """
@@ -139,13 +146,20 @@ if TYPE_CHECKING:
 else:
     ast = None  # bound by the first analyse(): importing ast costs nothing until then
 
-__all__ = ["Analysis", "analyse"]
+__all__ = ["Analysis", "analyse", "shared_functions", "source_constants"]
 
 
 class Analysis:
     """What handler-time code of one module may do to its module-level names."""
 
-    __slots__ = ("gave_up", "loaded", "rebound", "subscript_read", "written", "written_params")
+    __slots__ = (
+        "gave_up",
+        "loaded",
+        "rebound",
+        "written",
+        "written_cells",
+        "written_params",
+    )
 
     def __init__(
         self,
@@ -153,9 +167,9 @@ class Analysis:
         gave_up: str | None = None,
         written: dict[str, bool] | None = None,
         loaded: frozenset[str] = frozenset(),
-        subscript_read: frozenset[str] = frozenset(),
         rebound: frozenset[str] = frozenset(),
         written_params: dict[tuple[str, int], frozenset[str]] | None = None,
+        written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
     ) -> None:
         #: ``None``, or why the analysis cannot be trusted (watch the whole module).
         self.gave_up = gave_up
@@ -163,13 +177,16 @@ class Analysis:
         self.written: dict[str, bool] = written if written is not None else {}
         #: names read at all by handler-time code (includes ``written``).
         self.loaded = loaded
-        #: names read as ``X[k]`` (directly or through an alias of the same module).
-        self.subscript_read = subscript_read
         #: names assigned, deleted or augmented through ``global``.
         self.rebound = rebound
         #: (co_name, co_firstlineno) -> parameters with a default that may be written.
         self.written_params: dict[tuple[str, int], frozenset[str]] = (
             written_params if written_params is not None else {}
+        )
+        #: (co_name, co_firstlineno) -> free variables of that function (closure cells)
+        #: that may be written (True: deep) or rebound through ``nonlocal``.
+        self.written_cells: dict[tuple[str, int], dict[str, bool]] = (
+            written_cells if written_cells is not None else {}
         )
 
     def __repr__(self) -> str:
@@ -177,8 +194,8 @@ class Analysis:
             return f"Analysis(gave_up={self.gave_up!r})"
         return (
             f"Analysis(written={self.written!r}, loaded={sorted(self.loaded)!r}, "
-            f"subscript_read={sorted(self.subscript_read)!r}, rebound={sorted(self.rebound)!r}, "
-            f"written_params={self.written_params!r})"
+            f"rebound={sorted(self.rebound)!r}, "
+            f"written_params={self.written_params!r}, written_cells={self.written_cells!r})"
         )
 
 
@@ -498,7 +515,7 @@ class _Scope:
 class _Arg:
     """One argument of a recorded call."""
 
-    __slots__ = ("func", "key", "kind", "name", "node")
+    __slots__ = ("func", "key", "kind", "method", "name", "node")
 
     def __init__(self, kind: int, key: str | None, node: _Node) -> None:
         self.kind = kind  # _POS, _STAR, _KW, _DSTAR
@@ -506,9 +523,22 @@ class _Arg:
         self.node = node
         self.func: _Func | None = None  # a lambda argument
         self.name: str | None = None  # a plain name argument (maybe a function)
+        self.method: tuple[str, str] | None = None  # ``T.m`` (maybe an unbound method)
 
 
 _POS, _STAR, _KW, _DSTAR = 0, 1, 2, 3
+
+
+class _Captured:
+    """A local variable of a function that inner functions use: a closure cell."""
+
+    __slots__ = ("funcs", "name", "owner", "rebound")
+
+    def __init__(self, owner: _Scope, name: str) -> None:
+        self.owner = owner
+        self.name = name
+        self.funcs: list[_Func] = []  # the functions whose closure holds the cell
+        self.rebound = False  # assigned through ``nonlocal``
 
 
 class _Call:
@@ -561,7 +591,6 @@ class _Builder:
         self.stores: list[int] = []  # nodes whose object is stored into / mutated
         self.escapes: list[int] = []  # nodes passed to unknown code by handler-time code
         self.called: list[int] = []  # values called as unknown code by handler-time code
-        self.subreads: list[int] = []  # nodes read by subscript
         # Where the module's instances and classes may reach unknown code (at any time).
         self.leaks: list[int] = []  # nodes passed to unknown code
         self.value_calls: list[int] = []  # values called (maybe bound methods)
@@ -581,6 +610,7 @@ class _Builder:
         self.module = _Scope(_MODULE, None, None, effects=False)
         self.scopes: list[_Scope] = [self.module]
         self.declared_globals: set[str] = set()
+        self.captured: dict[tuple[int, str], _Captured] = {}  # closure cells
         self.rebound_anywhere: set[str] = set()  # module names bound in functions
         self.imports: dict[str, str] = {}  # bound name -> qualified name
         self.module_imports: set[str] = set()  # names bound by `import x` (a module)
@@ -1011,9 +1041,10 @@ class _Builder:
 
     def s_augassign(self, node: ast.AugAssign, scope: _Scope) -> None:
         value = self.expr(node.value, scope)
-        # An in-place operator may mutate the current value (list += ...), unless the
-        # right-hand side is a literal number or string (counters, string building).
-        inplace = not (type(node.value) is ast.Constant or type(node.value) is ast.JoinedStr)
+        # An in-place operator may mutate the current value (list += ..., BUF += b"...",
+        # ITEMS *= 0), unless it adds a number literal: no builtin container accepts that
+        # in place (the module's own classes are left to the runtime, which watches them).
+        inplace = not (type(node.op) is not ast.Mult and _number_literal(node.value))
         target = node.target
         if type(target) is ast.Name:
             current = self.e_name(target, scope, as_value=False)
@@ -1023,8 +1054,6 @@ class _Builder:
         elif type(target) is ast.Subscript:
             base = self.expr(target.value, scope)
             self.expr(target.slice, scope)
-            if scope.effects and base is not None:
-                self.subreads.append(base)
             self.store(base, scope)
             if inplace:
                 self.store(self.derive(base, _INTO), scope)
@@ -1256,6 +1285,10 @@ class _Builder:
 
     def e_attribute(self, node: ast.Attribute, scope: _Scope) -> _Node:
         base = self.e_attribute_base(node, scope)
+        if node.attr in _MUTATING_METHODS:
+            # A bound mutating method taken as a value (``map(SEEN.add, ids)``,
+            # ``key=X.setdefault``): whoever calls it writes the receiver.
+            self.store(base, scope)
         owners = self.class_attrs.get(node.attr)
         if owners is None:
             return self.derive(base, _INTO)
@@ -1269,8 +1302,6 @@ class _Builder:
         self.expr(index, scope)
         if type(index) is ast.Slice:
             return self.derive(base, _HOLD)  # a slice of a builtin sequence is a copy
-        if scope.effects and base is not None:
-            self.subreads.append(base)
         return self.derive(base, _INTO)
 
     def e_slice(self, node: ast.Slice, scope: _Scope) -> _Node:
@@ -1380,18 +1411,9 @@ class _Builder:
             self.e_name(func, scope, as_value=False)
             method = _method_of(scope)
             return None if method is None else self.var(scope, method.positional[0])
-        args: list[_Arg] = []
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                args.append(_Arg(_STAR, None, self.expr(arg.value, scope)))
-            else:
-                args.append(self.call_arg(arg, _POS, None, scope))
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                args.append(_Arg(_DSTAR, None, self.expr(keyword.value, scope)))
-            else:
-                args.append(self.call_arg(keyword.value, _KW, keyword.arg, scope))
-        call = _Call(scope, args, self.new())
+        if _vars_of_chain(node) and "vars" not in self.namespace:
+            return self.e_vars(node.args[0], scope)
+        call = _Call(scope, self.call_args(node, scope), self.new())
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
@@ -1415,6 +1437,32 @@ class _Builder:
         self.calls.append(call)
         return call.result
 
+    def call_args(self, node: ast.Call, scope: _Scope) -> list[_Arg]:
+        args: list[_Arg] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                args.append(_Arg(_STAR, None, self.expr(arg.value, scope)))
+            else:
+                args.append(self.call_arg(arg, _POS, None, scope))
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                args.append(_Arg(_DSTAR, None, self.expr(keyword.value, scope)))
+            else:
+                args.append(self.call_arg(keyword.value, _KW, keyword.arg, scope))
+        return args
+
+    def e_vars(self, arg: ast.expr, scope: _Scope) -> _Node:
+        """``vars(obj)`` of a name or attribute chain: the object's own ``__dict__``, like
+        ``obj.__dict__`` (a module's gives up, at link time). Other uses of ``vars`` (no
+        argument, the result of a call) give up in :meth:`e_name`."""
+        root, chain = _chain(arg)
+        assert root is not None
+        assert chain is not None
+        self.idents.add("vars")
+        value = self.expr(arg, scope)
+        self.checks.append((scope, root, chain, "__dict__"))
+        return self.derive(value, _INTO)
+
     def call_arg(self, arg: ast.expr, kind: int, key: str | None, scope: _Scope) -> _Arg:
         if type(arg) is ast.Lambda:
             item = _Arg(kind, key, None)
@@ -1424,7 +1472,10 @@ class _Builder:
             item = _Arg(kind, key, self.e_name(arg, scope, as_value=False))
             item.name = arg.id
             return item
-        return _Arg(kind, key, self.expr(arg, scope))
+        item = _Arg(kind, key, self.expr(arg, scope))
+        if type(arg) is ast.Attribute and type(arg.value) is ast.Name:
+            item.method = (arg.value.id, arg.attr)
+        return item
 
     # -- linking ------------------------------------------------------------------------------
 
@@ -1505,6 +1556,23 @@ class _Builder:
                     rebound.add(name)
                 if name in scope.bound:
                     module.other.add(name)  # assigned through `global`: not just a def
+            elif owner.kind != _CLASS:
+                self.capture(scope, owner, name)
+
+    def capture(self, scope: _Scope, owner: _Scope, name: str) -> None:
+        """*scope* uses *owner*'s local *name*: a closure cell of the functions between."""
+        key = (id(owner), name)
+        captured = self.captured.get(key)
+        if captured is None:
+            captured = self.captured[key] = _Captured(owner, name)
+        current: _Scope | None = scope
+        while current is not None and current is not owner:
+            func = current.func
+            if current.kind == _FUNCTION and func is not None and func not in captured.funcs:
+                captured.funcs.append(func)
+            current = current.parent
+        if name in scope.stores:  # ``nonlocal name`` and an assignment
+            captured.rebound = True
 
     def check_attribute(self, scope: _Scope, root: str, chain: str, attr: str) -> None:
         owner = self.resolve(scope, root)
@@ -1574,7 +1642,35 @@ class _Builder:
             if funcs:
                 self.link_funcs(funcs, call, call.recv, unbound=True)
                 return
+            if chain == root and self.builtin_type(call.scope, root):
+                self.unbound_method_call(call, attr)
+                return
         self.method_call(call)
+
+    def builtin_type(self, scope: _Scope, name: str) -> bool:
+        """Does *name* refer to a builtin type (``dict``, ``list``, ``object``) here?"""
+        import builtins
+
+        return self.resolve(scope, name) is None and isinstance(getattr(builtins, name, None), type)
+
+    def unbound_method_call(self, call: _Call, attr: str) -> None:
+        """``dict.update(CONFIG, o)``, ``list.append(L, x)``: a method of a builtin type
+        called with its receiver as the first argument."""
+        if not call.args or call.args[0].kind != _POS:
+            self.unknown(call, None)
+            return
+        bound = _Call(call.scope, call.args[1:], call.result)
+        bound.attr = attr
+        bound.recv = call.args[0].node
+        self.method_by_name(bound, attr, bound.recv)
+
+    def unbound_mutator(self, call: _Call, arg: _Arg) -> bool:
+        """Is *arg* a method of a builtin type that may write what it is applied to
+        (``map(dict.update, ...)``)?"""
+        if arg.method is None:
+            return False
+        root, attr = arg.method
+        return attr not in _READ_ONLY_METHODS and self.builtin_type(call.scope, root)
 
     def imports_code(self, name: str, qualified: str, owner: _Scope) -> bool:
         """Is the imported *name* a module, class or function (not data that can be written)?"""
@@ -1613,7 +1709,10 @@ class _Builder:
                     func.handler = True
             return
         result = _pure_result(qualified)
-        if result is None:
+        if result is None or (
+            qualified in _CALLS_ITS_ARGUMENTS
+            and any(self.unbound_mutator(call, arg) for arg in call.args)
+        ):
             self.unknown(call, None)
             return
         values: list[_Node] = []
@@ -1854,15 +1953,22 @@ class _Builder:
         sources, facts = self.solve()
         written: dict[str, bool] = {}
         params: dict[tuple[str, int], set[str]] = {}
+        cells: dict[tuple[str, int], dict[str, bool]] = {}
 
         def write(source: int, deep: bool) -> None:
             if source >= len(sources):
                 return  # an instance or class of the module (left to the runtime)
-            name, func = sources[source]
-            if func is None:
+            name, owner = sources[source]
+            if owner is None:
                 written[name] = written.get(name, False) or deep
+            elif type(owner) is _Func:
+                params.setdefault((owner.name, owner.keys[1]), set()).add(name)
             else:
-                params.setdefault((func.name, func.keys[1]), set()).add(name)
+                assert type(owner) is _Captured
+                deep = deep or owner.rebound
+                for func in owner.funcs:
+                    found = cells.setdefault((func.name, func.keys[1]), {})
+                    found[name] = found.get(name, False) or deep
 
         for node in self.stores:
             for source, bits in (facts[node] or {}).items():
@@ -1875,24 +1981,24 @@ class _Builder:
             for source, bits in (facts[node] or {}).items():
                 if bits & _INSIDE:
                     write(source, True)
-        subscript_read = {
-            sources[source][0]
-            for node in self.subreads
-            for source, bits in (facts[node] or {}).items()
-            if bits & _EXACT and source < len(sources) and sources[source][1] is None
-        }
         for name in rebound & written.keys():
             written[name] = True  # a new value that is also written: watch it all
+        for captured in self.captured.values():
+            if captured.rebound:  # a new value in the cell: its identity is watched
+                for func in captured.funcs:
+                    cells.setdefault((func.name, func.keys[1]), {}).setdefault(captured.name, False)
         loaded.update(written)
         return Analysis(
             written=written,
             loaded=frozenset(loaded),
-            subscript_read=frozenset(subscript_read),
             rebound=frozenset(rebound),
             written_params={key: frozenset(names) for key, names in params.items()},
+            written_cells=cells,
         )
 
-    def solve(self) -> tuple[list[tuple[str, _Func | None]], list[dict[int, int] | None]]:
+    def solve(
+        self,
+    ) -> tuple[list[tuple[str, _Func | _Captured | None]], list[dict[int, int] | None]]:
         """Mark the sources and spread their facts to the fixed point.
 
         Sources: the module's names, parameters with a default, and for every class its
@@ -1900,13 +2006,13 @@ class _Builder:
         while solving, and a class whose instances reach unknown code escapes: its
         methods may then be called by anyone, on any instance, and return anything).
         """
-        sources: list[tuple[str, _Func | None]] = []
+        sources: list[tuple[str, _Func | _Captured | None]] = []
         self.facts = [None] * len(self.fwd)
         self.work = []
 
-        def plant(node: int, name: str, func: _Func | None) -> None:
+        def plant(node: int, name: str, owner: _Func | _Captured | None) -> None:
             self.add_fact(node, len(sources), _EXACT)
-            sources.append((name, func))
+            sources.append((name, owner))
 
         namespace = self.namespace
         for name, node in self.module.vars.items():
@@ -1918,6 +2024,9 @@ class _Builder:
         for func in self.funcs:
             for pname in func.defaulted:
                 plant(func.params[pname], pname, func)
+        for captured in self.captured.values():
+            if captured.funcs:
+                plant(self.var(captured.owner, captured.name), captured.name, captured)
         class_base = len(sources)
         class_of: list[tuple[_Class, bool]] = []
         for cls in self.classes:
@@ -2027,6 +2136,13 @@ def _immutable_value(value: object) -> bool:
     return kind in _IMMUTABLE
 
 
+def _number_literal(node: ast.expr) -> bool:
+    """``1``, ``-2.5``: a number written in the source."""
+    if type(node) is ast.UnaryOp:
+        node = node.operand
+    return type(node) is ast.Constant and type(node.value) in (int, float, complex)
+
+
 def _immutable_literal(node: ast.expr) -> bool:
     """A literal whose value nothing can write into (a default worth no watching)."""
     if type(node) is ast.Constant:
@@ -2084,6 +2200,18 @@ def _chain(node: ast.expr) -> tuple[str | None, str | None]:
     return node.id, ".".join(reversed(parts))
 
 
+def _vars_of_chain(node: ast.Call) -> bool:
+    """``vars(x)`` or ``vars(x.y)``: one argument, a name or an attribute chain."""
+    func = node.func
+    return (
+        type(func) is ast.Name
+        and func.id == "vars"
+        and len(node.args) == 1
+        and not node.keywords
+        and _chain(node.args[0])[0] is not None
+    )
+
+
 def _method_of(scope: _Scope) -> _Func | None:
     """The method (with a receiver, ``self`` or ``cls``) enclosing *scope*, if any."""
     current: _Scope | None = scope
@@ -2133,10 +2261,23 @@ def _check_code(module_name: str, namespace: dict[str, Any], builder: _Builder) 
 
 def _shared_code(module_name: str, namespace: dict[str, Any]) -> list[Any]:
     """Code of the functions reachable from *namespace* whose globals are *namespace*."""
+    return [code for _, code in _functions_and_code(module_name, namespace) if code is not None]
+
+
+def shared_functions(module_name: str, namespace: dict[str, Any]) -> list[Any]:
+    """The functions of the module: reachable from *namespace* (module-level values, the
+    methods of its classes, every layer under decorators, partials and properties) with
+    *namespace* as their globals. The guard reads their defaults and closures."""
+    return [func for func, code in _functions_and_code(module_name, namespace) if code is not None]
+
+
+def _functions_and_code(module_name: str, namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
+    """``(function, code)`` of :func:`shared_functions`; code is None for the methods that
+    ``dataclasses`` compiles with the module's globals (not the module's source)."""
     function_type = type(_check_code)  # types.FunctionType, without importing types here
     seen: set[int] = set()
     todo: list[tuple[Any, bool]] = [(value, False) for value in namespace.values()]
-    codes: list[Any] = []
+    found: list[tuple[Any, Any]] = []
     while todo:
         value, in_dataclass = todo.pop()
         if id(value) in seen:
@@ -2144,17 +2285,34 @@ def _shared_code(module_name: str, namespace: dict[str, Any]) -> list[Any]:
         seen.add(id(value))
         if type(value) is function_type and value.__globals__ is namespace:
             code = value.__code__
-            # dataclasses compiles the methods it writes with the module's globals.
-            if not (
+            generated = (
                 in_dataclass
                 and code.co_name in _DATACLASS_METHODS
                 and code.co_filename == "<string>"
-            ):
-                codes.append(code)
+            )
+            found.append((value, None if generated else code))
         if isinstance(value, type):
             in_dataclass = "__dataclass_fields__" in value.__dict__
         todo.extend((inner, in_dataclass) for inner in _inner_functions(value, module_name))
-    return codes
+    return found
+
+
+def source_constants(module_name: str, namespace: dict[str, Any]) -> frozenset[Any]:
+    """The strings and integers written as literals in the module's source (empty without
+    a source). Dict keys among them are not request data: messages may show them."""
+    global ast
+    try:
+        source, filename = _source(module_name, namespace)
+        import ast
+
+        tree = ast.parse(source, filename)
+    except (_GiveUp, SyntaxError, ValueError, RecursionError):
+        return frozenset()
+    return frozenset(
+        node.value
+        for node in ast.walk(tree)
+        if type(node) is ast.Constant and type(node.value) in (str, int)
+    )
 
 
 def _inner_functions(value: Any, module_name: str) -> list[Any]:
