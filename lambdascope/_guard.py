@@ -39,6 +39,7 @@ from operator import eq, getitem, is_
 
 from . import _resources
 from ._errors import ScopeLeakError, ScopeLeakWarning
+from ._leaklog import module_leaks
 from ._mutators import MUTATING_METHODS
 
 TYPE_CHECKING = False
@@ -807,6 +808,8 @@ class Guard:
             if not self._unchanged():  # accepted changes stand: they become the baseline
                 self._snapshot()
             raise ScopeLeakError(self._message(leaks, restored=True))
+        spaces, func = self._spaces or [], self._func
+        module_leaks(func, leaks, lambda m, a, w: _sites(spaces, func, m, a, "name `" in w))
         fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
         self._warned.update((module, allow_as) for module, _, _, allow_as in leaks)
         self._snapshot()
