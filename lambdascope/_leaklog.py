@@ -50,6 +50,7 @@ METRICS_ENV = "LAMBDASCOPE_LEAK_METRICS"
 NAMESPACE_ENV = "LAMBDASCOPE_METRICS_NAMESPACE"
 _DEFAULT_NAMESPACE = "lambdascope"
 _ON = frozenset({"on", "1", "true", "yes"})
+_NAME_CHANGES = ("deleted", "created", "set from None", "rebound")
 
 #: ``file:line`` sites per (handler, module, variable, rebinding): the code does not change.
 _sites_cache: dict[tuple[int, str, str, bool], list[str]] = {}
@@ -145,16 +146,12 @@ def change_of(what: str) -> str:
     """
     if what.startswith("name `"):
         verb = what.partition("` was ")[2]
-        for word in ("deleted", "created", "set from None", "rebound"):
-            if verb.startswith(word):
-                return f"name {word}"
-        return "name changed"
+        return "name " + next((w for w in _NAME_CHANGES if verb.startswith(w)), "changed")
     if what.startswith("class attribute"):
         return "class attributes changed"
     if what.startswith("attribute"):
         return "attributes changed"
-    kind = what.partition(" `")[0]
-    return f"{kind} modified in place" if kind.isidentifier() else "modified in place"
+    return f"{what.partition(' `')[0]} modified in place"
 
 
 def module_leaks(
