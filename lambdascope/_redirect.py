@@ -248,4 +248,3 @@ def serve() -> Callable[..., Any]:
         if failure is error:
             raise
         raise failure from None
-

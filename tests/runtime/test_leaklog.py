@@ -213,9 +213,7 @@ def test_raise_mode_writes_no_report(
     assert capsys.readouterr().out == ""
 
 
-def test_a_clean_invocation_writes_nothing(
-    leaks: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_clean_invocation_writes_nothing(leaks: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert leaks.lambda_handler({"what": "nothing"}, None) == "ok"
     assert capsys.readouterr().out == ""
 

@@ -187,7 +187,7 @@ def test_the_served_handler_opens_the_request_scope(
     assert [served({}, None), served({}, None)] == [(1, True), (2, False)]
     assert not lambdascope.in_invocation()
     with pytest.raises(lambdascope.OutsideInvocationError):
-        request.invocation  # noqa: B018 - the scope closed
+        request.invocation
 
 
 # -- what fails Init, in Lambda's words -----------------------------------------------------
