@@ -227,8 +227,8 @@ def _fail_init(error: BaseException) -> BaseException:
         return fault(error.error_type, str(error), error.trace)
     import traceback
 
-    frames = [
-        frame
+    frames = [  # as the client lists them itself: (file, line, function, source line)
+        (frame.filename, frame.lineno or 0, frame.name, frame.line)
         for frame in traceback.extract_tb(error.__traceback__)
         if os.path.abspath(frame.filename) != os.path.abspath(__file__)
     ]
