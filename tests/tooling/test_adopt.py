@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -274,7 +275,7 @@ def test_the_layer_holds_the_runtime_core_its_bytecode_and_the_wrapper(layer: Pa
     assert (package / "py.typed").is_file()
     for tooling in ("testing", "cli", "check", "__main__.py", "exec-wrapper"):
         assert not (package / tooling).exists()
-    tag = __import__("sys").implementation.cache_tag
+    tag = sys.implementation.cache_tag
     sources = sorted(p.stem for p in package.glob("*.py"))
     compiled = sorted(p.name.split(".")[0] for p in (package / "__pycache__").glob(f"*.{tag}.pyc"))
     assert compiled == sources
@@ -289,3 +290,104 @@ def test_the_layer_is_reproducible(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdascope-wrapper" in out
     assert "LAMBDASCOPE_GUARD=warn" in out
     assert f"--zip-file fileb://{first}" in out
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def test_invoke_runs_the_exec_wrapper_like_the_managed_runtime(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(HANDLERS)
+    monkeypatch.setenv("AWS_LAMBDA_EXEC_WRAPPER", WRAPPER)
+    monkeypatch.setenv("LAMBDASCOPE_GUARD", "warn")
+    event = json.dumps({"Records": [{"s3": {"object": {"key": "in/1.csv"}}}]})
+    argv = ["invoke", "collect.lambda_handler", "--runtime", "awslambdaric", "--event-json", event]
+    assert main([*argv, "--times", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"Init (on-demand) under awslambdaric (exec wrapper {WRAPPER}), pid " in out
+    assert "#1 cold" in out
+    assert "#2 warm" in out
+    assert out.count('  | {"message": "lambdascope scope leak"') == 2
+    assert main([*argv, "--times", "1", "--json"]) == 0
+    init = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert init["exec_wrapper"] == WRAPPER
+
+
+def test_invoke_in_process_refuses_an_exec_wrapper(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(HANDLERS)
+    monkeypatch.setenv("AWS_LAMBDA_EXEC_WRAPPER", WRAPPER)
+    assert main(["invoke", "collect:lambda_handler"]) == 2
+    assert "an exec wrapper runs before the runtime starts" in capsys.readouterr().err
+
+
+def test_invoke_guard_wraps_an_undecorated_handler_under_the_runtime_client(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(HANDLERS)
+    monkeypatch.delenv("AWS_LAMBDA_EXEC_WRAPPER", raising=False)
+    event = json.dumps({"Records": [{"s3": {"object": {"key": "in/1.csv"}}}]})
+    argv = ["invoke", "collect.py:lambda_handler", "--runtime", "awslambdaric"]
+    assert main([*argv, "--event-json", event, "--times", "1"]) == 0  # unguarded: it answers
+    assert main([*argv, "--event-json", event, "--times", "1", "--guard", "raise"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR  ScopeLeakError: handler lambda_handler() wrote to module-level state" in out
+
+
+def test_layer_build_without_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["layer", "build", "--no-compile"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Wrote lambdascope-layer.zip: lambdascope ")
+    assert "(sources only, no bytecode)" in out
+    assert "--compatible-runtimes python3.9 ... python3.13" in out
+    with zipfile.ZipFile(tmp_path / "lambdascope-layer.zip") as archive:
+        names = archive.namelist()
+    assert names[0] == "lambdascope-wrapper"
+    assert names[1:] == sorted(names[1:])
+    assert not [name for name in names if "__pycache__" in name]
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--python", "3.8"], "--python '3.8' is not a Python version Lambda runs"),
+        (["--python", "three"], "--python 'three' is not a Python version Lambda runs"),
+        (["--python", "3.99"], "no Python 3.99 found"),
+        (["--python", "3.12", "--no-compile"], "not allowed with argument"),
+    ],
+)
+def test_layer_build_usage_errors(
+    argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layer", "build", *argv]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_layer_build_into_a_missing_folder_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layer", "build", "-o", str(tmp_path / "missing" / "layer.zip")]) == 1
+    assert "lambdascope layer build: " in capsys.readouterr().err
+    assert main(["layer"]) == 2
+
+
+def test_layer_build_for_another_python_compiles_with_that_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here = "{}.{}".format(*sys.version_info[:2])
+    other = "3.12" if here != "3.12" else "3.11"
+    path = tmp_path / "layer.zip"
+    code = main(["layer", "build", "--python", other, "-o", str(path)])
+    if code == 2 and f"no Python {other} found" in capsys.readouterr().err:
+        pytest.skip(f"no Python {other} on this machine")
+    assert code == 0
+    tag = f"cpython-{other.replace('.', '')}"
+    with zipfile.ZipFile(path) as archive:
+        compiled = [n for n in archive.namelist() if n.endswith(".pyc")]
+    assert compiled
+    assert all(f".{tag}.pyc" in name for name in compiled)
