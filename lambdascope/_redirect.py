@@ -12,6 +12,7 @@ import sys
 from ._errors import LambdascopeError
 from ._handler import handler as _wrap_handler
 from ._handler import is_handler
+from ._util import exec_spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,19 +102,12 @@ def _import_from(base: str, module: str) -> ModuleType:
     """Import *module* (``top`` or ``top.sub``) from the directory *base*, not from sys.path."""
     import importlib
     from importlib.machinery import PathFinder
-    from importlib.util import module_from_spec
 
     top = module.partition(".")[0]
     spec = PathFinder.find_spec(top, [base])
     if spec is None or spec.loader is None:
         raise ModuleNotFoundError(f"No module named {top!r} in {base}", name=top)
-    loaded = module_from_spec(spec)
-    sys.modules[top] = loaded
-    try:
-        spec.loader.exec_module(loaded)
-    except BaseException:
-        del sys.modules[top]  # as a failed import does
-        raise
+    loaded = exec_spec(top, spec)
     return importlib.import_module(module) if module != top else loaded
 
 

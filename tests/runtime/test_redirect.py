@@ -207,10 +207,56 @@ def test_a_malformed_setting(monkeypatch: pytest.MonkeyPatch, setting: str) -> N
     assert str(error).startswith(f"Bad handler {setting!r} in LAMBDASCOPE_HANDLER")
 
 
-def test_the_redirect_cannot_redirect_to_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    error = failure(monkeypatch, "lambdascope.redirect.handler")
-    assert error.error_type == "Runtime.MalformedHandlerName"
-    assert "names the redirect itself" in str(error)
+@pytest.mark.parametrize(
+    ("setting", "folder", "source", "error_type", "words"),
+    [
+        (
+            "lambdascope.redirect.handler",
+            None,
+            None,
+            "Runtime.MalformedHandlerName",
+            "LAMBDASCOPE_HANDLER='lambdascope.redirect.handler' names the redirect itself",
+        ),
+        (
+            "app.lambda_handler",
+            None,
+            "import not_installed_here\n",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'app': No module named 'not_installed_here' (",
+        ),
+        (
+            "v9.9/app.lambda_handler",
+            None,
+            None,
+            "Runtime.ImportModuleError",
+            "Unable to import module 'v9.9/app': no folder 'v9.9' (",
+        ),
+        (
+            "v1.2/app.lambda_handler",
+            "v1.2",
+            None,
+            "Runtime.ImportModuleError",
+            "Unable to import module 'v1.2/app': No module named 'app' in ",
+        ),
+        ("sys.exit", None, None, "Runtime.BuiltInModuleConflict", "Cannot use built-in module sys"),
+    ],
+)
+def test_what_cannot_be_loaded_is_named_in_lambdas_words(  # noqa: PLR0917 - a table
+    handler_dir: HandlerDir,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    folder: str | None,
+    source: str | None,
+    error_type: str,
+    words: str,
+) -> None:
+    if folder is not None:
+        (handler_dir.path / folder).mkdir()
+    if source is not None:
+        handler_dir.write("app", source)
+    error = failure(monkeypatch, setting)
+    assert error.error_type == error_type
+    assert str(error).startswith(words)
 
 
 def test_a_missing_module_says_where_it_was_looked_for(
@@ -222,32 +268,6 @@ def test_a_missing_module_says_where_it_was_looked_for(
     assert message.startswith("Unable to import module 'nowhere': No module named 'nowhere'")
     assert "LAMBDASCOPE_HANDLER='nowhere.lambda_handler'" in message
     assert f"searched {handler_dir.path}" in message
-
-
-def test_a_missing_dependency_of_the_module(
-    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    handler_dir.write("app", "import not_installed_here\n")
-    error = failure(monkeypatch, "app.lambda_handler")
-    assert error.error_type == "Runtime.ImportModuleError"
-    assert str(error).startswith(
-        "Unable to import module 'app': No module named 'not_installed_here'"
-    )
-
-
-def test_a_missing_folder(handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch) -> None:
-    error = failure(monkeypatch, "v9.9/app.lambda_handler")
-    assert error.error_type == "Runtime.ImportModuleError"
-    assert "no folder 'v9.9'" in str(error)
-
-
-def test_a_missing_module_in_a_folder_with_dots(
-    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (handler_dir.path / "v1.2").mkdir()
-    error = failure(monkeypatch, "v1.2/app.lambda_handler")
-    assert error.error_type == "Runtime.ImportModuleError"
-    assert "Unable to import module 'v1.2/app': No module named 'app' in " in str(error)
 
 
 def test_a_missing_function_suggests_a_close_name(
@@ -294,11 +314,6 @@ def test_a_syntax_error_in_the_module(
     assert error.error_type == "Runtime.UserCodeSyntaxError"
     assert str(error).startswith("Syntax error in module 'app': ")
     assert error.trace == [f'  File "{path}" Line 1\n    def lambda_handler(event, context)\n']
-
-
-def test_a_built_in_module_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    error = failure(monkeypatch, "sys.exit")
-    assert error.error_type == "Runtime.BuiltInModuleConflict"
 
 
 def test_a_wrong_guard_mode_fails_init(

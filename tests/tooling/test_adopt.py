@@ -43,6 +43,16 @@ def metric_lines(logs: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in logs.splitlines() if line.startswith('{"_aws"')]
 
 
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 @pytest.fixture(scope="module")
 def s3() -> Iterator[dict[str, str]]:
     """A moto S3 server with the reports bucket; the environment a function needs for it."""
@@ -55,14 +65,7 @@ def s3() -> Iterator[dict[str, str]]:
         "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
         "REPORT_BUCKET": "reports",
     }
-    client = boto3.client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_bucket(Bucket="reports")
+    s3_client(env["AWS_ENDPOINT_URL_S3"]).create_bucket(Bucket="reports")
     try:
         yield env
     finally:
@@ -70,13 +73,7 @@ def s3() -> Iterator[dict[str, str]]:
 
 
 def report(s3: dict[str, str], request_id: str) -> dict[str, Any]:
-    client = boto3.client(
-        "s3",
-        region_name="us-east-1",
-        endpoint_url=s3["AWS_ENDPOINT_URL_S3"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = s3_client(s3["AWS_ENDPOINT_URL_S3"])
     body = client.get_object(Bucket="reports", Key=f"reports/{request_id}.json")["Body"]
     return json.loads(body.read())  # type: ignore[no-any-return]
 
