@@ -1,7 +1,7 @@
 """The handler redirect's work: find the handler a setting names, wrap it, or fail Init.
 
-:mod:`lambdascope.redirect` runs :func:`serve` when the runtime imports it; the CLI and
-the layer builder take the names of the setting and the variable from here.
+:mod:`lambdascope.redirect` runs :func:`serve` when the runtime imports it; ``lambdascope
+invoke`` takes the handler setting and the variable's name from here.
 """
 
 from __future__ import annotations
