@@ -137,7 +137,7 @@ def find_python(version: str) -> str:
 def _bytecode(python: str, sources: list[tuple[str, str]]) -> dict[str, bytes]:
     """``{archive name: bytes}`` of the sources' bytecode, compiled by *python*."""
     with tempfile.TemporaryDirectory(prefix="lambdascope-layer-") as out:
-        # A fixed hash seed: the order of set constants in the bytecode must not vary.
+        # Hash randomisation off: the order of set constants in the bytecode must not vary.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
         env["PYTHONHASHSEED"] = "0"
         done = subprocess.run(

@@ -127,13 +127,13 @@ def test_every_leaking_invocation_is_reported_not_only_the_first(
 @pytest.mark.parametrize(
     ("event", "variable", "change"),
     [
-        ({"what": "item", "secret_key": "s3cr3t-k3y", "amount": 12}, "totals", "dict"),
+        ({"what": "item", "secret_key": "s3cr3t-k3y", "amount": 7310419}, "totals", "dict"),
         ({"what": "rebind"}, "counter", "name rebound"),
         ({"what": "from-none", "user": "alice@example.com"}, "settings", "name set from None"),
         ({"what": "create"}, "fresh_name", "name created"),
         ({"what": "attribute", "user": "alice@example.com"}, "session", "attributes changed"),
         ({"what": "class", "region": "us-east-2"}, "Config", "class attributes changed"),
-        ({"what": "default", "order": "o-9"}, "remember.seen", "list"),
+        ({"what": "default", "order": "order-0099"}, "remember.seen", "list"),
     ],
 )
 def test_the_kind_of_change_is_named_and_no_value_is_written(
