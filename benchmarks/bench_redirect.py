@@ -110,7 +110,8 @@ def _init_rows(quick: bool) -> list[Row]:
         target = ""
         if name.startswith("import lambdascope.redirect"):
             target = goal("≤ baseline + 1 ms", value - base <= 1.0)
-        rows.append(Row(SECTION_INIT, name, value, "ms", value / base, target))
+        ratio = None if name.endswith("(scale)") else value / base  # a tiny one would print 0.00x
+        rows.append(Row(SECTION_INIT, name, value, "ms", ratio, target))
     return rows
 
 
