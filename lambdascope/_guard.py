@@ -315,6 +315,8 @@ class _Node:
             equal = bool(live == self.snap)
         if equal and (self.family is dict or self.kind == "attributes"):
             equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
+        if equal and self.family is not set and self.family is not bytearray:
+            equal = _same_types(live, self.snap)
         return equal and all(getitem(live, k) is v for k, v in self.children)
 
     def _lazy_only(self) -> bool:
@@ -403,6 +405,14 @@ class _Node:
         if after < before:
             return f"{where} ({before - after} item(s) removed, e.g. .pop/.remove/del/.clear)"
         return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
+
+
+def _same_types(live: Any, saved: Any) -> bool:
+    """Equal is not the same data when a value changed type (``0`` for ``False``, ``1.0`` for
+    ``1``): the values, in order, must have the types they had."""
+    if hasattr(live, "values"):
+        live, saved = live.values(), saved.values()
+    return list(map(type, live)) == list(map(type, saved))
 
 
 def _same_items(live: Any, saved: list[Any]) -> bool:
