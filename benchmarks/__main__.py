@@ -336,7 +336,8 @@ def render(rows: list[Row], quick: bool) -> str:
         "`os.stat` + `os.statvfs` calls it makes; warm access to "
         "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
         "budget; the log context and deadline rows to `@handler(guard='off')`, a log call without "
-        "the filter, or `get_remaining_time_in_millis()`.",
+        "the filter, or `get_remaining_time_in_millis()`; the handler redirect's to importing and "
+        "calling a handler decorated with `@handler`.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -355,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     from benchmarks.bench_guard import guard_rows
     from benchmarks.bench_logging import logging_rows
+    from benchmarks.bench_redirect import redirect_rows
     from benchmarks.bench_tmp import tmp_rows
 
     for bench in (
@@ -366,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         import_cost,
         memory_growth,
         logging_rows,
+        redirect_rows,
     ):
         rows += bench(args.quick)
     text = render(rows, args.quick)

@@ -44,6 +44,7 @@ from operator import eq, getitem, is_
 
 from . import _resources
 from ._errors import ScopeLeakError, ScopeLeakWarning
+from ._leaklog import module_leaks
 from ._mutators import MUTATING_METHODS
 
 TYPE_CHECKING = False
@@ -332,6 +333,8 @@ class _Node:
             equal = bool(live == self.snap)
         if equal and (family is dict or self.kind == "attributes"):
             equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
+        if equal and family is not set and family is not bytearray:
+            equal = _same_types(live, self.snap)
         if family is set:
             return equal
         return equal and all(getitem(live, k) is v for k, v in self.children)
@@ -495,6 +498,14 @@ def _key_text(key: Any, constants: frozenset[Any]) -> str:
     except Exception:  # an unhashable key: not a constant
         pass
     return _safe_repr(key)
+
+
+def _same_types(live: Any, saved: Any) -> bool:
+    """Equal is not the same data when a value changed type (``0`` for ``False``, ``1.0`` for
+    ``1``): the values, in order, must have the types they had."""
+    if hasattr(live, "values"):
+        live, saved = live.values(), saved.values()
+    return list(map(type, live)) == list(map(type, saved))
 
 
 def _same_items(live: Any, saved: list[Any]) -> bool:
@@ -1144,6 +1155,8 @@ class Guard:
             if not self._unchanged():  # accepted changes stand: they become the baseline
                 self._snapshot()
             raise ScopeLeakError(self._message(leaks, restored=True))
+        spaces, func = self._spaces or [], self._func
+        module_leaks(func, leaks, lambda m, a, w: _sites(spaces, func, m, a, "name `" in w))
         fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
         self._warned.update((module, allow_as) for module, _, _, allow_as in leaks)
         self._snapshot()

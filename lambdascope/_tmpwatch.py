@@ -18,6 +18,7 @@ import time
 
 from ._errors import TmpLeakError, TmpLeakWarning
 from ._guard import innermost
+from ._leaklog import tmp_leaks
 from ._tmp import finish_request_dir, is_process_dir, tempdir
 
 TYPE_CHECKING = False
@@ -229,6 +230,7 @@ class TmpWatch:
         message = self._message(leaks)
         if self.mode == "raise":
             raise TmpLeakError(message)
+        tmp_leaks(self._func, [(leak.path, leak.how) for leak in leaks])
         import warnings
 
         warnings.warn(TmpLeakWarning(message), stacklevel=4)

@@ -5,6 +5,8 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
     from typing import Any
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "check_callable",
     "describe",
     "env_flag",
+    "exec_spec",
     "is_async_callable",
     "positive_seconds",
     "reject_unknown_options",
@@ -182,3 +185,22 @@ def check_callable(decorator: str, obj: object, example: str) -> Callable[..., A
     if not callable(obj):
         raise not_callable(decorator, obj, example)
     return obj
+
+
+def exec_spec(name: str, spec: ModuleSpec) -> ModuleType:
+    """Create the module *spec* describes, register it as *name* and run it, as an import does.
+
+    A module whose code raises is taken out of ``sys.modules`` again, as a failed import is.
+    """
+    import sys
+    from importlib.util import module_from_spec
+
+    assert spec.loader is not None
+    module = module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

@@ -188,8 +188,10 @@ def test_import_lambdascope_loads_no_tooling_and_no_heavy_module() -> None:
 def test_every_exception_the_library_defines_derives_from_lambdascope_error() -> None:
     import lambdascope.check
     import lambdascope.testing
+    from lambdascope._redirect import HandlerLoadError  # lambdascope.redirect raises it
 
     own = [
+        HandlerLoadError,
         lambdascope.testing.MarshalError,
         lambdascope.testing.RuntimeExitError,
         lambdascope.testing.RuntimeExited,
@@ -205,6 +207,7 @@ def test_every_exception_the_library_defines_derives_from_lambdascope_error() ->
     assert issubclass(lambdascope.testing.RuntimeExited, RuntimeError)
     assert issubclass(lambdascope.check.CheckError, ValueError)
     assert issubclass(lambdascope.DeadlineExceededError, TimeoutError)
+    assert issubclass(HandlerLoadError, ImportError)
 
 
 def test_every_exception_class_in_the_package_is_listed_above() -> None:
@@ -216,6 +219,7 @@ def test_every_exception_class_in_the_package_is_listed_above() -> None:
                 names.add(node.name)
     # RemoteError stands for a handler's own error reported by a runtime process, not ours.
     assert names - {"RemoteError"} == {
+        "HandlerLoadError",
         "LambdascopeError",
         "MarshalError",
         "RuntimeExitError",

@@ -89,6 +89,12 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         split_target(args.target)
     except ValueError as exc:
         parser.error(str(exc))
+    if os.environ.get("AWS_LAMBDA_EXEC_WRAPPER") and args.runtime != "awslambdaric":
+        parser.error(
+            f"AWS_LAMBDA_EXEC_WRAPPER={os.environ['AWS_LAMBDA_EXEC_WRAPPER']} is set: an exec "
+            "wrapper runs before the runtime starts, as under --runtime awslambdaric (add it, "
+            "or unset the variable)"
+        )
     if args.processes is not None:
         from ._managed import invoke_managed
 
@@ -185,10 +191,16 @@ def _invoke_awslambdaric(
     environ = {
         "LAMBDASCOPE_COLD_START_REPORT": os.environ.get("LAMBDASCOPE_COLD_START_REPORT", "1")
     }
+    setting = f"{module}.{attr}"
     if args.guard is not None:
         environ["LAMBDASCOPE_GUARD"] = args.guard
+        # An undecorated handler runs under @handler(guard=MODE), as in process: the
+        # redirect imports it and wraps it (a decorated one it serves as it is).
+        from lambdascope._redirect import ENV, HANDLER
+
+        environ[ENV], setting = setting, HANDLER
     runtime = LocalRuntime(
-        f"{module}.{attr}",
+        setting,
         cwd=os.getcwd() if path is None else os.path.dirname(path),  # the task root
         env=environ,
         function_name=args.function_name,
@@ -250,7 +262,9 @@ def _remote_init(printer: Printer, runtime: Any, init_type: str) -> tuple[Any, .
     from lambdascope._resources import record_from_entry
 
     report = _report(runtime.logs)
-    printer.remote_init(report, init_type, runtime.pid)
+    printer.remote_init(
+        report, init_type, runtime.pid, os.environ.get("AWS_LAMBDA_EXEC_WRAPPER") or None
+    )
     return tuple(
         record_from_entry(r, 1)
         for r in (report or {}).get("resources", [])
@@ -363,6 +377,15 @@ def build_parser() -> argparse.ArgumentParser:
         "an invocation past --timeout is reported, not stopped",
     )
     invoke.set_defaults(run=_invoke, parser=invoke)
+
+    layer = commands.add_parser(
+        "layer",
+        help="build a Lambda layer that runs an existing function under the guard, its code "
+        "unchanged",
+    )
+    from ._layer import configure_parser as configure_layer
+
+    configure_layer(layer)
 
     check = commands.add_parser(
         "check",

@@ -141,9 +141,19 @@ class Printer:
         for frame in stack:
             self._emit("  " + _indent(frame, "  "))
 
-    def remote_init(self, report: dict[str, Any] | None, init_type: str, pid: int | None) -> None:
-        """Init under awslambdaric, from lambdascope's cold-start report in the function's logs."""
+    def remote_init(
+        self,
+        report: dict[str, Any] | None,
+        init_type: str,
+        pid: int | None,
+        wrapper: str | None = None,
+    ) -> None:
+        """Init under awslambdaric, from lambdascope's cold-start report in the function's logs.
+
+        *wrapper* is the exec wrapper the runtime ran first (``AWS_LAMBDA_EXEC_WRAPPER``).
+        """
         resources = [r for r in (report or {}).get("resources", []) if r.get("phase") == "init"]
+        where = "awslambdaric" + (f" (exec wrapper {wrapper})" if wrapper else "")
         if self.as_json:
             self._emit(
                 json.dumps(
@@ -151,6 +161,7 @@ class Printer:
                         "phase": "init",
                         "handler": self.target,
                         "runtime": "awslambdaric",
+                        "exec_wrapper": wrapper,
                         "pid": pid,
                         "init_type": init_type,
                         "init_ms": None if report is None else report.get("init_ms"),
@@ -161,12 +172,12 @@ class Printer:
             return
         if report is None:
             self._emit(
-                f"Init ({init_type}) under awslambdaric, pid {pid}: no lambdascope cold-start "
+                f"Init ({init_type}) under {where}, pid {pid}: no lambdascope cold-start "
                 "report in the logs (the handler is not decorated with @handler)"
             )
             return
         self._emit(
-            f"Init ({init_type}) under awslambdaric, pid {pid}: "
+            f"Init ({init_type}) under {where}, pid {pid}: "
             f"{_ms(report.get('init_ms'))} from `import lambdascope` to the first invocation"
         )
         for resource in resources:

@@ -48,6 +48,24 @@ _PREFIX = "/2018-06-01/runtime"
 _NEXT = f"{_PREFIX}/invocation/next"
 _RESTORE_NEXT = f"{_PREFIX}/restore/next"
 _POLL = 0.05  # seconds between checks while waiting
+EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
+
+# What a managed Python runtime's bootstrap does with AWS_LAMBDA_EXEC_WRAPPER: check that it
+# is an executable file (exit 127 or 126 with these words if not), then run it with the
+# runtime's start command as its arguments. The wrapper may change the environment (the
+# handler setting, _HANDLER, above all) before it execs that command.
+_WRAPPER_BOOTSTRAP = """
+wrapper="$AWS_LAMBDA_EXEC_WRAPPER"
+if [ ! -f "$wrapper" ]; then echo "$wrapper: does not exist"; exit 127; fi
+if [ ! -x "$wrapper" ]; then echo "$wrapper: is not an executable"; exit 126; fi
+exec "$wrapper" "$@"
+"""
+# The runtime's start command: like the managed runtime, it reads the handler from _HANDLER
+# (`python -m awslambdaric HANDLER` takes it from its argument, which a wrapper cannot change).
+_START_FROM_HANDLER_VARIABLE = (
+    "import os, sys; from awslambdaric.__main__ import main; "
+    "main([sys.argv[0], os.environ['_HANDLER']])"
+)
 
 
 class RuntimeExited(LambdascopeError, RuntimeError):
@@ -240,6 +258,12 @@ class LocalRuntime(Closing):
     ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``, ``AWS_LAMBDA_INITIALIZATION_TYPE``, ``_HANDLER``,
     ``LAMBDA_TASK_ROOT``, ``AWS_REGION``, ...) on top of this process's environment and *env*.
 
+    When ``AWS_LAMBDA_EXEC_WRAPPER`` is set (in *env* or this process's environment), the
+    client starts the way a managed runtime starts it: the wrapper script runs first, with
+    the runtime's start command as its arguments, and the runtime reads the handler from
+    ``_HANDLER`` as the wrapper left it. A wrapper that is not an executable file ends the
+    process before Init, with the managed runtime's words and exit status (127, 126).
+
     Args:
         handler: the Lambda handler setting, ``module.function``.
         cwd: the task root (default: the current directory).
@@ -329,8 +353,12 @@ class LocalRuntime(Closing):
         }
         # A file, not a pipe: the child never blocks on a full pipe. Closed in close().
         self._log_file = tempfile.TemporaryFile()  # noqa: SIM115
+        command = [self.python, "-m", "awslambdaric", self.handler]
+        if env.get(EXEC_WRAPPER):
+            start = [self.python, "-c", _START_FROM_HANDLER_VARIABLE]
+            command = ["/bin/sh", "-c", _WRAPPER_BOOTSTRAP, "bootstrap", *start]
         self._process = subprocess.Popen(
-            [self.python, "-m", "awslambdaric", self.handler],
+            command,
             cwd=self.cwd,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -7,6 +7,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
+from lambdascope._util import exec_spec
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -48,14 +50,7 @@ def _import_file(module_name: str, path: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - a .py path always has one
         raise ImportError(f"cannot import {path!r}", path=path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[module_name]  # as a failed import does
-        raise
-    return module
+    return exec_spec(module_name, spec)
 
 
 def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., Any], ModuleType]:

@@ -18,6 +18,13 @@ point (disable it with ``-p no:lambdascope``). It adds these fixtures:
   invocations set by ``--lambda-warm N`` or the ``lambda_warm_invocations`` ini
   setting (default 2; the ``lambda_warm_invocations`` fixture reads it).
 
+And one option that needs no fixture: ``--lambda-guard-handler MODULE:FUNCTION``
+(repeatable) or the ``lambda_guard_handlers`` ini setting (one target a line) wraps
+those handlers of the code under test with ``@handler`` as soon as their module is
+imported, so an existing test suite runs them with the guard on (mode from
+``LAMBDASCOPE_GUARD``, default ``raise``) and a test whose invocation leaks state fails
+with :class:`~lambdascope.ScopeLeakError`, without a change to the code under test.
+
 Everything here imports lambdascope lazily, so loading the plugin costs nothing
 for test suites that do not use it.
 """
@@ -25,12 +32,15 @@ for test suites that do not use it.
 from __future__ import annotations
 
 import functools
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
     from typing import TypeVar
 
     from lambdascope.testing import LambdaContext, LambdaEnvironment, ManagedInstances
@@ -54,6 +64,140 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "warm invocations after the cold start in lambdascope's cold-and-warm fixtures",
         default="2",
     )
+    group.addoption(
+        "--lambda-guard-handler",
+        action="append",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="wrap this handler of the code under test with lambdascope's @handler when its "
+        "module is imported, so tests run it with the guard on (repeatable; default: the "
+        "lambda_guard_handlers ini setting)",
+    )
+    parser.addini(
+        "lambda_guard_handlers",
+        "handlers (MODULE:FUNCTION, one a line) to run with lambdascope's guard on",
+        type="linelist",
+        default=[],
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Install the handler wrapping before any conftest.py can import a handler module."""
+    targets = early_config.known_args_namespace.lambda_guard_handler or early_config.getini(
+        "lambda_guard_handlers"
+    )
+    if not targets:
+        return
+    guarded = GuardedHandlers(targets)
+    guarded.install()
+    early_config.add_cleanup(guarded.uninstall)
+    early_config.pluginmanager.register(guarded, "lambdascope-guarded-handlers")
+
+
+class GuardedHandlers:
+    """The handlers ``--lambda-guard-handler`` names, wrapped with ``@handler`` on import.
+
+    A finder first on ``sys.meta_path`` sees the import of a target's module and has the
+    module wrapped right after it runs, before any ``from app import lambda_handler``
+    binds the original; a module imported already is wrapped at once. ``uninstall``
+    puts the original functions back.
+    """
+
+    def __init__(self, targets: Sequence[str]) -> None:
+        self.targets: dict[str, list[str]] = {}
+        for target in targets:
+            module, _, attr = target.strip().partition(":")
+            if not module or not attr or not all(p.isidentifier() for p in attr.split(".")):
+                raise pytest.UsageError(
+                    f"--lambda-guard-handler / lambda_guard_handlers: cannot read {target!r}; "
+                    "write MODULE:FUNCTION (app.handlers:lambda_handler, or "
+                    "app:Handler.handle for a method)"
+                )
+            self.targets.setdefault(module, []).append(attr)
+        self.wrapped: list[tuple[Any, str, Any]] = []  # (owner, name, original)
+        self.seen: set[str] = set()
+        self.active = False
+
+    def install(self) -> None:
+        """Start wrapping: now for modules imported already, on import for the others."""
+        self.active = True
+        sys.meta_path.insert(0, self)
+        for name in self.targets:
+            if name in sys.modules:
+                self.wrap(sys.modules[name])
+
+    def uninstall(self) -> None:
+        """Stop wrapping and put every original handler back."""
+        self.active = False
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        for owner, name, original in reversed(self.wrapped):
+            setattr(owner, name, original)
+        self.wrapped.clear()
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """The spec the other finders give a target module, its module wrapped once run."""
+        if fullname not in self.targets or not self.active:
+            return None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec: ModuleSpec | None = find(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        run = getattr(loader, "exec_module", None)
+        if run is None:  # pragma: no cover - every loader of Python 3.4+ has exec_module
+            return spec
+
+        def exec_module(module: ModuleType) -> None:
+            run(module)
+            if module.__name__ == fullname:  # a zip importer serves other modules too
+                self.wrap(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign,union-attr]
+        return spec
+
+    def wrap(self, module: ModuleType) -> None:
+        """Wrap the targets of *module* with ``@handler`` (unless they are already)."""
+        if not self.active:
+            return
+        from lambdascope import handler
+        from lambdascope._handler import is_handler
+
+        self.seen.add(module.__name__)
+        for attr in self.targets[module.__name__]:
+            *path, name = attr.split(".")
+            owner: Any = module
+            try:
+                for part in path:
+                    owner = getattr(owner, part)
+                original = vars(owner)[name] if name in vars(owner) else getattr(owner, name)
+            except (AttributeError, TypeError):
+                raise AttributeError(
+                    f"lambdascope: --lambda-guard-handler {module.__name__}:{attr} names "
+                    f"nothing in module {module.__name__!r} ({module.__file__}); check the "
+                    "option or the lambda_guard_handlers ini setting"
+                ) from None
+            if is_handler(getattr(original, "__func__", original)):
+                continue  # decorated in the code already: its own options stand
+            setattr(owner, name, handler(original))
+            self.wrapped.append((owner, name, original))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Name the targets whose module no test imported: they ran nowhere under the guard."""
+        for name in self.targets:
+            if name not in self.seen:
+                targets = ", ".join(f"{name}:{attr}" for attr in self.targets[name])
+                terminalreporter.write_line(
+                    f"lambdascope: no test imported {name!r}: {targets} ran without the guard"
+                )
 
 
 @pytest.fixture

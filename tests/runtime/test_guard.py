@@ -6,7 +6,7 @@ import importlib
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -15,6 +15,9 @@ from moto import mock_aws
 import lambdascope
 from lambdascope import ScopeLeakError, ScopeLeakWarning, handler
 from lambdascope.aws import ClientInInvocationWarning
+
+if TYPE_CHECKING:
+    from conftest import HandlerDir
 
 HERE = Path(__file__).resolve().parent
 
@@ -381,3 +384,39 @@ def test_callable_instances_and_partials_guard_their_own_module(fresh: Any) -> N
         with pytest.raises(ScopeLeakError, match=r"module 'guard_modules.writes': list `ITEMS`"):
             guarded(1, None)
         assert mod.ITEMS == []
+
+
+def test_a_value_replaced_by_an_equal_one_of_another_type_is_a_change(
+    handler_dir: HandlerDir,
+) -> None:
+    # 0 == False and 1 == 1.0: the containers compare equal, yet the next request reads
+    # other data (json.dumps gives "false" for one, "0" for the other).
+    handler_dir.write(
+        "retyped",
+        """
+        from collections import deque
+        from lambdascope import handler
+
+        flags = deque([False, 0])
+        totals = {"n": 1}
+        sizes = [1]
+
+
+        @handler(watch_tmp=False)
+        def lambda_handler(event, context):
+            what = event["what"]
+            if what == "reorder":
+                flags.reverse()
+            elif what == "retype":
+                totals["n"] = 1.0
+            else:
+                sizes[0] = True
+        """,
+    )
+    module = importlib.import_module("retyped")
+    for what, variable in (("reorder", "flags"), ("retype", "totals"), ("replace", "sizes")):
+        with pytest.raises(ScopeLeakError, match=f"`{variable}` was modified in place"):
+            module.lambda_handler({"what": what}, None)
+    assert (list(module.flags), module.totals, module.sizes) == ([False, 0], {"n": 1}, [1])
+    assert type(module.totals["n"]) is int
+    assert type(module.sizes[0]) is int

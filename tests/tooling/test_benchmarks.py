@@ -52,6 +52,10 @@ EXPECTED = [
     "log.info, filter installed, 3 built-in + 2 fields",
     "log.info, filter installed, outside an invocation",
     "request.check_deadline()",
+    "import a module decorated with @handler (baseline)",
+    "import lambdascope.redirect, LAMBDASCOPE_HANDLER=app_plain.lambda_handler",
+    "served by lambdascope.redirect, module guard on",
+    "served by lambdascope.redirect, guard='off'",
 ]
 
 
@@ -70,4 +74,4 @@ def test_quick_suite_reports_every_row_with_finite_ratios(tmp_path: Path) -> Non
     ratios = [float(r) for r in re.findall(r"\| ([0-9.]+)x \|", text)]
     assert len(ratios) >= 12
     assert all(math.isfinite(r) and r > 0 for r in ratios)
-    assert text.count(": met") + text.count(": MISSED") == 20
+    assert text.count(": met") + text.count(": MISSED") == 23

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from importlib.metadata import distribution
 
@@ -187,3 +188,160 @@ def test_the_plugin_is_loaded_in_a_separate_process(project: pytest.Pytester) ->
     result.assert_outcomes(passed=1)
     help_text = project.runpytest_subprocess("--help")
     help_text.stdout.fnmatch_lines(["*--lambda-warm=N*"])
+
+
+# -- --lambda-guard-handler: an existing suite runs the code under test with the guard on ------
+
+# A project's own code and tests, as they are before lambdascope: an undecorated handler that
+# collects per-request data in a module-level list, and tests that each call it once.
+SHOP = """
+processed = []
+
+
+def lambda_handler(event, context):
+    processed.append(event["order"])
+    return {"processed": len(processed)}
+
+
+class Api:
+    def handle(self, event, context):
+        return {"path": event["path"]}
+"""
+
+SHOP_TESTS = """
+from shop import lambda_handler
+
+
+def test_one_order():
+    assert lambda_handler({"order": "o-1"}, None) == {"processed": 1}
+
+
+def test_the_api():
+    import shop
+
+    assert shop.Api().handle({"path": "/"}, None) == {"path": "/"}
+"""
+
+
+@pytest.fixture
+def shop(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(shop=SHOP, test_shop=SHOP_TESTS)
+    pytester.syspathinsert()
+    return pytester
+
+
+def test_without_the_option_the_leaking_suite_passes(shop: pytest.Pytester) -> None:
+    shop.runpytest().assert_outcomes(passed=2)
+
+
+def test_the_option_fails_the_test_whose_invocation_leaks(shop: pytest.Pytester) -> None:
+    result = shop.runpytest("--lambda-guard-handler", "shop:lambda_handler")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ScopeLeakError: handler lambda_handler() wrote to module-level state*",
+            "*list `processed` was modified in place*",
+            "FAILED test_shop.py::test_one_order*",
+        ]
+    )
+
+
+def test_the_targets_can_come_from_the_ini_file(shop: pytest.Pytester) -> None:
+    shop.makeini(
+        "[pytest]\nlambda_guard_handlers =\n    shop:lambda_handler\n    shop:Api.handle\n"
+    )
+    result = shop.runpytest()
+    result.assert_outcomes(passed=1, failed=1)  # the method leaks nothing: it passes guarded
+    assert "ran without the guard" not in result.stdout.str()
+
+
+def test_the_mode_comes_from_lambdascope_guard(
+    shop: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMBDASCOPE_GUARD", "warn")
+    result = shop.runpytest("--lambda-guard-handler", "shop:lambda_handler", "-W", "default")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*ScopeLeakWarning: handler lambda_handler()*", "*`processed`*"])
+
+
+def test_a_handler_imported_by_conftest_is_wrapped_too(shop: pytest.Pytester) -> None:
+    shop.makeconftest(
+        """
+        import pytest
+        from shop import lambda_handler
+
+
+        @pytest.fixture
+        def invoke():
+            return lambda_handler
+        """
+    )
+    shop.makepyfile(
+        test_fixture="""
+        def test_through_the_fixture(invoke):
+            invoke({"order": "o-2"}, None)
+        """
+    )
+    result = shop.runpytest("--lambda-guard-handler", "shop:lambda_handler", "test_fixture.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*ScopeLeakError*"])
+
+
+def test_a_module_imported_before_is_wrapped_and_put_back_after(shop: pytest.Pytester) -> None:
+    import shop as module
+
+    original = module.lambda_handler
+    result = shop.runpytest("--lambda-guard-handler", "shop:lambda_handler")
+    result.assert_outcomes(passed=1, failed=1)
+    assert module.lambda_handler is original
+    assert module.processed == []  # the guard restored what the failed invocation wrote
+    assert not any(type(finder).__name__ == "GuardedHandlers" for finder in sys.meta_path)
+
+
+def test_a_handler_decorated_in_the_code_keeps_its_own_options(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        decorated="""
+        from lambdascope import handler
+
+        seen = []
+
+
+        @handler(allow=("seen",))
+        def lambda_handler(event, context):
+            seen.append(1)
+            return len(seen)
+        """,
+        test_decorated="""
+        from decorated import lambda_handler
+
+
+        def test_allowed_cache():
+            assert lambda_handler({}, None) == 1
+            assert lambda_handler({}, None) == 2
+        """,
+    )
+    pytester.syspathinsert()
+    pytester.runpytest("--lambda-guard-handler", "decorated:lambda_handler").assert_outcomes(
+        passed=1
+    )
+
+
+@pytest.mark.parametrize("target", ["shop", "shop:", ":lambda_handler", "shop:lambda-handler"])
+def test_a_target_that_cannot_be_read_is_a_usage_error(shop: pytest.Pytester, target: str) -> None:
+    result = shop.runpytest("--lambda-guard-handler", target)
+    result.stderr.fnmatch_lines([f"*cannot read {target!r}; write MODULE:FUNCTION*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_target_missing_from_its_module_fails_the_import(shop: pytest.Pytester) -> None:
+    result = shop.runpytest("--lambda-guard-handler", "shop:lambda_handlr")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*--lambda-guard-handler shop:lambda_handlr names nothing*"])
+
+
+def test_a_target_no_test_imports_is_named_in_the_summary(shop: pytest.Pytester) -> None:
+    result = shop.runpytest("--lambda-guard-handler", "billing:lambda_handler")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["lambdascope: no test imported 'billing': billing:lambda_handler ran without the guard"]
+    )
