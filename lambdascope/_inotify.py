@@ -65,7 +65,7 @@ _calls: tuple[Callable[..., int], Callable[..., int], Callable[..., int], Callab
 
 
 def _load() -> None:
-    global _calls, _fionread
+    global _calls, _ioctl, _FIONREAD
     import _ctypes
     import fcntl
     import termios
@@ -86,17 +86,19 @@ def _load() -> None:
         for name in ("inotify_init1", "inotify_add_watch", "inotify_rm_watch")
     )
     _calls = (init1, add, remove, _ctypes.get_errno)
-    _fionread = (fcntl.ioctl, termios.FIONREAD)
+    _ioctl, _FIONREAD = fcntl.ioctl, termios.FIONREAD
 
 
-_fionread: tuple[Callable[..., object], int] | None = None
+_ioctl: Callable[..., object] | None = None
+_FIONREAD = 0
+_NONE = bytes(4)  # FIONREAD's answer when no event waits
 
 
 def unavailable() -> str | None:
     """Why inotify cannot be used in this process (``None`` when it can)."""
     if not sys.platform.startswith("linux"):
         return "not Linux"
-    if _fionread is None:
+    if _ioctl is None:
         try:
             _load()
         except (ImportError, OSError, AttributeError) as exc:
@@ -105,9 +107,11 @@ def unavailable() -> str | None:
 
 
 class Monitor:
-    """An inotify instance over the temp dir *base* and (at most :data:`DIRS` of) its
-    directories; *skip* says which top-level names not to watch.
+    """An inotify instance over a temp dir and (at most :data:`DIRS` of) its directories.
 
+    :meth:`target` points it at a temp dir (*skip* says which top-level names not to
+    watch); the instance lives as long as the process: closing the last descriptor of an
+    inotify instance waits for the kernel (~20 ms here), removing watches does not.
     :meth:`pending` is the hot path: one ``ioctl``. :meth:`take` reads what waits and
     returns ``(relative path, mask)`` pairs; :attr:`lost` turns true when the kernel's
     queue overflowed or the temp dir itself went away (events were lost: look around).
@@ -116,9 +120,8 @@ class Monitor:
 
     __slots__ = ("_count", "_fd", "_paths", "_skip", "base", "lost", "partial", "sizes")
 
-    def __init__(self, base: str, skip: Callable[[str], bool]) -> None:
-        init1 = _calls[0]
-        fd = init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    def __init__(self, skip: Callable[[str], bool]) -> None:
+        fd = _calls[0](os.O_NONBLOCK | os.O_CLOEXEC)
         if fd < 0:
             errno = _calls[3]()
             raise OSError(errno, f"inotify_init1: {os.strerror(errno)}")
@@ -126,23 +129,27 @@ class Monitor:
         self._count = bytearray(4)
         self._skip = skip
         self._paths: dict[int, str] = {}  # watch descriptor -> directory, relative to base
-        self.base = base
+        self.base = ""
         self.lost = False
         self.partial = False  # a directory was left unwatched (the budget, or the limit)
         self.sizes: dict[str, int] = {}
-        created: list[tuple[str, int]] = []
-        self._watch_tree("", created, sized=True)
-        if "" not in self._paths.values():
-            self.close()
-            raise OSError(f"cannot watch {base}")
+
+    def target(self, base: str) -> bool:
+        """Watch the temp dir *base* (and no other): whether it could be watched."""
+        remove = _calls[2]
+        for wd in self._paths:
+            remove(self._fd, wd)
+        self._paths.clear()
+        self.take()  # what waits is about the old watches: nobody's
+        self.base, self.lost, self.partial, self.sizes = base, False, False, {}
+        self._watch_tree("", [], sized=True)
+        return "" in self._paths.values()
 
     # -- the hot path ---------------------------------------------------------------------
     def pending(self) -> bool:
         """Whether events wait: one ``ioctl(FIONREAD)``, nothing read."""
-        assert _fionread is not None
-        ioctl, fionread = _fionread
-        ioctl(self._fd, fionread, self._count, True)
-        return self._count != b"\0\0\0\0"
+        _ioctl(self._fd, _FIONREAD, self._count, True)  # type: ignore[misc]
+        return self._count != _NONE
 
     # -- events -----------------------------------------------------------------------------
     def take(self) -> list[tuple[str, int]]:

@@ -102,19 +102,15 @@ def _relative(patterns: tuple[str, ...], base: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-# -- time -------------------------------------------------------------------------------------
+# -- time -----------------------------------------------------------------------------------
 
-# The clock file timestamps are taken from: Linux stamps files from its coarse clock (a tick
-# of 1-4 ms), so a file written in the invocation's first tick bears that tick's time, which
-# the fine clock would put before the invocation began. Python < 3.13 does not name it.
-_COARSE = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
-
-
-def _now_ns() -> int:
-    """Now, no later than any file timestamp taken from now on (no false 'older')."""
-    if _COARSE is not None:
-        return time.clock_gettime_ns(_COARSE)
-    return time.time_ns() - 10_000_000  # pragma: no cover - not Linux: allow 10 ms
+# Linux stamps files from its coarse clock (a tick of 1-4 ms): a file written in the
+# invocation's first tick bears that tick's time, which the fine clock puts before the
+# invocation began. Start times are taken one tick early: no file the invocation writes
+# looks older than it. (Python < 3.13 does not name the coarse clock: it is 5.)
+_TICK_NS = 10_000_000  # elsewhere: 10 ms
+if sys.platform.startswith("linux"):  # pragma: no branch - the tests run on Linux
+    _TICK_NS = int(time.clock_getres(getattr(time, "CLOCK_REALTIME_COARSE", 5)) * 1e9) + 1
 
 
 # -- what was left ----------------------------------------------------------------------------
@@ -144,53 +140,61 @@ class _Events:
         self.running: list[TmpWatch] = []
 
     def bind(self, base: str) -> Monitor | None:
-        """The monitor of the temp dir *base*, started on first use (``None``: no inotify)."""
+        """The monitor, watching the temp dir *base* (``None``: no inotify, use the scan).
+
+        Started on first use, and kept: pointed at another temp dir (when no invocation
+        runs), or at the same one afresh after events were lost.
+        """
         monitor = self.monitor
         if monitor is not None and monitor.base == base and not monitor.lost:
             return monitor
-        self.close()
+        if self.running:  # another temp dir inside an invocation: that one keeps it
+            return None
         from . import _inotify
 
         if _inotify.unavailable() is not None:
             return None
-        try:
-            self.monitor = _inotify.Monitor(base, is_process_dir)
-        except OSError:  # the kernel's limit of instances, or a temp dir it cannot watch
-            return None
-        return self.monitor
-
-    def close(self) -> None:
-        monitor, self.monitor = self.monitor, None
+        if monitor is None:
+            try:
+                monitor = self.monitor = _inotify.Monitor(is_process_dir)
+            except OSError:  # the kernel's limit of instances, or of open files
+                return None
         self.log = []
+        return monitor if monitor.target(base) else None
+
+    def after_fork(self) -> None:
+        """In a forked child: the descriptor is the parent's too; reading it would take the
+        parent's events. Close this copy (quick: the parent's keeps the instance)."""
+        monitor, self.monitor = self.monitor, None
+        self.log, self.running = [], []
         if monitor is not None:
             monitor.close()
 
-    def begin(self, watch: TmpWatch, drain: bool) -> int:
+    def begin(self, watch: TmpWatch, monitor: Monitor, drain: bool) -> int:
         """An invocation starts: its position in :attr:`log`.
 
         With *drain*, events that wait now happened before it: another invocation's (it
         runs inside one) or nobody's (between invocations: only the sizes are learnt).
         """
-        monitor = self.monitor
-        assert monitor is not None
+        running = self.running
         if drain and monitor.pending():
             events = monitor.take()
-            if self.running:
+            if running:
                 self.log.extend(events)
             else:
                 _learn_sizes(monitor, events)
-        if not self.running:
-            self.log.clear()
-        self.running.append(watch)
+        if not running and self.log:
+            self.log = []
+        running.append(watch)
         return len(self.log)
 
-    def end(self, watch: TmpWatch, mark: int) -> list[tuple[str, int]] | None:
+    def end(self, watch: TmpWatch, monitor: Monitor, mark: int) -> list[tuple[str, int]] | None:
         """An invocation ends: the events since *mark* (``None``: nothing happened)."""
-        if watch in self.running:  # pragma: no branch - not when it ended twice
-            self.running.remove(watch)
-        monitor = self.monitor
-        assert monitor is not None
-        log = self.log
+        running, log = self.running, self.log
+        if running and running[-1] is watch:
+            running.pop()
+        elif watch in running:  # pragma: no cover - invocations of threads, ending out of order
+            running.remove(watch)
         if monitor.pending():
             log.extend(monitor.take())
             if len(log) > _MAX_EVENTS:
@@ -213,19 +217,8 @@ def _learn_sizes(monitor: Monitor, events: list[tuple[str, int]]) -> None:
 
 
 _events = _Events()
-
-
-def _after_fork_in_child() -> None:
-    # The child shares the parent's inotify descriptor: reading it would take the
-    # parent's events. It starts its own.
-    global _events
-    if _events.monitor is not None:
-        _events.monitor.close()
-    _events = _Events()
-
-
 if hasattr(os, "register_at_fork"):  # pragma: no branch - every POSIX Python has it
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(after_in_child=_events.after_fork)
 
 
 class TmpWatch:
@@ -278,9 +271,9 @@ class TmpWatch:
         base = tempdir()
         if base != self._dir or self._monitor is not _events.monitor:
             self._bind(base)
-        self._started = _now_ns()
+        self._started = time.time_ns() - _TICK_NS
         if self._monitor is not None:
-            self._mark = _events.begin(self, drain=not self._exit_only)
+            self._mark = _events.begin(self, self._monitor, not self._exit_only)
         else:
             assert self._scan is not None
             self._scan.enter()
@@ -296,19 +289,19 @@ class TmpWatch:
         Warns itself (warn mode, a temp dir that is not the function's own, Lambda Managed
         Instances); returns the error to raise otherwise, ``None`` when nothing was left.
         """
-        finish_request_dir()
         monitor = self._monitor
         if monitor is None:
             assert self._scan is not None
+            finish_request_dir()  # its blocks would move the trip-wire (events never see it)
             leaks = self._scan.leaks()
         else:
-            events = _events.end(self, self._mark)
+            events = _events.end(self, monitor, self._mark)
             if events is None:
                 return None
-            if monitor.lost or monitor is not _events.monitor:
+            if monitor.lost:
                 leaks = self._look_around()
-                if not _events.running:
-                    _events.close()  # the next invocation starts a new one
+                if not _events.running and self._dir is not None:  # watch it afresh
+                    self._bind(self._dir)
             else:
                 leaks = self._from_events(events)
         if not leaks:

@@ -28,7 +28,6 @@ from lambdascope import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the watch's events are Linux's")
@@ -72,7 +71,7 @@ def events_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def shared_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def shared_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A temp dir that other programs write too (a development machine's /tmp)."""
     shared = _private(tmp_path, monkeypatch)
     monkeypatch.delenv("LAMBDASCOPE_PRIVATE_TMPDIR")
