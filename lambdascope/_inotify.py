@@ -143,7 +143,10 @@ class Monitor:
         self.take()  # what waits is about the old watches: nobody's
         self.base, self.lost, self.partial, self.sizes = base, False, False, {}
         self._watch_tree("", [], sized=True)
-        return "" in self._paths.values()
+        if "" in self._paths.values():
+            return True
+        self.base = ""  # not watched: the next target tries again
+        return False
 
     # -- the hot path ---------------------------------------------------------------------
     def pending(self) -> bool:

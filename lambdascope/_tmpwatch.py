@@ -32,6 +32,7 @@ from ._tmp import finish_request_dir, is_private, is_process_dir, tempdir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from typing import Any
 
     from ._inotify import Monitor
@@ -357,32 +358,11 @@ class TmpWatch:
         """
         assert self._dir is not None
         sizes = self._monitor.sizes if self._monitor is not None else {}
-        leaks: list[_Leak] = []
-        budget = _BUDGET
-        stack = [""]
-        while stack and budget > 0:
-            relative = stack.pop()
-            try:
-                with os.scandir(os.path.join(self._dir, relative)) as entries:
-                    children = list(entries)
-            except OSError:
-                continue
-            for entry in children[:budget]:
-                budget -= 1
-                path = f"{relative}/{entry.name}" if relative else entry.name
-                if (not relative and is_process_dir(entry.name)) or self._allowed(path):
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(path)
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if st.st_ctime_ns >= self._started:
-                    how = "written" if path in sizes else "created"
-                    leaks.append(_Leak(path, st.st_size, how))
-        return leaks
+        return [
+            _Leak(path, st.st_size, "written" if path in sizes else "created")
+            for path, st in _files_under(self._dir, "", self._allowed, [_BUDGET])
+            if st.st_ctime_ns >= self._started
+        ]
 
     # -- words ------------------------------------------------------------------------------
     def _allowed(self, relative: str) -> bool:
@@ -578,31 +558,43 @@ class _Scan:
 
     def _look(self, top: str, new: bool, leaks: list[_Leak], budget: list[int]) -> None:
         """Files under the directory *top* that are new (or written since the start)."""
-        allowed, started = self._watch._allowed, self._watch._started
-        stack = [top]
-        while stack and budget[0] > 0:
-            relative = stack.pop()
+        started = self._watch._started
+        for path, st in _files_under(self._dir, top, self._watch._allowed, budget):
+            if new or (st.st_mtime_ns >= started and (path, st.st_size) not in self._before):
+                leaks.append(_Leak(path, st.st_size, "created" if new else "written"))
+
+
+def _files_under(
+    base: str, top: str, allowed: Callable[[str], bool], budget: list[int]
+) -> Iterator[tuple[str, os.stat_result]]:
+    """``(path relative to base, lstat)`` of the files under *top* (``""``: all of *base*).
+
+    Depth first, at most ``budget[0]`` entries (the budget is shared by the caller's
+    calls); lambdascope's process directories and the paths *allowed* left out.
+    """
+    stack = [top]
+    while stack and budget[0] > 0:
+        relative = stack.pop()
+        try:
+            with os.scandir(os.path.join(base, relative)) as entries:
+                children = list(entries)
+        except OSError:
+            continue
+        for entry in children:
+            budget[0] -= 1
+            if budget[0] < 0:
+                return
+            path = f"{relative}/{entry.name}" if relative else entry.name
+            if (not relative and is_process_dir(entry.name)) or allowed(path):
+                continue
             try:
-                with os.scandir(os.path.join(self._dir, relative)) as entries:
-                    children = list(entries)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                    continue
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            for entry in children:
-                budget[0] -= 1
-                if budget[0] < 0:
-                    break
-                path = f"{relative}/{entry.name}"
-                if allowed(path):
-                    continue
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(path)
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if new or (st.st_mtime_ns >= started and (path, st.st_size) not in self._before):
-                    leaks.append(_Leak(path, st.st_size, "created" if new else "written"))
+            yield path, st
 
 
 # -- with the module guard --------------------------------------------------------------------

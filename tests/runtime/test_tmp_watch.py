@@ -13,7 +13,8 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,6 @@ from lambdascope import (
     init_tmpdir,
     request,
 )
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the watch's events are Linux's")
 
@@ -535,6 +533,45 @@ def test_the_temp_dir_emptied_and_refilled_during_an_invocation_is_looked_at_aga
     assert lambda_handler({}, None) == 3  # watched anew
     with pytest.raises(TmpLeakError, match=r"later\.txt"):
         lambda_handler({"leave": True}, None)
+
+
+def test_more_events_than_the_kernel_queues_are_looked_for_around(events_tmp: Path) -> None:
+    """Past the kernel's queue (fs.inotify.max_queued_events) events are lost: it looks around."""
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    for name in ("a.log", "b.log", "quiet.log"):
+        (events_tmp / name).write_text("started\n")
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> int:
+        with (events_tmp / "a.log").open("a") as a, (events_tmp / "b.log").open("a") as b:
+            for _ in range(limit // 2 + 10):  # alternating: the kernel cannot merge them
+                a.write("a")
+                a.flush()
+                b.write("b")
+                b.flush()
+        return request.invocation
+
+    with pytest.raises(TmpLeakError) as caught:
+        lambda_handler({}, None)
+    message = str(caught.value)
+    assert "left 2 file(s)" in message
+    assert "a.log (written," in message
+    assert "quiet.log" not in message
+    with pytest.raises(TmpLeakError, match=r"left 2 file\(s\)"):  # watched afresh
+        lambda_handler({}, None)
+
+
+def test_a_temp_dir_that_is_not_there_fails_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str
+) -> None:
+    _private(tmp_path, monkeypatch)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> int:
+        return request.invocation
+
+    assert [lambda_handler({}, None) for _ in range(2)] == [1, 2]
 
 
 def test_more_directories_than_it_watches_leave_the_top_level_watched(events_tmp: Path) -> None:
