@@ -107,11 +107,16 @@ def _relative(patterns: tuple[str, ...], base: str) -> tuple[str, ...]:
 
 # Linux stamps files from its coarse clock (a tick of 1-4 ms): a file written in the
 # invocation's first tick bears that tick's time, which the fine clock puts before the
-# invocation began. Start times are taken one tick early: no file the invocation writes
-# looks older than it. (Python < 3.13 does not name the coarse clock: it is 5.)
-_TICK_NS = 10_000_000  # elsewhere: 10 ms
-if sys.platform.startswith("linux"):  # pragma: no branch - the tests run on Linux
-    _TICK_NS = int(time.clock_getres(getattr(time, "CLOCK_REALTIME_COARSE", 5)) * 1e9) + 1
+# invocation began. Start times come from the coarse clock: no file the invocation writes
+# looks older than it. (Python < 3.13 does not name it: it is 5 on Linux.)
+_COARSE = getattr(time, "CLOCK_REALTIME_COARSE", 5 if sys.platform.startswith("linux") else None)
+
+
+def _now_ns() -> int:
+    """Now, no later than any file timestamp taken from now on (no false 'older')."""
+    if _COARSE is not None:
+        return time.clock_gettime_ns(_COARSE)
+    return time.time_ns() - 10_000_000  # pragma: no cover - not Linux: allow 10 ms
 
 
 # -- what was left ----------------------------------------------------------------------------
@@ -270,11 +275,15 @@ class TmpWatch:
     def enter(self) -> None:
         """Before the handler: what happens from now on is the invocation's."""
         base = tempdir()
-        if base != self._dir or self._monitor is not _events.monitor:
+        monitor = self._monitor
+        if base != self._dir or (
+            monitor is not None and (monitor is not _events.monitor or monitor.base != base)
+        ):  # another temp dir, or the monitor is no longer ours (a fork, another temp dir)
             self._bind(base)
-        self._started = time.time_ns() - _TICK_NS
-        if self._monitor is not None:
-            self._mark = _events.begin(self, self._monitor, not self._exit_only)
+            monitor = self._monitor
+        self._started = _now_ns()
+        if monitor is not None:
+            self._mark = _events.begin(self, monitor, not self._exit_only)
         else:
             assert self._scan is not None
             self._scan.enter()
@@ -494,7 +503,8 @@ class _Scan:
         if rescanned:
             self._base = self._list(self._base, _grew(self._trip, trip))
             self._trip = trip
-        self._before = self._written_this_tick() if rescanned else frozenset()
+        if rescanned:  # else nothing changed: those seen at the last rescan stand
+            self._before = self._written_this_tick()
 
     def _written_this_tick(self) -> frozenset[tuple[str, int]]:
         """Files written in directories just before the invocation, in its first clock tick.
