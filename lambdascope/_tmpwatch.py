@@ -263,14 +263,19 @@ class TmpWatch:
         self._started = 0
 
     def _bind(self, base: str) -> None:
-        """First invocation, or another temp dir (or a new monitor): start looking at *base*."""
-        self._dir = base
+        """First invocation, or another temp dir (or a new monitor): start looking at *base*.
+
+        The temp dir is noted last: a thread that sees it sees the rest (tests run
+        invocations of one handler in threads at once; Lambda never does).
+        """
         self._allow = _relative(self._given, base)
         self._raise = self.mode == "raise" and is_private(base)
         # Under a runtime client nothing but the runtime runs between two invocations.
         self._exit_only = "AWS_LAMBDA_RUNTIME_API" in os.environ
-        self._monitor = _events.bind(base)
-        self._scan = _Scan(self, base) if self._monitor is None else None
+        monitor = _events.bind(base)
+        self._scan = _Scan(self, base) if monitor is None else None
+        self._monitor = monitor
+        self._dir = base
 
     def enter(self) -> None:
         """Before the handler: what happens from now on is the invocation's."""
@@ -284,8 +289,7 @@ class TmpWatch:
         self._started = _now_ns()
         if monitor is not None:
             self._mark = _events.begin(self, monitor, not self._exit_only)
-        else:
-            assert self._scan is not None
+        elif self._scan is not None:  # pragma: no branch - not while another thread binds
             self._scan.enter()
 
     def cancel(self) -> None:
@@ -299,11 +303,12 @@ class TmpWatch:
         Warns itself (warn mode, a temp dir that is not the function's own, Lambda Managed
         Instances); returns the error to raise otherwise, ``None`` when nothing was left.
         """
-        monitor = self._monitor
+        monitor, scan = self._monitor, self._scan
         if monitor is None:
-            assert self._scan is not None
+            if scan is None:  # pragma: no cover - another thread was binding at its start
+                return None
             finish_request_dir()  # its blocks would move the trip-wire (events never see it)
-            leaks = self._scan.leaks()
+            leaks = scan.leaks()
         else:
             events = _events.end(self, monitor, self._mark)
             if events is None:
