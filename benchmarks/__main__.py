@@ -332,8 +332,9 @@ def render(rows: list[Row], quick: bool) -> str:
         "",
         "Ratios: handler overhead is relative to the minimal wrapper's overhead; the guard's rows "
         "to the floor wrapper, the 1,000-entry table, or their goal; request.tmpdir's to the "
-        "wrapper without it and to `os.mkdir` + `os.rmdir`, the /tmp watch's to the "
-        "`os.stat` + `os.statvfs` calls it makes; warm access to "
+        "wrapper without it and to `os.mkdir` + `os.rmdir`, the /tmp watch's to one `os.stat` "
+        "(the scan's to the `os.stat` + `os.statvfs` calls it makes), its start to "
+        "`import ctypes`; warm access to "
         "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
         "budget; the log context and deadline rows to `@handler(guard='off')`, a log call without "
         "the filter, or `get_remaining_time_in_millis()`; the handler redirect's to importing and "

@@ -77,6 +77,8 @@ _RECORD_ATTRIBUTES = frozenset(
 )
 
 #: Parts of names that say "this is a secret": such a field would be written to every log line.
+#: Matched against the name lowercased without ``_`` and ``-`` (``privateKey``,
+#: ``private_key`` and ``PRIVATE-KEY`` are one name).
 _SECRET_WORDS = (
     "secret",
     "password",
@@ -84,10 +86,9 @@ _SECRET_WORDS = (
     "token",
     "credential",
     "authorization",
-    "api_key",
     "apikey",
-    "private_key",
-    "session_key",
+    "privatekey",
+    "sessionkey",
     "cookie",
 )
 
@@ -138,8 +139,8 @@ def _check_field(name: object) -> str:
             f"request.log cannot set {name!r}: it is an attribute every log record already has "
             "(or one lambdascope adds itself), so the field would never show; choose another name"
         )
-    lowered = name.lower()
-    if any(word in lowered for word in _SECRET_WORDS):
+    normalised = name.lower().replace("_", "").replace("-", "")
+    if any(word in normalised for word in _SECRET_WORDS):
         raise ValueError(
             f"request.log refuses the field {name!r}: its name says it holds a secret, and log "
             "fields are written to every log line of the invocation. Never log secrets; log an "

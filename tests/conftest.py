@@ -17,12 +17,13 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-# A temp dir of this test session's own (subprocesses inherit it through TMPDIR): the /tmp
-# watch of @handler must see this session's files only, not those other programs on the
-# machine write to /tmp while a test's invocation runs.
+# A temp dir of this test session's own (subprocesses inherit it through TMPDIR), declared
+# private: the /tmp watch of @handler sees this session's files only, not those other
+# programs on the machine write to /tmp, so it fails an invocation there as it would on Lambda.
 _SESSION_TMP = tempfile.mkdtemp(prefix="lambdascope-tests-")
 tempfile.tempdir = _SESSION_TMP
 os.environ["TMPDIR"] = _SESSION_TMP
+os.environ["LAMBDASCOPE_PRIVATE_TMPDIR"] = _SESSION_TMP
 atexit.register(shutil.rmtree, _SESSION_TMP, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ import copy
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
@@ -14,6 +15,7 @@ from lambdascope import _resources
 from lambdascope._errors import LambdascopeError, ScopeLeakError
 from lambdascope._handler import is_handler
 from lambdascope._state import state
+from lambdascope._tmp import PRIVATE_ENV, remove_tree
 
 from ._context import (
     INIT_TYPES,
@@ -287,10 +289,16 @@ class LambdaEnvironment(Closing):
             assert first.cold_start and not second.cold_start
             assert first.result == second.result
 
-    :meth:`restart` starts a new environment (optionally re-importing the module),
-    :meth:`close` (or leaving the ``with`` block) closes the init resources and
-    restores the environment variables. lambdascope's state is per process, so
-    one environment is live at a time: starting one retires the previous one.
+    Like Lambda, each environment has a temp dir of its own, :attr:`tmp`: while it is
+    live, ``TMPDIR`` and ``tempfile.gettempdir()`` name it, and the /tmp watch of
+    ``@handler`` fails an invocation that leaves a file there (in a temp dir shared with
+    other programs it only warns: it cannot tell who wrote a file).
+
+    :meth:`restart` starts a new environment (optionally re-importing the module) with
+    a new temp dir, :meth:`close` (or leaving the ``with`` block) closes the init
+    resources, removes the temp dir and restores the environment variables.
+    lambdascope's state is per process, so one environment is live at a time:
+    starting one retires the previous one.
 
     Args:
         handler: the handler, or a target string for :func:`load_handler`.
@@ -308,6 +316,11 @@ class LambdaEnvironment(Closing):
         reimport: import the handler module again, so its top level runs again.
         guard: sets ``LAMBDASCOPE_GUARD`` during Init, so ``@handler`` picks that mode;
             with an undecorated handler, wraps it in ``@handler(guard=...)``.
+        tmp: a directory to use as the environment's ``/tmp`` instead of a new one
+            (``TMPDIR`` in *environ* does the same); it is kept when the environment ends.
+
+    Attributes:
+        tmp: the environment's temp dir (its ``/tmp``).
 
     Raises:
         TypeError, ValueError: a bad option or target, at construction.
@@ -325,6 +338,7 @@ class LambdaEnvironment(Closing):
         environ: Mapping[str, str] | None = None,
         reimport: bool = False,
         guard: Literal["raise", "warn", "off"] | None = None,
+        tmp: str | os.PathLike[str] | None = None,
     ) -> None:
         if not isinstance(handler, str) and not callable(handler):
             raise TypeError(
@@ -343,6 +357,11 @@ class LambdaEnvironment(Closing):
         self.init_type = _check_init_type(init_type)
         self.guard = guard
         self._environ = dict(environ or {})
+        given = os.fspath(tmp) if tmp is not None else self._environ.get("TMPDIR")
+        self._given_tmp = os.path.abspath(given) if given else None
+        self.tmp: str = ""
+        # tempfile.tempdir before the first start, and the temp dir it stood for
+        self._saved_tempdir: list[str | None] = []
         self._saved: dict[str, str | None] = {}
         self._closed = False
         self.handler: Callable[..., Any]
@@ -365,6 +384,7 @@ class LambdaEnvironment(Closing):
         if self.guard is not None:
             variables["LAMBDASCOPE_GUARD"] = self.guard
         variables.update(self._environ)
+        variables["TMPDIR"] = variables[PRIVATE_ENV] = self.tmp
         return variables
 
     def _apply_environ(self) -> None:
@@ -386,6 +406,7 @@ class LambdaEnvironment(Closing):
         if _live is not None and _live is not self:
             _live._retire()
         _live = self
+        self._new_tmp()
         self._apply_environ()
         new_environment(init_type=self.init_type)
         self.invocations = []
@@ -424,8 +445,29 @@ class LambdaEnvironment(Closing):
             init_type=self.init_type,
         )
 
+    def _new_tmp(self) -> None:
+        """A temp dir for the environment starting now: Lambda gives each its own ``/tmp``."""
+        self._drop_tmp()
+        if not self._saved_tempdir:  # the first start: the temp dir of the process
+            self._saved_tempdir[:] = [tempfile.tempdir, tempfile.gettempdir()]
+        if self._given_tmp is not None:
+            os.makedirs(self._given_tmp, exist_ok=True)
+            self.tmp = self._given_tmp
+        else:
+            self.tmp = tempfile.mkdtemp(prefix="lambdascope-tmp-", dir=self._saved_tempdir[1])
+        tempfile.tempdir = self.tmp
+
+    def _drop_tmp(self) -> None:
+        """Remove the temp dir of the environment that ended (unless it was given)."""
+        if self.tmp and self.tmp != self._given_tmp:
+            remove_tree(self.tmp)
+
     def _retire(self) -> None:
         self._restore_environ()
+        self._drop_tmp()
+        if self._saved_tempdir:
+            tempfile.tempdir = self._saved_tempdir[0]
+            self._saved_tempdir.clear()
         self._closed = True
 
     def new_context(self, **overrides: Any) -> LambdaContext:

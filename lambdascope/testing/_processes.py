@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
 from lambdascope import ResourceRecord
+from lambdascope._tmp import PRIVATE_ENV
 
 from ._context import Closing, lambda_seconds, lambda_variables, memory_size
 from ._environment import InitInfo
@@ -334,6 +335,7 @@ class ManagedInstances(Closing):
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(self.timeout)),
             "AWS_LAMBDA_MAX_CONCURRENCY": str(self.processes),
             "TMPDIR": self.tmp,
+            PRIVATE_ENV: self.tmp,  # the environment's own /tmp, shared by its workers
             **({"LAMBDASCOPE_GUARD": self.guard} if self.guard else {}),
             **self._environ,
         }
@@ -354,6 +356,7 @@ class ManagedInstances(Closing):
                 "init_type": MANAGED_INSTANCES,
                 "environ": {"AWS_LAMBDA_MAX_CONCURRENCY": str(self.processes), **self._environ},
                 "guard": self.guard,
+                "tmp": self.tmp,
             },
         }
 

@@ -34,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from lambdascope._errors import LambdascopeError
+from lambdascope._tmp import PRIVATE_ENV, remove_tree
 
 from ._context import Closing, function_arn, lambda_variables
 
@@ -256,7 +257,9 @@ class LocalRuntime(Closing):
     also put on ``PYTHONPATH``), in a new session so that :meth:`close` can stop it and
     anything it started. It gets the variables Lambda sets (``AWS_LAMBDA_FUNCTION_NAME``,
     ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``, ``AWS_LAMBDA_INITIALIZATION_TYPE``, ``_HANDLER``,
-    ``LAMBDA_TASK_ROOT``, ``AWS_REGION``, ...) on top of this process's environment and *env*.
+    ``LAMBDA_TASK_ROOT``, ``AWS_REGION``, ...) on top of this process's environment and *env*,
+    and a temp dir of its own as ``TMPDIR`` (removed by :meth:`close`), unless *env* gives
+    one: the /tmp watch fails an invocation that leaves a file there, as on Lambda.
 
     When ``AWS_LAMBDA_EXEC_WRAPPER`` is set (in *env* or this process's environment), the
     client starts the way a managed runtime starts it: the wrapper script runs first, with
@@ -318,6 +321,7 @@ class LocalRuntime(Closing):
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
         self._kept_logs = ""
+        self._tmp: str | None = None
         self.invocations: list[RuntimeInvocation] = []
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -351,6 +355,10 @@ class LocalRuntime(Closing):
             ),
             **self._extra_env,
         }
+        # The environment's own /tmp, as on Lambda (the one given in env=, or a new one).
+        if "TMPDIR" not in self._extra_env:
+            self._tmp = env["TMPDIR"] = tempfile.mkdtemp(prefix="lambdascope-tmp-")
+        env[PRIVATE_ENV] = env["TMPDIR"]
         # A file, not a pipe: the child never blocks on a full pipe. Closed in close().
         self._log_file = tempfile.TemporaryFile()  # noqa: SIM115
         command = [self.python, "-m", "awslambdaric", self.handler]
@@ -480,6 +488,9 @@ class LocalRuntime(Closing):
             self._kept_logs = self.logs
             self._log_file.close()
             self._log_file = None
+        if self._tmp is not None:
+            remove_tree(self._tmp)
+            self._tmp = None
 
     def __enter__(self) -> Self:
         self.start()

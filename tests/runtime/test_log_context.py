@@ -179,6 +179,15 @@ def test_outside_an_invocation_it_explains() -> None:
         ("db_password", ValueError, "Never log secrets"),
         ("accessToken", ValueError, "Never log secrets"),
         ("Authorization", ValueError, "Never log secrets"),
+        # one name, whatever its case and separators
+        ("apiKey", ValueError, "Never log secrets"),
+        ("privateKey", ValueError, "Never log secrets"),
+        ("privatekey", ValueError, "Never log secrets"),
+        ("PRIVATE_KEY", ValueError, "Never log secrets"),
+        ("sessionKey", ValueError, "Never log secrets"),
+        ("Session_Key", ValueError, "Never log secrets"),
+        ("clientSecret", ValueError, "Never log secrets"),
+        ("pass_word", ValueError, "Never log secrets"),
     ],
 )
 def test_bad_field_names_are_refused(name: Any, error: type[Exception], says: str) -> None:
@@ -194,6 +203,20 @@ def test_bad_field_names_are_refused(name: Any, error: type[Exception], says: st
         assert request.log.as_dict() == {}
 
     lambda_handler({}, None)
+
+
+def test_names_that_only_look_like_secret_words_are_accepted() -> None:
+    @handler
+    def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+        request.log.update(session_id="s-1", private_flag=True, key_count=3, monkey="ok")
+        return request.log.as_dict()
+
+    assert lambda_handler({}, None) == {
+        "session_id": "s-1",
+        "private_flag": True,
+        "key_count": 3,
+        "monkey": "ok",
+    }
 
 
 def test_request_attribute_names_log_and_deadline_are_reserved() -> None:

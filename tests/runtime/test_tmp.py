@@ -1,4 +1,7 @@
-"""request.tmpdir, init_tmpdir and the /tmp watch, with real files, threads, asyncio and fork."""
+"""request.tmpdir and init_tmpdir, with real files, threads, asyncio and fork.
+
+The /tmp watch is tested in test_tmp_watch.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import os
 import stat
 import tempfile
 import threading
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +21,6 @@ from hypothesis import strategies as st
 import lambdascope
 from lambdascope import (
     OutsideInvocationError,
-    ScopeLeakError,
-    TmpLeakError,
-    TmpLeakWarning,
     handler,
     init_tmpdir,
     request,
@@ -239,167 +238,6 @@ def test_a_forked_worker_gets_its_own_directories(tmp: Path) -> None:
     assert fresh.exists()
 
 
-# -- the watch ---------------------------------------------------------------------------------
-
-
-def test_files_left_in_tmp_raise_with_paths_and_bytes(tmp: Path) -> None:
-    @handler
-    def lambda_handler(event: Any, context: Any) -> str:
-        (tmp / "report.csv").write_bytes(b"r" * 1234)
-        return "done"
-
-    with pytest.raises(TmpLeakError) as caught:
-        lambda_handler({}, None)
-    message = str(caught.value)
-    assert isinstance(caught.value, ScopeLeakError)
-    assert "left 1 file(s), 1,234 bytes" in message
-    assert f"{tmp / 'report.csv'} (created, 1,234 bytes)" in message
-    assert "request.tmpdir" in message
-    assert "tmp_allow=('report.csv',)" in message
-    # reported once: it is part of the next invocation's baseline
-    (tmp / "report.csv").unlink()
-
-    @handler
-    def clean(event: Any, context: Any) -> str:
-        return "ok"
-
-    assert clean({}, None) == "ok"
-
-
-def test_grown_files_and_new_directories_are_reported(tmp: Path) -> None:
-    (tmp / "app.log").write_text("x" * 10)
-    (tmp / "cache").mkdir()
-
-    @handler
-    def lambda_handler(event: Any, context: Any) -> None:
-        with (tmp / "app.log").open("a") as log:
-            log.write("y" * 9000)  # past its last block: growth within a block is not seen
-        (tmp / "cache" / "page.html").write_text("p" * 50)
-        (tmp / "unpacked" / "deep").mkdir(parents=True)
-        for n in range(12):
-            (tmp / "unpacked" / "deep" / f"f{n}").write_text("z" * (n + 1))
-
-    with pytest.raises(TmpLeakError) as caught:
-        lambda_handler({}, None)
-    message = str(caught.value)
-    assert "left 14 file(s)" in message
-    assert f"{tmp / 'app.log'} (grew by 9,000 bytes)" in message
-    assert f"{tmp / 'cache' / 'page.html'} (written, 50 bytes)" in message
-    assert f"{tmp / 'unpacked' / 'deep' / 'f11'} (created, 12 bytes)" in message
-    assert "... and 4 more" in message
-
-
-def test_a_new_file_among_many_is_found_and_old_ones_are_not_stat_again(tmp: Path) -> None:
-    for n in range(1_500):  # more than one check stats of what it has seen before
-        (tmp / f"old-{n}").write_text("o")
-
-    @handler
-    def lambda_handler(event: Any, context: Any) -> None:
-        for n in range(0, 1_500, 100):
-            with (tmp / f"old-{n}").open("a") as old:
-                old.write("grown" * 2000)  # takes blocks: old files are looked at again
-        (tmp / "new.bin").write_bytes(b"n" * 10)
-
-    with pytest.raises(TmpLeakError) as caught:
-        lambda_handler({}, None)
-    message = str(caught.value)
-    assert f"{tmp / 'new.bin'} (created, 10 bytes)" in message
-    assert "(grew by 10,000 bytes)" in message
-
-
-def test_warn_mode_warns_and_keeps_the_result(tmp: Path) -> None:
-    @handler(guard="warn")
-    def lambda_handler(event: Any, context: Any) -> int:
-        (tmp / f"out-{request.invocation}").write_text("x")
-        return request.invocation
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert lambda_handler({}, None) == 1
-    assert [w.category for w in caught] == [TmpLeakWarning]
-    assert "out-1" in str(caught[0].message)
-
-
-def test_sanctioned_places_allow_and_changes_between_invocations_are_not_reported(
-    tmp: Path,
-) -> None:
-    @handler(tmp_allow=("scratch", "*.lock"))
-    def lambda_handler(event: Any, context: Any) -> int:
-        (request.tmpdir / "work").write_text("w" * 100)
-        (init_tmpdir("models") / "m.bin").write_bytes(b"m" * 100)
-        (tmp / "scratch").mkdir(exist_ok=True)
-        (tmp / "scratch" / f"{request.invocation}.txt").write_text("s")
-        (tmp / "run.lock").write_text("l")
-        return request.invocation
-
-    assert lambda_handler({}, None) == 1
-    (tmp / "between.txt").write_text("written by a test, outside any invocation")
-    assert lambda_handler({}, None) == 2
-
-
-SEEN: list[int] = []
-
-
-def test_tmp_allow_takes_absolute_paths_under_the_temp_dir_and_patterns(tmp: Path) -> None:
-    (tmp / "data").mkdir()
-
-    @handler(tmp_allow=(tmp / "exports", "data/*.part", "/elsewhere/out"))
-    def lambda_handler(event: Any, context: Any) -> None:
-        (tmp / "exports").mkdir(exist_ok=True)
-        (tmp / "exports" / "a.csv").write_text("a")
-        (tmp / "data" / "b.part").write_text("b")
-        if event.get("more"):  # a new directory: the top level changes, whatever else runs
-            (tmp / "data-2").mkdir()
-            (tmp / "data-2" / "c.csv").write_text("c")
-
-    lambda_handler({}, None)
-    with pytest.raises(TmpLeakError) as caught:
-        lambda_handler({"more": True}, None)
-    assert "left 1 file(s), 1 bytes" in str(caught.value)
-    assert str(tmp / "data-2" / "c.csv") in str(caught.value)
-
-
-def test_the_switch_turns_only_the_watch_off(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def body(event: Any, context: Any) -> None:
-        (tmp / f"{event}.txt").write_text("x")
-
-    assert handler(watch_tmp=False)(body)("a", None) is None
-    assert handler(guard="off", watch_tmp=True)(body)("b", None) is None  # no guard: no watch
-    monkeypatch.setenv("LAMBDASCOPE_WATCH_TMP", "off")
-    assert handler(body)("c", None) is None
-
-    @handler
-    def leaky(event: Any, context: Any) -> None:
-        SEEN.append(1)  # the module guard still runs
-
-    with pytest.raises(ScopeLeakError):
-        leaky({}, None)
-    monkeypatch.setenv("LAMBDASCOPE_WATCH_TMP", "sometimes")
-    with pytest.raises(ValueError, match="LAMBDASCOPE_WATCH_TMP='sometimes'"):
-        handler(body)
-    monkeypatch.delenv("LAMBDASCOPE_WATCH_TMP")
-    with pytest.raises(TypeError, match="watch_tmp=False"):
-        handler(watch_tmp="no")(body)  # type: ignore[call-overload]
-    with pytest.raises(TypeError, match="tmp_allow"):
-        handler(tmp_allow="cache")(body)
-    with pytest.raises(TypeError, match="tmp_allow"):
-        handler(tmp_allow=(3,))(body)  # type: ignore[arg-type]
-
-
-def test_managed_instances_report_without_failing(
-    tmp: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("AWS_LAMBDA_MAX_CONCURRENCY", "4")
-
-    @handler
-    def lambda_handler(event: Any, context: Any) -> str:
-        (tmp / "shared.bin").write_bytes(b"x")
-        return "ok"
-
-    with pytest.warns(TmpLeakWarning, match="shared.bin"):
-        assert lambda_handler({}, None) == "ok"
-
-
 # -- the property ------------------------------------------------------------------------------
 
 NAMES = st.text(alphabet="abcdefgh._-", min_size=1, max_size=8).filter(
@@ -447,15 +285,3 @@ def test_whatever_is_written_in_tmpdir_never_survives(
     assert not made[0].exists()
     for root in roots(tmp):
         assert [p.name for p in root.iterdir() if p.name != "init"] == []
-
-
-def test_files_written_just_before_an_invocation_are_not_blamed_on_it(tmp: Path) -> None:
-    """File times are coarse: what Init writes just before the first invocation shares its tick."""
-    (tmp / "models").mkdir()
-
-    def body(event: Any, context: Any) -> None:
-        (tmp / f"scratch-{event}").write_text("s")  # allowed, and the watch has a look around
-
-    for n in range(20):  # each a new environment: Init writes a file, then the first request
-        (tmp / "models" / f"m{n}.bin").write_bytes(b"m" * 10)
-        handler(tmp_allow=("scratch-*",))(body)(n, None)

@@ -1,11 +1,18 @@
-"""request.tmpdir and the /tmp watch under the real runtime client, in a subprocess with a
-temp dir of its own: a timeout kills the process, the next process removes what it left."""
+"""request.tmpdir and the /tmp watch under the real runtime client and in the simulated
+environments: each has a temp dir of its own, as on Lambda, where a file left behind fails
+the invocation; a timeout kills the process, the next process removes what it left."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from lambdascope.testing import LocalRuntime
+import pytest
+
+from lambdascope import ScopeLeakError, TmpLeakError, handler, request
+from lambdascope.testing import LambdaEnvironment, LocalRuntime
 
 HANDLERS = Path(__file__).resolve().parent / "e2e_handlers"
 
@@ -41,3 +48,99 @@ def test_tmpdir_under_the_runtime_client_and_after_a_timeout(tmp_path: Path) -> 
         assert fresh.ok, fresh.error
         assert fresh.result["hits"] == 1  # a new environment: a new init-scope directory
     assert not left[0].exists()  # swept by the next process
+
+
+@pytest.fixture
+def shared_machine(monkeypatch: pytest.MonkeyPatch) -> str:
+    """This process's temp dir, as on a development machine: not declared the function's."""
+    monkeypatch.delenv("LAMBDASCOPE_PRIVATE_TMPDIR", raising=False)
+    for name in ("LAMBDASCOPE_GUARD", "LAMBDASCOPE_WATCH_TMP", "AWS_LAMBDA_RUNTIME_API"):
+        monkeypatch.delenv(name, raising=False)
+    return tempfile.gettempdir()
+
+
+def test_the_runtime_client_gets_a_temp_dir_of_its_own_and_one_error_for_two_leaks(
+    shared_machine: str,
+) -> None:
+    with LocalRuntime("scratch.lambda_handler", cwd=HANDLERS, timeout=20) as runtime:
+        first = runtime.invoke({})
+        assert first.ok, first.error
+        own = Path(first.result["tempdir"])
+        assert own != Path(shared_machine)
+        assert own.name.startswith("lambdascope-tmp-")
+        leak = runtime.invoke({"leave": "report.csv"})  # fails: the temp dir is the function's
+        assert leak.error is not None
+        assert leak.error["errorType"] == "TmpLeakError"
+        both = runtime.invoke({"leave": "receipt.csv", "remember": "o-1"})
+        assert both.error is not None
+        # Lambda shows one error: its message names the module state and the file.
+        assert both.error["errorType"] == "ScopeLeakError"
+        assert "SEEN_ORDERS" in both.error["errorMessage"]
+        assert f"{own / 'receipt.csv'} (created, 11 bytes)" in both.error["errorMessage"]
+    assert not own.exists()  # gone with the environment
+
+
+def test_each_lambda_environment_has_a_temp_dir_of_its_own(shared_machine: str) -> None:
+    @handler
+    def lambda_handler(event: Any, context: Any) -> str:
+        if event.get("leave"):
+            with open(os.path.join(tempfile.gettempdir(), "left.txt"), "w") as out:
+                out.write("left")
+        return tempfile.gettempdir()
+
+    saved = os.environ.get("TMPDIR")
+    with LambdaEnvironment(lambda_handler) as env:
+        first = env.tmp
+        assert env.invoke({}) == first != shared_machine
+        assert os.environ["TMPDIR"] == first
+        failed = env.run({"leave": True})
+        assert isinstance(failed.error, TmpLeakError)  # there, it is the function's file
+        env.restart()  # a new execution environment: a new, empty /tmp
+        assert env.tmp != first
+        assert not os.path.exists(first)
+        assert env.invoke({}) == env.tmp
+        assert os.listdir(env.tmp) == []
+    assert not os.path.exists(env.tmp)
+    assert tempfile.gettempdir() == shared_machine
+    assert os.environ.get("TMPDIR") == saved
+
+
+def test_a_lambda_environment_can_be_given_its_temp_dir(
+    shared_machine: str, tmp_path: Path
+) -> None:
+    given = tmp_path / "function-tmp"
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> str:
+        (request.tmpdir / "work").write_text("w")
+        return tempfile.gettempdir()
+
+    with LambdaEnvironment(lambda_handler, tmp=given) as env:
+        assert env.invoke({}) == str(given)
+    assert given.is_dir()  # given, so kept
+    with LambdaEnvironment(lambda_handler, environ={"TMPDIR": str(given / "b")}) as env:
+        assert env.invoke({}) == str(given / "b")
+    assert tempfile.gettempdir() == shared_machine
+
+
+def test_a_module_state_leak_and_a_file_in_a_lambda_environment_are_one_error(
+    shared_machine: str,
+) -> None:
+    @handler
+    def lambda_handler(event: Any, context: Any) -> str:
+        ORDERS.append(event["order"])
+        with open(os.path.join(tempfile.gettempdir(), "receipt.txt"), "w") as out:
+            out.write(event["order"])
+        return "done"
+
+    with LambdaEnvironment(lambda_handler) as env:
+        failed = env.run({"order": "o-9"})
+    assert type(failed.error) is ScopeLeakError
+    payload = failed.error_payload
+    assert payload is not None
+    assert payload["errorType"] == "ScopeLeakError"
+    assert "`ORDERS`" in payload["errorMessage"]
+    assert "receipt.txt (created, 3 bytes)" in payload["errorMessage"]
+
+
+ORDERS: list[str] = []
