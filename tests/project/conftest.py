@@ -20,7 +20,8 @@ def make_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pr
     """Write a project into a fresh root and put that root first on ``sys.path``.
 
     ``make_project("shop", leaks=(...), options="allow=(...)")`` copies ``fixtures/shop``
-    and switches on the planted leaks named; ``make_project(files={"app/handler.py": "..."})``
+    and switches on the planted leaks named (``web_common="app"`` also copies the web apps'
+    shared modules into package ``app``); ``make_project(files={"app/handler.py": "..."})``
     writes the files given (dedented). A second call in the same test replaces the first
     project (they use the same package names). The guard's defaults apply (no
     ``LAMBDASCOPE_GUARD``), without the cold-start report.

@@ -14,7 +14,9 @@ the next one (they all call their package ``app``).
 
 from __future__ import annotations
 
+import base64
 import compileall
+import hashlib
 import importlib
 import re
 import shutil
@@ -153,12 +155,18 @@ class ProjectMaker:
         leaks: tuple[str, ...] = (),
         options: str | None = None,
         handler_file: str = "app/handler.py",
+        web_common: str | None = None,
     ) -> Project:
         self.forget()
         root = self.base / f"project-{len(self.roots)}"
         self.roots.append(root)
+        ignore = shutil.ignore_patterns("__pycache__")
         if fixture is not None:
-            shutil.copytree(FIXTURES / fixture, root, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(FIXTURES / fixture, root, ignore=ignore)
+        if web_common is not None:  # the web apps' models, settings and clients, into a package
+            shutil.copytree(
+                FIXTURES / "web_common", root / web_common, ignore=ignore, dirs_exist_ok=True
+            )
         root.mkdir(exist_ok=True)
         for name, source in (files or {}).items():
             path = root / name
@@ -191,3 +199,33 @@ def guarded(lambda_handler: Any) -> dict[str, Any]:
     """``lambdascope.guarded_modules(lambda_handler)`` by module name."""
     records = lambdascope.guarded_modules(lambda_handler)  # type: ignore[attr-defined]
     return {record.name: record for record in records}
+
+
+def write_dist_info(
+    root: Path, name: str, version: str, files: list[str], *, top_level: bool = True
+) -> Path:
+    """Write ``<name>-<version>.dist-info`` for *files* (relative to *root*) as ``pip install
+    -t`` leaves it: METADATA, WHEEL, INSTALLER, a RECORD with sha256 and size of every file,
+    and ``top_level.txt`` (which wheels built by setuptools carry, others not).
+    """
+    info = root / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: {name}\n"
+    )
+    (info / "WHEEL").write_text(
+        "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.43.0)\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n"
+    )
+    (info / "INSTALLER").write_text("pip\n")
+    if top_level:
+        tops = sorted({Path(file).parts[0].removesuffix(".py") for file in files})
+        (info / "top_level.txt").write_text("\n".join(tops) + "\n")
+    lines = []
+    for file in [*files, *sorted(f"{info.name}/{p.name}" for p in info.iterdir())]:
+        data = (root / file).read_bytes()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        lines.append(f"{file},sha256={digest},{len(data)}")
+    lines.append(f"{info.name}/RECORD,,")
+    (info / "RECORD").write_text("\n".join(lines) + "\n")
+    return info
