@@ -14,18 +14,14 @@ import dataclasses
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
-import boto3
 import pytest
 from lambda_events import function_url, http_v2, rest_v1
-from moto import mock_aws
 from project_support import allow_suggested, guarded
 
 from lambdascope import ScopeLeakError
 from lambdascope.testing import LambdaContext
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from project_support import Project, ProjectMaker
 
 pytestmark = [
@@ -78,24 +74,6 @@ FRAMEWORKS = {
 # The adapter itself as the handler target, and a hand-written function around it.
 STYLES = ("lambda_handler", "wrapped_handler")
 CASES = [pytest.param(name, style, id=f"{name}-{style}") for name in FRAMEWORKS for style in STYLES]
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials, moto's DynamoDB with the orders table, the app's settings."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("ORDERS_TABLE_NAME", "orders-test")
-    monkeypatch.setenv("ORDERS_REGION", "eu-west-1")
-    with mock_aws():
-        boto3.client("dynamodb", region_name="eu-west-1").create_table(
-            TableName="orders-test",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield
 
 
 def start(
