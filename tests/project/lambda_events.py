@@ -98,13 +98,13 @@ def _v2(
     method: str,
     path: str,
     *,
-    body: Any,
-    query: dict[str, str] | None,
-    headers: dict[str, str] | None,
-    source_ip: str,
     host: str,
     api_id: str,
-    route_key: str,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    source_ip: str = SOURCE_IP,
+    route_key: str = "$default",
 ) -> dict[str, Any]:
     raw_query = "&".join(f"{name}={value}" for name, value in (query or {}).items())
     return {
@@ -138,48 +138,17 @@ def _v2(
     }
 
 
-def http_v2(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    source_ip: str = SOURCE_IP,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API event (payload format 2.0), through a `$default` route."""
-    return _v2(
-        method,
-        path,
-        body=body,
-        query=query,
-        headers=headers,
-        source_ip=source_ip,
-        host="f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com",
-        api_id="f6g7h8i9j0",
-        route_key="$default",
-    )
+def http_v2(method: str, path: str, **request: Any) -> dict[str, Any]:
+    """An API Gateway HTTP API event (payload format 2.0) through a `$default` route;
+    *request*: ``body``, ``query``, ``headers``, ``source_ip``."""
+    api_id = "f6g7h8i9j0"
+    host = f"{api_id}.execute-api.eu-west-1.amazonaws.com"
+    return _v2(method, path, host=host, api_id=api_id, **request)
 
 
-def function_url(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    source_ip: str = SOURCE_IP,
-) -> dict[str, Any]:
-    """A Lambda function URL event (payload format 2.0, auth type NONE)."""
+def function_url(method: str, path: str, **request: Any) -> dict[str, Any]:
+    """A Lambda function URL event (payload format 2.0, auth type NONE); *request* as for
+    :func:`http_v2`."""
     url_id = "k2l3m4n5o6p7q8r9s0t1u2v3w4x5y6z7"
-    return _v2(
-        method,
-        path,
-        body=body,
-        query=query,
-        headers=headers,
-        source_ip=source_ip,
-        host=f"{url_id}.lambda-url.eu-west-1.on.aws",
-        api_id=url_id,
-        route_key="$default",
-    )
+    host = f"{url_id}.lambda-url.eu-west-1.on.aws"
+    return _v2(method, path, host=host, api_id=url_id, **request)

@@ -123,6 +123,16 @@ def load(make_project: ProjectMaker, *leaks: str, options: str | None = None) ->
     return project, project.import_module("app.handler").lambda_handler
 
 
+def caught_leak(lambda_handler: Any, owner: str, variable: str, event: Any = None) -> str:
+    """The message of the ScopeLeakError the next invocation raises, checked to name the leak
+    of *variable* in module *owner* and to suggest ``allow=('owner.variable',)``."""
+    with pytest.raises(ScopeLeakError) as caught:
+        lambda_handler(event or order_event(), LambdaContext())
+    message = str(caught.value)
+    allow_suggested(message, owner, variable, [f"{owner}.{variable}"])
+    return message
+
+
 def first_report(lambda_handler: Any, event: dict[str, Any], invocations: int = 1) -> str:
     """The message of the ScopeLeakError raised by the first of *invocations* that fails."""
     for _ in range(invocations):
@@ -178,9 +188,7 @@ def test_writes_into_another_modules_data_are_caught_and_undone(
 ) -> None:
     project, lambda_handler = load(make_project, leak.id)
     before = project.state()
-    with pytest.raises(ScopeLeakError) as caught:
-        lambda_handler(order_event(), LambdaContext())
-    allow_suggested(str(caught.value), leak.owner, leak.variable, leak.allow_names)
+    caught_leak(lambda_handler, leak.owner, leak.variable)
     assert project.state_of(before) == before
 
 
@@ -208,9 +216,7 @@ def test_a_lazily_imported_module_joins_when_its_first_invocation_ends(
     tax = sys.modules["app.services.tax"]
     joined = project.state_of(["app.services.tax"])
     # from then on it is guarded like the rest
-    with pytest.raises(ScopeLeakError) as caught:
-        lambda_handler(order_event(), LambdaContext())
-    allow_suggested(str(caught.value), LAZY.owner, LAZY.variable, LAZY.allow_names)
+    caught_leak(lambda_handler, LAZY.owner, LAZY.variable)
     assert project.state_of(["app.services.tax"]) == joined
     assert tax.HISTORY == {"countries": ["DE"]}
 
@@ -222,9 +228,7 @@ def test_any_handler_target_guards_the_project(make_project: ProjectMaker, targe
     entrypoints = project.import_module("app.entrypoints")
     lambda_handler = getattr(entrypoints, target)
     before = project.state()
-    with pytest.raises(ScopeLeakError) as caught:
-        lambda_handler(order_event(), LambdaContext())
-    allow_suggested(str(caught.value), "app.routes.orders", "RECENT", ["app.routes.orders.RECENT"])
+    caught_leak(lambda_handler, "app.routes.orders", "RECENT")
     assert project.state_of(before) == before
     assert sys.modules["app.routes.orders"].RECENT == []
 
@@ -241,28 +245,18 @@ def test_allow_accepts_one_variable_of_any_module_and_only_that_one(
     assert len(sys.modules["app.routes.orders"].RECENT) == 3  # the deliberate cache keeps them
 
     _, lambda_handler = load(
-        make_project,
-        "orders-append",
-        "base-deque",
-        options="allow=('app.routes.orders.RECENT',)",
+        make_project, "orders-append", "base-deque", options="allow=('app.routes.orders.RECENT',)"
     )
-    with pytest.raises(ScopeLeakError) as caught:
-        lambda_handler(order_event(), LambdaContext())
-    message = str(caught.value)
-    allow_suggested(
-        message, "app.repository.base", "RECENT_KEYS", ["app.repository.base.RECENT_KEYS"]
-    )
+    message = caught_leak(lambda_handler, "app.repository.base", "RECENT_KEYS")
     assert "`RECENT`" not in message
+
+
+VENDORED = ("vendored-stats", "vendored-policy-update")  # the vendored package's own bookkeeping
 
 
 @ISSUE_20
 def test_exclude_leaves_a_package_and_its_submodules_out(make_project: ProjectMaker) -> None:
-    _, lambda_handler = load(
-        make_project,
-        "vendored-stats",
-        "vendored-policy-update",
-        options="exclude=('app.vendored',)",
-    )
+    _, lambda_handler = load(make_project, *VENDORED, options="exclude=('app.vendored',)")
     for _ in range(3):
         assert lambda_handler(order_event(), LambdaContext())["statusCode"] == 201
     assert sys.modules["app.vendored.backoff"]._STATS["calls"] == 3
@@ -273,16 +267,8 @@ def test_exclude_leaves_a_package_and_its_submodules_out(make_project: ProjectMa
 
 @ISSUE_20
 def test_exclude_of_a_module_leaves_its_package_guarded(make_project: ProjectMaker) -> None:
-    _, lambda_handler = load(
-        make_project,
-        "vendored-stats",
-        "vendored-policy-update",
-        options="exclude=('app.vendored.backoff',)",
-    )
-    with pytest.raises(ScopeLeakError) as caught:
-        lambda_handler(order_event(), LambdaContext())
-    message = str(caught.value)
-    allow_suggested(message, "app.vendored", "POLICY", ["app.vendored.POLICY"])
+    _, lambda_handler = load(make_project, *VENDORED, options="exclude=('app.vendored.backoff',)")
+    message = caught_leak(lambda_handler, "app.vendored", "POLICY")
     assert "_STATS" not in message
     assert "app.vendored.backoff" not in guarded(lambda_handler)
 
@@ -337,7 +323,5 @@ def test_top_level_modules_beside_the_handler_module_are_the_project(
 
     project = make_project(files=TOP_LEVEL, leaks=("helpers-append",))
     leaky = project.import_module("lambda_function").lambda_handler
-    with pytest.raises(ScopeLeakError) as caught:
-        leaky(event, LambdaContext())
-    allow_suggested(str(caught.value), "helpers", "SEEN", ["helpers.SEEN"])
+    caught_leak(leaky, "helpers", "SEEN", event)
     assert sys.modules["helpers"].SEEN == []
