@@ -83,6 +83,7 @@ def _module_source(index: int, size: int) -> str:
             "",
             "",
             f"def helper_{n}(event, default=None):",
+            f'    """The price of the key in TABLE_{n % 6}, or LIMIT_{n}."""',
             f"    key = event.get('key', 'key-{n}')",
             f"    row = TABLE_{n % 6}.get(key, default)",
             "    if row is None or 'detail' not in event:",
@@ -270,12 +271,14 @@ def project_rows(quick: bool) -> list[Row]:
         roots.close()
 
     covered = guarded == total
-    single_cost = per["single"] - per["single off"]
-    project_cost = per["small"] - per["small off"]
+    # differences of two timings: on a loaded machine noise can push one below zero, and a
+    # ratio is only read above a floor of 1 ns
+    single_cost = max(per["single"] - per["single off"], 1e-9)
+    project_cost = max(per["small"] - per["small off"], 1e-9)
     ratio = project_cost / single_cost
-    big_cost = per["big"] - per["big off"]
+    big_cost = max(per["big"] - per["big off"], 1e-9)
     growth = big_cost / project_cost
-    share_ms = share * 1000
+    share_ms = max(share * 1000, 1e-3)
     per_kloc = share_ms / (lines / 1000)
     kib = kept / 1024
     note = "" if covered else f" ({guarded} of {total} modules guarded)"
