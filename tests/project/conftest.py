@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import warnings
 from typing import TYPE_CHECKING
 
 import boto3
@@ -55,3 +57,20 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield
+
+
+@pytest.fixture(autouse=True)
+def _close_the_event_loop_an_adapter_left() -> Iterator[None]:
+    """``Mangum()`` sets an event loop on the main thread and never closes it (on Lambda the
+    process ends instead). Close it after the test: collected later, during another test, it
+    would warn about an unclosed loop and its sockets there."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:  # none set
+            loop = None
+    if loop is not None and not loop.is_running():
+        loop.close()
+    asyncio.set_event_loop_policy(None)  # a fresh policy: no loop set, as before the test

@@ -173,7 +173,7 @@ def test_a_leak_in_any_module_is_caught_on_the_first_invocation_and_undone(
     project, lambda_handler = load(make_project, leak.id)
     assert leak.owner in project.loaded()
     before = project.state()
-    for _ in range(2):  # the second invocation starts from the Init state: the same report
+    for _ in range(2):  # restored: the warm invocation starts from the Init state again
         with pytest.raises(ScopeLeakError) as caught:
             lambda_handler(leak.event(), LambdaContext())
         message = str(caught.value)

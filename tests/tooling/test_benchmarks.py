@@ -32,7 +32,7 @@ EXPECTED = [
     "memory the guard keeps after the first invocation",
     "cold start: the guard's share of Init + first invocation",
     "cold start: the guard's share per 1,000 source lines",
-    "read-only table entries vs",
+    "read-only table entries vs 1,800",
     "request.tmpdir unused, @handler(guard='off')",
     "an empty request.tmpdir created and removed",
     "the watch, nothing left, 10 files in the temp dir",
