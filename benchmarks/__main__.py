@@ -331,9 +331,10 @@ def render(rows: list[Row], quick: bool) -> str:
     lines += [
         "",
         "Ratios: handler overhead is relative to the minimal wrapper's overhead; the guard's rows "
-        "to the floor wrapper, the 1,000-entry table, or their goal; request.tmpdir's to the "
-        "wrapper without it and to `os.mkdir` + `os.rmdir`, the /tmp watch's to one `os.stat` "
-        "(the scan's to the `os.stat` + `os.statvfs` calls it makes), its start to "
+        "to the floor wrapper, the 1,000-entry table, or their goal; the 30-module project's to "
+        "the single-module guard part, the small-table project or their goal; request.tmpdir's "
+        "to the wrapper without it and to `os.mkdir` + `os.rmdir`, the /tmp watch's to one "
+        "`os.stat` (the scan's to the `os.stat` + `os.statvfs` calls it makes), its start to "
         "`import ctypes`; warm access to "
         "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
         "budget; the log context and deadline rows to `@handler(guard='off')`, a log call without "
@@ -357,12 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     from benchmarks.bench_guard import guard_rows
     from benchmarks.bench_logging import logging_rows
+    from benchmarks.bench_project import project_rows
     from benchmarks.bench_redirect import redirect_rows
     from benchmarks.bench_tmp import tmp_rows
 
     for bench in (
         handler_overhead,
         guard_rows,
+        project_rows,
         tmp_rows,
         warm_access,
         cached_values,

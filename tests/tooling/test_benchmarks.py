@@ -28,6 +28,13 @@ EXPECTED = [
     "nested entries the handler can write",
     "write analysis of a 1,000-line module",
     "written at its top level only",
+    "modules guarded of the project's 32",
+    "single-module guard part, S3 prefix check",
+    "project guard part per invocation, vs the single-module one",
+    "memory the guard keeps after the first invocation",
+    "cold start: the guard's share of Init + first invocation",
+    "cold start: the guard's share per 1,000 source lines",
+    "read-only table entries vs 1,800",
     "request.tmpdir unused, @handler(guard='off')",
     "an empty request.tmpdir created and removed",
     "the watch, nothing left, 10 files in the temp dir",
@@ -81,4 +88,4 @@ def test_quick_suite_reports_every_row_with_finite_ratios(tmp_path: Path) -> Non
     ratios = [float(r) for r in re.findall(r"\| ([0-9.]+)x \|", text)]
     assert len(ratios) >= 12
     assert all(math.isfinite(r) and r > 0 for r in ratios)
-    assert text.count(": met") + text.count(": MISSED") == 28
+    assert text.count(": met") + text.count(": MISSED") == 34
