@@ -25,7 +25,7 @@ from ._rules import RULES, SEVERITIES, Finding, Rule, order
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
     from ._model import Function
 
@@ -178,6 +178,21 @@ def _codes(value: str) -> tuple[str, ...]:
     return codes
 
 
+def _positive(kind: type[float]) -> Callable[[str], float]:
+    def convert(value: str) -> float:
+        import argparse
+
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+
+    return convert
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``check`` arguments to *parser*."""
     parser.add_argument(
@@ -225,6 +240,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(*SEVERITIES, "never"),
         default=None,
         help="exit 1 when a finding of this severity or a higher one is reported (default error)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        type=_positive(int),
+        default=MAX_FILE_BYTES,
+        metavar="BYTES",
+        help=f"skip larger files with an LS000 warning (default {MAX_FILE_BYTES})",
+    )
+    parser.add_argument(
+        "--file-timeout",
+        type=_positive(float),
+        default=SECONDS_PER_FILE,
+        metavar="SECONDS",
+        help="stop analysing one file's handlers after SECONDS, with an LS000 warning "
+        f"(default {SECONDS_PER_FILE:g})",
     )
     parser.add_argument(
         "--no-config",
@@ -293,7 +323,9 @@ def run(args: argparse.Namespace) -> int:
     handlers = [*args.handler, *config.get("handlers", [])]
     exclude = [*args.exclude, *config.get("exclude", [])]
     try:
-        findings = check_paths(paths, handlers, exclude)
+        findings = check_paths(
+            paths, handlers, exclude, max_bytes=args.max_file_size, seconds=args.file_timeout
+        )
     except CheckError as exc:
         print(f"lambdascope check: error: {exc}", file=sys.stderr)
         return 2

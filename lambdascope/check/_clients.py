@@ -77,7 +77,7 @@ def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
         return  # built from other request data: per request by design
     shown = f"`{show(call.func)}(...)` {visit.where}"
     if from_event:
-        what = {"connection": "connection", "session": "boto3 session"}.get(kind, "AWS client")
+        what = {"connection": "connection", "session": "AWS session"}.get(kind, "AWS client")
         visit.report(
             call,
             "LS110",
@@ -91,7 +91,7 @@ def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
         visit.report(
             call,
             "LS104",
-            f"{shown} builds a new boto3 session on every invocation, warm ones included "
+            f"{shown} builds a new AWS session on every invocation, warm ones included "
             "(configuration loaded and credentials resolved again): create it once, in an "
             '@init_resource factory (for the region alone, read os.environ["AWS_REGION"])',
         )

@@ -46,28 +46,10 @@ def check(project: Project, handlers: dict[str, list[Function]], seconds: float)
     within *seconds*; a file that cannot be analysed is an ``LS000`` finding."""
     checker = _Checker(project)
     for path in sorted(handlers):
-        checker.current = None
-        try:
-            with Budget(seconds):
-                for function in handlers[path]:
-                    checker.run(function)
-        except BudgetExceeded:
-            checker.unfinished(
-                path,
-                f"analysis stopped after {seconds:g} s (the time bound per file); its handlers' "
-                "findings may be incomplete. Split the module, or raise the bound with "
-                "--file-timeout",
-            )
-        except RecursionError:
-            checker.unfinished(
-                checker.current or path, "nested too deeply to analyse; findings may be missing"
-            )
-        except Exception as exc:
-            checker.unfinished(
-                checker.current or path,
-                f"the analysis failed ({type(exc).__name__}: {exc}); findings may be missing "
-                "(the other files were analysed)",
-            )
+        with Budget(seconds):
+            for function in handlers[path]:
+                if not checker.run_safely(function, path, seconds):
+                    break  # out of time: the file's other handlers are not started
     return sorted(checker.findings.values(), key=order)
 
 
@@ -104,6 +86,31 @@ class _Checker:
 
     def unfinished(self, path: str, message: str) -> None:
         self.findings.setdefault((path, 1, 0, "LS000"), Finding(path, 1, 1, "LS000", message))
+
+    def run_safely(self, root: Function, path: str, seconds: float) -> bool:
+        """:meth:`run`; a failure is an ``LS000`` finding for the file it happened in. False
+        when the file's time bound ran out."""
+        self.current = None
+        try:
+            self.run(root)
+        except BudgetExceeded:
+            self.unfinished(
+                path,
+                f"analysis stopped after {seconds:g} s (the time bound per file); its handlers' "
+                "findings may be incomplete. Split the module, or raise the bound with "
+                "--file-timeout",
+            )
+            return False
+        except RecursionError:
+            where = self.current or path
+            self.unfinished(where, "nested too deeply to analyse; findings may be missing")
+        except Exception as exc:  # one file's failure must not stop the run
+            self.unfinished(
+                self.current or path,
+                f"the analysis failed ({type(exc).__name__}: {exc}); findings may be missing "
+                "(the other files were analysed)",
+            )
+        return True
 
     def run(self, root: Function) -> None:
         """Analyse *root* and the functions it reaches, breadth first."""

@@ -205,8 +205,6 @@ def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Fr
     name = state_object(visit, sub, frame)
     if not name or base is None:
         return
-    if base.id in ("self", "cls") and base.id in frame.guarded.get(id(sub), ()):
-        return  # `if self._client is None: self._client = ...`: created once, lazily
     if isinstance(sub, ast.Subscript):
         key = sub
         while isinstance(key.value, ast.Subscript):
@@ -215,6 +213,8 @@ def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Fr
             if verb != "deleted":
                 _memo(visit, sub, name, key.value, key.slice, frame=frame)
             return
+    if base.id in ("self", "cls") and base.id in frame.guarded.get(id(sub), ()):
+        return  # `if self._client is None: self._client = ...`: created once, lazily
     held = _what(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
     visit.report(
         sub,

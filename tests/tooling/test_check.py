@@ -1391,7 +1391,7 @@ def test_filled_once_and_framework_state() -> None:
         """
     assert found(source) == [(11, "LS109"), (15, "LS104")]
     session = check_source(textwrap.dedent(source))[-1]
-    assert "builds a new boto3 session on every invocation" in session.message
+    assert "builds a new AWS session on every invocation" in session.message
 
 
 def test_layer_code_is_followed(tmp_path: Path) -> None:
