@@ -85,7 +85,7 @@ def check_source(
 
 
 def _specs(
-    parsed: list[_parse.Parsed], deployments: list[str], roots: dict[str, str]
+    project: Project, parsed: list[_parse.Parsed], deployments: list[str], roots: dict[str, str]
 ) -> list[_deploy.Spec]:
     cdk = [os.path.dirname(os.path.abspath(d)) for d in deployments if d.endswith("cdk.json")]
     specs: list[_deploy.Spec] = []
@@ -95,8 +95,10 @@ def _specs(
             if not any(full.startswith(root + os.sep) for root in cdk):
                 continue
         specs += _deploy.read_specs(path, roots.get(path))
-    for source in parsed:
-        specs += _deploy.cdk_specs(source.path, source.tree)  # CDK apps in Python
+    for source in parsed:  # CDK apps in Python
+        imports = project.model.imports(source.path).values()
+        if any(ref.dotted.startswith("aws_cdk") for ref in imports):
+            specs += _deploy.cdk_specs(source.path, source.tree)
     return specs
 
 
@@ -144,7 +146,7 @@ def check_paths(
     )
     roots = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
     project = Project(parsed, roots)
-    specs = _specs(parsed, found.others, found.root_of)
+    specs = _specs(project, parsed, found.others, found.root_of)
     named = _deploy.resolve(specs, [p.path for p in parsed])
     covered = {os.path.dirname(os.path.abspath(s.source)) + os.sep for s in specs}
     handlers = tuple(handlers)

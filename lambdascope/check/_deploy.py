@@ -189,8 +189,9 @@ def _imports_cdk(tree: ast.Module) -> bool:
 
 
 def cdk_specs(path: str, tree: ast.Module) -> list[Spec]:
-    """The handlers a CDK app in Python (*tree*, parsed from *path*) names, if it is one."""
-    return list(_cdk_python(path, tree)) if _imports_cdk(tree) else []
+    """The handlers a CDK app in Python (*tree*, parsed from *path*, importing ``aws_cdk``)
+    names."""
+    return list(_cdk_python(path, tree))
 
 
 def _cdk_python(path: str, tree: ast.Module) -> Iterator[Spec]:
@@ -228,7 +229,7 @@ def read_specs(path: str, root: str | None = None) -> list[Spec]:  # noqa: PLR09
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return []
-        return cdk_specs(path, tree)
+        return cdk_specs(path, tree) if _imports_cdk(tree) else []
     if name.endswith((".ts", ".js")):
         if "aws-cdk" not in text:
             return []

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 __all__ = [
     "Discovery",
@@ -46,6 +46,7 @@ __all__ = [
     "Unreadable",
     "decode_source",
     "discover",
+    "import_table",
     "is_test_file",
     "read_bytes",
 ]
@@ -278,10 +279,23 @@ class ImportRef:
         return "." * self.level + self.dotted
 
 
+def _statements(tree: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement in *tree*, nested ones included (expressions are not entered)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(reversed(children))
+
+
 def import_table(tree: ast.AST) -> dict[str, ImportRef]:
     """Every name bound by an import anywhere in *tree* (later imports win)."""
     table: dict[str, ImportRef] = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 local = alias.asname or alias.name.split(".")[0]
@@ -314,6 +328,7 @@ class ProjectModel:
                 if os.path.basename(folder) == "python"
             }
         )
+        self._found: dict[tuple[str, int, str], str | None] = {}  # find_module's answers
 
     def imports(self, path: str) -> dict[str, ImportRef]:
         """The names module *path* binds by import (empty for a path not in the project)."""
@@ -340,8 +355,14 @@ class ProjectModel:
 
     def find_module(self, path: str, level: int, dotted: str) -> str | None:
         """The project file that ``import dotted`` (with *level* dots) in *path* names."""
+        key = (path, level, dotted)
+        if key not in self._found:
+            self._found[key] = self._find_module(os.path.abspath(path), level, dotted)
+        return self._found[key]
+
+    def _find_module(self, path: str, level: int, dotted: str) -> str | None:
         rel = os.path.join(*dotted.split(".")) if dotted else ""
-        for base in self._bases(os.path.abspath(path), level):
+        for base in self._bases(path, level):
             folder = os.path.join(base, rel) if rel else base
             candidates = ((folder + ".py",) if rel else ()) + (os.path.join(folder, "__init__.py"),)
             for candidate in candidates:
