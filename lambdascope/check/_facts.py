@@ -274,6 +274,19 @@ def _own(nodes: list[ast.AST], frame: Frame) -> None:
             break
 
 
+_BLOCKS = (
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.ExceptHandler,
+)
+_BLOCKS += tuple(getattr(ast, name) for name in ("TryStar", "match_case") if hasattr(ast, name))
+
+
 def _guards(visit: Visit, node: ast.AST, frame: Frame) -> None:
     """Mark what *node* creates only when a module-level value is missing (lazy init)."""
     if isinstance(node, ast.If):
@@ -282,8 +295,9 @@ def _guards(visit: Visit, node: ast.AST, frame: Frame) -> None:
         found &= written_names(branch)  # the branch sets the value up
         if found:
             _guard(visit, branch, found, frame)
-    for statements in _statement_lists(node):
-        _early_returns(visit, statements, frame)
+    if isinstance(node, _BLOCKS):
+        for statements in _statement_lists(node):
+            _early_returns(visit, statements, frame)
     if (
         isinstance(node, ast.BoolOp)
         and isinstance(node.op, ast.Or)

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_CHECK_EVERY = 2048  # nodes between two looks at the clock
+_CHECK_EVERY = 1024  # nodes between two looks at the clock
 
 
 class BudgetExceeded(Exception):
@@ -81,13 +81,18 @@ def walk_shallow(nodes: Iterable[ast.AST], *, enter: bool = False) -> Iterator[a
     (with *enter*, entered too)."""
     budget = _BUDGET.get()
     stack = list(nodes)
+    walked = 0
     while stack:
         node = stack.pop()
         yield node
-        if budget is not None:
-            budget.spend(1)
+        walked += 1
+        if walked == _CHECK_EVERY and budget is not None:
+            budget.spend(walked)
+            walked = 0
         if enter or not isinstance(node, _SCOPES):
             stack.extend(ast.iter_child_nodes(node))
+    if budget is not None:
+        budget.spend(walked)
 
 
 def dotted(node: ast.AST) -> str | None:
