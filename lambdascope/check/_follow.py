@@ -118,7 +118,9 @@ class _Checker:
         # a route's parameters come from the request path; a handler's first one is the event
         route = root.module.registered(root)
         starts = frozenset(names if route else names[:1]) - cat.CONTEXT_PARAMS
-        queue: deque[_Queued] = deque([(root, starts, (), False, None)])
+        held = root.module.holders.get(root.qualname)  # `lambda_handler = Handler()`
+        holder = (root.module, held) if held else None
+        queue: deque[_Queued] = deque([(root, starts, (), False, holder)])
         queue.extend((f, t, (root.qualname,), False, None) for f, t in self._callbacks(root))
         seen: set[tuple[int, frozenset[str], bool, object]] = set()
         resets: frozenset[str] = frozenset()

@@ -100,6 +100,7 @@ class Module:
         self.registries: set[str] = set()  # `app = APIGatewayRestResolver()`
         self.constants: dict[str, ast.expr] = {}  # `TMP = "/tmp/x"`: names bound once, to this
         self.allow: dict[str, frozenset[str]] = {}  # handler → names in its `allow=`
+        self.holders: dict[str, str] = {}  # handler method → the module-level name of its self
         self.tree = tree
         self._collect(tree.body)
 
@@ -221,6 +222,9 @@ class Module:
                 found.setdefault(target.qualname, target)
                 if call is not None:
                     self._allow(target, call)
+                holder = self._holder(value, stmt.targets)
+                if holder and target.class_name:
+                    self.holders.setdefault(target.qualname, holder)
         return list(found.values())
 
     def _allow(self, func: Function, decorator: ast.expr) -> None:
@@ -246,9 +250,18 @@ class Module:
                 return False
         return True
 
+    def _holder(self, value: ast.expr, targets: list[ast.expr]) -> str | None:
+        """The module-level name keeping the instance a handler method runs on."""
+        if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+            return value.value.id if value.value.id in self.instances else None
+        return next((t.id for t in targets if isinstance(t, ast.Name)), None)
+
     def local_function(self, node: ast.expr) -> Function | None:
         """The module's function, class constructor or instance method *node* (at module level)
-        names: ``impl``, ``Service``, ``service.handle``."""
+        names: ``impl``, ``Service``, ``service.handle``, ``Handler()`` (its ``__call__``)."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            cls = node.func.id
+            return self.functions.get(f"{cls}.__call__") if cls in self.classes else None
         if isinstance(node, ast.Name):
             if node.id in self.classes:
                 return self.functions.get(f"{node.id}.__init__")

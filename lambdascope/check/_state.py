@@ -91,7 +91,7 @@ def _typed(visit: Visit, owner: ast.expr, method: str, frame: Frame) -> bool:
 def _what(name: str, node: ast.expr) -> str:
     """``module-level `CACHE``` or ```self._cache` of module-level `repo```."""
     held = container(node) or name
-    if held.split(".")[0] in ("self", "cls"):
+    if held.split(".")[0] in ("self", "cls") and "." in held:
         return f"`{held}` of module-level `{name}`"
     return f"module-level `{name}`"
 

@@ -46,9 +46,9 @@ CASES = {
     "botocore_sessions": [("audit.py", 18, "LS104")],  # the function's own keys: build it once
     # 6. framework callbacks and helper classes built per invocation
     "framework_callbacks": [
-        ("app.py", 19, "LS101"),  # a batch processor decorator's record handler
-        ("app.py", 23, "LS101"),  # process_partial_response's record handler
-        ("app.py", 28, "LS101"),  # a Powertools middleware factory used on the handler
+        ("app.py", 18, "LS101"),  # a batch processor decorator's record handler
+        ("app.py", 22, "LS101"),  # process_partial_response's record handler
+        ("app.py", 27, "LS101"),  # a Powertools middleware factory used on the handler
         ("helpers.py", 11, "LS101"),  # __exit__ of `with Timer()` in the handler
         ("helpers.py", 20, "LS101"),  # `Service(...).run(...)`: a class built per invocation
         ("helpers.py", 30, "LS101"),  # __call__ of a module-level instance
@@ -140,6 +140,27 @@ def test_project_classes_in_one_module() -> None:
     # put() writes nothing; add() does; the lazy client is created once; a class attribute
     # set by a classmethod is module state; a project class without update() keeps silent
     assert found(source) == [(8, "LS101"), (15, "LS102"), (25, "LS102")]
+
+
+def test_handlers_that_are_methods_of_module_level_instances() -> None:
+    source = """\
+        class Handler:
+            def __init__(self):
+                self.count = 0
+            def __call__(self, event, context):
+                self.count += 1
+                return self.count
+        class Service:
+            def handle(self, event, context):
+                self.seen = event
+        lambda_handler = Handler()
+        service = Service()
+        entry = service.handle
+        """
+    findings = check_source(textwrap.dedent(source), "m.py", ("entry",))
+    assert [(f.line, f.code) for f in findings] == [(5, "LS102"), (9, "LS102")]
+    assert "module-level `lambda_handler` keeps it" in findings[0].message
+    assert "module-level `service` keeps it" in findings[1].message
 
 
 def test_type_annotations_and_alternate_constructors_resolve_methods(tmp_path: Path) -> None:
