@@ -260,8 +260,8 @@ class Module:
         """The module's function, class constructor or instance method *node* (at module level)
         names: ``impl``, ``Service``, ``service.handle``, ``Handler()`` (its ``__call__``)."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            cls = node.func.id
-            return self.functions.get(f"{cls}.__call__") if cls in self.classes else None
+            called = node.func.id
+            return self.functions.get(f"{called}.__call__") if called in self.classes else None
         if isinstance(node, ast.Name):
             if node.id in self.classes:
                 return self.functions.get(f"{node.id}.__init__")
