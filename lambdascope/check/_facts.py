@@ -240,10 +240,17 @@ def _assignments(nodes: Iterable[ast.AST]) -> Iterator[tuple[ast.AST | None, lis
             yield node.context_expr, [node.optional_vars]
 
 
+def _in_order(nodes: list[ast.AST]) -> list[tuple[ast.AST | None, list[ast.expr]]]:
+    """The bindings among *nodes* in source order (what flows forward converges in a pass)."""
+    found = list(_assignments(nodes))
+    found.sort(key=lambda b: (getattr(b[1][0], "lineno", 0), getattr(b[1][0], "col_offset", 0)))
+    return found
+
+
 def _propagate(nodes: list[ast.AST], frame: Frame) -> None:
     """Add the names that carry event data to ``frame.tainted``, to a fixpoint."""
-    bindings = list(_assignments(nodes))
-    for _ in range(4):
+    bindings = _in_order(nodes)
+    for _ in range(len(bindings) + 1):  # a loop's data can flow backwards: until stable
         before = len(frame.tainted)
         for value, targets in bindings:
             if value is not None and frame.tainted_by(value):
@@ -257,7 +264,8 @@ def _own(nodes: list[ast.AST], frame: Frame) -> None:
     """``frame.own``: locals whose every binding is an own value (to a fixpoint, from all)."""
     values: dict[str, list[ast.AST]] = {}
     other: set[str] = set()  # bound by a loop, `with`, `except`, a walrus of anything
-    for value, targets in _assignments(nodes):
+    bindings = _in_order(nodes)
+    for value, targets in bindings:
         for target in targets:
             for sub in flatten(target):
                 if not isinstance(sub, ast.Name):
@@ -267,7 +275,7 @@ def _own(nodes: list[ast.AST], frame: Frame) -> None:
                 else:
                     values.setdefault(sub.id, []).append(value)
     frame.own = set(values) - other
-    for _ in range(4):
+    for _ in range(len(bindings) + 1):  # from all names down: until stable
         before = len(frame.own)
         frame.own = {n for n in frame.own if all(frame.is_own(v) for v in values[n])}
         if len(frame.own) == before:

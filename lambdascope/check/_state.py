@@ -161,6 +161,16 @@ def _memo(
         )
 
 
+def _lazy(visit: Visit, node: ast.AST, shown: str) -> None:
+    visit.report(
+        node,
+        "LS108",
+        f"`{shown}` is set on first use (or when expired) {visit.where}: lazy initialisation "
+        f"by hand, once per execution environment (warm invocations reuse it). "
+        f"@init_resource does the same, thread-safely, with ttl=, validate= and close=",
+    )
+
+
 def _default(visit: Visit, node: ast.AST, param: str, shown: str, frame: Frame) -> None:
     visit.report(
         node,
@@ -213,8 +223,10 @@ def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Fr
             if verb != "deleted":
                 _memo(visit, sub, name, key.value, key.slice, frame=frame)
             return
-    if base.id in ("self", "cls") and base.id in frame.guarded.get(id(sub), ()):
-        return  # `if self._client is None: self._client = ...`: created once, lazily
+    if base.id in frame.guarded.get(id(sub), ()):
+        if base.id not in ("self", "cls"):  # `self._client`: encapsulated, created once
+            _lazy(visit, sub, show(sub))
+        return
     held = _what(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
     visit.report(
         sub,
@@ -248,13 +260,7 @@ def _rebind(
             and value.values[0].id == sub.id
         )
     ):
-        visit.report(
-            sub,
-            "LS108",
-            f"`global {sub.id}` is set on first use {visit.where}: lazy initialisation by "
-            f"hand, once per execution environment (warm invocations reuse it). "
-            f"@init_resource does the same, thread-safely, with ttl=, validate= and close=",
-        )
+        _lazy(visit, sub, f"global {sub.id}")
         return
     accumulates = verb in ("updated", "deleted") or (
         value is not None and sub.id in set(names(value))

@@ -225,9 +225,9 @@ def is_len(call: ast.Call) -> bool:
 def lazy_guard(test: ast.expr) -> tuple[set[str], bool]:  # noqa: PLR0911 - one per test form
     """(names a test checks for "not created yet", whether the test is the positive form).
 
-    ``x is None``, ``not x``, ``k not in X``, ``X.get(k) is None`` → negative (the body
-    creates); ``x is not None``, ``x``, ``k in X`` → positive (the body returns the cached
-    value, what follows creates).
+    ``x is None``, ``not x``, ``k not in X``, ``X.get(k) is None``, ``X.expires < now`` →
+    negative (the body creates); ``x is not None``, ``x``, ``k in X`` → positive (the body
+    returns the cached value, what follows creates).
     """
     if isinstance(test, ast.BoolOp):
         found: set[str] = set()
@@ -246,6 +246,11 @@ def lazy_guard(test: ast.expr) -> tuple[set[str], bool]:  # noqa: PLR0911 - one 
             return ({base.id} if base else set()), isinstance(op, ast.In)
         if isinstance(right, ast.Constant) and right.value is None:
             return lazy_guard(test.left)[0], isinstance(op, (ast.IsNot, ast.NotEq))
+        if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) and not any(
+            isinstance(side, ast.Constant) for side in (test.left, right)
+        ):  # `if EXPIRES < now:` (refreshed when expired), not `if counter > 10:`
+            found = {base.id for base in map(root, (test.left, right)) if base is not None}
+            return found, False
         return set(), False
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
         if test.func.attr == "get":
