@@ -21,7 +21,18 @@ import re
 
 from . import _catalogue as cat
 from ._rules import Finding
-from ._syntax import dotted, flatten, is_len, lazy_guard, names, params, root, show, walk_shallow
+from ._syntax import (
+    annotated,
+    dotted,
+    flatten,
+    is_len,
+    lazy_guard,
+    names,
+    params,
+    root,
+    show,
+    walk_shallow,
+)
 from ._syntax import written as written_names
 
 TYPE_CHECKING = False
@@ -440,7 +451,7 @@ def _instances(
     """Locals that hold an instance of a project class, built here (``svc = Service()``,
     ``Service.get(...)``, ``with Service() as svc``) or annotated (``svc: Service``)."""
     project, module = visit.project, visit.module
-    annotated: list[tuple[str, ast.expr]] = [
+    hints: list[tuple[str, ast.expr]] = [
         (a.arg, a.annotation) for a in params(node) if a.annotation is not None
     ]
     for sub in nodes:
@@ -450,17 +461,13 @@ def _instances(
                 if isinstance(target, ast.Name) and cls is not None:
                     frame.instances[target.id] = cls
         elif isinstance(sub, ast.AnnAssign) and isinstance(sub.target, ast.Name):
-            annotated.append((sub.target.id, sub.annotation))
+            hints.append((sub.target.id, sub.annotation))
         elif isinstance(sub, ast.withitem) and isinstance(sub.optional_vars, ast.Name):
             cls = visit.type_of(sub.context_expr, frame)
             if cls is not None:
                 frame.instances[sub.optional_vars.id] = cls
-    for name, annotation in annotated:
-        written = dotted(annotation) or (
-            annotation.value
-            if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str)
-            else None
-        )
+    for name, annotation in hints:
+        written = annotated(annotation)
         cls = project.class_ref(module, written) if written else None
         if cls is not None:
             frame.instances.setdefault(name, cls)

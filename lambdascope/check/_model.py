@@ -17,7 +17,7 @@ from collections import deque
 
 from . import _catalogue as cat
 from ._project import ProjectModel, import_table
-from ._syntax import dotted, flatten, is_main_guard, matches
+from ._syntax import annotated, dotted, flatten, is_main_guard, matches
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -131,9 +131,9 @@ class Module:
                     stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target], stmt.value
                 )
                 if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    annotated = dotted(stmt.annotation)
-                    if annotated and stmt.target.id not in self.instances:
-                        self.instances[stmt.target.id] = annotated
+                    written = annotated(stmt.annotation)  # `repo: Optional[Repo] = None`
+                    if written and stmt.target.id not in self.instances:
+                        self.instances[stmt.target.id] = written
             elif isinstance(stmt, ast.If) and not is_main_guard(stmt.test):
                 pending.extendleft(reversed(stmt.body + stmt.orelse))
             elif isinstance(stmt, ast.Try):

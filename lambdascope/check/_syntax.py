@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Budget",
     "BudgetExceeded",
+    "annotated",
     "body",
     "dotted",
     "flatten",
@@ -105,6 +106,26 @@ def dotted(node: ast.AST) -> str | None:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def annotated(node: ast.expr | None) -> str | None:
+    """The dotted class name an annotation names: ``Service``, ``"models.Service"``,
+    ``Optional[Service]``, ``Service | None``; None for anything else."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            node = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(node, ast.Subscript) and (dotted(node.value) or "").endswith("Optional"):
+        node = node.slice
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [s for s in (node.left, node.right) if not _is_none(s)]
+        node = sides[0] if len(sides) == 1 else None
+    return dotted(node) if node is not None else None
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def root(node: ast.expr) -> ast.Name | None:

@@ -163,6 +163,29 @@ def test_handlers_that_are_methods_of_module_level_instances() -> None:
     assert "module-level `service` keeps it" in findings[1].message
 
 
+def test_an_optional_module_level_instance_set_up_lazily() -> None:
+    source = """\
+        from typing import Optional
+        class Repo:
+            def __init__(self):
+                self.items = []
+            def put(self, item):
+                return item
+            def add(self, item):
+                self.items.append(item)
+        repo: Optional[Repo] = None
+        other: "Repo | None" = None
+        def lambda_handler(event, context):
+            global repo
+            if repo is None:
+                repo = Repo()
+            repo.put(event)
+            repo.add(event)
+            other.add(event)
+        """
+    assert found(source) == [(8, "LS101"), (14, "LS108")]
+
+
 def test_type_annotations_and_alternate_constructors_resolve_methods(tmp_path: Path) -> None:
     (tmp_path / "models.py").write_text(
         textwrap.dedent(
