@@ -167,16 +167,16 @@ def _parse_here(sources: dict[str, str]) -> dict[str, ast.Module | Exception]:
     if sys.version_info >= (3, 11) or not sources:  # RecursionError, not a crash, from 3.11
         work()
         return results
+    thread = threading.Thread(target=work, name="lambdascope-check-parser", daemon=True)
     try:
         previous = threading.stack_size(_STACK)
-    except (ValueError, RuntimeError):  # pragma: no cover - a platform without the setting
+        try:
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+    except (ValueError, RuntimeError):  # pragma: no cover - no large stacks on this system
         work()
         return results
-    try:
-        thread = threading.Thread(target=work, name="lambdascope-check-parser", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(previous)
     thread.join()
     return results
 
