@@ -13,22 +13,26 @@ without bound, lazy initialisation done by hand. See docs/check.md.
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import sys
 
 from lambdascope._errors import LambdascopeError
 
-from . import _config, _deploy, _parse
-from ._analysis import RULES, SEVERITIES, Finding, Project, Rule, order
+from . import _config, _deploy, _follow, _parse, _project
+from ._model import Project
+from ._rules import RULES, SEVERITIES, Finding, Rule, order
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
+
+    from ._model import Function
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "RULES",
+    "SECONDS_PER_FILE",
     "CheckError",
     "Finding",
     "Rule",
@@ -40,39 +44,27 @@ __all__ = [
     "run",
 ]
 
-_SKIP_DIRS = frozenset(
-    {"__pycache__", "node_modules", "cdk.out", "site-packages", "dist-packages", "venv"}
-)
-# Libraries often vendored into a function or layer without their *.dist-info: not user code.
-VENDORED = frozenset(
-    {
-        "aws_lambda_powertools",
-        "boto3",
-        "botocore",
-        "certifi",
-        "charset_normalizer",
-        "dateutil",
-        "idna",
-        "jmespath",
-        "pika",
-        "pydantic",
-        "pydantic_core",
-        "pymysql",
-        "psycopg2",
-        "redis",
-        "requests",
-        "s3transfer",
-        "urllib3",
-        "yaml",
-    }
-)
-_TEST_FILE = ("test_", "conftest")
+MAX_FILE_BYTES = _parse.MAX_BYTES
+"""Files larger than this (1 MiB) are skipped with an ``LS000`` warning naming them."""
+SECONDS_PER_FILE = _parse.SECONDS
+"""The time bound (seconds) of the analysis started from one file's handlers."""
 
 
 class CheckError(LambdascopeError, ValueError):
     """A path given to check does not exist, or is neither ``*.py``, a directory nor a
     deployment file. (A file that cannot be read or parsed is an ``LS000`` finding instead.)
     """
+
+
+def _ls000(path: str, line: int, message: str) -> Finding:
+    return Finding(path, line, 1, "LS000", message)
+
+
+def _analyse(
+    project: Project, handlers: dict[str, list[Function]], seconds: float
+) -> list[Finding]:
+    failed = [_ls000(path, 1, f"{why}; not analysed") for path, why in project.failed]
+    return failed + _follow.check(project, handlers, seconds)
 
 
 def check_source(
@@ -86,64 +78,15 @@ def check_source(
     cannot be parsed gives one ``LS000`` finding.
     """
     parsed, unparsed = _parse.parse_files({filename: source})
-    findings = [Finding(u.path, u.line, 1, "LS000", u.message) for u in unparsed]
+    findings = [_ls000(u.path, u.line, u.message) for u in unparsed]
     project = Project(parsed, [os.path.dirname(os.path.abspath(filename))])
     found = {m.path: m.find_handlers(handlers, by_signature=True) for m in project.modules.values()}
-    return sorted(findings + project.check(found), key=order)
+    return sorted(findings + _analyse(project, found, _parse.SECONDS), key=order)
 
 
-def _excluded(path: str, patterns: Sequence[str]) -> bool:
-    norm = os.path.normpath(path).replace(os.sep, "/")
-    parts = norm.split("/")
-    return any(
-        fnmatch.fnmatch(norm, p) or any(fnmatch.fnmatch(part, p) for part in parts)
-        for p in patterns
-    )
-
-
-def _skipped_dir(folder: str, name: str) -> bool:
-    if name.startswith(".") or name in _SKIP_DIRS or name in VENDORED:
-        return True
-    path = os.path.join(folder, name)
-    return os.path.exists(os.path.join(path, "pyvenv.cfg"))
-
-
-def _walk(paths: Iterable[str], exclude: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(``*.py`` files, possible deployment files) named by *paths*, directories walked."""
-    sources: list[str] = []
-    deployments: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            for folder, dirnames, filenames in os.walk(path):
-                if any(n.endswith((".dist-info", ".egg-info")) for n in dirnames):
-                    dirnames[:] = []  # an install target (vendored packages): not the user's
-                    continue
-                dirnames[:] = sorted(
-                    d
-                    for d in dirnames
-                    if not _skipped_dir(folder, d)
-                    and not _excluded(os.path.join(folder, d), exclude)
-                )
-                for name in sorted(filenames):
-                    full = os.path.join(folder, name)
-                    if _excluded(full, exclude):
-                        continue
-                    if name.endswith(".py"):
-                        sources.append(full)
-                    if _deploy.is_deployment_file(name) or name == "cdk.json":
-                        deployments.append(full)
-        elif not os.path.exists(path):
-            raise CheckError(f"{path}: no such file or directory")
-        elif path.endswith(".py"):
-            sources.append(path)
-        elif _deploy.is_deployment_file(os.path.basename(path)):
-            deployments.append(path)
-        else:
-            raise CheckError(f"{path}: not a Python file (*.py), a directory or a deployment file")
-    return list(dict.fromkeys(sources)), list(dict.fromkeys(deployments))
-
-
-def _specs(sources: list[str], deployments: list[str]) -> list[_deploy.Spec]:
+def _specs(
+    project: Project, parsed: list[_parse.Parsed], deployments: list[str], roots: dict[str, str]
+) -> list[_deploy.Spec]:
     cdk = [os.path.dirname(os.path.abspath(d)) for d in deployments if d.endswith("cdk.json")]
     specs: list[_deploy.Spec] = []
     for path in deployments:
@@ -151,20 +94,25 @@ def _specs(sources: list[str], deployments: list[str]) -> list[_deploy.Spec]:
             full = os.path.abspath(path)
             if not any(full.startswith(root + os.sep) for root in cdk):
                 continue
-        specs += _deploy.read_specs(path)
-    for path in sources:
-        specs += _deploy.read_specs(path)  # CDK apps in Python (only if they import aws_cdk)
+        specs += _deploy.read_specs(path, roots.get(path))
+    for source in parsed:  # CDK apps in Python
+        imports = project.model.imports(source.path).values()
+        if any(ref.dotted.startswith("aws_cdk") for ref in imports):
+            specs += _deploy.cdk_specs(source.path, source.tree)
     return specs
 
 
-def _is_test(relative: str) -> bool:
-    parts = relative.split("/")
-    name = parts[-1]
-    return name.startswith(_TEST_FILE) or name.endswith("_test.py") or "tests" in parts[:-1]
+def _wanted(name: str) -> bool:
+    return _deploy.is_deployment_file(name) or name == "cdk.json"
 
 
 def check_paths(
-    paths: Iterable[str], handlers: Iterable[str] = (), exclude: Sequence[str] = ()
+    paths: Iterable[str],
+    handlers: Iterable[str] = (),
+    exclude: Sequence[str] = (),
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    seconds: float = SECONDS_PER_FILE,
 ) -> list[Finding]:
     """Check files and directories (walked recursively); return all findings, ordered.
 
@@ -173,27 +121,48 @@ def check_paths(
     environments, ``__pycache__``, ``node_modules``, ``cdk.out`` and installed (vendored)
     packages are skipped, as are paths matching the *exclude* glob patterns.
 
+    Hostile input is bounded: only regular files are read (a FIFO, a device or a symbolic link
+    leading out of the checked tree is an ``LS000`` warning), at most *max_bytes* each (a
+    larger file is skipped with an ``LS000`` warning), and the analysis started from one
+    file's handlers stops after *seconds* (an ``LS000`` warning). A file that fails in any
+    other way is an ``LS000`` warning too; the rest is analysed.
+
     Raises:
         CheckError: a path does not exist or is not something to check.
+        ValueError: *max_bytes* or *seconds* is not positive.
     """
+    if max_bytes <= 0 or seconds <= 0:
+        raise ValueError(
+            f"max_bytes and seconds must be positive, got max_bytes={max_bytes!r}, "
+            f"seconds={seconds!r}"
+        )
     paths = list(paths)
-    sources, deployments = _walk(paths, exclude)
-    parsed, unparsed = _parse.parse_paths(sources)
+    try:
+        found = _project.discover(paths, exclude, _wanted)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CheckError(str(exc)) from None
+    parsed, unparsed = _parse.parse_paths(
+        found.sources, max_bytes=max_bytes, seconds=seconds, roots=found.root_of
+    )
     roots = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
     project = Project(parsed, roots)
-    specs = _specs(sources, deployments)
+    specs = _specs(project, parsed, found.others, found.root_of)
     named = _deploy.resolve(specs, [p.path for p in parsed])
     covered = {os.path.dirname(os.path.abspath(s.source)) + os.sep for s in specs}
     handlers = tuple(handlers)
-    found = {}
+    findings = [_ls000(path, 1, f"{why}; not analysed") for path, why in found.refused]
+    findings += [_ls000(u.path, u.line, u.message) for u in unparsed]
+    by_file = {}
     for full, module in project.modules.items():
-        by_signature = not _is_test(project.relative(module.path)) and not any(
+        by_signature = not _project.is_test_file(project.relative(module.path)) and not any(
             full.startswith(c) for c in covered
         )
         names = handlers + tuple(named.get(os.path.normpath(module.path), {}))
-        found[module.path] = module.find_handlers(names, by_signature)
-    findings = [Finding(u.path, u.line, 1, "LS000", u.message) for u in unparsed]
-    return sorted(findings + project.check(found), key=order)
+        try:
+            by_file[module.path] = module.find_handlers(names, by_signature)
+        except Exception as exc:
+            findings.append(_ls000(module.path, 1, f"{type(exc).__name__}; not analysed"))
+    return sorted(findings + _analyse(project, by_file, seconds), key=order)
 
 
 # ------------------------------------------------------------------------------ CLI
@@ -209,6 +178,21 @@ def _codes(value: str) -> tuple[str, ...]:
             f"unknown rule code(s) {', '.join(unknown) or repr(value)}; known: {', '.join(RULES)}"
         )
     return codes
+
+
+def _positive(kind: type[float]) -> Callable[[str], float]:
+    def convert(value: str) -> float:
+        import argparse
+
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {value!r}")
+        return number
+
+    return convert
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -258,6 +242,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=(*SEVERITIES, "never"),
         default=None,
         help="exit 1 when a finding of this severity or a higher one is reported (default error)",
+    )
+    parser.add_argument(
+        "--max-file-size",
+        type=_positive(int),
+        default=MAX_FILE_BYTES,
+        metavar="BYTES",
+        help=f"skip larger files with an LS000 warning (default {MAX_FILE_BYTES})",
+    )
+    parser.add_argument(
+        "--file-timeout",
+        type=_positive(float),
+        default=SECONDS_PER_FILE,
+        metavar="SECONDS",
+        help="stop analysing one file's handlers after SECONDS, with an LS000 warning "
+        f"(default {SECONDS_PER_FILE:g})",
     )
     parser.add_argument(
         "--no-config",
@@ -326,7 +325,9 @@ def run(args: argparse.Namespace) -> int:
     handlers = [*args.handler, *config.get("handlers", [])]
     exclude = [*args.exclude, *config.get("exclude", [])]
     try:
-        findings = check_paths(paths, handlers, exclude)
+        findings = check_paths(
+            paths, handlers, exclude, max_bytes=args.max_file_size, seconds=args.file_timeout
+        )
     except CheckError as exc:
         print(f"lambdascope check: error: {exc}", file=sys.stderr)
         return 2

@@ -13,12 +13,15 @@ import re
 from typing import Any
 
 from . import _yaml
+from ._project import Unreadable, read_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["Spec", "is_deployment_file", "read_specs", "resolve"]
+__all__ = ["Spec", "cdk_specs", "is_deployment_file", "read_specs", "resolve"]
+
+_MAX_BYTES = 2_000_000  # a deployment file is read up to this many bytes, never more
 
 _FUNCTION_TYPES = frozenset({"AWS::Serverless::Function", "AWS::Lambda::Function"})
 _HANDLER = re.compile(r"^[\w./-]*\w\.[A-Za-z_]\w*$")
@@ -122,15 +125,22 @@ def _serverless(path: str, text: str, data: Any) -> Iterator[Spec]:
         yield Spec(path, _line(text, handler), os.path.normpath(base), handler, exact=True)
 
 
-def _terraform(path: str, text: str) -> Iterator[Spec]:
+def _text(path: str, root: str | None) -> str | None:
+    """The start of a deployment file (regular files only, never through a link out of *root*)."""
+    try:
+        data = read_bytes(path, _MAX_BYTES, root=root, truncate=True)
+    except Unreadable:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _terraform(path: str, text: str, root: str | None) -> Iterator[Spec]:
     folder = os.path.dirname(path)
     values: dict[str, str] = {}
     for name in sorted(os.listdir(folder or ".")):
         if name.endswith(".tf"):
-            try:
-                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
-                    other = fh.read()
-            except OSError:  # pragma: no cover - listed a moment ago
+            other = _text(os.path.join(folder, name), root)
+            if other is None:
                 continue
             for kind, var, body in _TF_DEFAULT.findall(other):
                 for key, value in _TF_VALUE.findall(body):
@@ -169,11 +179,22 @@ def _cdk_root(path: str) -> str:
         probe = parent
 
 
-def _cdk_python(path: str, text: str) -> Iterator[Spec]:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return
+def _imports_cdk(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.startswith("aws_cdk") for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aws_cdk"):
+            return True
+    return False
+
+
+def cdk_specs(path: str, tree: ast.Module) -> list[Spec]:
+    """The handlers a CDK app in Python (*tree*, parsed from *path*, importing ``aws_cdk``)
+    names."""
+    return list(_cdk_python(path, tree))
+
+
+def _cdk_python(path: str, tree: ast.Module) -> Iterator[Spec]:
     root = _cdk_root(path)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -189,18 +210,26 @@ def _cdk_python(path: str, text: str) -> Iterator[Spec]:
             yield Spec(path, handler.lineno, root, value)
 
 
-def read_specs(path: str) -> list[Spec]:  # noqa: PLR0911 - one return per file kind
-    """The handlers *path* names (empty when it is not a deployment file or is unreadable)."""
+def read_specs(path: str, root: str | None = None) -> list[Spec]:  # noqa: PLR0911 - per kind
+    """The handlers *path* names (empty when it is not a deployment file or is unreadable).
+
+    Only regular files are read, only their first 2,000,000 bytes, and with *root* (a real
+    path) never through a symbolic link leading out of it.
+    """
     name = os.path.basename(path).lower()
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read(2_000_000)
-    except OSError:
+    text = _text(path, root)
+    if text is None:
         return []
     if name.endswith(".tf"):
-        return list(_terraform(path, text))
+        return list(_terraform(path, text, root))
     if name.endswith(".py"):
-        return list(_cdk_python(path, text)) if "aws_cdk" in text else []
+        if "aws_cdk" not in text:
+            return []
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return []
+        return cdk_specs(path, tree) if _imports_cdk(tree) else []
     if name.endswith((".ts", ".js")):
         if "aws-cdk" not in text:
             return []

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 
-from ._analysis import RULES
+from ._rules import RULES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from ._analysis import Finding
+    from ._rules import Finding
 
 __all__ = ["render"]
 

@@ -3,9 +3,11 @@
     python tests/tooling/make_check_tree.py /tmp/tree 1000
     /usr/bin/time -v lambdascope check /tmp/tree
 
-Each project is a SAM template and ten modules: a handler named by the template, helpers it
-imports (two of them building clients or writing module state), a lazy-initialised client, a
-memo cache, a script and four modules of ordinary code (about 120 lines each).
+Each project is a SAM template and ten modules: a handler named by the template (which also
+writes a file under /tmp), helpers it imports (two of them building clients or writing module
+state), a lazy-initialised client, a memo cache, a data-access class with a module-level
+instance (its methods are followed through the class), a script and three modules of ordinary
+code (about 120 lines each).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import json
 
 from helpers import clients, store
 from helpers.cache import config
+from orders import orders
 
 seen = []
 
@@ -40,7 +43,28 @@ def handle(payload, ctx):
     seen.append(payload["id"])
     table = clients.table()
     store.remember(payload)
+    orders.update(payload["id"], "SEEN")
+    with open("/tmp/last.json", "w") as fh:
+        json.dump(payload, fh)
     return json.dumps({"n": len(seen), "cfg": config("main"), "t": str(table)})
+"""
+ORDERS = """\
+import boto3
+
+TABLE = boto3.resource("dynamodb").Table("orders")
+
+
+class Orders:
+    def __init__(self, table):
+        self.table = table
+        self.recent = []
+
+    def update(self, order_id, status):
+        self.recent.append(order_id)
+        self.table.update_item(Key={"id": order_id}, AttributeUpdates={"s": {"Value": status}})
+
+
+orders = Orders(TABLE)
 """
 CLIENTS = """\
 import boto3
@@ -122,9 +146,10 @@ def make(root: Path, files: int) -> int:
             src / "helpers" / "clients.py": CLIENTS,
             src / "helpers" / "store.py": STORE,
             src / "helpers" / "cache.py": CACHE,
+            src / "orders.py": ORDERS,
             base / "deploy.py": SCRIPT,
         }
-        for n in range(4):  # about 120 lines each, like a real module
+        for n in range(3):  # about 120 lines each, like a real module
             modules[src / f"model{n}.py"] = "".join(PADDING.format(n=f"{n}_{i}") for i in range(8))
         for path, text in modules.items():
             if written < files:

@@ -499,8 +499,9 @@ def test_match_captures_are_local() -> None:
         ("import psycopg", "psycopg.connect('')", "LS105"),
         ("import aiohttp", "aiohttp.ClientSession()", "LS105"),
         ("import redis", "redis.StrictRedis()", "LS105"),
-        ("import boto3", "boto3.client('s3', region_name=event['region'])", None),
-        ("import boto3", "boto3.client('s3', aws_session_token=token)", None),
+        ("import boto3", "boto3.client('s3', region_name=event['region'])", "LS110"),
+        ("import boto3", "boto3.client('s3', aws_session_token=event['token'])", None),
+        ("import boto3, os", "boto3.client('s3', aws_access_key_id=os.environ['K'])", "LS104"),
         ("import lambdascope.aws", "lambdascope.aws.client('s3')", None),
         ("from lambdascope.aws import client", "client('s3')", None),
         ("import requests", "requests.get(url)", None),
@@ -600,7 +601,7 @@ def test_finding_is_a_frozen_value() -> None:
     assert str(finding) == "app.py:3: LS101 [error] message"
     with pytest.raises(AttributeError):
         finding.line = 4  # type: ignore[misc]
-    assert sorted(RULES) == [f"LS{n}" for n in ("000", *map(str, range(101, 110)))]
+    assert sorted(RULES) == [f"LS{n}" for n in ("000", *map(str, range(101, 112)))]
     assert {r.severity for r in RULES.values()} == {"error", "warning", "info"}
 
 
@@ -701,7 +702,7 @@ def test_unparseable_and_unreadable_files_warn_and_do_not_fail_the_run(
     monkeypatch.setattr("lambdascope.check._parse.newer_pythons", list)
     (project / "pkg" / "broken.py").write_text("def lambda_handler(e, c):\n    return (\n")
     (project / "pkg" / "latin.py").write_bytes(b"NAME = '\xe9'\n")
-    os.symlink(project / "nowhere.py", project / "pkg" / "dangling.py")
+    os.symlink(project / "pkg" / "nowhere.py", project / "pkg" / "dangling.py")
     assert main([str(project / "pkg"), "--ignore", "LS1"]) == 0
     out = lines(capsys.readouterr().out)
     assert [line.split(" ")[:3] for line in out] == [
@@ -884,6 +885,8 @@ PROJECT_FINDINGS = {
         ("consumers.py", 17, "LS105"),
         ("consumers.py", 22, "LS105"),
         ("consumers.py", 24, "LS105"),
+        ("cross_account.py", 17, "LS110"),  # a client per region: cache one per key
+        ("cross_account.py", 18, "LS110"),
         ("custom_resource.py", 14, "LS105"),  # crhelper @helper.create
         ("custom_resource.py", 15, "LS101"),
         ("defaults.py", 3, "LS106"),
@@ -1131,7 +1134,7 @@ def test_trees_from_a_newer_python_are_rebuilt_faithfully() -> None:
         text=True,
         check=True,
     )
-    tree = _build(json.loads(done.stdout)["files"]["caches.py"]["tree"])
+    tree = _build(json.loads(json.loads(done.stdout)["files"]["caches.py"])["tree"])
     assert isinstance(tree, ast.Module)
     assert ast.dump(tree, include_attributes=True) == ast.dump(
         ast.parse(source), include_attributes=True
@@ -1274,7 +1277,7 @@ def test_lazy_initialisation_forms() -> None:
     assert found(source) == [(7, "LS108"), (12, "LS108"), (14, "LS109")]
 
 
-def test_clients_built_per_request_are_not_reported() -> None:
+def test_clients_from_the_event_are_cached_per_key_and_per_request_ones_left_alone() -> None:
     source = """\
         import boto3
         from lambdascope import request
@@ -1290,7 +1293,9 @@ def test_clients_built_per_request_are_not_reported() -> None:
                 boto3.resource("s3", region_name=record["awsRegion"])
             return boto3.Session(botocore_session=creds)
         """
-    assert found(source) == [(4, "LS104"), (7, "LS104")]
+    # per-request credentials (the assumed role's) make a client per request by design; a
+    # region or endpoint from the event is a key: one client per key is worth caching
+    assert found(source) == [(4, "LS104"), (4, "LS110"), (7, "LS104"), (8, "LS110"), (12, "LS110")]
 
 
 def test_memo_caches_and_accumulation_are_told_apart() -> None:
@@ -1386,7 +1391,7 @@ def test_filled_once_and_framework_state() -> None:
         """
     assert found(source) == [(11, "LS109"), (15, "LS104")]
     session = check_source(textwrap.dedent(source))[-1]
-    assert "builds a new boto3 session on every invocation" in session.message
+    assert "builds a new AWS session on every invocation" in session.message
 
 
 def test_layer_code_is_followed(tmp_path: Path) -> None:

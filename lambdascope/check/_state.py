@@ -1,0 +1,286 @@
+"""Module-state rules: what handler code writes into state that outlives the invocation.
+
+- LS101: a mutating call (``append``, ``update``, ``heapq.heappush``) on a module-level object
+  of a builtin or unknown type; on an instance of a *project* class the method's body decides
+  (the call is followed like any helper), not its name;
+- LS102: an item or attribute of a module-level object written, also through ``self`` in a
+  method of a module-level instance, and another module's object (``state.RECENT``);
+- LS103: a ``global`` rebound with request data, a value computed in the invocation (unless
+  reset to a constant on every call) or an accumulating value;
+- LS106: a mutable default argument mutated;
+- LS107 / LS109: a memo cache (read and filled by the same key): unbounded and keyed by event
+  data, or deliberate;
+- LS108: lazy initialisation of a global by hand.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from lambdascope._mutators import MUTATING_METHODS
+
+from . import _catalogue as cat
+from ._facts import container
+from ._syntax import dotted, flatten, names, root, show
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._facts import Frame, Visit
+
+__all__ = ["check_call", "check_statement", "state_object"]
+
+FIX_STATE = "keep per-invocation data in local variables or on `lambdascope.request`"
+WARM = "the next warm invocation in this execution environment still sees it"
+
+
+def _chain(node: ast.expr) -> str | None:
+    """The longest dotted name at the bottom of ``state.CFG["a"].x`` (``state.CFG``)."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        found = dotted(node)
+        if found is not None:
+            return found
+        node = node.value
+    return dotted(node)
+
+
+def state_object(  # noqa: PLR0911 - one return per kind of object
+    visit: Visit, node: ast.expr, frame: Frame
+) -> str | None:
+    """The module-level object *node* writes into, as a message names it, or None (a local,
+    a name in ``allow=``, a framework's per-invocation state such as crhelper's
+    ``helper.Data``)."""
+    base = root(node)
+    if base is None:
+        return None
+    module, name = visit.module, base.id
+    if not module.is_module_name(name, frame.scopes):
+        if name in ("self", "cls") and visit.holder is not None:
+            holder_module, holder = visit.holder
+            if visit.allows(holder_module, holder):
+                return None
+            return visit.shown(holder_module, holder)
+        return None
+    if name in module.objects:
+        if name in module.registries or visit.allows(module, name):
+            return None
+        return name
+    return _imported_state(visit, node) if name in module.import_refs else None
+
+
+def _imported_state(visit: Visit, node: ast.expr) -> str | None:
+    """Another project module's object *node* writes into (``state.RECENT.append``)."""
+    parts = (_chain(node) or "").split(".")
+    for cut in range(len(parts), 0, -1):
+        found = visit.project.imported_object(visit.module, ".".join(parts[:cut]))
+        if found is not None:
+            target, attr = found
+            if attr in target.registries or visit.allows(target, attr):
+                return None
+            return visit.shown(target, attr)
+    return None
+
+
+def _typed(visit: Visit, owner: ast.expr, method: str, frame: Frame) -> bool:
+    """Whether ``owner.method(...)`` is decided by a project class's body, not its name."""
+    cls = visit.type_of(owner, frame)
+    if cls is None:
+        return False
+    return visit.project.method(cls, method) is not None or not visit.project.opaque(cls)
+
+
+def _what(name: str, node: ast.expr) -> str:
+    """``module-level `CACHE``` or ```self._cache` of module-level `repo```."""
+    held = container(node) or name
+    if held.split(".")[0] in ("self", "cls") and "." in held:
+        return f"`{held}` of module-level `{name}`"
+    return f"module-level `{name}`"
+
+
+# ------------------------------------------------------------------------------ calls
+
+
+def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
+    """LS101, LS106, LS107 and LS109 for a call."""
+    target = call.func
+    qualified = visit.module.qualify(target)
+    name: str | None = None
+    if isinstance(target, ast.Attribute) and target.attr in MUTATING_METHODS:
+        owner = target.value
+        if isinstance(owner, ast.Name) and owner.id in frame.defaults:
+            _default(visit, call, owner.id, f"{show(target)}(...)", frame)
+            return
+        if _typed(visit, owner, target.attr, frame):
+            return  # a project class's method: followed, its body decides
+        name = state_object(visit, owner, frame)
+        base = root(owner)
+        if name and base is not None and base.id in frame.guarded.get(id(call), ()):
+            _memo(visit, call, name, owner, None, frame=frame)  # `if not CACHE: CACHE.update(...)`
+            return
+        if name and container(owner) in frame.memo:
+            if target.attr == "setdefault":
+                _memo(visit, call, name, owner, call.args[0] if call.args else None, frame=frame)
+            if target.attr in cat.CACHE_UPKEEP:
+                return
+        shown = f"{show(target)}(...)"
+    elif qualified in cat.MUTATING_FUNCTIONS and call.args:
+        owner = call.args[0]
+        name = state_object(visit, owner, frame)
+        shown = f"{qualified}({show(owner)}, ...)"
+    if name:
+        visit.report(
+            call,
+            "LS101",
+            f"`{shown}` {visit.where} mutates {_what(name, owner)}: {WARM} (data of one "
+            f"request leaks into the next); {FIX_STATE}",
+        )
+
+
+def _memo(
+    visit: Visit, node: ast.AST, name: str, held: ast.expr, key: ast.AST | None, *, frame: Frame
+) -> None:
+    shown = show(node)
+    what = _what(name, held)
+    cache = container(held) or name
+    if key is not None and frame.tainted_by(key) and cache not in frame.bounded:
+        visit.report(
+            node,
+            "LS107",
+            f"`{shown}` {visit.where} fills the cache {what} with a key taken from the "
+            f"event: it keeps every distinct key for the life of the execution environment, so "
+            f"memory grows with the traffic. Bound it (evict, or "
+            f"functools.lru_cache(maxsize=...)) or expire it with @init_resource(ttl=...); "
+            f'`allow=("{name}",)` in @handler declares it deliberate',
+        )
+    else:
+        visit.report(
+            node,
+            "LS109",
+            f"`{shown}` {visit.where} fills {what} as a memo cache, kept across warm "
+            f"invocations on purpose: say how long it may live with @init_resource(ttl=...), "
+            f'or declare it with @handler(allow=("{name}",))',
+        )
+
+
+def _lazy(visit: Visit, node: ast.AST, shown: str) -> None:
+    visit.report(
+        node,
+        "LS108",
+        f"`{shown}` is set on first use (or when expired) {visit.where}: lazy initialisation "
+        f"by hand, once per execution environment (warm invocations reuse it). "
+        f"@init_resource does the same, thread-safely, with ttl=, validate= and close=",
+    )
+
+
+def _default(visit: Visit, node: ast.AST, param: str, shown: str, frame: Frame) -> None:
+    visit.report(
+        node,
+        "LS106",
+        f"`{shown}` {visit.where} mutates the default value of parameter `{param}` "
+        f"(`{frame.defaults[param]}`), created once when the function is defined and "
+        f"shared by every later call: a warm invocation sees what earlier ones put there. "
+        f"Default to None and create a new one inside",
+    )
+
+
+# ------------------------------------------------------------------------------ statements
+
+
+def check_statement(visit: Visit, node: ast.AST, frame: Frame) -> None:
+    """LS102, LS103, LS106, LS107, LS108 and LS109 for an assignment-like statement."""
+    if isinstance(node, (ast.Assign, ast.Delete)):
+        targets = node.targets
+    elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
+        targets = [node.target]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        targets = [i.optional_vars for i in node.items if i.optional_vars is not None]
+    else:
+        return
+    verb = {ast.Delete: "deleted", ast.AugAssign: "updated"}.get(type(node), "assigned")
+    value = getattr(node, "value", None) or getattr(node, "iter", None)
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        value = ast.Tuple([i.context_expr for i in node.items], ast.Load())
+    for target in targets:
+        for sub in flatten(target):
+            if isinstance(sub, ast.Name):
+                _rebind(visit, node, sub, value, verb, frame=frame)
+            else:
+                _store(visit, node, sub, verb, frame)
+
+
+def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Frame) -> None:
+    base = root(sub)
+    if base is not None and base.id in frame.defaults:
+        _default(visit, sub, base.id, f"{show(sub)}", frame)
+        return
+    name = state_object(visit, sub, frame)
+    if not name or base is None:
+        return
+    if isinstance(sub, ast.Subscript):
+        key = sub
+        while isinstance(key.value, ast.Subscript):
+            key = key.value
+        if container(key.value) in frame.memo:
+            if verb != "deleted":
+                _memo(visit, sub, name, key.value, key.slice, frame=frame)
+            return
+    if base.id in frame.guarded.get(id(sub), ()):
+        if base.id not in ("self", "cls"):  # `self._client`: encapsulated, created once
+            _lazy(visit, sub, show(sub))
+        return
+    held = _what(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
+    visit.report(
+        sub,
+        "LS102",
+        f"`{show(sub)}` {verb} {visit.where}: {held} keeps it, and {WARM}; {FIX_STATE}, or "
+        f"declare a deliberate cache with allow=",
+    )
+
+
+def _rebind(
+    visit: Visit,
+    statement: ast.AST,
+    sub: ast.Name,
+    value: ast.AST | None,
+    verb: str,
+    *,
+    frame: Frame,
+) -> None:
+    if isinstance(statement, ast.AugAssign) and sub.id in frame.defaults:
+        _default(visit, sub, sub.id, show(statement), frame)
+        return
+    if sub.id not in frame.scopes[0][0] or visit.allows(visit.module, sub.id):
+        return
+    if (
+        sub.id in frame.guarded.get(id(sub), ())
+        or sub.id in frame.guarded.get(id(statement), ())
+        or (
+            isinstance(value, ast.BoolOp)
+            and isinstance(value.op, ast.Or)
+            and isinstance(value.values[0], ast.Name)
+            and value.values[0].id == sub.id
+        )
+    ):
+        _lazy(visit, sub, f"global {sub.id}")
+        return
+    accumulates = verb in ("updated", "deleted") or (
+        value is not None and sub.id in set(names(value))
+    )
+    if accumulates:
+        what = "accumulates across invocations"
+    elif value is not None and frame.tainted_by(value):
+        what = "holds request data"
+    elif (
+        value is not None
+        and not frame.is_own(value)
+        and sub.id not in frame.resets
+        and sub.id not in visit.resets
+    ):
+        what = "holds a value computed in one invocation, never reset"
+    else:
+        return  # a constant, or the function's own configuration: the same every time
+    visit.report(
+        sub,
+        "LS103",
+        f"`global {sub.id}` {verb} {visit.where} {what}: {WARM}, not the module's "
+        f"initial value; {FIX_STATE} (`request.invocation` counts invocations)",
+    )
