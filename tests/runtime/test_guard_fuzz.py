@@ -287,8 +287,8 @@ def _leaky_program() -> Program:
     ctx.names.used.update({"lambda_handler", "handler", "event", "context"})
     fragments = [
         rebuild(construct, ctx)
-        for construct in ("list/name/direct/len", "dict/dict_value/parameter/setitem",
-                          "enum/lookup", "opaque/logger")
+        for construct in ("list/name/direct/len/helper", "dict/dict_value/parameter/setitem/helper",
+                          "enum/lookup/handler", "opaque/logger/handler")
     ]
     assert all(fragments)
     return Program([f for f in fragments if f], make_events(random.Random(3), 3))
@@ -308,7 +308,7 @@ def test_the_reducer_keeps_the_failure_and_drops_the_rest(runner: Runner) -> Non
     check = same_failure(MISSED)
     assert check(run_off(program.case()))
     smaller = reduce_fragments(Unguarded(), program, check)  # type: ignore[arg-type]
-    assert smaller.constructs == ("dict/dict_value/parameter/setitem",)
+    assert smaller.constructs == ("dict/dict_value/parameter/setitem/helper",)
     reduced = reduce_case(Unguarded(), smaller.case(), check, invocation=1)  # type: ignore[arg-type]
     source = reduced.files["app.py"]
     assert check(run_off(reduced))

@@ -218,7 +218,7 @@ def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> 
     plain: set[int] = set()
     current = program
     for index, value in simpler("/".join(parts)):
-        if parts[index] == value:
+        if parts[index] == value and value != "helper":
             plain.add(index)
             continue
         trial = list(parts)
@@ -236,8 +236,9 @@ def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> 
             continue
         candidate = program.with_fragments([fragment])
         if check(runner.run(candidate.case())):
-            parts, current = trial, candidate
             plain.add(index)
+            if value != "helper":
+                parts, current = trial, candidate
     cause = "/".join("*" if i in plain else p for i, p in enumerate(parts))
     return cause, current
 

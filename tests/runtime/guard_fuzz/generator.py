@@ -621,6 +621,7 @@ class Context:
     version: tuple[int, int]
     package: bool
     async_handler: bool
+    in_handler: bool = False  # the fragment's code goes in the handler's body, not a helper
 
 
 # -- container fragments ------------------------------------------------------------------------
@@ -804,13 +805,18 @@ def _member_access(
 
 
 def _step(fragment: Fragment, ctx: Context, body: list[str], *, conditional: bool) -> None:
-    """Put *body* in a helper the handler calls (async when the handler is, sometimes)."""
-    name = ctx.names.fresh("step")
+    """Put *body* in the handler, or in a helper the handler calls (async when it awaits);
+    the construct's last part says which: ``/handler`` or ``/helper``."""
     lines = list(body)
     globals_ = [line for line in lines if line.startswith("global ")]
     lines = [line for line in lines if not line.startswith("global ")]
     if conditional:
         lines = ['if event["kind"] == "b":', *("    " + line for line in lines)]
+    fragment.construct += "/handler" if ctx.in_handler else "/helper"
+    if ctx.in_handler:
+        fragment.calls.extend([*globals_, *(part for line in lines for part in line.split("\n"))])
+        return
+    name = ctx.names.fresh("step")
     awaits = any("await " in line for line in lines)
     head = "async def" if awaits else "def"
     text = "\n    ".join([*globals_, *lines, "return None"])
@@ -1354,6 +1360,7 @@ class Generator:
         )
 
     def fragment(self, rng: random.Random, ctx: Context, write: bool) -> Fragment | None:
+        ctx.in_handler = rng.random() < 0.4
         family = rng.choices(("container", "object", "attribute", "special"),
                              weights=(60, 12, 8, 20))[0]
         if family == "container":
@@ -1419,9 +1426,12 @@ def catalogue(
     events = make_events(random.Random(0), 2)
     shaped = package or async_handler
 
+    made = [0]
+
     def context() -> Context:
-        ctx = Context(Names(), version, package, async_handler)
+        ctx = Context(Names(), version, package, async_handler, in_handler=made[0] % 2 == 1)
         ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
+        made[0] += 1
         return ctx
 
     def program(fragment: Fragment) -> Program:
@@ -1481,6 +1491,10 @@ HOLDERS_BY_NAME = {h.name: h for h in HOLDERS}
 
 def rebuild(construct: str, ctx: Context) -> Fragment | None:
     """The fragment a construct name stands for (unconditional, constant keys), if valid."""
+    construct, _, placement = construct.rpartition("/")
+    if placement not in ("handler", "helper"):
+        return None
+    ctx.in_handler = placement == "handler"
     parts = construct.split("/")
     if construct in SPECIALS_BY_NAME:
         chosen = SPECIALS_BY_NAME[construct]
@@ -1517,6 +1531,14 @@ def simpler(construct: str) -> list[tuple[int, str]]:
 
     A part that can be made plain without the failure going away is not its cause.
     """
+    construct, _, placement = construct.rpartition("/")
+    where = construct.count("/") + 1
+    # the handler's body is the plainer place; code there that fails in a helper too does
+    # not depend on the place either (the last entry: tried, but the program kept)
+    return [(where, "handler"), *_simpler(construct), (where, "helper")]
+
+
+def _simpler(construct: str) -> list[tuple[int, str]]:
     parts = construct.split("/")
     if parts[0] == "object" and len(parts) == 6:
         return [(1, "plain"), (2, "name"), (5, "record")]

@@ -170,6 +170,11 @@ class Snapshot:
     paths: dict[int, str] = field(default_factory=dict)
     reach: dict[int, set[str]] = field(default_factory=dict)
 
+    def release(self) -> None:
+        """Let go of the objects (what is left compares, but cannot tell their types)."""
+        self.objects.clear()
+        self.opaque.clear()
+
 
 class Oracle:
     """Snapshots of the state of a fixed set of modules (the generated ones)."""
@@ -396,8 +401,16 @@ def _is_unset(value: Value) -> bool:
     return value[0] == "o" and value[2] == "_UnsetType"
 
 
-def diff(before: Snapshot, after: Snapshot) -> list[Change]:
-    """What changed between two snapshots of the same modules."""
+def diff(before: Snapshot, after: Snapshot, *, keep: bool = True) -> list[Change]:
+    """What changed between two snapshots of the same modules (``keep=False``: release
+    *after* once compared)."""
+    changes = _diff(before, after)
+    if not keep:
+        after.release()
+    return changes
+
+
+def _diff(before: Snapshot, after: Snapshot) -> list[Change]:
     changes: list[Change] = []
     for key in sorted(set(before.roots) | set(after.roots)):
         old = before.roots.get(key, UNBOUND)

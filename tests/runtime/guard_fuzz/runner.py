@@ -10,6 +10,9 @@ the guard then restores them. Then:
 - the guard raised and the oracle saw no change: **false positive**;
 - the guard raised and the state afterwards is not what the oracle saw before the invocation
   (object for object): **not restored**;
+- the guard raised, undid a change, but its message does not name the module-level name the
+  changed value is reached from (what ``allow=`` would take): **not named** (a change it
+  neither names nor undoes counts as missed);
 - the handler failed with anything else, and does not without the guard: **crash**.
 
 The guard is a black box here, with two internals used only to *explain* a failure (never to
@@ -34,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .oracle import Acceptance, Change, Oracle, diff
+from .oracle import Acceptance, Change, Oracle, Snapshot, diff
 from .program import HANDLER_MODULE, Case
 
 if TYPE_CHECKING:
@@ -49,13 +52,14 @@ MISSED = "missed"
 FALSE_POSITIVE = "false positive"
 NOT_RESTORED = "not restored"
 CRASH = "crash"
+NOT_NAMED = "not named"
 
 
 @dataclass
 class Failure:
     """One way the guard disagreed with the oracle."""
 
-    kind: str  # MISSED, FALSE_POSITIVE, NOT_RESTORED, CRASH
+    kind: str  # MISSED, FALSE_POSITIVE, NOT_RESTORED, NOT_NAMED, CRASH
     invocation: int  # 1 for the first
     detail: str
     changes: list[Change] = field(default_factory=list)
@@ -175,42 +179,37 @@ class Runner:
         from lambdascope import ScopeLeakError
 
         main = sys.modules[names[0] if not case.package else f"{PACKAGE}.{HANDLER_MODULE}"]
-        wrapper = getattr(main, "lambda_handler", None)
-        target = _handler_code(wrapper)
+        target = _handler_code(getattr(main, "lambda_handler", None))
         if target is None:
             raise _Invalid("lambda_handler is missing or not decorated with @handler")
-        outcome.gave_up = fallback_reasons(names)
         oracle = Oracle(tuple(names))
         acceptance = Acceptance()
         for number, event in enumerate(case.events, start=1):
-            before = oracle.snapshot()
-            seen = []
-
-            def profile(frame: Any, what: str, arg: Any) -> None:
-                if what == "return" and frame.f_code is target:
-                    seen.append(oracle.snapshot())
-
+            probe = _Probe(oracle, acceptance, target)
             error: BaseException | None = None
             previous = sys.getprofile()
-            sys.setprofile(profile)
+            sys.setprofile(probe)
             try:
-                wrapper(event, None)
+                main.lambda_handler(event, None)
             except Exception as exc:
                 error = exc
             finally:
                 sys.setprofile(previous)
+            if probe.trouble:
+                raise _Invalid(probe.trouble)
             outcome.invocations += 1
-            end = seen[-1] if seen else before
-            leaks, accepted = acceptance.split(diff(before, end), before, end)
             reported = isinstance(error, ScopeLeakError)
-            outcome.leaks.append(leaks)
+            outcome.leaks.append(probe.leaks)
             outcome.reported.append(reported)
             outcome.messages.append(str(error) if reported else "")
-            failure = self._judge(number, leaks, accepted, error, reported, before, oracle)
+            failure = self._judge(
+                number, probe.leaks, probe.accepted, error, reported, probe.before, oracle
+            )
             if failure is not None and outcome.failure is None:
                 outcome.failure = failure
                 if stop:
-                    return
+                    break
+        outcome.gave_up = fallback_reasons(names)  # made by the guard's first invocation
 
     def _judge(
         self,
@@ -225,33 +224,81 @@ class Runner:
         if error is not None and not reported and not _expected(error):
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             return Failure(CRASH, number, detail)
-        unseen = leaks if not reported else _not_named(leaks, str(error))
-        if unseen:
-            shown = "; ".join(c.describe() for c in unseen[:4])
-            also = " (the guard reported something else)" if reported else ""
-            return Failure(MISSED, number, f"the oracle saw {shown}{also}", unseen)
-        if reported and not leaks:
+        if not reported:
+            return _failure(MISSED, number, "the oracle saw", leaks)
+        if not leaks:
             first = str(error).splitlines()[1:2] or [str(error)]
             return Failure(FALSE_POSITIVE, number, f"the guard reported: {first[0].strip()}")
-        if reported:
-            kept = {c.where for c in accepted}
-            residue = [c for c in diff(before, oracle.snapshot()) if c.where not in kept]
-            if residue:
-                shown = "; ".join(c.describe() for c in residue[:4])
-                return Failure(NOT_RESTORED, number, f"after the restore: {shown}", residue)
+        kept = {c.where for c in accepted}
+        residue = [c for c in diff(before, oracle.snapshot(), keep=False) if c.where not in kept]
+        stayed = {c.where for c in residue}
+        named = _named(str(error))
+        # a change the guard neither named nor undid: it did not see it
+        unseen = [c for c in leaks if c.where in stayed and not c.roots & named]
+        missed = _failure(MISSED, number, "the guard reported something else; the oracle saw",
+                          unseen)
+        unseen_where = {c.where for c in unseen}
+        not_restored = [c for c in residue if c.where not in unseen_where]
+        unnamed = [c for c in leaks if c.where not in stayed and not c.roots & named]
+        return (
+            missed
+            or _failure(NOT_RESTORED, number, "after the restore", not_restored)
+            or _failure(NOT_NAMED, number, "undone, but the message does not name", unnamed)
+        )
+
+
+def _failure(kind: str, number: int, text: str, changes: list[Change]) -> Failure | None:
+    if not changes:
         return None
+    shown = "; ".join(c.describe() for c in changes[:4])
+    return Failure(kind, number, f"{text} {shown}", changes)
+
+
+def _named(message: str) -> set[str]:
+    """The names in backquotes in the guard's message, and each of their parts."""
+    return {
+        part for found in re.findall(r"`([^`]+)`", message) for part in re.split(r"[.\[ (]", found)
+    }
+
+
+class _Probe:
+    """The oracle's eyes during one invocation, as a profile function.
+
+    It snapshots the state when the handler's own function starts (after the guard's entry
+    check) and when it returns (before the guard's exit check), works out the changes, and
+    then lets go of every object: the guard counts references to module-level values to
+    find those something else holds (``from app import ITEMS``), so an oracle holding them
+    while the guard looks would change what the guard watches.
+    """
+
+    def __init__(self, oracle: Oracle, acceptance: Acceptance, target: Any) -> None:
+        self.oracle = oracle
+        self.acceptance = acceptance
+        self.target = target
+        self.before: Snapshot | None = None
+        self.leaks: list[Change] = []
+        self.accepted: list[Change] = []
+        self.returned = False
+        self.trouble = ""
+
+    def __call__(self, frame: Any, what: str, arg: Any) -> None:
+        if frame.f_code is not self.target:
+            return
+        if what == "call":
+            if self.returned:  # a coroutine resumed after a suspension: not followed
+                self.trouble = "the handler suspended: the oracle sees one run of it only"
+            self.before = self.oracle.snapshot()
+        elif what == "return" and self.before is not None and not self.returned:
+            self.returned = True
+            end = self.oracle.snapshot()
+            changes = diff(self.before, end)
+            self.leaks, self.accepted = self.acceptance.split(changes, self.before, end)
+            self.before.release()
+            end.release()
 
 
 class _Invalid(Exception):
     """The program cannot be judged (a generator or reducer artefact)."""
-
-
-def _not_named(leaks: list[Change], message: str) -> list[Change]:
-    """The leaks whose variable the guard's message does not name: it did not see them."""
-    named = {
-        part for found in re.findall(r"`([^`]+)`", message) for part in re.split(r"[.\[ (]", found)
-    }
-    return [leak for leak in leaks if not leak.roots & named]
 
 
 def _expected(error: BaseException) -> bool:
@@ -266,10 +313,8 @@ def _handler_code(wrapper: Any) -> Any:
     code = getattr(wrapper, "__code__", None)
     if code is None or not code.co_filename.startswith(lambdascope_dir):
         return None
-    inner = wrapper
-    while getattr(inner, "__wrapped__", None) is not None:
-        inner = inner.__wrapped__
-    return getattr(inner, "__code__", None)
+    # what @handler received: a decorator of the module under it runs in that function too
+    return getattr(wrapper.__wrapped__, "__code__", None)
 
 
 def _forget_modules() -> None:
