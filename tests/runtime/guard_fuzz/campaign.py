@@ -218,8 +218,9 @@ def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> 
     plain: set[int] = set()
     current = program
     for index, value in simpler("/".join(parts)):
-        if parts[index] == value and value != "helper":
-            plain.add(index)
+        if parts[index] == value:
+            if value != "helper":  # already plain; a helper that stayed is the cause
+                plain.add(index)
             continue
         trial = list(parts)
         trial[index] = value

@@ -240,6 +240,7 @@ class Oracle:
                 snap.roots[(module_name, name)] = self.encode(
                     snap, namespace[name], label, name
                 )
+        _propagate_reach(snap)
         return snap
 
     def encode(self, snap: Snapshot, value: Any, path: str, root: str) -> Value:
@@ -260,7 +261,6 @@ class Oracle:
             snap.opaque[id(value)] = value
             return ("o", id(value), kind.__qualname__)
         key = id(value)
-        snap.reach.setdefault(key, set()).add(root)
         if key not in snap.nodes:
             snap.objects[key] = value
             snap.paths[key] = path
@@ -388,6 +388,33 @@ class Oracle:
         for name, item in list(value.__dict__.items()):
             if not is_dunder(name):
                 put((".", name), item, f"{path}.{name}")
+
+
+def _propagate_reach(snap: Snapshot) -> None:
+    """Which module-level names reach each object (an object is walked once, from the
+    first name that reaches it: the others are found here)."""
+    for (_, name), value in snap.roots.items():
+        stack = list(_refs(value))
+        while stack:
+            node = stack.pop()
+            roots = snap.reach.setdefault(node, set())
+            if name in roots:
+                continue
+            roots.add(name)
+            for entry in snap.nodes.get(node, {}).values():
+                stack.extend(_refs(entry))
+
+
+def _refs(value: Value) -> list[int]:
+    """The followed objects a value refers to (inside tuples and frozensets too)."""
+    tag = value[0]
+    if tag == "r":
+        return [value[1]]
+    if tag == "t":
+        return [ref for item in value[2] for ref in _refs(item)]
+    if tag == "f":
+        return [ref for item in value[1] for ref in _refs(item)]
+    return []
 
 
 class _UnsetType:
