@@ -143,7 +143,9 @@ def lambda_handler(event, context):
         ("bytearray()", 'bytearray.extend(STATE, event["user"].encode())'),
     ],
 )
-def test_unbound_method_of_a_builtin_type(handler_dir: HandlerDir, init: str, statement: str) -> None:
+def test_unbound_method_of_a_builtin_type(
+    handler_dir: HandlerDir, init: str, statement: str
+) -> None:
     source = f"""
 from lambdascope import handler
 
@@ -161,7 +163,11 @@ def lambda_handler(event, context):
 @pytest.mark.xfail(strict=True, reason="issue 19: item 4")
 @pytest.mark.parametrize(
     ("init", "statement"),
-    [('["a", "b"]', "STATE *= 2"), ('["a", "b"]', "STATE *= 0"), ('bytearray(b"ab")', 'STATE += b"x"')],
+    [
+        ('["a", "b"]', "STATE *= 2"),
+        ('["a", "b"]', "STATE *= 0"),
+        ('bytearray(b"ab")', 'STATE += b"x"'),
+    ],
     ids=["list-imul", "list-imul-zero", "bytearray-iadd-literal"],
 )
 def test_in_place_operator_with_a_literal_operand(
@@ -189,7 +195,7 @@ def lambda_handler(event, context):
         ('{"by_user": defaultdict(int)}', 'STATE["by_user"][event["user"]]'),
         ("defaultdict(str)", '"{name}".format_map(STATE)'),
         ("defaultdict(list)", 'for groups in [STATE]:\n        groups[event["user"]]'),
-        ('(defaultdict(list),)', 'len(STATE[0][event["user"]])'),
+        ("(defaultdict(list),)", 'len(STATE[0][event["user"]])'),
     ],
     ids=["defaultdict-in-dict", "format-map", "through-a-loop", "defaultdict-in-tuple"],
 )
@@ -316,7 +322,8 @@ def lambda_handler(event, context):
         ),
         (
             "def make_counter():\n    count = 0\n\n    def bump():\n        nonlocal count\n"
-            "        count += 1\n        return count\n\n    return bump\n\n\nRECORD = make_counter()",
+            "        count += 1\n        return count\n\n    return bump\n\n\n"
+            "RECORD = make_counter()",
             "RECORD()",
         ),
         (
@@ -436,7 +443,7 @@ def lambda_handler(event, context):
         app.lambda_handler(event, None)
 
 
-# -- messages and lazy init --------------------------------------------------------------------------
+# -- messages and lazy init ---------------------------------------------------------------------
 
 
 @pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): a lambda's default is `<lambda>.seen`")

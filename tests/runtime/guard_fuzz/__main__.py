@@ -20,16 +20,35 @@ from .known import known_hole
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tasks.py fuzz", description=__doc__)
-    parser.add_argument("--programs", type=int, default=None,
-                        help="how many programs to try (default: until --seconds run out)")
-    parser.add_argument("--seconds", type=float, default=None,
-                        help="time budget (default: 300 when --programs is not given)")
-    parser.add_argument("--first", type=int, default=0,
-                        help="number of the first program (program N is always the same)")
-    parser.add_argument("--out", type=Path, default=Path("fuzz-findings"),
-                        help="folder for the minimised failing programs (default: fuzz-findings)")
-    parser.add_argument("--skip-known", action="store_true",
-                        help="leave out the constructs of known, open holes (guard_fuzz/known.py)")
+    parser.add_argument(
+        "--programs",
+        type=int,
+        default=None,
+        help="how many programs to try (default: until --seconds run out)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="time budget (default: 300 when --programs is not given)",
+    )
+    parser.add_argument(
+        "--first",
+        type=int,
+        default=0,
+        help="number of the first program (program N is always the same)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("fuzz-findings"),
+        help="folder for the minimised failing programs (default: fuzz-findings)",
+    )
+    parser.add_argument(
+        "--skip-known",
+        action="store_true",
+        help="leave out the constructs of known, open holes (guard_fuzz/known.py)",
+    )
     parser.add_argument("--no-minimise", action="store_true", help="report programs as generated")
     args = parser.parse_args(argv)
     budget = args.seconds
@@ -41,13 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     private = tempfile.mkdtemp(prefix="guard-fuzz-tmp-")
     tempfile.tempdir = private
     os.environ["TMPDIR"] = private
-    print(f"guard fuzz on Python {sys.version.split()[0]}: programs from number {args.first}, "
-          f"{'budget %.0f s' % budget if budget else ''}{'' if stop is None else f'up to {stop}'}",
-          flush=True)
+    print(
+        f"guard fuzz on Python {sys.version.split()[0]}: programs from number {args.first}, "
+        f"{f'budget {budget:.0f} s' if budget else ''}{'' if stop is None else f'up to {stop}'}",
+        flush=True,
+    )
 
     def progress(report: Report) -> None:
-        print(f"  ... {report.programs} programs, {len(report.findings)} distinct failures, "
-              f"{report.seconds:.0f} s", flush=True)
+        print(
+            f"  ... {report.programs} programs, {len(report.findings)} distinct failures, "
+            f"{report.seconds:.0f} s",
+            flush=True,
+        )
 
     report = campaign(
         numbers,

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Callable
 
 from .generator import KINDS_BY_NAME, Context, Generator, Names, baseline_op, rebuild, simpler
 from .reduce import reduce_case, reduce_fragments
-from .runner import CRASH, Runner, crash_is_guards, fault, fallback_reasons, same_failure
+from .runner import CRASH, Runner, crash_is_guards, fallback_reasons, fault, same_failure
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
     from .program import Case, Program
-    from .runner import Failure
+    from .runner import Failure, Outcome
 
 
 @dataclass
@@ -130,8 +130,9 @@ def campaign(
             if budget is not None and time.monotonic() - started > budget:
                 break
             program = generator.program(number)
-            if sys.version_info[:2] < max((f.min_version for f in program.fragments),
-                                          default=(3, 9)):
+            if sys.version_info[:2] < max(
+                (f.min_version for f in program.fragments), default=(3, 9)
+            ):
                 continue
             report.programs += 1
             report.constructs_seen.update(program.constructs)
@@ -171,20 +172,22 @@ def analyse_only(runner: Runner, case: Case) -> dict[str, str]:
 
 
 def _record(
-    runner: Runner, program: Program, outcome: object, report: Report, minimise: bool
+    runner: Runner, program: Program, outcome: Outcome, report: Report, minimise: bool
 ) -> None:
-    from .runner import Outcome
-
-    assert isinstance(outcome, Outcome) and outcome.failure is not None
+    assert outcome.failure is not None
     kind = outcome.failure.kind
     check = same_failure(kind)
     if kind == CRASH and not crash_is_guards(runner, program.case()):
-        report.invalid.append((program.number, f"crashes without the guard too: "
-                               f"{outcome.failure.detail}"))
+        report.invalid.append(
+            (program.number, f"crashes without the guard too: {outcome.failure.detail}")
+        )
         return
     smaller = reduce_fragments(runner, program, check) if minimise else program
-    cause, smaller = generalise(runner, smaller, check) if minimise else (
-        " + ".join(program.constructs), program)
+    cause, smaller = (
+        generalise(runner, smaller, check)
+        if minimise
+        else (" + ".join(program.constructs), program)
+    )
     key = (kind, cause)
     known = report.findings.get(key)
     if known is not None:

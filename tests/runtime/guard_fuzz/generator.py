@@ -29,11 +29,13 @@ from __future__ import annotations
 import random
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .program import HANDLER_MODULE, Fragment, Program
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 APP = HANDLER_MODULE
 
@@ -422,22 +424,58 @@ KINDS = (
     Kind("dict", '{"a": "1", "b": "2", "c": "3"}', DICT_OPS, label="CONFIG"),
     Kind("set", '{"a", "b", "c"}', SET_OPS, label="SEEN"),
     Kind("bytearray", 'bytearray(b"abc")', BYTEARRAY_OPS, label="BUFFER"),
-    Kind("deque", 'deque(["a", "b", "c"])', DEQUE_OPS, ("from collections import deque",),
-         label="RECENT"),
-    Kind("deque_maxlen", 'deque(["a", "b", "c"], maxlen=10)', DEQUE_OPS,
-         ("from collections import deque",), label="RECENT"),
-    Kind("defaultdict", 'defaultdict(list, {"a": ["x"]})', DEFAULTDICT_OPS,
-         ("from collections import defaultdict",), label="GROUPS"),
-    Kind("nested_defaultdict", "defaultdict(lambda: defaultdict(int))", NESTED_DEFAULTDICT_OPS,
-         ("from collections import defaultdict",), label="METRICS"),
-    Kind("OrderedDict", 'OrderedDict(a="1", b="2", c="3")', ORDERED_OPS,
-         ("from collections import OrderedDict",), label="ORDER"),
-    Kind("Counter", "Counter(a=1, b=2)", COUNTER_OPS, ("from collections import Counter",),
-         label="COUNTS"),
-    Kind("SimpleNamespace", 'SimpleNamespace(count=0, last="")', NAMESPACE_OPS,
-         ("from types import SimpleNamespace",), label="STATS"),
-    Kind("array", 'array("i", [1, 2, 3])', ARRAY_OPS, ("from array import array",),
-         label="SAMPLES"),
+    Kind(
+        "deque",
+        'deque(["a", "b", "c"])',
+        DEQUE_OPS,
+        ("from collections import deque",),
+        label="RECENT",
+    ),
+    Kind(
+        "deque_maxlen",
+        'deque(["a", "b", "c"], maxlen=10)',
+        DEQUE_OPS,
+        ("from collections import deque",),
+        label="RECENT",
+    ),
+    Kind(
+        "defaultdict",
+        'defaultdict(list, {"a": ["x"]})',
+        DEFAULTDICT_OPS,
+        ("from collections import defaultdict",),
+        label="GROUPS",
+    ),
+    Kind(
+        "nested_defaultdict",
+        "defaultdict(lambda: defaultdict(int))",
+        NESTED_DEFAULTDICT_OPS,
+        ("from collections import defaultdict",),
+        label="METRICS",
+    ),
+    Kind(
+        "OrderedDict",
+        'OrderedDict(a="1", b="2", c="3")',
+        ORDERED_OPS,
+        ("from collections import OrderedDict",),
+        label="ORDER",
+    ),
+    Kind(
+        "Counter",
+        "Counter(a=1, b=2)",
+        COUNTER_OPS,
+        ("from collections import Counter",),
+        label="COUNTS",
+    ),
+    Kind(
+        "SimpleNamespace",
+        'SimpleNamespace(count=0, last="")',
+        NAMESPACE_OPS,
+        ("from types import SimpleNamespace",),
+        label="STATS",
+    ),
+    Kind(
+        "array", 'array("i", [1, 2, 3])', ARRAY_OPS, ("from array import array",), label="SAMPLES"
+    ),
 )
 
 
@@ -449,9 +487,7 @@ def _subclass_kind(base: Kind, slots: bool) -> Kind:
         f"$S({base.init})",
         base.ops + SUBCLASS_OPS[inner],
         base.imports,
-        classdef=SUBCLASSES[inner].replace(
-            "$slots", '__slots__ = ("note",)\n\n' if slots else ""
-        ),
+        classdef=SUBCLASSES[inner].replace("$slots", '__slots__ = ("note",)\n\n' if slots else ""),
         class_name=class_name,
         label=base.label,
     )
@@ -518,7 +554,8 @@ HOLDERS = (
     ),
     Holder(
         "dataclass",
-        "@dataclass\nclass $T:\n    data: Any = field(default_factory=lambda: $init)\n\n\n$N = $T()",
+        "@dataclass\nclass $T:\n"
+        "    data: Any = field(default_factory=lambda: $init)\n\n\n$N = $T()",
         "$N.data",
         imports=("from dataclasses import dataclass, field", "from typing import Any"),
     ),
@@ -586,7 +623,14 @@ ACCESSES = (
 )
 EXPRESSION_ONLY = {"comprehension", "lambda", "bound_method_global"}
 NO_AUG = {"returned", "comprehension", "lambda", "bound_method_global", "property"}
-ON_CONTAINER = {"direct", "generator", "generator_unconsumed", "method", "staticmethod", "classmethod"}
+ON_CONTAINER = {
+    "direct",
+    "generator",
+    "generator_unconsumed",
+    "method",
+    "staticmethod",
+    "classmethod",
+}
 ACCESS_NEEDS = {"async_helper": "async", "other_module_helper": "package"}
 BOUND_CALL = re.compile(r"^\$c\.(\w+)\((.*)\)$")
 
@@ -627,7 +671,9 @@ class Context:
 # -- container fragments ------------------------------------------------------------------------
 
 
-def valid_combination(kind: Kind, holder: Holder, access: str, op: Op, ctx: Context) -> bool:
+def valid_combination(  # noqa: PLR0911 - one return per rule
+    kind: Kind, holder: Holder, access: str, op: Op, ctx: Context
+) -> bool:
     """Whether kind/holder/access/op make a valid program in this context."""
     if ctx.version < max(op.min_version, holder.min_version):
         return False
@@ -685,7 +731,9 @@ def container_fragment(
             items='event["items"]',
         )
 
-    body = _access(fragment, access, container, run, global_name, op, ctx, kind)
+    body = _access(
+        fragment, access, container, run, global_name=global_name, op=op, ctx=ctx, kind=kind
+    )
     for line in op.imports:
         fragment.need(APP, line)
         if access == "other_module_helper":
@@ -707,11 +755,12 @@ def _holder_type(holder: str) -> str:
     }.get(holder, "Kept")
 
 
-def _access(
+def _access(  # noqa: PLR0911 - one return per access path
     fragment: Fragment,
     access: str,
     container: str,
     run: Callable[[str], str],
+    *,
     global_name: str | None,
     op: Op,
     ctx: Context,
@@ -755,7 +804,7 @@ def _access(
             return [f"list({helper}(event))"]
         return [f"{helper}(event)"]
     if access in ("method", "staticmethod", "classmethod", "property"):
-        return _member_access(fragment, access, container, run, glob, names)
+        return _member_access(fragment, access, container, run, glob=glob, names=names)
     if access == "bound_method_global":
         found = BOUND_CALL.match(op.template)
         assert found is not None
@@ -778,6 +827,7 @@ def _member_access(
     access: str,
     container: str,
     run: Callable[[str], str],
+    *,
     glob: list[str],
     names: Names,
 ) -> list[str]:
@@ -792,7 +842,9 @@ def _member_access(
         method = f"@staticmethod\n    def {member}(event):\n        {inner}\n        return None"
         call = f"{cls}.{member}(event)"
     elif access == "classmethod":
-        method = f"@classmethod\n    def {member}(cls, event):\n        {inner}\n        return None"
+        method = (
+            f"@classmethod\n    def {member}(cls, event):\n        {inner}\n        return None"
+        )
         call = f"{instance}.{member}(event)"
     else:  # a property gets no request: it writes constants
         for field_name, constant in (("id", "7"), ("items", '["seen"]'), ("user", '"seen"')):
@@ -903,7 +955,7 @@ _simple(
 )
 
 # lazy init (docs: accepted once) and its look-alikes
-_CLIENT = "class $Client:\n    def __init__(self):\n        self.region = \"eu-west-1\"\n\n\n"
+_CLIENT = 'class $Client:\n    def __init__(self):\n        self.region = "eu-west-1"\n\n\n'
 _simple(
     "lazy/client_is_none",
     False,
@@ -1047,8 +1099,8 @@ _simple(
 _simple(
     "default/method",
     True,
-    "class $Cache:\n    def get(self, key, memo={}):\n        return memo.setdefault(key, key.upper())"
-    "\n\n\n$CACHE = $Cache()",
+    "class $Cache:\n    def get(self, key, memo={}):\n"
+    "        return memo.setdefault(key, key.upper())\n\n\n$CACHE = $Cache()",
     "$CACHE.get($v)",
 )
 _simple(
@@ -1073,7 +1125,7 @@ _simple(
 # enums: reading members and combining flags is no write
 _FLAG = "class $Perm(enum.Flag):\n    R = 1\n    W = 2\n    X = 4"
 _simple("enum/flag_or", False, _FLAG, "mode = $Perm.R | $Perm.W\n$Perm.R in mode", "import enum")
-_simple("enum/flag_from_request", False, _FLAG, '$Perm($n % 8)', "import enum")
+_simple("enum/flag_from_request", False, _FLAG, "$Perm($n % 8)", "import enum")
 _simple("enum/flag_invert", False, _FLAG, "~$Perm.R", "import enum")
 _simple(
     "enum/intflag",
@@ -1091,15 +1143,23 @@ _simple(
 )
 
 # opaque library objects mutating their own internals
-_simple("opaque/logger", False, '$log = logging.getLogger("fuzz.app")', '$log.info("user %s", $v)',
-        "import logging")
-_simple("opaque/regex", False, '$PATTERN = re.compile(r"u-(\\d+)")', "$PATTERN.match($v)",
-        "import re")
+_simple(
+    "opaque/logger",
+    False,
+    '$log = logging.getLogger("fuzz.app")',
+    '$log.info("user %s", $v)',
+    "import logging",
+)
+_simple(
+    "opaque/regex", False, '$PATTERN = re.compile(r"u-(\\d+)")', "$PATTERN.match($v)", "import re"
+)
 _simple("opaque/random", False, "$rng = random.Random(7)", "$rng.random()", "import random")
-_simple("opaque/itertools_count", False, "$ids = itertools.count()", "next($ids)",
-        "import itertools")
-_simple("opaque/lock", False, "$lock = threading.Lock()", "with $lock:\n    pass",
-        "import threading")
+_simple(
+    "opaque/itertools_count", False, "$ids = itertools.count()", "next($ids)", "import itertools"
+)
+_simple(
+    "opaque/lock", False, "$lock = threading.Lock()", "with $lock:\n    pass", "import threading"
+)
 _simple(
     "opaque/lru_cache",
     False,
@@ -1155,22 +1215,36 @@ def _other_function(fragment: Fragment, ctx: Context) -> None:
 # -- objects of the module's own classes ---------------------------------------------------------
 
 OBJECT_CLASSES = {
-    "plain": ("class $C:\n    $registry\n    def __init__(self):\n        self.cache = {}\n"
-              "        self.lines = []\n        self.hits = 0\n\n    $members", (3, 9)),
-    "slots": ("class $C:\n    __slots__ = (\"cache\", \"lines\", \"hits\")\n    $registry\n"
-              "    def __init__(self):\n        self.cache = {}\n        self.lines = []\n"
-              "        self.hits = 0\n\n    $members", (3, 9)),
-    "dataclass": ("@dataclass\nclass $C:\n    $registry\n"
-                  "    cache: dict = field(default_factory=dict)\n"
-                  "    lines: list = field(default_factory=list)\n    hits: int = 0\n\n    $members",
-                  (3, 9)),
-    "dataclass_slots": ("@dataclass(slots=True)\nclass $C:\n    $registry\n"
-                        "    cache: dict = field(default_factory=dict)\n"
-                        "    lines: list = field(default_factory=list)\n    hits: int = 0\n\n"
-                        "    $members", (3, 10)),
-    "inherited": ("class $C_Base:\n    $registry\n    def __init__(self):\n        self.cache = {}\n"
-                  "        self.lines = []\n        self.hits = 0\n\n    $members\n\n\n"
-                  "class $C($C_Base):\n    pass", (3, 9)),
+    "plain": (
+        "class $C:\n    $registry\n    def __init__(self):\n        self.cache = {}\n"
+        "        self.lines = []\n        self.hits = 0\n\n    $members",
+        (3, 9),
+    ),
+    "slots": (
+        'class $C:\n    __slots__ = ("cache", "lines", "hits")\n    $registry\n'
+        "    def __init__(self):\n        self.cache = {}\n        self.lines = []\n"
+        "        self.hits = 0\n\n    $members",
+        (3, 9),
+    ),
+    "dataclass": (
+        "@dataclass\nclass $C:\n    $registry\n"
+        "    cache: dict = field(default_factory=dict)\n"
+        "    lines: list = field(default_factory=list)\n    hits: int = 0\n\n    $members",
+        (3, 9),
+    ),
+    "dataclass_slots": (
+        "@dataclass(slots=True)\nclass $C:\n    $registry\n"
+        "    cache: dict = field(default_factory=dict)\n"
+        "    lines: list = field(default_factory=list)\n    hits: int = 0\n\n"
+        "    $members",
+        (3, 10),
+    ),
+    "inherited": (
+        "class $C_Base:\n    $registry\n    def __init__(self):\n        self.cache = {}\n"
+        "        self.lines = []\n        self.hits = 0\n\n    $members\n\n\n"
+        "class $C($C_Base):\n    pass",
+        (3, 9),
+    ),
 }
 
 OBJECT_HOLDERS = {
@@ -1283,9 +1357,7 @@ def object_fragment(
 def attribute_fragment(cls_kind: str, holder: str, op: Op, ctx: Context) -> Fragment:
     names = ctx.names
     template, since = OBJECT_CLASSES[cls_kind]
-    fragment = Fragment(
-        f"attribute/{cls_kind}/{holder}/{op.name}", op.write, min_version=since
-    )
+    fragment = Fragment(f"attribute/{cls_kind}/{holder}/{op.name}", op.write, min_version=since)
     parts = {"C": names.fresh("Record"), "O": names.fresh("RECORD"), "H": names.fresh("Holder")}
     parts["C_Base"] = parts["C"] + "Base"
     parts["registry"] = "total = 0\n" if not cls_kind.startswith("dataclass") else ""
@@ -1361,8 +1433,9 @@ class Generator:
 
     def fragment(self, rng: random.Random, ctx: Context, write: bool) -> Fragment | None:
         ctx.in_handler = rng.random() < 0.4
-        family = rng.choices(("container", "object", "attribute", "special"),
-                             weights=(60, 12, 8, 20))[0]
+        family = rng.choices(
+            ("container", "object", "attribute", "special"), weights=(60, 12, 8, 20)
+        )[0]
         if family == "container":
             return self._container(rng, ctx, write)
         if family == "object":
@@ -1379,14 +1452,19 @@ class Generator:
             )
         if family == "attribute":
             cls_kind = rng.choice(list(OBJECT_CLASSES))
-            ops = [op for op in ATTRIBUTE_OPS if op.write == write and valid_attribute(cls_kind, op)]
+            ops = [
+                op for op in ATTRIBUTE_OPS if op.write == write and valid_attribute(cls_kind, op)
+            ]
             if ctx.version < OBJECT_CLASSES[cls_kind][1] or not ops:
                 return None
-            return attribute_fragment(cls_kind, rng.choice(list(OBJECT_HOLDERS)), rng.choice(ops),
-                                      ctx)
+            return attribute_fragment(
+                cls_kind, rng.choice(list(OBJECT_HOLDERS)), rng.choice(ops), ctx
+            )
         choices = [
-            s for s in SPECIALS
-            if s.writes == write and ctx.version >= s.min_version
+            s
+            for s in SPECIALS
+            if s.writes == write
+            and ctx.version >= s.min_version
             and (ctx.package or not s.package_only)
         ]
         chosen = rng.choices(choices, weights=[s.weight for s in choices])[0]
@@ -1448,8 +1526,9 @@ def catalogue(
         ctx = context()
         if valid_combination(kind, holder, access, op, ctx):
             yield program(
-                container_fragment(kind, holder, access, op, ctx, key='event["user"]',
-                                   conditional=False)
+                container_fragment(
+                    kind, holder, access, op, ctx, key='event["user"]', conditional=False
+                )
             )
     if not shaped:
         yield from _object_catalogue(version, context, program)
@@ -1469,15 +1548,19 @@ def _object_catalogue(
     for cls_kind in classes:
         for member in OBJECT_MEMBERS:
             for write in (True, False):
-                yield program(object_fragment(cls_kind, "name", member, write, context(),
-                                              method_name="get"))
+                yield program(
+                    object_fragment(cls_kind, "name", member, write, context(), method_name="get")
+                )
         for op in ATTRIBUTE_OPS:
             if valid_attribute(cls_kind, op):
                 yield program(attribute_fragment(cls_kind, "name", op, context()))
     for holder in OBJECT_HOLDERS:
         for write in (True, False):
-            yield program(object_fragment("plain", holder, "method_memoises", write, context(),
-                                          method_name="info"))
+            yield program(
+                object_fragment(
+                    "plain", holder, "method_memoises", write, context(), method_name="info"
+                )
+            )
         for op in ATTRIBUTE_OPS[:2] + ATTRIBUTE_OPS[-4:-2]:
             yield program(attribute_fragment("plain", holder, op, context()))
 
@@ -1489,7 +1572,7 @@ KINDS_BY_NAME = {k.name: k for k in ALL_KINDS}
 HOLDERS_BY_NAME = {h.name: h for h in HOLDERS}
 
 
-def rebuild(construct: str, ctx: Context) -> Fragment | None:
+def rebuild(construct: str, ctx: Context) -> Fragment | None:  # noqa: PLR0911 - one per family
     """The fragment a construct name stands for (unconditional, constant keys), if valid."""
     construct, _, placement = construct.rpartition("/")
     if placement not in ("handler", "helper"):
@@ -1505,13 +1588,14 @@ def rebuild(construct: str, ctx: Context) -> Fragment | None:
         cls_kind, holder, member, write, method = parts[1:]
         if ctx.version < OBJECT_CLASSES[cls_kind][1]:
             return None
-        return object_fragment(cls_kind, holder, member, write == "write", ctx,
-                               method_name=method)
+        return object_fragment(cls_kind, holder, member, write == "write", ctx, method_name=method)
     if parts[0] == "attribute" and len(parts) == 4:
         cls_kind, holder, name = parts[1:]
         op = next((o for o in ATTRIBUTE_OPS if o.name == name), None)
-        if op is None or ctx.version < OBJECT_CLASSES[cls_kind][1] or not valid_attribute(
-            cls_kind, op
+        if (
+            op is None
+            or ctx.version < OBJECT_CLASSES[cls_kind][1]
+            or not valid_attribute(cls_kind, op)
         ):
             return None
         return attribute_fragment(cls_kind, holder, op, ctx)
@@ -1519,8 +1603,10 @@ def rebuild(construct: str, ctx: Context) -> Fragment | None:
         return None
     kind, holder = KINDS_BY_NAME[parts[0]], HOLDERS_BY_NAME[parts[1]]
     op = next((o for o in kind.ops if o.name == parts[3]), None)
-    if op is None or parts[2] not in ACCESSES or not valid_combination(
-        kind, holder, parts[2], op, ctx
+    if (
+        op is None
+        or parts[2] not in ACCESSES
+        or not valid_combination(kind, holder, parts[2], op, ctx)
     ):
         return None
     return container_fragment(kind, holder, parts[2], op, ctx, key='"k1"', conditional=False)
@@ -1531,7 +1617,7 @@ def simpler(construct: str) -> list[tuple[int, str]]:
 
     A part that can be made plain without the failure going away is not its cause.
     """
-    construct, _, placement = construct.rpartition("/")
+    construct, _, _ = construct.rpartition("/")
     where = construct.count("/") + 1
     # the handler's body is the plainer place; code there that fails in a helper too does
     # not depend on the place either (the last entry: tried, but the program kept)

@@ -141,7 +141,7 @@ class Change:
         return f"{self.path}: {show(self.old)} -> {show(self.new)}"
 
 
-def show(value: Value) -> str:
+def show(value: Value) -> str:  # noqa: PLR0911 - one return per kind of value
     tag = value[0]
     if tag == "v":
         return repr(value[2]) if value[1] != "float" else value[2]
@@ -220,9 +220,7 @@ class Oracle:
         if isinstance(value, BOUND_METHODS):
             owner = getattr(value, "__self__", None)
             return owner is not None and not isinstance(owner, types.ModuleType)
-        return isinstance(
-            value, (staticmethod, classmethod, property, functools.cached_property)
-        )
+        return isinstance(value, (staticmethod, classmethod, property, functools.cached_property))
 
     # -- the walk ----------------------------------------------------------------------------
 
@@ -237,9 +235,7 @@ class Oracle:
                 if is_dunder(name):
                     continue
                 label = f"{module_name}.{name}"
-                snap.roots[(module_name, name)] = self.encode(
-                    snap, namespace[name], label, name
-                )
+                snap.roots[(module_name, name)] = self.encode(snap, namespace[name], label, name)
         _propagate_reach(snap)
         return snap
 
@@ -268,7 +264,9 @@ class Oracle:
             snap.nodes[key] = self.content(snap, value, path, root)
         return ("r", key)
 
-    def content(self, snap: Snapshot, value: Any, path: str, root: str) -> dict[Any, Value]:
+    def content(  # noqa: PLR0911 - one return per kind of object
+        self, snap: Snapshot, value: Any, path: str, root: str
+    ) -> dict[Any, Value]:
         entries: dict[Any, Value] = {"<type>": ("o", id(type(value)), type(value).__qualname__)}
 
         def put(key: Any, item: Any, where: str) -> None:
@@ -297,7 +295,7 @@ class Oracle:
             return entries
         base = container_base(type(value))
         if base is not None:
-            self.container_content(value, base, put, entries, path, snap, root)
+            self.container_content(value, base, put, entries, path=path, snap=snap, root=root)
         self.attribute_content(value, base, put, path)
         return entries
 
@@ -307,6 +305,7 @@ class Oracle:
         base: type,
         put: Any,
         entries: dict[Any, Value],
+        *,
         path: str,
         snap: Snapshot,
         root: str,
@@ -517,7 +516,7 @@ class Acceptance:
         """A name from None/unbound to a resource (once), or from unbound to a module."""
         _, module, name = change.where
         old, new = change.old, change.new
-        if old != UNBOUND and old != ("v", "NoneType", None):
+        if old not in (UNBOUND, ("v", "NoneType", None)):
             return False
         obj = _object_of(new, after)
         if obj is _Unset:

@@ -203,7 +203,13 @@ class Runner:
             outcome.reported.append(reported)
             outcome.messages.append(str(error) if reported else "")
             failure = self._judge(
-                number, probe.leaks, probe.accepted, error, reported, probe.before, oracle
+                number,
+                probe.leaks,
+                probe.accepted,
+                error=error,
+                reported=reported,
+                before=probe.before,
+                oracle=oracle,
             )
             if failure is not None and outcome.failure is None:
                 outcome.failure = failure
@@ -216,6 +222,7 @@ class Runner:
         number: int,
         leaks: list[Change],
         accepted: list[Change],
+        *,
         error: BaseException | None,
         reported: bool,
         before: Any,
@@ -235,8 +242,9 @@ class Runner:
         named = _named(str(error))
         # a change the guard neither named nor undid: it did not see it
         unseen = [c for c in leaks if c.where in stayed and not c.roots & named]
-        missed = _failure(MISSED, number, "the guard reported something else; the oracle saw",
-                          unseen)
+        missed = _failure(
+            MISSED, number, "the guard reported something else; the oracle saw", unseen
+        )
         unseen_where = {c.where for c in unseen}
         not_restored = [c for c in residue if c.where not in unseen_where]
         unnamed = [c for c in leaks if c.where not in stayed and not c.roots & named]
@@ -372,7 +380,7 @@ def same_failure(kind: str) -> Any:
 
 
 def fault(runner: Runner, case: Case, outcome: Outcome) -> str:
-    """"analysis" when watching everything makes the failure go away, else "runtime"."""
+    """ "analysis" when watching everything makes the failure go away, else "runtime"."""
     assert outcome.failure is not None
     if outcome.gave_up:
         return RUNTIME
