@@ -1190,6 +1190,26 @@ _simple(
 )
 
 
+def _handler_decorator(keeps: str) -> SpecialMaker:
+    def make(fragment: Fragment, ctx: Context) -> None:
+        name = ctx.names.fresh("audited")
+        fragment.need(APP, "import functools")
+        fragment.block(
+            APP,
+            f'def {name}(func):\n    calls = []\n    options = {{"level": 1}}\n\n'
+            "    @functools.wraps(func)\n    def wrapper(event, context):\n"
+            f"        {keeps}\n        return func(event, context)\n\n    return wrapper",
+        )
+        fragment.decorates_handler = name
+        fragment.construct += "/handler"  # the handler's own decorator: no helper
+
+    return make
+
+
+special("closure/decorator_on_handler", True)(_handler_decorator('calls.append(event["user"])'))
+special("closure/decorator_on_handler_reads", False)(_handler_decorator('options["level"]'))
+
+
 @special("package/lazy_import", False, package=True)
 def _lazy_import(fragment: Fragment, ctx: Context) -> None:
     fragment.block("extra", "LOADED = True")

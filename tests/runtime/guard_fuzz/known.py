@@ -21,7 +21,9 @@ KNOWN_HOLES: dict[str, str] = {
         "item 5: reads that insert into a defaultdict",
     r"/(namedtuple|typing_namedtuple)/": "item 6: containers inside namedtuples",
     r"^(dict|list|set)_subclass": "item 7: items of the module's container subclasses",
-    r"^closure/(recorder|nonlocal_counter|decorator_counts)/": "item 8: closure cells",
+    r"^closure/(recorder|nonlocal_counter|decorator_counts|decorator_on_handler)/": (
+        "item 8: closure cells"
+    ),
     r"^enum/(flag_\w+|intflag)/": "item 9: enum flag combinations",
     r"^SimpleNamespace/|/namespace/": "issue 19 (fuzzer): state in a SimpleNamespace",
     r"^array/": "issue 19 (fuzzer): array.array contents",

@@ -15,8 +15,10 @@ What it follows (docs/guard.md, "What it catches"):
   library's"); the classes themselves (their ``__dict__`` minus dunders, and for enums minus
   the ``_sunder_`` names where enum keeps its member maps);
 - functions defined in the generated files: their defaults, keyword-only defaults, closure
-  cells and attributes; methods, ``staticmethod``/``classmethod``/``property``/
-  ``cached_property`` wrappers found in classes; bound methods (their ``__self__``).
+  cells and attributes; a function from elsewhere only for what it wraps (``__wrapped__``:
+  ``@handler`` over a decorator of the module); methods, ``staticmethod``, ``classmethod``,
+  ``property`` and ``cached_property`` wrappers found in classes; bound methods (their
+  ``__self__``).
 
 Everything else is opaque and compared by identity only: modules, classes and functions from
 elsewhere, loggers, locks, patterns, clients, ``functools.partial``, ...
@@ -215,8 +217,8 @@ class Oracle:
             return self.own_class(value)
         if self.own_class(kind):
             return container_base(kind) is not None or not self.library_derived(kind)
-        if isinstance(value, types.FunctionType):
-            return self.own_function(value)
+        if isinstance(value, types.FunctionType):  # a wrapper leads to what it wraps
+            return self.own_function(value) or hasattr(value, "__wrapped__")
         if isinstance(value, BOUND_METHODS):
             owner = getattr(value, "__self__", None)
             return owner is not None and not isinstance(owner, types.ModuleType)
@@ -274,6 +276,9 @@ class Oracle:
 
         if isinstance(value, type):
             self.class_content(value, put, path)
+            return entries
+        if isinstance(value, types.FunctionType) and not self.own_function(value):
+            put("<wrapped>", value.__wrapped__, f"{path}.__wrapped__")  # another library's
             return entries
         if isinstance(value, types.FunctionType):
             self.function_content(value, put, path)

@@ -27,6 +27,7 @@ class Fragment:
     imports: dict[str, set[str]] = field(default_factory=dict)  # module -> import lines
     calls: list[str] = field(default_factory=list)  # statements the handler runs
     min_version: tuple[int, int] = (3, 9)
+    decorates_handler: str = ""  # a decorator of the module to put under @handler
 
     def block(self, module: str, source: str) -> None:
         self.blocks.setdefault(module, []).append(textwrap.dedent(source).strip("\n"))
@@ -67,7 +68,6 @@ class Program:
     events: list[dict[str, Any]]
     package: bool = False
     async_handler: bool = False
-    handler_decorator: str | None = None  # a module-defined decorator under @handler
     raises: bool = False  # the handler ends with `raise ValueError(...)` on some events
     number: int | None = None
 
@@ -77,7 +77,6 @@ class Program:
             self.events,
             self.package,
             self.async_handler,
-            self.handler_decorator,
             self.raises,
             self.number,
         )
@@ -112,8 +111,7 @@ class Program:
 
     def _handler(self) -> str:
         decorators = ["@handler(modules=(__package__,))" if self.package else "@handler"]
-        if self.handler_decorator:
-            decorators.append(f"@{self.handler_decorator}")
+        decorators += [f"@{f.decorates_handler}" for f in self.fragments if f.decorates_handler]
         head = "async def" if self.async_handler else "def"
         body = [*self._calls()]
         if self.raises:
