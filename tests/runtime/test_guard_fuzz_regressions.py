@@ -29,6 +29,21 @@ def _load(handler_dir: HandlerDir, source: str, name: str = "leaky") -> Any:
     return importlib.import_module(name)
 
 
+def _handler_module(init: str, statement: str, *, imports: str = "", prelude: str = "") -> str:
+    """A module with ``STATE = <init>`` and a handler running *statement*."""
+    return f"""
+{imports}
+from lambdascope import handler
+
+STATE = {init}
+
+
+@handler
+def lambda_handler(event, context):
+    {prelude}{statement}
+"""
+
+
 def _assert_caught_and_restored(app: Any, name: str, expected: Any) -> None:
     """Every invocation fails with ScopeLeakError naming *name*, and *name* is restored."""
     for event in EVENTS:
@@ -115,17 +130,7 @@ def test_object_in_a_container_written_by_a_read_looking_method(
     ids=["map-set-add", "filter-list-append", "map-dict-setdefault", "sort-key-setdefault"],
 )
 def test_bound_method_passed_as_a_value(handler_dir: HandlerDir, init: str, statement: str) -> None:
-    source = f"""
-from lambdascope import handler
-
-STATE = {init}
-
-
-@handler
-def lambda_handler(event, context):
-    {statement}
-"""
-    app = _load(handler_dir, source)
+    app = _load(handler_dir, _handler_module(init, statement))
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
@@ -146,17 +151,7 @@ def lambda_handler(event, context):
 def test_unbound_method_of_a_builtin_type(
     handler_dir: HandlerDir, init: str, statement: str
 ) -> None:
-    source = f"""
-from lambdascope import handler
-
-STATE = {init}
-
-
-@handler
-def lambda_handler(event, context):
-    {statement}
-"""
-    app = _load(handler_dir, source)
+    app = _load(handler_dir, _handler_module(init, statement))
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
@@ -173,17 +168,7 @@ def lambda_handler(event, context):
 def test_in_place_operator_with_a_literal_operand(
     handler_dir: HandlerDir, init: str, statement: str
 ) -> None:
-    source = f"""
-from lambdascope import handler
-
-STATE = {init}
-
-
-@handler
-def lambda_handler(event, context):
-    global STATE
-    {statement}
-"""
+    source = _handler_module(init, statement, prelude="global STATE\n    ")
     app = _load(handler_dir, source)
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
@@ -202,19 +187,8 @@ def lambda_handler(event, context):
 def test_read_that_inserts_into_a_defaultdict(
     handler_dir: HandlerDir, init: str, statement: str
 ) -> None:
-    source = f"""
-from collections import defaultdict
-
-from lambdascope import handler
-
-STATE = {init}
-
-
-@handler
-def lambda_handler(event, context):
-    {statement}
-"""
-    app = _load(handler_dir, source)
+    imports = "from collections import defaultdict"
+    app = _load(handler_dir, _handler_module(init, statement, imports=imports))
     before = repr(app.STATE)
     for event in EVENTS:
         with pytest.raises(ScopeLeakError):
@@ -364,45 +338,26 @@ def lambda_handler(event, context):
 @pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): SimpleNamespace is not followed")
 @pytest.mark.parametrize(
     "statement",
-    ['STATS.last = event["user"]', "STATS.count += 1", 'STATS.items.append(event["user"])'],
+    ['STATE.last = event["user"]', "STATE.count += 1", 'STATE.items.append(event["user"])'],
     ids=["attribute", "counter", "container-inside"],
 )
 def test_state_in_a_simple_namespace(handler_dir: HandlerDir, statement: str) -> None:
-    source = f"""
-from types import SimpleNamespace
-
-from lambdascope import handler
-
-STATS = SimpleNamespace(count=0, last=None, items=[])
-
-
-@handler
-def lambda_handler(event, context):
-    {statement}
-"""
-    app = _load(handler_dir, source)
-    _assert_caught_and_restored(app, "STATS", _state(app.STATS))
+    init = "SimpleNamespace(count=0, last=None, items=[])"
+    imports = "from types import SimpleNamespace"
+    app = _load(handler_dir, _handler_module(init, statement, imports=imports))
+    _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
 @pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): array.array is not followed")
 def test_contents_of_an_array(handler_dir: HandlerDir) -> None:
-    source = """
-from array import array
-
-from lambdascope import handler
-
-SAMPLES = array("i", [1])
-
-
-@handler
-def lambda_handler(event, context):
-    SAMPLES.append(event["id"])
-"""
+    source = _handler_module(
+        'array("i", [1])', 'STATE.append(event["id"])', imports="from array import array"
+    )
     app = _load(handler_dir, source)
     for event in EVENTS:
         with pytest.raises(ScopeLeakError):
             app.lambda_handler(event, None)
-        assert app.SAMPLES.tolist() == [1]
+        assert app.STATE.tolist() == [1]
 
 
 # -- item 9: a false positive ----------------------------------------------------------------------
