@@ -1,18 +1,20 @@
 """Run a program under the default guard and judge it with the oracle.
 
-For each invocation: the oracle snapshots the modules' state before it, and again at the
-moment the handler's own function returns (a profile hook on its code object: after the
-handler's code ran, before the guard's check), so it sees the invocation's writes even when
-the guard then restores them. Then:
+For each invocation: the oracle snapshots the modules' state when the handler's own function
+starts and when it returns (a profile hook on its code object: after the guard's entry check,
+before its exit check), so it sees the invocation's writes even when the guard then restores
+them, and it holds no reference to module state while the guard looks (see :class:`_Probe`).
+The /tmp watch is off (``LAMBDASCOPE_WATCH_TMP=off``): the module guard is what is judged.
+Then:
 
 - the oracle saw a change (not one of the documented acceptances) and the guard raised no
   ``ScopeLeakError``: **missed**;
 - the guard raised and the oracle saw no change: **false positive**;
 - the guard raised and the state afterwards is not what the oracle saw before the invocation
   (object for object): **not restored**;
-- the guard raised, undid a change, but its message does not name the module-level name the
-  changed value is reached from (what ``allow=`` would take): **not named** (a change it
-  neither names nor undoes counts as missed);
+- the guard raised, undid a change, but its message does not name (in backquotes, as the
+  docs show it) a module-level name the changed value is reached from (what ``allow=``
+  would take): **not named**; a change it neither names nor undoes counts as missed;
 - the handler failed with anything else, and does not without the guard: **crash**.
 
 The guard is a black box here, with two internals used only to *explain* a failure (never to
