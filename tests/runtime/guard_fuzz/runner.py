@@ -1,8 +1,8 @@
 """Run a program under the default guard and judge it with the oracle.
 
 For each invocation: the oracle snapshots the modules' state when the handler's own function
-starts and when it returns (a profile hook on its code object: after the guard's entry check,
-before its exit check), so it sees the invocation's writes even when the guard then restores
+starts and when it returns (a hook on its code object: after the guard's entry check, before
+its exit check), so it sees the invocation's writes even when the guard then restores
 them, and it holds no reference to module state while the guard looks (see :class:`_Probe`).
 The /tmp watch is off (``LAMBDASCOPE_WATCH_TMP=off``): the module guard is what is judged.
 Then:
@@ -189,14 +189,11 @@ class Runner:
         for number, event in enumerate(case.events, start=1):
             probe = _Probe(oracle, acceptance, target)
             error: BaseException | None = None
-            previous = sys.getprofile()
-            sys.setprofile(probe)
-            try:
-                main.lambda_handler(event, None)
-            except Exception as exc:
-                error = exc
-            finally:
-                sys.setprofile(previous)
+            with _watching(probe):
+                try:
+                    main.lambda_handler(event, None)
+                except Exception as exc:
+                    error = exc
             if probe.trouble:
                 raise _Invalid(probe.trouble)
             outcome.invocations += 1
@@ -272,13 +269,14 @@ def _named(message: str) -> set[str]:
 
 
 class _Probe:
-    """The oracle's eyes during one invocation, as a profile function.
+    """The oracle's eyes during one invocation.
 
     It snapshots the state when the handler's own function starts (after the guard's entry
     check) and when it returns (before the guard's exit check), works out the changes, and
     then lets go of every object: the guard counts references to module-level values to
     find those something else holds (``from app import ITEMS``), so an oracle holding them
-    while the guard looks would change what the guard watches.
+    while the guard looks would change what the guard watches. For the same reason the hook
+    that calls :meth:`start` and :meth:`stop` is chosen per version (:func:`_watching`).
     """
 
     def __init__(self, oracle: Oracle, acceptance: Acceptance, target: Any) -> None:
@@ -291,20 +289,80 @@ class _Probe:
         self.returned = False
         self.trouble = ""
 
-    def __call__(self, frame: Any, what: str, arg: Any) -> None:
-        if frame.f_code is not self.target:
+    def start(self) -> None:
+        if self.returned:  # a coroutine resumed after a suspension: not followed
+            self.trouble = "the handler suspended: the oracle sees one run of it only"
+        self.before = self.oracle.snapshot()
+
+    def stop(self) -> None:
+        if self.before is None or self.returned:
             return
+        self.returned = True
+        end = self.oracle.snapshot()
+        changes = diff(self.before, end)
+        self.leaks, self.accepted = self.acceptance.split(changes, self.before, end)
+        self.before.release()
+        end.release()
+
+
+@contextlib.contextmanager
+def _watching(probe: _Probe) -> Iterator[None]:
+    """Call the probe when the handler's function starts and ends, touching nothing else.
+
+    Python 3.12+: ``sys.monitoring`` events local to that code object. 3.11: a profile
+    function. 3.9 and 3.10: a trace function, because there a profile function makes calls
+    into C hold extra references, which the guard's reference counts would see; a trace
+    function already set (coverage's) is paused meanwhile: it cannot be chained, it puts
+    itself back in charge when called.
+    """
+    if sys.version_info >= (3, 12):
+        with _monitoring(probe):
+            yield
+        return
+
+    def hook(frame: Any, what: str, arg: Any) -> Any:
+        if frame.f_code is not probe.target:
+            return None
         if what == "call":
-            if self.returned:  # a coroutine resumed after a suspension: not followed
-                self.trouble = "the handler suspended: the oracle sees one run of it only"
-            self.before = self.oracle.snapshot()
-        elif what == "return" and self.before is not None and not self.returned:
-            self.returned = True
-            end = self.oracle.snapshot()
-            changes = diff(self.before, end)
-            self.leaks, self.accepted = self.acceptance.split(changes, self.before, end)
-            self.before.release()
-            end.release()
+            probe.start()
+        elif what == "return":
+            probe.stop()
+        return hook
+
+    use_profile = sys.version_info >= (3, 11)
+    previous = sys.getprofile() if use_profile else sys.gettrace()
+    (sys.setprofile if use_profile else sys.settrace)(hook)
+    try:
+        yield
+    finally:
+        (sys.setprofile if use_profile else sys.settrace)(previous)
+
+
+@contextlib.contextmanager
+def _monitoring(probe: _Probe) -> Iterator[None]:
+    monitoring: Any = getattr(sys, "monitoring")  # noqa: B009 - 3.12+ only
+    events = monitoring.events
+    tool = next(i for i in range(6) if monitoring.get_tool(i) is None)
+    monitoring.use_tool_id(tool, "guard-fuzz")
+
+    def started(code: Any, offset: int) -> None:
+        probe.start()
+
+    def ended(code: Any, offset: int, value: Any) -> None:
+        if code is probe.target:  # PY_UNWIND comes from every function
+            probe.stop()
+
+    monitoring.register_callback(tool, events.PY_START, started)
+    monitoring.register_callback(tool, events.PY_RETURN, ended)
+    monitoring.register_callback(tool, events.PY_UNWIND, ended)
+    monitoring.set_local_events(tool, probe.target, events.PY_START | events.PY_RETURN)
+    monitoring.set_events(tool, events.PY_UNWIND)
+    try:
+        yield
+    finally:
+        monitoring.set_events(tool, 0)
+        monitoring.set_local_events(tool, probe.target, 0)
+        monitoring.free_tool_id(tool)
 
 
 class _Invalid(Exception):
