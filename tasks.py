@@ -4,6 +4,7 @@
 python3 tasks.py demo    # the S3 prefix check, invoked cold then warm
 python3 tasks.py test    # every Lambda Python present: lint, types, coverage and docs on this one
 python3 tasks.py bench   # the benchmark suite (figures as ratios to in-run baselines)
+python3 tasks.py fuzz    # the guard's differential fuzzer, long run (--help for its options)
 
 `test` runs the full checks (ruff, ruff format, mypy --strict, pytest with branch coverage,
 mkdocs --strict) with the interpreter running this script (in .venv), and the test suite with
@@ -17,6 +18,7 @@ first run.
 
 from __future__ import annotations
 
+import argparse
 import concurrent.futures
 import hashlib
 import os
@@ -312,7 +314,51 @@ def test(args: list[str]) -> int:
     return 1 if bad or not present else 0
 
 
-TASKS = {"demo": demo, "test": test, "bench": bench}
+# ---------------------------------------------------------------------------------------------
+# fuzz: the guard's differential fuzzer (tests/runtime/guard_fuzz), many programs
+
+
+def fuzz(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="tasks.py fuzz",
+        description="Generate handler programs and check the default @handler guard against "
+        "an independent oracle: prints programs tried, invocations, failures by class and by "
+        "fault (static analysis or runtime walk), the write analysis' fallback reasons, and "
+        "writes the minimised program of each distinct failure to a folder.",
+    )
+    parser.add_argument("--programs", type=int, help="how many programs (default: a time budget)")
+    parser.add_argument(
+        "--seconds", type=float, help="time budget (default 300 s without --programs)"
+    )
+    parser.add_argument("--first", type=int, default=0, help="number of the first program")
+    parser.add_argument("--py", default=THIS, choices=LAMBDA_PYTHONS, help="Python version")
+    parser.add_argument("--out", help="folder for the minimised programs (default: in the venv)")
+    parser.add_argument("--skip-known", action="store_true", help="leave out known open holes")
+    options = parser.parse_args(args)
+    version = Version(options.py)
+    locate(version)
+    if version.base is None:
+        print(f"Python {options.py} not found (pyenv or python{options.py} on PATH)")
+        return 2
+    ensure_venv()
+    if not version.full:
+        prepare(version)
+        if version.setup_error:
+            print(version.setup_error)
+            return 2
+    out = options.out or str(version.venv / "fuzz-findings")
+    command = [str(version.python), "-m", "guard_fuzz", "--first", str(options.first), "--out", out]
+    for flag, value in (("--programs", options.programs), ("--seconds", options.seconds)):
+        if value is not None:
+            command += [flag, str(value)]
+    if options.skip_known:
+        command.append("--skip-known")
+    print(f"$ {' '.join(command)}   (in tests/runtime)", flush=True)
+    env = _env(version.python.parent)
+    return subprocess.run(command, cwd=ROOT / "tests" / "runtime", env=env, check=False).returncode
+
+
+TASKS = {"demo": demo, "test": test, "bench": bench, "fuzz": fuzz}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
