@@ -98,7 +98,6 @@ def lambda_handler(event, context):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 1")
 @pytest.mark.parametrize(
     ("holder", "call"),
     [
@@ -118,7 +117,6 @@ def test_object_in_a_container_written_by_a_read_looking_method(
 # -- items 2-5: writes the analysis does not see -------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 2")
 @pytest.mark.parametrize(
     ("init", "statement"),
     [
@@ -134,7 +132,6 @@ def test_bound_method_passed_as_a_value(handler_dir: HandlerDir, init: str, stat
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 3")
 @pytest.mark.parametrize(
     ("init", "statement"),
     [
@@ -155,7 +152,6 @@ def test_unbound_method_of_a_builtin_type(
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 4")
 @pytest.mark.parametrize(
     ("init", "statement"),
     [
@@ -173,7 +169,6 @@ def test_in_place_operator_with_a_literal_operand(
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 5")
 @pytest.mark.parametrize(
     ("init", "statement"),
     [
@@ -196,7 +191,7 @@ def test_read_that_inserts_into_a_defaultdict(
         assert repr(app.STATE) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): another guarded module's data")
+@pytest.mark.xfail(strict=True, reason="issue 20 (item 3): another module writing its data")
 def test_other_module_of_the_guarded_package_writing_through_the_module(
     handler_dir: HandlerDir,
 ) -> None:
@@ -220,7 +215,6 @@ def test_other_module_of_the_guarded_package_writing_through_the_module(
 # -- items 6-8 and the fuzzer's own: state the runtime walk does not follow -------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 6")
 @pytest.mark.parametrize(
     "definition",
     [
@@ -250,7 +244,6 @@ def lambda_handler(event, context):
     _assert_caught_and_restored(app, "CACHE", ((dict, {}), "x"))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 7")
 @pytest.mark.parametrize(
     ("base", "init", "statement"),
     [
@@ -285,7 +278,6 @@ def lambda_handler(event, context):
         assert len(app.STATE) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 8")
 @pytest.mark.parametrize(
     ("definitions", "call"),
     [
@@ -335,7 +327,6 @@ def lambda_handler(event, context):
         del after
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): SimpleNamespace is not followed")
 @pytest.mark.parametrize(
     "statement",
     ['STATE.last = event["user"]', "STATE.count += 1", 'STATE.items.append(event["user"])'],
@@ -348,7 +339,6 @@ def test_state_in_a_simple_namespace(handler_dir: HandlerDir, statement: str) ->
     _assert_caught_and_restored(app, "STATE", _state(app.STATE))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): array.array is not followed")
 def test_contents_of_an_array(handler_dir: HandlerDir) -> None:
     source = _handler_module(
         'array("i", [1])', 'STATE.append(event["id"])', imports="from array import array"
@@ -363,7 +353,6 @@ def test_contents_of_an_array(handler_dir: HandlerDir) -> None:
 # -- item 9: a false positive ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 9")
 @pytest.mark.parametrize(
     ("base", "expression"),
     [
@@ -401,7 +390,6 @@ def lambda_handler(event, context):
 # -- messages and lazy init ---------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 (fuzzer): a lambda's default is `<lambda>.seen`")
 def test_lambda_default_is_named_after_its_module_level_name(handler_dir: HandlerDir) -> None:
     source = """
 from lambdascope import handler
@@ -419,7 +407,6 @@ def lambda_handler(event, context):
     assert "remember.seen" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 12")
 def test_clients_memoised_in_a_dict_are_lazy_init(handler_dir: HandlerDir) -> None:
     source = """
 from lambdascope import handler
@@ -447,7 +434,6 @@ def lambda_handler(event, context):
     assert app.lambda_handler(EVENTS[1], None) == first  # built once, reused warm
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19: item 13")
 def test_message_names_the_variable_and_its_constant_key(handler_dir: HandlerDir) -> None:
     source = """
 from lambdascope import handler

@@ -1008,7 +1008,7 @@ _simple(
 )
 _simple(
     "lazy/dict_memo_clients",
-    True,
+    False,  # docs: clients memoised in a dict under a key of the source are lazy init
     _CLIENT + "$CLIENTS = {}",
     'name = "s3"\nif name not in $CLIENTS:\n    $CLIENTS[name] = $Client()\n$CLIENTS[name].region',
 )

@@ -31,12 +31,15 @@ mappings (their key order is not state), ``OrderedDict`` with its order.
 What it accepts (docs/guard.md, "What it accepts"), each rule small and explicit in
 :class:`Acceptance`: a module-level name going from ``None`` or unbound to an object that holds
 a resource, once per name; a name going from unbound to a module (a lazy import); an instance
-attribute filled by a ``functools.cached_property`` of its class.
+attribute filled by a ``functools.cached_property`` of its class; a dict gaining an entry that
+holds a resource under a key written in the program's source, or a closure variable going from
+``None`` to such an object (clients memoised lazily), once each.
 """
 
 from __future__ import annotations
 
 import array
+import ast
 import datetime
 import decimal
 import enum
@@ -48,7 +51,10 @@ import types
 import uuid
 from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # A value as the oracle records it: hashable tuples.
 #   ("v", type name, value)     a scalar
@@ -493,8 +499,11 @@ class Acceptance:
     is accepted once.
     """
 
-    def __init__(self) -> None:
-        self.initialised: set[tuple[str, str]] = set()
+    def __init__(self, constants: frozenset[Any] = frozenset()) -> None:
+        self.initialised: set[tuple[Any, ...]] = set()
+        # the strings and integers written in the program's source: keys that are not
+        # request data ("clients memoised in a dict")
+        self.constants = constants
 
     def split(
         self, changes: list[Change], before: Snapshot, after: Snapshot
@@ -508,18 +517,40 @@ class Acceptance:
             else:
                 leaks.append(change)
         for change in accepted:
-            if change.where[0] == "root":
-                self.initialised.add((change.where[1], change.where[2]))
+            self.initialised.add(change.where)
         return leaks, accepted
 
     def accepts(self, change: Change, before: Snapshot, after: Snapshot) -> bool:
         if change.where[0] == "root":
             return self.lazy_name(change, after)
-        return self.cached_property(change, before)
+        return self.cached_property(change, before) or self.lazy_entry(change, before, after)
+
+    def lazy_entry(self, change: Change, before: Snapshot, after: Snapshot) -> bool:
+        """Docs: a dict gaining an entry that holds a resource under a key written in the
+        module's source, or a closure variable going from None to one; once each."""
+        _, node, key = change.where
+        if change.where in self.initialised or not isinstance(key, tuple):
+            return False
+        owner = before.objects.get(node)
+        if key[0] == "<cell>":
+            old_ok = change.old == ("v", "NoneType", None)
+        elif key[0] == "[]" and owner is not None and container_base(type(owner)) is not None:
+            encoded = key[1]
+            old_ok = (
+                change.old == UNBOUND
+                and issubclass(container_base(type(owner)) or object, dict)
+                and isinstance(encoded, tuple)
+                and encoded[0] == "v"
+                and encoded[1] in ("str", "int")
+                and encoded[2] in self.constants
+            )
+        else:
+            return False
+        obj = _object_of(change.new, after)
+        return old_ok and obj is not _Unset and holds_resource(obj)
 
     def lazy_name(self, change: Change, after: Snapshot) -> bool:
         """A name from None/unbound to a resource (once), or from unbound to a module."""
-        _, module, name = change.where
         old, new = change.old, change.new
         if old not in (UNBOUND, ("v", "NoneType", None)):
             return False
@@ -528,7 +559,7 @@ class Acceptance:
             return False
         if isinstance(obj, types.ModuleType):
             return old == UNBOUND and sys.modules.get(obj.__name__) is obj
-        if (module, name) in self.initialised:
+        if change.where in self.initialised:
             return False
         return holds_resource(obj)
 
@@ -552,6 +583,16 @@ def _object_of(value: Value, snap: Snapshot) -> Any:
     if value[0] == "o":
         return snap.opaque[value[1]]
     return _Unset  # scalars, tuples, frozensets, enums: data
+
+
+def source_constants(sources: Iterable[str]) -> frozenset[Any]:
+    """The strings and integers written as literals in *sources*."""
+    found: set[Any] = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Constant) and type(node.value) in (str, int):
+                found.add(node.value)
+    return frozenset(found)
 
 
 def holds_resource(obj: Any) -> bool:

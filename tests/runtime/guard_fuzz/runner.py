@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .oracle import Acceptance, Change, Oracle, Snapshot, diff
+from .oracle import Acceptance, Change, Oracle, Snapshot, diff, source_constants
 from .program import HANDLER_MODULE, Case
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ class Runner:
         if target is None:
             raise _Invalid("lambda_handler is missing or not decorated with @handler")
         oracle = Oracle(tuple(names))
-        acceptance = Acceptance()
+        acceptance = Acceptance(source_constants(case.files.values()))
         for number, event in enumerate(case.events, start=1):
             probe = _Probe(oracle, acceptance, target)
             error: BaseException | None = None
