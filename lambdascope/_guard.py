@@ -592,7 +592,7 @@ class _Space:
         self.namespace = namespace
         self.allow = allow
         self.analysis = analysis
-        self.escaped = _escaped(name, namespace)
+        self.escaped = _module_escapes(name, namespace)
         self.snap: dict[str, Any] = {}
         self.values: list[Any] = []
         self._constants: frozenset[Any] | None = None
@@ -995,6 +995,22 @@ def _analysis(name: str, namespace: dict[str, Any]) -> Analysis:
     result = analyse(name, namespace)
     _analyses[name] = (namespace, result)
     return result
+
+
+_escapes: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _module_escapes(name: str, namespace: dict[str, Any]) -> frozenset[str]:
+    """:func:`_escaped` of one module, counted once per module (and namespace): at the first
+    census of the first guard that watches it, before any guard's snapshot holds references
+    to its values (a second handler of the same module must not see the first one's
+    snapshot as someone else holding them, and watch more)."""
+    cached = _escapes.get(name)
+    if cached is not None and cached[0] is namespace:
+        return cached[1]
+    found = _escaped(name, namespace)
+    _escapes[name] = (namespace, found)
+    return found
 
 
 # -- the guard ---------------------------------------------------------------------------------

@@ -670,3 +670,40 @@ def test_keys_that_are_request_data_are_not_shown(handler_dir: HandlerDir) -> No
     )
     message = assert_leaks(mod, {"user": "secret-user-identifier-xyz"}, "dict `BY_USER`")
     assert "secret-user-identifier-xyz" not in message
+
+
+# -- the guard's own snapshots are not someone else holding the module's values -------------
+
+
+def test_a_second_handler_of_the_module_watches_no_more_than_the_first(
+    handler_dir: HandlerDir,
+) -> None:
+    import gc
+
+    from lambdascope import _guard
+
+    mod = load(
+        handler_dir,
+        "two_handlers",
+        """
+        from lambdascope import handler
+
+        TABLE = {"a": [1], "b": [2]}
+        NAMES = ["x", "y"]
+
+        @handler
+        def first(event, context):
+            return TABLE[event["k"]][0] + len(NAMES)
+
+        @handler
+        def second(event, context):
+            return TABLE[event["k"]][0] + len(NAMES)
+        """,
+    )
+    assert mod.first({"k": "a"}, None) == 3
+    assert mod.second({"k": "b"}, None) == 4
+    guards = [g for g in gc.get_objects() if type(g) is _guard.Guard and g._spaces]
+    ours = [g for g in guards if g._spaces[0].name == "two_handlers"]
+    assert len(ours) == 2
+    # the first guard's snapshot holds TABLE and NAMES: that is no reason to watch them
+    assert [len(g._nodes) for g in ours] == [0, 0]
