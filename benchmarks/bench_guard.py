@@ -219,7 +219,7 @@ def first_call(func: Callable[[Any, Any], Any], event: Any) -> tuple[float, int]
 
 
 def guard_rows(quick: bool) -> list[Row]:
-    import lambdascope._guard_analysis  # noqa: F401 - imported once per process (ast, ~5 ms)
+    import lambdascope._guard._analysis  # noqa: F401 - imported once per process (ast, ~5 ms)
     from lambdascope import handler
 
     big = 20_000 if quick else 100_000
@@ -414,7 +414,7 @@ def guard_rows(quick: bool) -> list[Row]:
 
 def _analysis_ms(modules: Modules) -> float:
     """Milliseconds the write analysis takes on a generated 1,000-line handler module."""
-    from lambdascope._guard_analysis import analyse
+    from lambdascope._guard._analysis import analyse
 
     body = []
     for i in range(100):  # 10 lines a function, alike to real helpers

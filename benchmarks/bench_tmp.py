@@ -113,7 +113,7 @@ RUNTIME_API = "AWS_LAMBDA_RUNTIME_API"
 def _where(where: str) -> Iterator[None]:
     """``lambda``: a runtime client runs the handler (one ``ioctl`` after the invocation);
     ``elsewhere``: tests, scripts (one before and one after); ``scan``: no inotify."""
-    from lambdascope import _inotify
+    from lambdascope._guard import _inotify
 
     saved_api, saved_unavailable = os.environ.get(RUNTIME_API), _inotify.unavailable
     if where == "lambda":
@@ -134,7 +134,7 @@ def _where(where: str) -> Iterator[None]:
 
 def _watched_invocation() -> Callable[[], None]:
     """What the watch does around one invocation that leaves nothing: ``enter``, ``exit``."""
-    from lambdascope._tmpwatch import TmpWatch
+    from lambdascope._guard._tmpwatch import TmpWatch
 
     watch = TmpWatch(_plain, "warn", ())
 
@@ -229,7 +229,7 @@ started = time.perf_counter()
 if sys.argv[1] == "ctypes":
     import ctypes
 else:
-    from lambdascope import _inotify
+    from lambdascope._guard import _inotify
     assert _inotify.unavailable() is None
     assert _inotify.Monitor(lambda name: False).target(folder)
 print(time.perf_counter() - started)

@@ -352,7 +352,7 @@ def handler(
     from ._guard import resolve_mode
 
     mode = resolve_mode(guard)
-    from ._tmpwatch import resolve_watch, tmp_paths, with_watch
+    from ._guard import resolve_watch, tmp_paths, with_watch
 
     watch = resolve_watch(watch_tmp)  # validated now, at decoration time
     tmp_allowed = tmp_paths(tmp_allow)

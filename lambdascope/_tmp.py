@@ -9,7 +9,7 @@ Layout: each process owns one directory at the top level of the temp dir,
 ``request.tmpdir`` (removed when the invocation ends). A directory of a process that no
 longer runs (killed at a timeout, say) is removed when the next process creates its own.
 
-The watch over the rest of the temp dir is :mod:`lambdascope._tmpwatch`. It fails an
+The watch over the rest of the temp dir is :mod:`lambdascope._guard._tmpwatch`. It fails an
 invocation only in a temp dir that belongs to the function (:func:`is_private`): on Lambda,
 and in the private temp dir lambdascope's testing tools give each simulated environment.
 """

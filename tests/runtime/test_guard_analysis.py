@@ -1,4 +1,4 @@
-"""The guard's static write analysis (``lambdascope._guard_analysis``).
+"""The guard's static write analysis (``lambdascope._guard._analysis``).
 
 Every test writes a small handler module to a temporary folder, imports it and
 analyses it, then asserts the exact result.
@@ -16,12 +16,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from lambdascope._guard_analysis import Analysis, analyse
+from lambdascope._guard._analysis import analyse
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
     from types import ModuleType
+
+    from lambdascope._guard._facts import Analysis
 
 _counter = itertools.count()
 

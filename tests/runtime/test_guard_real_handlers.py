@@ -698,7 +698,7 @@ MODULE_EXTRAS = {
 def test_read_only_data_costs_no_memory(handler_dir: HandlerDir, extra: str) -> None:
     """The guard keeps no copy of a table the handler only reads (100,000 entries here),
     also in modules with classes whose methods Python generates (dataclasses, NamedTuple)."""
-    import lambdascope._guard_analysis  # noqa: F401 - imported once per process, not per table
+    import lambdascope._guard._analysis  # noqa: F401 - imported once per process, not per table
 
     mod = load(handler_dir, "lookup", LOOKUP.format(extra=MODULE_EXTRAS[extra]))
     tracemalloc.start()

@@ -53,7 +53,7 @@ def _private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """How the watch sees changes: inotify events, or the scan (no inotify on this system)."""
     if request.param == "scan":
-        monkeypatch.setattr(lambdascope._inotify, "unavailable", lambda: "not in this test")
+        monkeypatch.setattr(lambdascope._guard._inotify, "unavailable", lambda: "not in this test")
     return str(request.param)
 
 
@@ -577,7 +577,7 @@ def test_a_temp_dir_that_is_not_there_fails_nothing(
 
 
 def test_more_directories_than_it_watches_leave_the_top_level_watched(events_tmp: Path) -> None:
-    from lambdascope._inotify import DIRS
+    from lambdascope._guard._inotify import DIRS
 
     for n in range(DIRS + 10):
         (events_tmp / f"d{n:04d}").mkdir()

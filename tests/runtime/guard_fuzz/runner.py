@@ -18,8 +18,8 @@ Then:
 - the handler failed with anything else, and does not without the guard: **crash**.
 
 The guard is a black box here, with two internals used only to *explain* a failure (never to
-judge one): ``lambdascope._guard._analysis(name, namespace).gave_up`` (why the write
-analysis watches everything, if it does) and ``lambdascope._guard_analysis.analyse``,
+judge one): ``lambdascope._guard._census.module_analysis(name, namespace).gave_up`` (why the write
+analysis watches everything, if it does) and ``lambdascope._guard._analysis.analyse``,
 replaced by :func:`forced_fallback` to say whether the static analysis or the runtime walk is
 at fault.
 """
@@ -395,15 +395,16 @@ def _forget_modules() -> None:
 
 def fallback_reasons(module_names: list[str]) -> dict[str, str]:
     """Module -> why the write analysis watches everything there (modules it vouches for are
-    left out). Uses ``lambdascope._guard._analysis`` (an internal, for the tallies only)."""
-    from lambdascope import _guard
+    left out). Uses ``lambdascope._guard._census.module_analysis`` (an internal, for the
+    tallies only)."""
+    from lambdascope._guard import _census
 
     reasons = {}
     for name in module_names:
         module = sys.modules.get(name)
         if module is None:
             continue
-        gave_up = _guard._analysis(name, vars(module)).gave_up
+        gave_up = _census.module_analysis(name, vars(module)).gave_up
         if gave_up is not None:
             reasons[name] = str(gave_up)
     return reasons
@@ -412,18 +413,18 @@ def fallback_reasons(module_names: list[str]) -> dict[str, str]:
 @contextlib.contextmanager
 def forced_fallback() -> Iterator[None]:
     """Make the write analysis give up on every module (watch everything)."""
-    from lambdascope import _guard_analysis
+    from lambdascope._guard import _analysis, _facts
 
-    original = _guard_analysis.analyse
+    original = _analysis.analyse
 
     def gave_up(module_name: str, namespace: dict[str, Any]) -> Any:
-        return _guard_analysis.Analysis(gave_up="forced by the fuzzer")
+        return _facts.Analysis(gave_up="forced by the fuzzer")
 
-    _guard_analysis.analyse = gave_up  # type: ignore[assignment]
+    _analysis.analyse = gave_up  # type: ignore[assignment]
     try:
         yield
     finally:
-        _guard_analysis.analyse = original  # type: ignore[assignment]
+        _analysis.analyse = original  # type: ignore[assignment]
 
 
 # -- judging a failure: whose fault, and the smallest program showing it ------------------------

@@ -4,7 +4,7 @@ The watch (``@handler`` in the guard's modes) reports every file an invocation c
 grew or wrote in the temp dir and left there; its rules and cost model are in
 ``docs/guard.md`` ("The /tmp watch"). Two ways to see them:
 
-- **events** (Linux): an inotify instance per process (:mod:`lambdascope._inotify`) over the
+- **events** (Linux): an inotify instance per process (:mod:`lambdascope._guard._inotify`) over the
   temp dir and its directories. When nothing happened, one ``ioctl`` after the invocation
   says so. Under a Lambda runtime client (``AWS_LAMBDA_RUNTIME_API`` set) nothing but the
   runtime runs between two invocations, so that is the only system call; elsewhere (tests,
@@ -26,10 +26,11 @@ import os
 import sys
 import time
 
-from ._errors import ScopeLeakError, TmpLeakError, TmpLeakWarning
-from ._guard import innermost
+from lambdascope._errors import ScopeLeakError, TmpLeakError, TmpLeakWarning
+from lambdascope._tmp import finish_request_dir, is_private, is_process_dir, tempdir
+
+from ._kinds import innermost
 from ._leaklog import tmp_leaks
-from ._tmp import finish_request_dir, is_private, is_process_dir, tempdir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._scope import CONTEXT, current_scope
+from lambdascope._scope import CONTEXT, current_scope
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

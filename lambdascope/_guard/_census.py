@@ -1,0 +1,367 @@
+"""The census: what of a guarded module is watched, and the walk that snapshots it.
+
+:class:`Space` holds one module's bindings and decides, from the write analysis and from
+the values themselves, which values to watch and how deeply (:meth:`Space.to_watch`), which
+default arguments and closure cells (:meth:`Space.defaults`, :meth:`Space.cells`);
+:func:`walk` turns each into :class:`~lambdascope._guard._nodes.Node` objects. Also here:
+what init-scope work done lazily looks like one level down (:func:`lazy_init`), and the
+per-module caches of the analysis and of the values something else holds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from ._kinds import (
+    FAMILIES,
+    FUNCTION_TYPE,
+    KINDS,
+    MISSING,
+    NAMESPACE,
+    SCALARS,
+    cell_values,
+    holds_resource,
+    is_dunder,
+    is_own,
+    slot_names,
+    value_equality,
+)
+from ._nodes import Node, Origin
+from ._scan import reaches_code
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from ._facts import Analysis
+
+
+class Space:
+    """The module-level names of one guarded module, and what of them is watched."""
+
+    __slots__ = (
+        "_constants",
+        "allow",
+        "analysis",
+        "escaped",
+        "name",
+        "namespace",
+        "snap",
+        "values",
+        "watching",
+    )
+
+    def __init__(
+        self, name: str, namespace: dict[str, Any], allow: frozenset[str], analysis: Analysis
+    ) -> None:
+        self.name = name
+        self.namespace = namespace
+        self.allow = allow
+        self.analysis = analysis
+        self.escaped = _module_escapes(name, namespace)
+        self.snap: dict[str, Any] = {}
+        self.values: list[Any] = []
+        self._constants: frozenset[Any] | None = None
+        self.watching: set[str] = set()  # the names whose values are snapshotted
+
+    def constants(self) -> frozenset[Any]:
+        """The strings and numbers written in the module's source: keys that are not
+        request data (read on demand, for messages and lazily filled dicts)."""
+        if self._constants is None:
+            from ._source import source_constants
+
+            self._constants = source_constants(self.name, self.namespace)
+        return self._constants
+
+    def watched(self, key: object) -> bool:
+        return (
+            isinstance(key, str)
+            and not is_dunder(key)
+            and key not in self.allow
+            and f"{self.name}.{key}" not in self.allow
+        )
+
+    def take(self) -> None:
+        namespace = self.namespace
+        self.watching = set()
+        self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
+        self.values = list(namespace.values())
+
+    def identities(self) -> Iterator[tuple[Any, Any, Any]]:
+        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for:
+        a name the module's code rebinds (``global``) to a new object that compares equal
+        to the old one, and a *watched* name rebound so by anyone (the snapshot must
+        follow the new object). A read-only name is compared with ``==`` only: an equal
+        copy of what the code only reads carries nothing new."""
+        namespace, analysis, watching = self.namespace, self.analysis, self.watching
+        rebound = None if analysis.gave_up is not None else analysis.rebound
+        for key, value in self.snap.items():
+            if (rebound is None or key in rebound or key in watching) and value_equality(value):
+                yield namespace, key, value
+
+    def to_watch(
+        self, names: frozenset[str], functions: list[Any]
+    ) -> Iterator[tuple[str, Any, bool]]:
+        """``(name, value, deep)`` of every module-level value to snapshot.
+
+        What the analysis says the code writes, and what the code reads that holds objects
+        whose use runs the guarded modules' code (their instances and classes, whatever
+        their methods are called) or inserts on read (a ``defaultdict``): decided from the
+        values themselves. Functions of the module met on the way go to *functions*.
+        """
+        analysis = self.analysis
+        for key, value in self.snap.items():
+            if type(value) in SCALARS:
+                continue
+            if analysis.gave_up is not None or key in self.escaped:
+                reaches_code(value, names, functions)
+                yield key, value, True
+            elif key in analysis.written or key in analysis.loaded:
+                deep = reaches_code(value, names, functions) or analysis.written.get(key, False)
+                if deep or key in analysis.written:
+                    yield key, value, deep
+
+    def cells(
+        self, names: frozenset[str], functions: list[Any]
+    ) -> Iterator[tuple[Origin, Any, str, bool]]:
+        """``(origin, cell, variable, deep)`` of closure cells the module's code may write
+        or rebind: the state of functions built at Init by a factory or a decorator."""
+        from ._source import shared_functions
+
+        analysis, namespace = self.analysis, self.namespace
+        labels = self.labels()
+        seen: set[int] = set()
+        for func in [*shared_functions(self.name, namespace), *functions]:
+            closure = getattr(func, "__closure__", None)
+            if not closure or id(func) in seen or func.__globals__ is not namespace:
+                continue
+            seen.add(id(func))
+            code = func.__code__
+            written = analysis.written_cells.get((code.co_name, code.co_firstlineno), {})
+            label = labels.get(id(func)) or func.__qualname__
+            for variable, cell in zip(code.co_freevars, closure):
+                contents = cell_values(cell, (variable,)).get(variable)
+                runs_code = reaches_code(contents, names, [])
+                if analysis.gave_up is None and variable not in written and not runs_code:
+                    continue
+                name = f"{label}.{variable}"
+                if not self.watched(name):
+                    continue
+                noun = (
+                    f"the closure variable `{variable}` of {func.__qualname__}(), made once at "
+                    "Init and shared by every call"
+                )
+                deep = analysis.gave_up is not None or written.get(variable, False) or runs_code
+                yield Origin(self, name, name, noun), cell, variable, deep
+
+    def defaults(self, names: frozenset[str]) -> Iterator[tuple[Origin, Any]]:
+        """Mutable default arguments the module's code may write: created once, at Init."""
+        from ._source import shared_functions
+
+        written = self.analysis.written_params
+        labels = self.labels()
+        for func in shared_functions(self.name, self.namespace):
+            code = func.__code__
+            positional = code.co_varnames[: code.co_argcount]
+            defaults = func.__defaults__ or ()
+            pairs = list(zip(positional[len(positional) - len(defaults) :], defaults))
+            pairs.extend((func.__kwdefaults__ or {}).items())
+            params = written.get((code.co_name, code.co_firstlineno), frozenset())
+            label = labels.get(id(func)) or func.__qualname__
+            for param, value in pairs:
+                if type(value) in SCALARS:
+                    continue
+                if (
+                    self.analysis.gave_up is None
+                    and param not in params
+                    and not reaches_code(value, names, [])
+                ):
+                    continue
+                name = f"{label}.{param}"
+                if not self.watched(name):
+                    continue
+                noun = f"the default value of parameter `{param}` of {label}()"
+                yield Origin(self, name, name, noun), value
+
+    def labels(self) -> dict[int, str]:
+        """``id(function) -> the module-level name bound to it`` (``REMEMBER`` rather than
+        ``<lambda>``; a decorated function by the name it is known by)."""
+        return {
+            id(value): key for key, value in self.namespace.items() if type(value) is FUNCTION_TYPE
+        }
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """``(name, before, now)`` of every watched module-level name that changed."""
+        namespace, snap = self.namespace, self.snap
+        found = [
+            (key, value, namespace.get(key, MISSING))
+            for key, value in snap.items()
+            if namespace.get(key, MISSING) is not value
+        ]
+        found.extend(
+            (key, MISSING, namespace[key])
+            for key in list(namespace)
+            if key not in snap and self.watched(key)
+        )
+        return found
+
+    def restore(self, key: str, before: Any) -> None:
+        if before is MISSING:
+            self.namespace.pop(key, None)
+        else:
+            self.namespace[key] = before
+
+
+def _escaped(module: str, namespace: dict[str, Any]) -> frozenset[str]:
+    """Mutable module-level values that something outside the module's bindings also holds.
+
+    ``from app import ITEMS`` in another module, ``add = ITEMS.append``, a default
+    argument ``def f(x, seen=ITEMS)``: code the analysis does not read can write these.
+    Counted with reference counts: the module's own bindings, plus this frame's two.
+    """
+    bindings = Counter(map(id, namespace.values()))
+    names = frozenset((module,))
+    found = []
+    value = None
+    for key in list(namespace):
+        value = namespace[key]
+        kind = type(value)
+        if (kind in KINDS or kind is NAMESPACE or is_own(kind, names)) and (
+            sys.getrefcount(value) > bindings[id(value)] + 2
+        ):
+            found.append(key)
+    del value
+    return frozenset(found)
+
+
+def lazy_init(node: Node) -> bool:
+    """Init-scope work done lazily, one level down: a closure cell going from None to a
+    client (``nonlocal client``), or a dict gaining entries that hold resources under keys
+    written in the module's source (``CLIENTS[name] = boto3.client(name)``, with ``name``
+    one of the module's own constants, not request data). Accepted once: the objects stay."""
+    if node.kind == "cell":
+        before = node.snap.get(node.slots[0])
+        now = node.live().get(node.slots[0], MISSING)
+        return before is None and holds_resource(now)
+    entries = node.new_entries()
+    if not entries:
+        return False
+    constants = node.origin.constants()
+    try:
+        return all(
+            type(key) in (str, int) and key in constants and holds_resource(value)
+            for key, value in entries
+        )
+    except Exception:  # an unhashable or strange key: not a constant
+        return False
+
+
+_analyses: dict[str, tuple[dict[str, Any], Analysis]] = {}
+
+
+def module_analysis(name: str, namespace: dict[str, Any]) -> Analysis:
+    """The write analysis of one module, made once per module (and namespace)."""
+    cached = _analyses.get(name)
+    if cached is not None and cached[0] is namespace:
+        return cached[1]
+    from ._analysis import analyse
+
+    result = analyse(name, namespace)
+    _analyses[name] = (namespace, result)
+    return result
+
+
+_escapes: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
+
+
+def _module_escapes(name: str, namespace: dict[str, Any]) -> frozenset[str]:
+    """:func:`_escaped` of one module, counted once per module (and namespace): at the first
+    census of the first guard that watches it, before any guard's snapshot holds references
+    to its values (a second handler of the same module must not see the first one's
+    snapshot as someone else holding them, and watch more)."""
+    cached = _escapes.get(name)
+    if cached is not None and cached[0] is namespace:
+        return cached[1]
+    found = _escaped(name, namespace)
+    _escapes[name] = (namespace, found)
+    return found
+
+
+def walk(  # noqa: PLR0917 - one internal call site
+    value: Any,
+    origin: Origin,
+    deep: bool,
+    names: frozenset[str],
+    seen: set[int],
+    nodes: list[Node],
+) -> None:
+    """Snapshot *value* and, if *deep*, everything mutable reachable from it."""
+    stack: list[tuple[Any, Node | None, tuple[tuple[str, Any], ...]]] = [(value, None, ())]
+    while stack:
+        obj, parent, steps = stack.pop()
+        kind = type(obj)
+        if kind in SCALARS or id(obj) in seen:
+            continue
+        try:
+            found = _nodes_for(obj, kind, origin, parent, steps, names)
+        except Exception:  # an object that cannot be copied (a proxy): its own business
+            continue
+        if issubclass(kind, (tuple, frozenset)):  # looked through (a namedtuple too)
+            seen.add(id(obj))
+            fields = getattr(kind, "_fields", None) if issubclass(kind, tuple) else None
+            if isinstance(fields, tuple) and len(fields) == len(obj):  # a namedtuple
+                items: Any = (((".", f), v) for f, v in zip(fields, obj))
+            elif issubclass(kind, tuple):
+                items = ((("[", i), v) for i, v in enumerate(obj))
+            else:
+                items = ((("{", v), v) for v in obj)
+            stack.extend((v, parent, (*steps, step)) for step, v in items)
+            if not found:
+                continue
+        if not found:
+            continue
+        seen.add(id(obj))
+        nodes.extend(found)
+        if not deep:
+            continue
+        for node in found:
+            how = "." if node.family is None else "{" if node.family is set else "["
+            stack.extend(
+                (item, node, ((how, item if key is None else key),)) for key, item in node.children
+            )
+        if not issubclass(kind, type) and is_own(kind, names) and id(kind) not in seen:
+            stack.append((kind, None, ()))  # the class itself, even if not a module-level name
+
+
+def _nodes_for(  # noqa: PLR0917 - one internal call site
+    obj: Any,
+    kind: type,
+    origin: Origin,
+    parent: Node | None,
+    steps: tuple[tuple[str, Any], ...],
+    names: frozenset[str],
+) -> list[Node]:
+    known = KINDS.get(kind)
+    if known is not None:
+        return [Node(obj, known[0], known[1], origin, parent, steps)]
+    if kind is NAMESPACE:
+        return [Node(obj, "attributes", None, origin, parent, steps)]
+    if issubclass(kind, type):
+        if obj.__module__ not in names:
+            return []
+        if parent is None and not steps and origin.label != obj.__name__:
+            origin = Origin(origin.space, obj.__qualname__, obj.__qualname__)
+        return [Node(obj, "class", None, origin, parent, steps)]
+    if not is_own(kind, names):
+        return []
+    found = []
+    family = next((family for base, family in FAMILIES if issubclass(kind, base)), None)
+    if family is not None:  # the items of the user's own subclass of a builtin container
+        found.append(Node(obj, kind.__name__, family, origin, parent, steps))
+    if isinstance(getattr(obj, "__dict__", None), dict):
+        found.append(Node(obj, "attributes", None, origin, parent, steps))
+    if slot_names(kind):
+        found.append(Node(obj, "slots", None, origin, parent, steps))
+    return found

@@ -1,0 +1,229 @@
+"""What the guard knows about Python's own types: data tables and small predicates.
+
+Which containers it looks into (and how their families compare, copy and restore), which
+values are scalars or data rather than resources, which objects are the user's own (their
+classes live in a guarded module and derive from no library class), which names on an
+object are the language's or a library's business (dunders, enum's ``_sunder_`` caches),
+and the slots, cells and attribute bags it reads values from.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter, OrderedDict, defaultdict, deque
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+# exact type -> (kind name, family)
+KINDS: dict[type, tuple[str, type]] = {
+    list: ("list", list),
+    dict: ("dict", dict),
+    set: ("set", set),
+    bytearray: ("bytearray", bytearray),
+    deque: ("deque", deque),
+    defaultdict: ("defaultdict", dict),
+    OrderedDict: ("OrderedDict", dict),
+    Counter: ("Counter", dict),
+}
+
+
+#: An attribute bag whose ``__dict__`` is data: ``types.SimpleNamespace``.
+NAMESPACE = type(sys.implementation)
+
+
+MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "<unbound>"})()
+
+
+# Values that cannot hold other objects: a container holding only these needs no identity pass.
+SCALARS = frozenset({str, int, float, bool, bytes, complex, type(None)})
+
+
+# Values that carry data rather than hold a resource: a name set to one of these during an
+# invocation is per-request data, never init-scope work done lazily.
+_DATA = SCALARS | frozenset(KINDS) | {tuple, frozenset, range}
+
+
+_DATA_MODULES = frozenset(
+    {"array", "datetime", "decimal", "fractions", "uuid", "ipaddress", "pathlib"}
+)
+
+
+def is_dunder(name: object) -> bool:
+    return isinstance(name, str) and len(name) > 4 and name[:2] == name[-2:] == "__"
+
+
+def safe_repr(value: object, limit: int = 40) -> str:
+    """A short repr that never raises and never shows a long string (it may be a secret)."""
+    if isinstance(value, (str, bytes)) and len(value) > 24:
+        return f"<{type(value).__name__} of {len(value)} characters>"
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else f"<{type(value).__name__} object>"
+
+
+def slot_names(cls: type) -> tuple[str, ...]:
+    """Names of the ``__slots__`` of *cls* and its bases (mangled as Python stores them)."""
+    names: list[str] = []
+    for klass in cls.__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            if name.startswith("__") and not name.endswith("__"):
+                name = f"_{klass.__name__.lstrip('_')}{name}"  # noqa: PLW2901
+            if name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def slot_values(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    values = {}
+    for name in names:
+        try:
+            value = object.__getattribute__(obj, name)
+        except AttributeError:  # an empty slot
+            continue
+        values[name] = value
+    return values
+
+
+# How a watched container is copied, by family.
+COPIES: dict[type, Callable[[Any], Any]] = {
+    dict: dict,
+    list: list,
+    deque: list,
+    set: set,
+    bytearray: bytes,
+}
+
+
+def cell_values(cell: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``{variable: value}`` of a closure cell (empty when the cell is)."""
+    try:
+        return {names[0]: cell.cell_contents}
+    except ValueError:  # an empty cell
+        return {}
+
+
+def internal(owner: object, name: object) -> bool:
+    """A name the language or a library manages on *owner*, not the user's data: dunders,
+    and on classes with a metaclass of their own (an enum) the ``_sunder_`` names (enum
+    caches the flag combinations it creates in ``_value2member_map_``)."""
+    if not isinstance(name, str) or len(name) < 3 or name[0] != "_" or name[-1] != "_":
+        return False
+    if name[:2] == name[-2:] == "__":
+        return len(name) > 4
+    return isinstance(owner, type) and type(owner) is not type
+
+
+def value_equality(value: object) -> bool:
+    """Could ``==`` take a new, equal object for this one (and data cross unseen)?"""
+    kind = type(value)
+    if kind in SCALARS or issubclass(kind, type) or kind.__eq__ is object.__eq__:
+        return False
+    if kind is tuple or kind is frozenset:  # equal tuples of scalars carry the same data
+        return any(type(item) not in SCALARS for item in value)  # type: ignore[attr-defined]
+    return True
+
+
+def runs_code(value: object, kind: type, names: frozenset[str]) -> bool:
+    """Can using *value* run code that writes it? Instances and classes of a guarded module
+    (any method, property or dunder), and mappings that insert on a read (``__missing__``)."""
+    if issubclass(kind, type):
+        return getattr(value, "__module__", None) in names
+    missing = getattr(kind, "__missing__", None)
+    return (missing is not None and missing is not Counter.__missing__) or is_own(kind, names)
+
+
+# Bases that add no state of their own: a class deriving only from these (and the guarded
+# modules' classes) is the user's; one deriving from a library class keeps the library's
+# state (a Powertools BatchProcessor subclass stores each batch on itself, by design).
+_STRUCTURAL = frozenset({"builtins", "abc", "typing", "typing_extensions", "_collections_abc"})
+
+
+def is_own(kind: type, names: frozenset[str]) -> bool:
+    """Are *kind*'s instances the user's own objects (not a library's)?"""
+    return kind.__module__ in names and all(
+        getattr(base, "__module__", None) in names or base.__module__ in _STRUCTURAL
+        for base in kind.__mro__
+    )
+
+
+def holds_resource(value: object) -> bool:
+    """Is *value* an object that holds a resource (a client, a connection), not data?"""
+    kind = type(value)
+    if kind in _DATA or issubclass(kind, BaseException):
+        return False
+    module = (getattr(kind, "__module__", None) or "").partition(".")[0]
+    return module not in _DATA_MODULES and not issubclass(kind, (str, int, float, tuple))
+
+
+def is_imported_module(value: object) -> bool:
+    """A module object that ``sys.modules`` holds (``import pkg.sub`` sets ``pkg.sub``)."""
+    name = getattr(value, "__name__", None) if type(value) is type(sys) else None
+    return name is not None and sys.modules.get(name) is value
+
+
+FUNCTION_TYPE = type(is_dunder)
+
+
+# The builtin container a user's subclass derives from (first match wins).
+FAMILIES: tuple[tuple[type, type], ...] = (
+    (OrderedDict, dict),
+    (dict, dict),
+    (list, list),
+    (set, set),
+    (deque, deque),
+    (bytearray, bytearray),
+)
+
+
+def know_arrays() -> None:
+    """Watch ``array.array`` like the builtin containers, once its module is imported
+    (not importing it here: a shared library to load, for a type few handlers use)."""
+    module = sys.modules.get("array")
+    kind = getattr(module, "array", None)
+    if isinstance(kind, type) and kind not in KINDS:
+        KINDS[kind] = ("array", kind)
+        COPIES[kind] = lambda obj: kind(obj.typecode, obj)
+        global FAMILIES
+        FAMILIES = (*FAMILIES, (kind, kind))
+
+
+def innermost(func: Any) -> Any:
+    """The user's own function under decorators that set ``__wrapped__`` (``functools.wraps``)."""
+    for _ in range(100):
+        if isinstance(func, (staticmethod, classmethod)):
+            func = func.__func__
+            continue
+        try:
+            wrapped = getattr(func, "__wrapped__", None)
+        except Exception:  # an exotic callable whose attribute lookup fails
+            return func
+        if wrapped is None or wrapped is func or not callable(wrapped):
+            return func
+        func = wrapped
+    return func
+
+
+def function_globals(func: Any) -> dict[str, Any]:
+    """The module namespace the handler's own code lives in (decorators looked through)."""
+    func = innermost(func)
+    for _ in range(10):  # unwrap bound method/partial/callable instance
+        namespace = getattr(func, "__globals__", None)
+        if isinstance(namespace, dict):
+            return namespace
+        inner = getattr(func, "__func__", None) or getattr(func, "func", None)
+        if inner is None:
+            inner = getattr(type(func), "__call__", None)  # noqa: B004
+        if inner is None or inner is func:
+            break
+        func = innermost(inner)
+    module = sys.modules.get(getattr(func, "__module__", None) or "")
+    return vars(module) if module is not None else {}

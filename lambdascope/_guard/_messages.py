@@ -1,0 +1,133 @@
+"""What a leak message says: the variable, what happened to it, where the module uses it,
+and the fix (``request`` for per-invocation data, ``@init_resource`` for reused objects,
+``allow=`` for a deliberate cache). Building a message never raises and never shows a value
+that may be a secret.
+"""
+
+from __future__ import annotations
+
+from lambdascope._mutators import MUTATING_METHODS
+
+from ._kinds import MISSING, innermost
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._census import Space
+    from ._nodes import Node
+
+
+_MAX_SITES = 3
+
+
+def rebinding(key: str, before: Any, now: Any) -> str:
+    if now is MISSING:
+        return f"name `{key}` was deleted (`global {key}; del {key}`)"
+    if before is MISSING:
+        return f"name `{key}` was created (`global {key}; {key} = ...`)"
+    if before is None:
+        return (
+            f"name `{key}` was set from None to a {type(now).__name__} "
+            f"(`global {key}; {key} = ...`): data, not a client or connection made lazily"
+        )
+    return f"name `{key}` was rebound (`global {key}; {key} = ...` or `{key} += ...`)"
+
+
+def node_words(node: Node) -> str:
+    words = node.describe()
+    if node.origin.noun:
+        words += (
+            f" — {node.origin.noun}; defaults are created once, at Init, and shared by every "
+            "call: default to None and create the value inside the function"
+        )
+    return words
+
+
+def identifier(name: str) -> str:
+    return name if name.isidentifier() else "value"
+
+
+_WRITE_OPS = frozenset(
+    {
+        "BINARY_OP",
+        "STORE_SLICE",
+        "DELETE_SLICE",
+        "DELETE_ATTR",
+        "STORE_ATTR",
+        "STORE_SUBSCR",
+        "INPLACE_ADD",
+        "DELETE_GLOBAL",
+        "INPLACE_OR",
+        "STORE_GLOBAL",
+        "DELETE_SUBSCR",
+    }
+)
+
+
+def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
+    """Code objects of *namespace*: those reachable from *start* first, then the rest."""
+
+    def code_of(value: Any) -> list[Any]:
+        found = []
+        items = [value, *(vars(value).values() if isinstance(value, type) else ())]
+        for item in items:
+            func = innermost(getattr(item, "__func__", item))
+            code = getattr(func, "__code__", None)
+            if code is not None and getattr(func, "__globals__", None) is namespace:
+                found.append(code)
+        return found
+
+    ordered: list[Any] = []
+    todo = code_of(start)
+    while todo:
+        code = todo.pop(0)
+        if code in ordered:
+            continue
+        ordered.append(code)
+        todo.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+        for name in code.co_names:
+            todo.extend(code_of(namespace.get(name)))
+    rest = [c for value in list(namespace.values()) for c in code_of(value)]
+    while rest:
+        code = rest.pop(0)
+        if code not in ordered:
+            ordered.append(code)
+            rest.extend(c for c in code.co_consts if hasattr(c, "co_code"))
+    return ordered
+
+
+def use_sites(
+    spaces: list[Space], start: Any, module: str, name: str, rebinding: bool
+) -> list[str]:
+    """``file:line`` where functions of *module* use the module-level *name*.
+
+    Code reachable from the handler comes first, and in it the uses that look like
+    writes (a mutating method, ``[...] =``, ``del``, ``+=``).
+    """
+    import dis
+
+    namespace = next((s.namespace for s in spaces if s.name == module), {})
+    wanted = {"STORE_GLOBAL", "DELETE_GLOBAL"} if rebinding else {"LOAD_GLOBAL", "STORE_GLOBAL"}
+    likely: list[str] = []
+    other: list[str] = []
+    for code in _codes(namespace, start):
+        line = code.co_firstlineno
+        instructions = list(dis.get_instructions(code))
+        for index, ins in enumerate(instructions):
+            if isinstance(ins.starts_line, int) and not isinstance(ins.starts_line, bool):
+                line = ins.starts_line
+            line = getattr(ins, "line_number", None) or line
+            if ins.opname not in wanted or ins.argval != name:
+                continue
+            site = f"{code.co_filename}:{line}"
+            after = instructions[index : index + 6]
+            write = ins.opname != "LOAD_GLOBAL" or any(
+                a.opname in _WRITE_OPS
+                or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in MUTATING_METHODS)
+                for a in after
+            )
+            target = likely if write else other
+            if site not in likely and site not in target:
+                target.append(site)
+    return (likely + [s for s in other if s not in likely])[:_MAX_SITES]

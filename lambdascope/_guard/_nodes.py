@@ -1,0 +1,369 @@
+"""One watched object: its shallow copy, how it is compared, described and restored.
+
+A :class:`Node` is a container, an instance's attributes or slots, a class namespace or a
+closure cell, with the copy taken at the snapshot; :class:`Origin` says where the walk that
+found it started (a module-level name, a default argument, a closure variable). The fast
+check compares by identity in C (:meth:`Node.check`); :meth:`Node.state` looks closer when
+that fails.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from operator import eq, getitem, is_
+
+from ._kinds import (
+    COPIES,
+    MISSING,
+    SCALARS,
+    cell_values,
+    internal,
+    safe_repr,
+    slot_names,
+    slot_values,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Protocol
+
+    class Owner(Protocol):
+        """The guarded module a walk started in (a :class:`~._census.Space`)."""
+
+        name: str
+
+        def constants(self) -> frozenset[Any]: ...
+
+
+class Node:
+    """One watched mutable object, its shallow copy and where it was found."""
+
+    __slots__ = ("children", "family", "kind", "obj", "origin", "parent", "slots", "snap", "steps")
+
+    def __init__(  # noqa: PLR0917 - one internal call site
+        self,
+        obj: Any,
+        kind: str,
+        family: type | None,
+        origin: Origin,
+        parent: Node | None,
+        steps: tuple[tuple[str, Any], ...],
+        variable: str = "",
+    ) -> None:
+        self.obj = obj
+        # "list", "dict", ... (or the name of the user's subclass), "attributes", "slots",
+        # "class", "cell" (a closure cell of a function: *variable* names it)
+        self.kind = kind
+        self.family = family  # list, dict, set, deque, bytearray, array; None: named values
+        self.origin = origin
+        self.parent = parent
+        self.steps = steps  # how to get here from the parent: ("[", 0), (".", "attr"), ...
+        if kind == "slots":
+            self.slots = slot_names(type(obj))
+        elif kind == "cell":
+            self.slots = (variable,)
+        else:
+            self.slots = ()
+        self.snap = self.copy()
+        self.children = self._children()
+
+    @property
+    def path(self) -> str:
+        """``ROOT['key'].attr[0]``: built only when a message needs it."""
+        steps: list[tuple[str, Any]] = []
+        node: Node | None = self
+        while node is not None:
+            steps[:0] = node.steps
+            node = node.parent
+        constants = self.origin.constants()
+        return self.origin.label + "".join(_step_text(how, key, constants) for how, key in steps)
+
+    def live(self) -> Any:
+        """The mapping or sequence to compare with the snapshot."""
+        if self.kind == "slots":
+            return slot_values(self.obj, self.slots)
+        if self.kind == "cell":
+            return cell_values(self.obj, self.slots)
+        if self.family is None:
+            return vars(self.obj)
+        return self.obj
+
+    def copy(self) -> Any:
+        obj, family = self.obj, self.family
+        if family is not None:
+            return COPIES[family](obj)
+        if self.kind == "slots":
+            return slot_values(obj, self.slots)
+        if self.kind == "cell":
+            return cell_values(obj, self.slots)
+        return dict(vars(obj))  # instance attributes, or the class namespace
+
+    def _children(self) -> tuple[tuple[Any, Any], ...]:
+        """``(key, value)`` of the non-scalar items: checked by identity too.
+
+        Equal content is no data crossing, but an item replaced by an *equal* new object
+        (a nested container, a dataclass with a ``compare=False`` field) is another object:
+        identity catches it. A set's members have no key (``None``): they are walked into,
+        and set equality already tells them apart.
+        """
+        family, snap = self.family, self.snap
+        items: Any
+        if family is dict:
+            items = snap.items()
+        elif family is None:  # attributes: dunders are Python's (and libraries') business
+            obj = self.obj
+            items = ((k, v) for k, v in snap.items() if not internal(obj, k))
+        elif family is list or family is deque:
+            items = enumerate(snap)
+        elif family is set:
+            items = ((None, v) for v in snap)
+        else:
+            return ()
+        return tuple((k, v) for k, v in items if type(v) not in SCALARS)
+
+    def check(self) -> tuple[Callable[[Any, Any], Any], Any, Any]:
+        """What the fast check compares: ``(compare, live, saved)``, by identity, in C.
+
+        Identity is stricter than what counts as a change (an item replaced by an equal
+        scalar is not one): when it fails, :meth:`state` looks closer.
+        """
+        obj, family, snap = self.obj, self.family, self.snap
+        if family is list or family is deque:
+            return _same_items, obj, snap
+        if self.kind in ("slots", "cell"):
+            return _node_same, self, None  # slot and cell values are read afresh each time
+        if self.kind == "class":  # libraries set dunders lazily: compare the mappingproxy
+            return eq, vars(obj), snap
+        if family is dict or family is None:
+            return (
+                _same_entries,
+                obj if family is dict else vars(obj),
+                (list(snap), list(snap.values())),
+            )
+        return eq, obj, snap  # set, bytearray: nothing inside has an identity to keep
+
+    def state(self) -> str:
+        """``"same"``, ``"lazy"`` (only dunders or a cached_property filled) or ``"changed"``."""
+        try:
+            if self._same():
+                return "same"
+            return "lazy" if self._lazy_only() else "changed"
+        except Exception:  # a comparison that raises (a new item's __eq__) counts as a change
+            return "changed"
+
+    def _same(self) -> bool:
+        live, family = self.live(), self.family
+        if isinstance(live, OrderedDict):
+            equal = bool(OrderedDict.__eq__(live, OrderedDict(self.snap)))
+        elif family is deque:
+            equal = bool(deque.__eq__(live, deque(self.snap)))
+        elif family in (list, dict, set):
+            equal = family.__eq__(live, self.snap) is True
+        else:
+            equal = bool(live == self.snap)
+        if equal and (family is dict or self.kind == "attributes"):
+            equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
+        if equal and family is not set and family is not bytearray:
+            equal = _same_types(live, self.snap)
+        if family is set:
+            return equal
+        return equal and all(getitem(live, k) is v for k, v in self.children)
+
+    def _lazy_only(self) -> bool:
+        """Only dunders changed (libraries set them lazily) or cached_property values added."""
+        if self.family is not None or self.kind in ("slots", "cell"):
+            return False
+        from functools import cached_property
+
+        obj = self.obj
+        live, snap, cls = vars(obj), self.snap, type(obj)
+        for key in set(live) | set(snap):
+            if internal(obj, key) or live.get(key, MISSING) is snap.get(key, MISSING):
+                continue
+            if self.kind == "attributes" and key not in snap:
+                attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
+                if isinstance(attribute, cached_property):
+                    continue
+            return False
+        return True
+
+    def restore(self) -> None:
+        """Put the snapshot back, with the builtin type's own methods (never an override)."""
+        obj, family, snap = self.obj, self.family, self.snap
+        if family is dict:
+            if isinstance(obj, OrderedDict):  # its order lives beside the dict
+                OrderedDict.clear(obj)
+                for key, value in snap.items():
+                    OrderedDict.__setitem__(obj, key, value)
+            else:
+                dict.clear(obj)
+                dict.update(obj, snap)
+        elif family is list:
+            list.__setitem__(obj, slice(None), snap)
+        elif family is deque:
+            deque.clear(obj)
+            deque.extend(obj, snap)
+        elif family is set:
+            set.clear(obj)
+            set.update(obj, snap)
+        elif family is not None:  # bytearray, array.array: a slice assignment in place
+            family.__setitem__(obj, slice(None), snap)  # type: ignore[index]
+        else:
+            self._restore_values()
+
+    def _restore_values(self) -> None:
+        obj, snap = self.obj, self.snap
+        if self.kind == "slots":
+            for name in self.slots:
+                if name in snap:
+                    object.__setattr__(obj, name, snap[name])
+                elif name in slot_values(obj, (name,)):
+                    object.__delattr__(obj, name)
+        elif self.kind == "cell":
+            if self.slots[0] in snap:
+                obj.cell_contents = snap[self.slots[0]]
+            elif cell_values(obj, self.slots):
+                del obj.cell_contents
+        elif self.kind == "attributes":
+            attrs = vars(obj)
+            attrs.clear()
+            attrs.update(snap)
+        else:  # a class: its dunders (and an enum's internals) are not ours
+            for name in [k for k in vars(obj) if not internal(obj, k) and k not in snap]:
+                delattr(obj, name)
+            for name, value in snap.items():
+                if not internal(obj, name) and vars(obj).get(name, snap) is not value:
+                    setattr(obj, name, value)
+
+    def describe(self) -> str:
+        """What changed, in words (never raises)."""
+        try:
+            return self._describe()
+        except Exception:
+            return f"{self.kind} `{self.path}` was modified in place"
+
+    def _describe(self) -> str:
+        obj, snap, kind = self.obj, self.snap, self.kind
+        if kind in ("attributes", "slots"):
+            what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
+            return f"{what} were set or deleted: {_key_diff(self.live(), snap, 'attribute')}"
+        if kind == "cell":
+            return f"closure variable `{self.path}` was rebound (`nonlocal {self.slots[0]}`)"
+        if kind == "class":
+            public = {k: v for k, v in vars(obj).items() if not internal(obj, k)}
+            saved = {k: v for k, v in snap.items() if not internal(obj, k)}
+            return (
+                f"class attribute(s) of `{self.path}` were set or deleted: "
+                f"{_key_diff(public, saved, 'attribute')}"
+            )
+        return self._describe_items()
+
+    def _describe_items(self) -> str:
+        obj, snap, kind = self.obj, self.snap, self.kind
+        where = f"{kind} `{self.path}` was modified in place"
+        if self.family is dict:
+            return f"{where}: {_key_diff(obj, snap, 'key', self.origin.constants())}"
+        before, after = len(snap), len(obj)
+        if after > before:
+            return f"{where} ({after - before} item(s) added, e.g. .append/.add/.extend/+=)"
+        if after < before:
+            return f"{where} ({before - after} item(s) removed, e.g. .pop/.remove/del/.clear)"
+        return f"{where} (item(s) replaced or reordered, e.g. x[i] = ... or .sort())"
+
+    def new_entries(self) -> list[tuple[Any, Any]] | None:
+        """``(key, value)`` added to a dict that changed only by gaining them, else None."""
+        if self.family is not dict:
+            return None
+        live, snap = self.obj, self.snap
+        if len(live) <= len(snap) or any(live.get(k, MISSING) is not v for k, v in snap.items()):
+            return None
+        return [(k, v) for k, v in live.items() if k not in snap]
+
+
+def _step_text(how: str, key: Any, constants: frozenset[Any]) -> str:
+    if how == ".":
+        return f".{key}"
+    if how == "{":
+        return "{" + safe_repr(key) + "}"
+    return f"[{_key_text(key, constants)}]"
+
+
+def _key_text(key: Any, constants: frozenset[Any]) -> str:
+    """A key as the message shows it: in full when it is a constant of the module's source
+    (not request data), else in the short, secret-safe form."""
+    try:
+        if type(key) in (str, int) and key in constants:
+            text = repr(key)
+            if len(text) <= 80:
+                return text
+    except Exception:  # an unhashable key: not a constant
+        pass
+    return safe_repr(key)
+
+
+def _same_types(live: Any, saved: Any) -> bool:
+    """Equal is not the same data when a value changed type (``0`` for ``False``, ``1.0`` for
+    ``1``): the values, in order, must have the types they had."""
+    if hasattr(live, "values"):
+        live, saved = live.values(), saved.values()
+    return list(map(type, live)) == list(map(type, saved))
+
+
+def _same_items(live: Any, saved: list[Any]) -> bool:
+    """The same objects in the same order (a list or deque)."""
+    return len(live) == len(saved) and all(map(is_, live, saved))
+
+
+def _same_entries(live: dict[Any, Any], saved: tuple[list[Any], list[Any]]) -> bool:
+    """The same keys, in the same order, bound to the same objects (a dict or ``__dict__``)."""
+    keys, values = saved
+    return list(live) == keys and all(map(is_, live.values(), values))
+
+
+def _node_same(node: Node, _: object) -> bool:
+    return node._same()
+
+
+def never(_: object, __: object) -> bool:
+    return False
+
+
+def identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any, ...]) -> bool:
+    """Every ``container[key]`` is still the very object it was (one C-level pass)."""
+    containers, keys = where
+    return all(map(is_, map(getitem, containers, keys), values))
+
+
+def _key_diff(
+    current: Any, snap: dict[Any, Any], noun: str, constants: frozenset[Any] = frozenset()
+) -> str:
+    added = [k for k in current if k not in snap]
+    removed = [k for k in snap if k not in current]
+    changed = [k for k in current if k in snap and current[k] is not snap[k]]
+    parts = []
+    for label, keys in (("added", added), ("removed", removed), ("replaced", changed)):
+        if keys:
+            shown = ", ".join(_key_text(k, constants) for k in keys[:3])
+            shown += ", ..." if len(keys) > 3 else ""
+            parts.append(f"{noun}(s) {label}: {shown}")
+    return "; ".join(parts) or "contents reordered"
+
+
+class Origin:
+    """Where a walk started: a module-level name, a function's default argument or closure."""
+
+    __slots__ = ("allow_as", "label", "noun", "space")
+
+    def __init__(self, space: Owner, label: str, allow_as: str, noun: str = "") -> None:
+        self.space = space
+        self.label = label  # the start of every path found from here
+        self.allow_as = allow_as  # what allow=(...) takes to accept it
+        self.noun = noun  # extra words for the message ("" for a module-level name)
+
+    @property
+    def module(self) -> str:
+        return self.space.name
+
+    def constants(self) -> frozenset[Any]:
+        return self.space.constants()

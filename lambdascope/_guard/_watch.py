@@ -1,0 +1,337 @@
+"""The guard around each invocation: :class:`Guard` (census on the first invocation, a fast
+check before and after every one, the report and the restore), its options, and the hooks
+through which ``@init_resource`` factories run during an invocation are accepted as Init work.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from lambdascope import _resources
+from lambdascope._errors import ScopeLeakError, ScopeLeakWarning
+
+from ._census import Space, lazy_init, module_analysis, walk
+from ._kinds import (
+    MISSING,
+    cell_values,
+    function_globals,
+    holds_resource,
+    innermost,
+    is_imported_module,
+    know_arrays,
+)
+from ._leaklog import module_leaks
+from ._messages import identifier, node_words, rebinding, use_sites
+from ._nodes import Node, Origin, identical, never
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+MODES = ("raise", "warn", "off")
+
+
+ENV = "LAMBDASCOPE_GUARD"
+
+
+def resolve_mode(guard: object) -> str:
+    """Validate ``guard=`` (``None`` reads ``LAMBDASCOPE_GUARD``, default ``"raise"``)."""
+    if guard is None:
+        import os
+
+        raw = os.environ.get(ENV, "")
+        value = raw.strip().lower()
+        if not value:
+            return "raise"
+        if value not in MODES:
+            raise ValueError(
+                f"environment variable {ENV}={raw!r} is not a guard mode. Set it to one of "
+                "'raise', 'warn' or 'off' (or unset it for the default 'raise')."
+            )
+        return value
+    if guard not in MODES:
+        raise ValueError(
+            f"@handler(guard={guard!r}) is not a guard mode. Use guard='raise' (the default: "
+            "fail the invocation), guard='warn' (report once per variable) or guard='off'."
+        )
+    return str(guard)
+
+
+def _names(option: str, value: object, example: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not hasattr(value, "__iter__"):
+        raise TypeError(
+            f"@handler({option}=...) takes a tuple of names, got {value!r}. Write {example}."
+        )
+    names: list[str] = []
+    for item in value:  # type: ignore[attr-defined,unused-ignore]
+        name = getattr(item, "__name__", None) if option == "modules" else None
+        if name is None:
+            name = item
+        if not isinstance(name, str) or not name:
+            raise TypeError(
+                f"@handler({option}=...) takes names (strings), got {item!r}. Write {example}."
+            )
+        names.append(name)
+    return tuple(names)
+
+
+#: The guards of the invocations running now (innermost last): the factory observer's target.
+_active: list[Guard] = []
+
+
+class Guard:
+    """The module-state check ``@handler`` runs around each invocation.
+
+    :meth:`enter` makes sure the snapshot is current (refreshing it silently when
+    something changed between invocations); :meth:`exit` compares again and reports
+    what the invocation wrote.
+    """
+
+    __slots__ = (
+        "_allow",
+        "_bindings",
+        "_checks",
+        "_extra",
+        "_func",
+        "_nodes",
+        "_spaces",
+        "_warned",
+        "mode",
+    )
+
+    def __init__(self, func: Any, mode: str, allow: object = (), modules: object = ()) -> None:
+        self.mode = mode
+        self._func = innermost(func)
+        self._allow = frozenset(_names("allow", allow, "allow=('cache',)"))
+        self._extra = _names("modules", modules, "modules=('mypackage',)")
+        self._spaces: list[Space] | None = None
+        self._nodes: list[Node] = []
+        # Every binding of every guarded module: the namespace's values in order, compared
+        # (identity first, in C) with a saved list. A rebinding, a new or a deleted name
+        # changes it; names whose values have value equality are also checked by identity.
+        self._bindings: list[tuple[Any, list[Any]]] = []
+        self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
+        self._warned: set[tuple[str, str]] = set()
+
+    # -- snapshot -----------------------------------------------------------------------
+    def _guarded(self) -> list[tuple[str, dict[str, Any]]]:
+        own = function_globals(self._func)
+        found: dict[str, dict[str, Any]] = {}
+        if own:
+            found[str(own.get("__name__", "?"))] = own
+        for wanted in self._extra:
+            if wanted not in sys.modules:
+                import importlib
+
+                try:
+                    importlib.import_module(wanted)
+                except ImportError as exc:
+                    raise ValueError(
+                        f"@handler(modules=({wanted!r},)): module {wanted!r} cannot be imported "
+                        f"({exc}). Give the dotted name of a module or package of your code."
+                    ) from exc
+            prefix = wanted + "."
+            for name, module in list(sys.modules.items()):
+                if (
+                    (name == wanted or name.startswith(prefix))
+                    and module is not None
+                    and name.partition(".")[0] != "lambdascope"  # its own state is not yours
+                ):
+                    found.setdefault(name, vars(module))
+        return list(found.items())
+
+    def _census(self) -> None:
+        """First invocation: analyse the guarded modules, then take the snapshot."""
+        self._spaces = [
+            Space(name, namespace, self._allow, module_analysis(name, namespace))
+            for name, namespace in self._guarded()
+        ]
+        self._snapshot()
+
+    def _snapshot(self) -> None:
+        assert self._spaces is not None
+        know_arrays()
+        names = frozenset(space.name for space in self._spaces)
+        seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
+        nodes: list[Node] = []
+        for space in self._spaces:
+            space.take()
+            functions: list[Any] = []
+            for key, value, deep in space.to_watch(names, functions):
+                space.watching.add(key)
+                walk(value, Origin(space, key, key), deep, names, seen, nodes)
+            for origin, value in space.defaults(names):
+                walk(value, origin, True, names, seen, nodes)
+            for origin, cell, variable, deep in space.cells(names, functions):
+                nodes.append(Node(cell, "cell", None, origin, None, (), variable))
+                for contents in cell_values(cell, (variable,)).values():
+                    walk(contents, origin, deep, names, seen, nodes)
+        self._nodes = nodes
+        self._checks = self._plan()
+
+    def _plan(self) -> list[tuple[Callable[[Any, Any], Any], Any, Any]]:
+        """The fast check: one comparison per watched object, one identity pass for names."""
+        assert self._spaces is not None
+        self._bindings = [(space.namespace.values(), space.values) for space in self._spaces]
+        checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
+        where: list[tuple[Any, Any, Any]] = []
+        for space in self._spaces:
+            where.extend(space.identities())
+        checks.extend(node.check() for node in self._nodes)
+        if where:
+            containers, keys, values = zip(*where)
+            checks.append((identical, (containers, keys), values))
+        return checks
+
+    def _unchanged(self) -> bool:
+        """The fast path of every check: a few C-level comparisons, no Python per item."""
+        try:
+            for values, saved in self._bindings:
+                if list(values) != saved:
+                    return False
+            for compare, live, saved in self._checks:
+                if compare(live, saved) is not True:
+                    return False
+        except Exception:  # an __eq__ of a new item raised: look closer
+            return False
+        return True
+
+    # -- the invocation -------------------------------------------------------------------
+    def enter(self) -> None:
+        """Before the handler runs: make sure the snapshot is current."""
+        if self._spaces is None:
+            self._census()
+        elif not self._unchanged():  # written outside an invocation (Init, tests): legitimate
+            self._snapshot()
+        _active.append(self)
+
+    def exit(self) -> None:
+        """After the handler ran: report (and in raise mode undo) what it wrote."""
+        if _active and _active[-1] is self:
+            _active.pop()
+        if self._unchanged():
+            return
+        names, nodes = self._leaks()
+        if not names and not nodes:  # init-scope work done lazily, or dunders: accept it
+            self._snapshot()
+            return
+        leaks = [
+            (space.name, key, rebinding(key, before, now), key) for space, key, before, now in names
+        ]
+        leaks.extend(
+            (node.origin.module, node.path, node_words(node), node.origin.allow_as)
+            for node in nodes
+        )
+        if self.mode == "raise":
+            for node in nodes:
+                node.restore()
+            for space, key, before, _ in names:
+                space.restore(key, before)
+            if not self._unchanged():  # accepted changes stand: they become the baseline
+                self._snapshot()
+            raise ScopeLeakError(self._message(leaks, restored=True))
+        spaces, func = self._spaces or [], self._func
+        module_leaks(func, leaks, lambda m, a, w: use_sites(spaces, func, m, a, "name `" in w))
+        fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
+        self._warned.update((module, allow_as) for module, _, _, allow_as in leaks)
+        self._snapshot()
+        if fresh:
+            import warnings
+
+            warnings.warn(ScopeLeakWarning(self._message(fresh, restored=False)), stacklevel=4)
+
+    def _leaks(self) -> tuple[list[tuple[Space, str, Any, Any]], list[Node]]:
+        """What changed and is not init-scope work done lazily."""
+        assert self._spaces is not None
+        names = [
+            (space, key, before, now)
+            for space in self._spaces
+            for key, before, now in space.changes()
+            if not is_imported_module(now)
+            and not ((before is None or before is MISSING) and holds_resource(now))
+        ]
+        return names, [
+            node for node in self._nodes if node.state() == "changed" and not lazy_init(node)
+        ]
+
+    # -- init resources created during an invocation --------------------------------------
+    def _dirty(self) -> tuple[dict[tuple[str, str], Any], dict[int, Node]]:
+        """Names (with their old value) and nodes that differ from the snapshot now."""
+        if self._spaces is None or self._unchanged():
+            return {}, {}
+        names = {
+            (space.name, key): before
+            for space in self._spaces
+            for key, before, _ in space.changes()
+        }
+        return names, {id(node.obj): node for node in self._nodes if node.state() != "same"}
+
+    def _rebaseline_except(self, dirty: tuple[dict[tuple[str, str], Any], dict[int, Node]]) -> None:
+        """Accept what changed since :meth:`_dirty`, keep the rest under watch."""
+        names, nodes = dirty
+        self._snapshot()
+        assert self._spaces is not None
+        for space in self._spaces:
+            for (module, key), before in names.items():
+                if module == space.name:
+                    if before is MISSING:
+                        space.snap.pop(key, None)
+                    else:
+                        space.snap[key] = before
+        for node in self._nodes:
+            old = nodes.get(id(node.obj))
+            if old is not None and old.kind == node.kind:
+                node.snap, node.children = old.snap, old.children
+        checks = self._plan()
+        if names:  # the fast check would not see them: make exit look closer
+            checks.append((never, None, None))
+        self._checks = checks
+
+    # -- the message ----------------------------------------------------------------------
+    def _message(self, leaks: list[tuple[str, str, str, str]], restored: bool) -> str:
+        func = self._func
+        name = getattr(func, "__qualname__", None) or type(func).__name__
+        lines = [
+            f"handler {name}() wrote to module-level state during an invocation. "
+            "Module-level state outlives the invocation: on a warm Lambda the next request "
+            "would see this data."
+        ]
+        allow: list[str] = []
+        for module, _path, what, allow_as in leaks:
+            if allow_as not in allow:
+                allow.append(allow_as)
+            try:
+                sites = use_sites(self._spaces or [], func, module, allow_as, "name `" in what)
+            except Exception:  # the message must never fail
+                sites = []
+            where = f" (used at {', '.join(sites)})" if sites else ""
+            lines.append(f"  - module {module!r}: {what}{where}")
+        if restored:
+            lines.append(
+                "The guarded state has been restored to what it was before this invocation."
+            )
+        lines.append(
+            "Fix: keep per-invocation data in a local variable or on lambdascope.request "
+            f"(e.g. `request.{identifier(allow[0])} = ...`); create long-lived objects "
+            "(clients, caches you mean to keep) in an @init_resource factory; or, if this is "
+            f"a deliberate cache, allow it: @handler(allow={tuple(allow)!r})."
+        )
+        return "\n".join(lines)
+
+
+def factory_started() -> object:
+    """An ``@init_resource`` factory starts during an invocation: note what is dirty already."""
+    guard = _active[-1] if _active else None
+    return None if guard is None else (guard, guard._dirty())
+
+
+def factory_finished(token: object) -> None:
+    """The factory returned: what it wrote is init-scope work, the new baseline."""
+    if isinstance(token, tuple):
+        guard: Guard = token[0]
+        guard._rebaseline_except(token[1])
+
+
+_resources.observe_factories(factory_started, factory_finished)
