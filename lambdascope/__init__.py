@@ -19,7 +19,7 @@ from ._errors import (
     TmpLeakError,
     TmpLeakWarning,
 )
-from ._handler import handler
+from ._handler import guarded_modules, handler
 from ._lifecycle import configure, init_report
 from ._logging import LogContextFilter, LogFields, install_log_context
 from ._request import Request, request
@@ -38,10 +38,15 @@ from ._snapstart import register_snapstart_hooks
 from ._state import initialization_type
 from ._tmp import init_tmpdir
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._guard import GuardedModule
+
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DeadlineExceededError",
+    "GuardedModule",
     "InitResource",
     "LambdascopeError",
     "LogContextFilter",
@@ -54,6 +59,7 @@ __all__ = [
     "TmpLeakError",
     "TmpLeakWarning",
     "configure",
+    "guarded_modules",
     "handler",
     "in_invocation",
     "init_report",
@@ -73,9 +79,19 @@ __all__ = [
 # Re-home the public functions so reprs, docs and pickles say `lambdascope.X` (the classes
 # declare __module__ themselves).
 for _name in __all__:
-    if hasattr(globals()[_name], "__code__"):
+    if hasattr(globals().get(_name), "__code__"):
         globals()[_name].__module__ = __name__
 del _name
+
+
+def __getattr__(name: str) -> object:
+    # The guard is imported by the first @handler, not by `import lambdascope`.
+    if name == "GuardedModule":
+        from ._guard import GuardedModule
+
+        return GuardedModule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 if initialization_type() == "snap-start":  # register during Init, before the snapshot
     register_snapstart_hooks()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import ParamSpec
 
-    from ._guard import Guard
+    from ._guard import Guard, GuardedModule
 
     P = ParamSpec("P")
     R = TypeVar("R")
@@ -44,7 +44,7 @@ else:
         return func
 
 
-__all__ = ["handler"]
+__all__ = ["guarded_modules", "handler"]
 
 _EXAMPLE = "@handler"
 _MARK = "__lambdascope_handler__"
@@ -257,8 +257,9 @@ def _wrap(func: Any, guard: Guard | None = None, margin: float | None = None) ->
     return wrapper
 
 
-_OPTIONS = ("guard", "allow", "modules", "watch_tmp", "tmp_allow", "deadline_margin")
-_OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), modules=('mypackage',))"
+_OPTIONS = ("guard", "allow", "modules", "exclude", "watch_tmp", "tmp_allow", "deadline_margin")
+_OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), exclude=('app.vendored',))"
+_GUARD = "__lambdascope_guard__"
 
 
 @overload
@@ -275,6 +276,7 @@ def handler(
     guard: Literal["raise", "warn", "off"] | None = None,
     allow: Iterable[str] = (),
     modules: Iterable[str | ModuleType] = (),
+    exclude: Iterable[str | ModuleType] = (),
     watch_tmp: bool | None = None,
     tmp_allow: Iterable[str | os.PathLike[str]] = (),
     deadline_margin: float | timedelta | None = None,
@@ -288,6 +290,7 @@ def handler(
     guard: Any = None,
     allow: Any = (),
     modules: Any = (),
+    exclude: Any = (),
     watch_tmp: Any = None,
     tmp_allow: Any = (),
     deadline_margin: Any = None,
@@ -311,14 +314,20 @@ def handler(
     ``None`` for local calls.
 
     The module-state guard (see the guard docs page) checks, around every
-    invocation, that the handler did not write module-level state of its own
-    module (and of *modules*): ``guard="raise"`` (the default, or the value of
-    the ``LAMBDASCOPE_GUARD`` environment variable) fails the invocation with
+    invocation, that the handler did not write module-level state of the
+    function's own code: every module of the project the handler belongs to
+    (found from the module where ``handler`` is applied: on Lambda the task
+    root and layers, elsewhere the folder holding the top-level package;
+    not the standard library, lambdascope, test modules or installed
+    distributions; :func:`~lambdascope.guarded_modules` lists them), plus
+    *modules*, minus *exclude* (a package name covers its submodules).
+    ``guard="raise"`` (the default, or the value of the ``LAMBDASCOPE_GUARD``
+    environment variable) fails the invocation with
     :class:`~lambdascope.ScopeLeakError` and restores the state,
     ``guard="warn"`` issues a :class:`~lambdascope.ScopeLeakWarning` once per
     variable, ``guard="off"`` leaves the plain wrapper. *allow* names
-    module-level variables that are deliberate caches; *modules* adds modules
-    (a package name covers its submodules).
+    module-level variables that are deliberate caches (``"name"`` in the
+    handler's module, ``"package.module.name"`` in any).
 
     In the guard's modes the /tmp watch also reports files the invocation left
     in the temp dir outside ``request.tmpdir``, :func:`~lambdascope.init_tmpdir`
@@ -349,7 +358,7 @@ def handler(
             "e.g. deadline_margin=2 stops the handler 2 seconds before the function timeout",
             zero=True,
         )
-    from ._guard import resolve_mode
+    from ._guard import caller_module, resolve_mode
 
     mode = resolve_mode(guard)
     from ._guard import resolve_watch, tmp_paths, with_watch
@@ -359,18 +368,64 @@ def handler(
     if mode != "off":
         from ._guard import Guard
 
-        Guard(None, mode, allow, modules)  # validate the options now, at decoration time
+        # validate the options now, at decoration time
+        Guard(None, mode, allow, modules, exclude=exclude)
 
-    def decorate(target: Any) -> Any:
+    def decorate(target: Any, site: str | None = None) -> Any:
         _shutdown.maybe_install_on_lambda()
         from .aws import install_client_warning  # cheap: botocore is not imported for it
 
         install_client_warning()
         if mode == "off":
             return _wrap(target, None, margin)
-        guarded = with_watch(Guard(target, mode, allow, modules), target, watch, tmp_allowed)
-        return _wrap(target, guarded, margin)
+        if site is None:
+            site = caller_module(1)  # where @handler(...) is applied
+        guard = Guard(target, mode, allow, modules, exclude=exclude, site=site)
+        wrapper = _wrap(target, with_watch(guard, target, watch, tmp_allowed), margin)
+        _set_guard(wrapper, guard)
+        return wrapper
 
     if func is None:
         return decorate
-    return decorate(func)
+    return decorate(func, caller_module(1))  # where handler(func) is called
+
+
+def wrap_in(site: str | None, target: Any, **options: Any) -> Any:
+    """``handler(**options)(target)`` for a tool that wraps a handler of module *site* for
+    the user (the redirect, the test helpers): the project is *site*'s."""
+    decorate: Any = handler(**options)
+    return decorate(target, site)
+
+
+def guarded_modules(handler: Any) -> list[GuardedModule]:
+    """The modules the guard of *handler* watches, with why: ``name``, ``file``, ``reason``.
+
+    *handler* is what ``@handler`` or ``handler(...)`` returned. The guarded set is the
+    function's own code (see :func:`handler`), as loaded now: call it after the handler's
+    module was imported (on Lambda, after Init) or after an invocation. Empty when the guard
+    is off::
+
+        for module in lambdascope.guarded_modules(lambda_handler):
+            print(module.name, module.file, module.reason)
+
+    Raises:
+        TypeError: *handler* was not returned by ``@handler``.
+    """
+    guard = guard_of(handler)
+    return [] if guard is None else guard.guarded_modules()
+
+
+def guard_of(func: Any) -> Any:
+    """The guard of a function ``@handler`` returned (None: the guard is off)."""
+    func = getattr(func, "__func__", func)
+    if not is_handler(func):
+        raise TypeError(
+            f"guarded_modules() takes a handler returned by @handler or handler(...), got "
+            f"{describe(func)}"
+        )
+    return getattr(func, _GUARD, None)
+
+
+def _set_guard(wrapper: Any, guard: Any) -> None:
+    inner = getattr(wrapper, "__func__", wrapper)  # a staticmethod or classmethod
+    setattr(inner, _GUARD, guard)

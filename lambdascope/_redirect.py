@@ -10,8 +10,7 @@ import os
 import sys
 
 from ._errors import LambdascopeError
-from ._handler import handler as _wrap_handler
-from ._handler import is_handler
+from ._handler import is_handler, wrap_in
 from ._util import exec_spec
 
 TYPE_CHECKING = False
@@ -199,7 +198,8 @@ def load(setting: str) -> Callable[..., Any]:
     if is_handler(target):
         return target  # type: ignore[no-any-return]
     try:
-        return _wrap_handler(target)
+        wrapped: Callable[..., Any] = wrap_in(loaded.__name__, target)
+        return wrapped
     except (TypeError, ValueError) as error:
         raise HandlerLoadError(_NOT_FOUND, f"{ENV}={setting!r}: {error}") from None
 

@@ -20,6 +20,8 @@ it: module-level state of the guarded modules (this package) and files in the te
     the words of a leak message and the lines it points at.
 ``_leaklog``
     leak reports as structured log lines and metrics (``warn`` mode).
+``_project``
+    the project a handler belongs to: which modules are guarded, and why.
 ``_analysis``, ``_facts``, ``_visit``, ``_calls``, ``_tables``, ``_source``
     the static write analysis: which module-level names handler-time code can write
     (imported on the first invocation: it costs ``import ast``).
@@ -30,12 +32,15 @@ it: module-level state of the guarded modules (this package) and files in the te
 from __future__ import annotations
 
 from ._kinds import innermost
+from ._project import GuardedModule, caller_module
 from ._tmpwatch import resolve_watch, tmp_paths, with_watch
 from ._watch import MODES, Guard, resolve_mode
 
 __all__ = [
     "MODES",
     "Guard",
+    "GuardedModule",
+    "caller_module",
     "innermost",
     "resolve_mode",
     "resolve_watch",

@@ -558,6 +558,7 @@ class Linker(Graph):
             rebound=frozenset(rebound),
             written_params={key: frozenset(names) for key, names in params.items()},
             written_cells=cells,
+            imported=frozenset(self.imported),
         )
 
     def solve(

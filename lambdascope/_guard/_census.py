@@ -83,6 +83,17 @@ class Space:
             and f"{self.name}.{key}" not in self.allow
         )
 
+    def allowed(self) -> list[Any]:
+        """The values of the names ``allow=`` takes out (as ``"name"`` or ``"module.name"``)."""
+        return [
+            value
+            for key, value in self.namespace.items()
+            if isinstance(key, str)
+            and not is_dunder(key)
+            and not self.watched(key)
+            and type(value) not in SCALARS
+        ]
+
     def take(self) -> None:
         namespace = self.namespace
         self.watching = set()

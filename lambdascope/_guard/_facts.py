@@ -21,6 +21,7 @@ class Analysis:
 
     __slots__ = (
         "gave_up",
+        "imported",
         "loaded",
         "rebound",
         "written",
@@ -37,6 +38,7 @@ class Analysis:
         rebound: frozenset[str] = frozenset(),
         written_params: dict[tuple[str, int], frozenset[str]] | None = None,
         written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
+        imported: frozenset[str] = frozenset(),
     ) -> None:
         #: ``None``, or why the analysis cannot be trusted (watch the whole module).
         self.gave_up = gave_up
@@ -52,6 +54,9 @@ class Analysis:
         )
         #: (co_name, co_firstlineno) -> free variables of that function (closure cells)
         #: that may be written (True: deep) or rebound through ``nonlocal``.
+        #: module-level names bound by an import (``from .store import ITEMS``): the value is
+        #: another module's, which the runtime names as that module's where it can.
+        self.imported = imported
         self.written_cells: dict[tuple[str, int], dict[str, bool]] = (
             written_cells if written_cells is not None else {}
         )
@@ -272,6 +277,7 @@ class Graph:
         self.captured: dict[tuple[int, str], Captured] = {}  # closure cells
         self.rebound_anywhere: set[str] = set()  # module names bound in functions
         self.imports: dict[str, str] = {}  # bound name -> qualified name
+        self.imported: set[str] = set()  # names the module's top level binds by import
         self.module_imports: set[str] = set()  # names bound by `import x` (a module)
         self.checks: list[tuple[Scope, str, str, str]] = []  # (scope, root, chain, attr)
         # What the source defines, to compare with the running code.

@@ -155,10 +155,17 @@ def is_own(kind: type, names: frozenset[str]) -> bool:
     )
 
 
+# Functions, methods and builtins: code, never a resource.
+_CODE = frozenset(
+    {type(is_dunder), type(len), type([].append), type(Counter().update), type(sys.exc_info)}
+)
+
+
 def holds_resource(value: object) -> bool:
-    """Is *value* an object that holds a resource (a client, a connection), not data?"""
+    """Is *value* an object that holds a resource (a client, a connection), not data, and
+    not code (a function, a method, a class: a reference to code is no resource)?"""
     kind = type(value)
-    if kind in _DATA or issubclass(kind, BaseException):
+    if kind in _DATA or kind in _CODE or issubclass(kind, (BaseException, type)):
         return False
     module = (getattr(kind, "__module__", None) or "").partition(".")[0]
     return module not in _DATA_MODULES and not issubclass(kind, (str, int, float, tuple))

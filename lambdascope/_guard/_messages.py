@@ -131,3 +131,46 @@ def use_sites(
             if site not in likely and site not in target:
                 target.append(site)
     return (likely + [s for s in other if s not in likely])[:_MAX_SITES]
+
+
+def leak_message(
+    func: Any,
+    spaces: list[Space],
+    site: str | None,
+    leaks: list[tuple[str, str, str, str]],
+    restored: bool,
+) -> str:
+    """The message of a ``ScopeLeakError`` (or warning): each leak ``(module, path, what,
+    allow_as)`` with the module's file and the lines that use the variable, and the fix,
+    with an ``allow=(...)`` that works (names of modules other than *site* qualified)."""
+    name = getattr(func, "__qualname__", None) or type(func).__name__
+    lines = [
+        f"handler {name}() wrote to module-level state during an invocation. "
+        "Module-level state outlives the invocation: on a warm Lambda the next request "
+        "would see this data."
+    ]
+    files = {space.name: space.namespace.get("__file__") for space in spaces}
+    allow: list[str] = []
+    for module, _path, what, allow_as in leaks:
+        qualified = allow_as if module == site else f"{module}.{allow_as}"
+        if qualified not in allow:
+            allow.append(qualified)
+        try:
+            sites = use_sites(spaces, func, module, allow_as, "name `" in what)
+        except Exception:  # the message must never fail
+            sites = []
+        file = files.get(module)
+        if sites:
+            where = f" (used at {', '.join(sites)})"
+        else:  # written from elsewhere (another module): at least say where it lives
+            where = f" (in {file})" if isinstance(file, str) else ""
+        lines.append(f"  - module {module!r}: {what}{where}")
+    if restored:
+        lines.append("The guarded state has been restored to what it was before this invocation.")
+    lines.append(
+        "Fix: keep per-invocation data in a local variable or on lambdascope.request "
+        f"(e.g. `request.{identifier(allow[0].rpartition('.')[2])} = ...`); create long-lived "
+        "objects (clients, caches you mean to keep) in an @init_resource factory; or, if this "
+        f"is a deliberate cache, allow it: @handler(allow={tuple(allow)!r})."
+    )
+    return "\n".join(lines)

@@ -516,7 +516,9 @@ class Visitor(Graph):
     def import_bind(self, bound: str, target: str, scope: Scope | None) -> None:
         self.idents.add(bound)
         self.imports[bound] = target
-        if scope is not None:
+        if scope is None:  # the prescan of the module's top level
+            self.imported.add(bound)
+        else:
             self.bind(bound, None, scope)
 
     def s_global(self, node: ast.Global, scope: Scope) -> None:

@@ -21,8 +21,9 @@ from ._kinds import (
     know_arrays,
 )
 from ._leaklog import module_leaks
-from ._messages import identifier, node_words, rebinding, use_sites
+from ._messages import leak_message, node_words, rebinding, use_sites
 from ._nodes import Node, Origin, identical, never
+from ._project import GuardedModule, Project
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,14 +60,14 @@ def resolve_mode(guard: object) -> str:
     return str(guard)
 
 
-def _names(option: str, value: object, example: str) -> tuple[str, ...]:
+def option_names(option: str, value: object, example: str) -> tuple[str, ...]:
     if isinstance(value, str) or not hasattr(value, "__iter__"):
         raise TypeError(
             f"@handler({option}=...) takes a tuple of names, got {value!r}. Write {example}."
         )
     names: list[str] = []
     for item in value:  # type: ignore[attr-defined,unused-ignore]
-        name = getattr(item, "__name__", None) if option == "modules" else None
+        name = getattr(item, "__name__", None) if option in ("modules", "exclude") else None
         if name is None:
             name = item
         if not isinstance(name, str) or not name:
@@ -93,19 +94,33 @@ class Guard:
         "_allow",
         "_bindings",
         "_checks",
-        "_extra",
         "_func",
         "_nodes",
+        "_project",
         "_spaces",
         "_warned",
         "mode",
     )
 
-    def __init__(self, func: Any, mode: str, allow: object = (), modules: object = ()) -> None:
+    def __init__(
+        self,
+        func: Any,
+        mode: str,
+        allow: object = (),
+        modules: object = (),
+        *,
+        exclude: object = (),
+        site: str | None = None,
+    ) -> None:
         self.mode = mode
         self._func = innermost(func)
-        self._allow = frozenset(_names("allow", allow, "allow=('cache',)"))
-        self._extra = _names("modules", modules, "modules=('mypackage',)")
+        self._allow = frozenset(option_names("allow", allow, "allow=('cache',)"))
+        extra = option_names("modules", modules, "modules=('mypackage',)")
+        left_out = option_names("exclude", exclude, "exclude=('app.vendored',)")
+        code = function_globals(self._func) if func is not None else None
+        if site is None and code:  # a tool wrapped it for the user: where its code lives
+            site = code.get("__name__")
+        self._project = Project(site if isinstance(site, str) else None, code, extra, left_out)
         self._spaces: list[Space] | None = None
         self._nodes: list[Node] = []
         # Every binding of every guarded module: the namespace's values in order, compared
@@ -115,13 +130,14 @@ class Guard:
         self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         self._warned: set[tuple[str, str]] = set()
 
+    def guarded_modules(self) -> list[GuardedModule]:
+        """The modules this guard watches now, with why (see :mod:`._project`)."""
+        self._import_extra()
+        return list(self._project.members().values())
+
     # -- snapshot -----------------------------------------------------------------------
-    def _guarded(self) -> list[tuple[str, dict[str, Any]]]:
-        own = function_globals(self._func)
-        found: dict[str, dict[str, Any]] = {}
-        if own:
-            found[str(own.get("__name__", "?"))] = own
-        for wanted in self._extra:
+    def _import_extra(self) -> None:
+        for wanted in self._project.extra:
             if wanted not in sys.modules:
                 import importlib
 
@@ -132,15 +148,10 @@ class Guard:
                         f"@handler(modules=({wanted!r},)): module {wanted!r} cannot be imported "
                         f"({exc}). Give the dotted name of a module or package of your code."
                     ) from exc
-            prefix = wanted + "."
-            for name, module in list(sys.modules.items()):
-                if (
-                    (name == wanted or name.startswith(prefix))
-                    and module is not None
-                    and name.partition(".")[0] != "lambdascope"  # its own state is not yours
-                ):
-                    found.setdefault(name, vars(module))
-        return list(found.items())
+
+    def _guarded(self) -> list[tuple[str, dict[str, Any]]]:
+        self._import_extra()
+        return [(name, member.namespace) for name, member in self._project.members().items()]
 
     def _census(self) -> None:
         """First invocation: analyse the guarded modules, then take the snapshot."""
@@ -150,18 +161,44 @@ class Guard:
         ]
         self._snapshot()
 
+    def _joined(self) -> bool:
+        """Did modules of the project join since the census (imported lazily)? Then they
+        are analysed and watched from now on; what they did while they were imported is
+        Init work (their top-level code), not a leak."""
+        if not self._project.changed() or self._spaces is None:
+            return False
+        known = [space.namespace for space in self._spaces]
+        now = self._guarded()
+        if len(now) == len(known) and all(ns is old for (_, ns), old in zip(now, known)):
+            return False
+        self._census()
+        return True
+
     def _snapshot(self) -> None:
         assert self._spaces is not None
         know_arrays()
         names = frozenset(space.name for space in self._spaces)
         seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
         nodes: list[Node] = []
+        watched: list[tuple[bool, Space, str, Any, bool]] = []
+        cells: list[tuple[Space, list[Any]]] = []
         for space in self._spaces:
             space.take()
+            seen.update(map(id, space.allowed()))  # allowed in one module, allowed in all
             functions: list[Any] = []
-            for key, value, deep in space.to_watch(names, functions):
-                space.watching.add(key)
-                walk(value, Origin(space, key, key), deep, names, seen, nodes)
+            imported = space.analysis.imported
+            watched.extend(
+                (key in imported, space, key, value, deep)
+                for key, value, deep in space.to_watch(names, functions)
+            )
+            cells.append((space, functions))
+        # A value bound in several modules is named as the module's that defines it, not as
+        # those that import it (walked first: the others then find it seen).
+        watched.sort(key=lambda item: item[0])
+        for _imported, space, key, value, deep in watched:
+            space.watching.add(key)
+            walk(value, Origin(space, key, key), deep, names, seen, nodes)
+        for space, functions in cells:
             for origin, value in space.defaults(names):
                 walk(value, origin, True, names, seen, nodes)
             for origin, cell, variable, deep in space.cells(names, functions):
@@ -203,14 +240,21 @@ class Guard:
         """Before the handler runs: make sure the snapshot is current."""
         if self._spaces is None:
             self._census()
-        elif not self._unchanged():  # written outside an invocation (Init, tests): legitimate
-            self._snapshot()
+        elif not self._joined() and not self._unchanged():
+            self._snapshot()  # written outside an invocation (Init, tests): legitimate
         _active.append(self)
 
     def exit(self) -> None:
-        """After the handler ran: report (and in raise mode undo) what it wrote."""
+        """After the handler ran: report (and in raise mode undo) what it wrote; modules
+        of the project it imported join the watch."""
         if _active and _active[-1] is self:
             _active.pop()
+        try:
+            self._report()
+        finally:
+            self._joined()
+
+    def _report(self) -> None:
         if self._unchanged():
             return
         names, nodes = self._leaks()
@@ -289,36 +333,8 @@ class Guard:
             checks.append((never, None, None))
         self._checks = checks
 
-    # -- the message ----------------------------------------------------------------------
     def _message(self, leaks: list[tuple[str, str, str, str]], restored: bool) -> str:
-        func = self._func
-        name = getattr(func, "__qualname__", None) or type(func).__name__
-        lines = [
-            f"handler {name}() wrote to module-level state during an invocation. "
-            "Module-level state outlives the invocation: on a warm Lambda the next request "
-            "would see this data."
-        ]
-        allow: list[str] = []
-        for module, _path, what, allow_as in leaks:
-            if allow_as not in allow:
-                allow.append(allow_as)
-            try:
-                sites = use_sites(self._spaces or [], func, module, allow_as, "name `" in what)
-            except Exception:  # the message must never fail
-                sites = []
-            where = f" (used at {', '.join(sites)})" if sites else ""
-            lines.append(f"  - module {module!r}: {what}{where}")
-        if restored:
-            lines.append(
-                "The guarded state has been restored to what it was before this invocation."
-            )
-        lines.append(
-            "Fix: keep per-invocation data in a local variable or on lambdascope.request "
-            f"(e.g. `request.{identifier(allow[0])} = ...`); create long-lived objects "
-            "(clients, caches you mean to keep) in an @init_resource factory; or, if this is "
-            f"a deliberate cache, allow it: @handler(allow={tuple(allow)!r})."
-        )
-        return "\n".join(lines)
+        return leak_message(self._func, self._spaces or [], self._project.site, leaks, restored)
 
 
 def factory_started() -> object:

@@ -434,9 +434,10 @@ class LambdaEnvironment(Closing):
             func = self._target
             self.module = sys.modules.get(getattr(func, "__module__", "") or "")
         if self.guard is not None and not is_handler(func):
-            from lambdascope._handler import handler as wrap
+            from lambdascope._handler import wrap_in
 
-            func = wrap(guard=self.guard)(func)
+            site = self.module.__name__ if self.module is not None else None
+            func = wrap_in(site, func, guard=self.guard)
         self.handler = func
         self.init = InitInfo(
             module=module_name,

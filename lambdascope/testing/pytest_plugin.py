@@ -168,8 +168,7 @@ class GuardedHandlers:
         """Wrap the targets of *module* with ``@handler`` (unless they are already)."""
         if not self.active:
             return
-        from lambdascope import handler
-        from lambdascope._handler import is_handler
+        from lambdascope._handler import is_handler, wrap_in
 
         self.seen.add(module.__name__)
         for attr in self.targets[module.__name__]:
@@ -187,7 +186,7 @@ class GuardedHandlers:
                 ) from None
             if is_handler(getattr(original, "__func__", original)):
                 continue  # decorated in the code already: its own options stand
-            setattr(owner, name, handler(original))
+            setattr(owner, name, wrap_in(module.__name__, original))
             self.wrapped.append((owner, name, original))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

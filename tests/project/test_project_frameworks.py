@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from project_support import Project, ProjectMaker
 
 pytestmark = [
-    pytest.mark.xfail(strict=True, reason="issue 20"),
     # Mangum() asks asyncio for the current event loop, which warns on Python 3.12 when the
     # main thread has none yet (it then creates one, as on Lambda).
     pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning"),

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from project_support import ProjectMaker
 
 pytestmark = [
-    pytest.mark.xfail(strict=True, reason="issue 20"),
     pytest.mark.filterwarnings("ignore:There is no current event loop:DeprecationWarning"),
 ]
 

@@ -27,7 +27,6 @@ from lambdascope.testing import LambdaContext
 if TYPE_CHECKING:
     from project_support import Project, ProjectMaker
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 20")
 
 TRIPS = {
     "trips": [

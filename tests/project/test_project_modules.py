@@ -25,7 +25,6 @@ from lambdascope.testing import LambdaContext
 if TYPE_CHECKING:
     from project_support import ProjectMaker
 
-ISSUE_20 = pytest.mark.xfail(strict=True, reason="issue 20")
 
 
 def order_event(customer: str = "c-1", quantity: int = 12) -> dict[str, Any]:
@@ -113,7 +112,7 @@ ALL_LEAKS = {leak.id: leak for leak in [*MODULE_LEAKS, *CROSS_MODULE_LEAKS, LAZY
 def cases(leaks: list[Leak]) -> list[Any]:
     """One parameter per leak; a leak in the handler's own module is caught already today."""
     return [
-        pytest.param(leak, id=leak.id, marks=() if leak.owner == "app.handler" else ISSUE_20)
+        pytest.param(leak, id=leak.id, marks=())
         for leak in leaks
     ]
 
@@ -143,7 +142,6 @@ def first_report(lambda_handler: Any, event: dict[str, Any], invocations: int = 
     pytest.fail(f"no ScopeLeakError in {invocations} invocation(s)")
 
 
-@ISSUE_20
 def test_the_clean_project_is_guarded_whole_and_runs_100_invocations_without_a_report(
     make_project: ProjectMaker,
 ) -> None:
@@ -203,7 +201,6 @@ def test_the_suggested_allow_works(make_project: ProjectMaker, leak: Leak) -> No
         assert allowed(leak.event(), LambdaContext())["statusCode"] in (200, 201)
 
 
-@ISSUE_20
 def test_a_lazily_imported_module_joins_when_its_first_invocation_ends(
     make_project: ProjectMaker,
 ) -> None:
@@ -221,7 +218,6 @@ def test_a_lazily_imported_module_joins_when_its_first_invocation_ends(
     assert tax.HISTORY == {"countries": ["DE"]}
 
 
-@ISSUE_20
 @pytest.mark.parametrize("target", ["method_handler", "instance_handler", "partial_handler"])
 def test_any_handler_target_guards_the_project(make_project: ProjectMaker, target: str) -> None:
     project = make_project("shop", leaks=("orders-append",))
@@ -233,7 +229,6 @@ def test_any_handler_target_guards_the_project(make_project: ProjectMaker, targe
     assert sys.modules["app.routes.orders"].RECENT == []
 
 
-@ISSUE_20
 def test_allow_accepts_one_variable_of_any_module_and_only_that_one(
     make_project: ProjectMaker,
 ) -> None:
@@ -254,7 +249,6 @@ def test_allow_accepts_one_variable_of_any_module_and_only_that_one(
 VENDORED = ("vendored-stats", "vendored-policy-update")  # the vendored package's own bookkeeping
 
 
-@ISSUE_20
 def test_exclude_leaves_a_package_and_its_submodules_out(make_project: ProjectMaker) -> None:
     _, lambda_handler = load(make_project, *VENDORED, options="exclude=('app.vendored',)")
     for _ in range(3):
@@ -265,7 +259,6 @@ def test_exclude_leaves_a_package_and_its_submodules_out(make_project: ProjectMa
     assert not {"app.vendored", "app.vendored.backoff"} & names
 
 
-@ISSUE_20
 def test_exclude_of_a_module_leaves_its_package_guarded(make_project: ProjectMaker) -> None:
     _, lambda_handler = load(make_project, *VENDORED, options="exclude=('app.vendored.backoff',)")
     message = caught_leak(lambda_handler, "app.vendored", "POLICY")
@@ -309,7 +302,6 @@ TOP_LEVEL = {
 }
 
 
-@ISSUE_20
 def test_top_level_modules_beside_the_handler_module_are_the_project(
     make_project: ProjectMaker,
 ) -> None:

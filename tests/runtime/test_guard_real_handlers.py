@@ -197,9 +197,17 @@ def clean(event, context):
 """
 
 
+def _installed_library(handler_dir: HandlerDir, name: str, source: str) -> None:
+    """Install *name* as a library beside the handler, as `pip install -t .` does."""
+    handler_dir.write(name, source)
+    info = handler_dir.path / f"{name}-1.0.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text(f"{name}.py,,\n{name}-1.0.dist-info/RECORD,,\n")
+
+
 @pytest.mark.parametrize("name", ["under", "over"])
-def test_functools_wraps_decorator_from_another_module(handler_dir: HandlerDir, name: str) -> None:
-    handler_dir.write("decorators", DECORATORS)
+def test_functools_wraps_decorator_from_a_library(handler_dir: HandlerDir, name: str) -> None:
+    _installed_library(handler_dir, "decorators", DECORATORS)
     mod = load(handler_dir, "wrapped_handler", WRAPPED)
     decorators = sys.modules["decorators"]
     with pytest.raises(ScopeLeakError, match=r"module 'wrapped_handler': list `files`") as caught:
@@ -210,6 +218,17 @@ def test_functools_wraps_decorator_from_another_module(handler_dir: HandlerDir, 
     assert decorators.CALLS == 1  # the decorator's own module-level state is not restored
     assert [mod.clean(i, None) for i in range(3)] == [0, 1, 2]
     assert decorators.CALLS == 4
+
+
+def test_a_decorator_of_the_project_keeping_request_data_leaks(handler_dir: HandlerDir) -> None:
+    handler_dir.write("decorators", DECORATORS)  # the project's own code this time
+    mod = load(handler_dir, "wrapped_handler", WRAPPED)
+    decorators = sys.modules["decorators"]
+    with pytest.raises(ScopeLeakError) as caught:
+        mod.clean("a", None)
+    assert "module 'decorators': list `SEEN`" in str(caught.value)
+    assert "module 'decorators': name `CALLS` was rebound" in str(caught.value)
+    assert (decorators.CALLS, decorators.SEEN) == (0, [])
 
 
 # -- 2. lazy init by hand ---------------------------------------------------------------
