@@ -84,7 +84,11 @@ def init_report() -> dict[str, Any]:
     - ``first_invocation_ms``: the first invocation's duration, or ``None`` before it ends;
     - ``resources``: each init resource factory run so far (``name``, ``ms``,
       ``phase`` ``"init"`` or ``"invoke"``, ``error``), slowest first, so the
-      client that dominates the cold start is at the top.
+      client that dominates the cold start is at the top;
+    - ``guard``: for each guarded handler that has run, the modules its guard watches
+      (``modules``), those watched whole because the write analysis cannot vouch for
+      less (``watched_whole``), and what the analysis and the first snapshot cost
+      (``census_ms``).
     """
     init_ms = None
     if state.first_started is not None and state.cold_eligible:
@@ -98,6 +102,7 @@ def init_report() -> dict[str, Any]:
         "init_ms": init_ms,
         "first_invocation_ms": None if state.first_ms is None else round(state.first_ms, 3),
         "resources": [report_entry(r) for r in records],
+        "guard": list(state.guards.values()),
     }
 
 

@@ -83,6 +83,7 @@ class LifecycleState:
         "first_started",
         "generation_invocation",
         "generation_started",
+        "guards",
         "init_started",
         "init_type",
         "invocations",
@@ -104,6 +105,8 @@ class LifecycleState:
         self.recycled_at = 0
         self.recycles = 0
         self.restored = False
+        #: handler -> what its guard watches (the cold-start report's ``guard``)
+        self.guards: dict[str, dict[str, object]] = {}
 
     def reset(self, init_type: str | None = None) -> None:
         """Forget every invocation, as if this process had just been initialised.

@@ -151,8 +151,10 @@ class Builder(Visitor, Linker):
     """Builds the alias graph of one module in a single pass, then links and solves it."""
 
 
-def analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
-    """Analyse the source of the module whose ``__dict__`` is *namespace*."""
+def analyse(module_name: str, namespace: dict[str, Any], *, exported: bool = False) -> Analysis:
+    """Analyse the source of the module whose ``__dict__`` is *namespace*; *exported*:
+    other modules of the project use it (its functions' results and its classes are theirs
+    too)."""
     import gc
 
     # The syntax tree and the graph are many small objects and no cycles worth collecting:
@@ -160,13 +162,13 @@ def analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyse(module_name, namespace)
+        return _analyse(module_name, namespace, exported)
     finally:
         if enabled:
             gc.enable()
 
 
-def _analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
+def _analyse(module_name: str, namespace: dict[str, Any], exported: bool) -> Analysis:
     try:
         source, filename = module_source(module_name, namespace)
         try:
@@ -174,6 +176,7 @@ def _analyse(module_name: str, namespace: dict[str, Any]) -> Analysis:
         except (SyntaxError, ValueError) as exc:
             return Analysis(gave_up=f"source does not parse ({type(exc).__name__}: {exc})")
         builder = Builder(module_name, namespace, tree)
+        builder.exported = exported
         builder.build()
         check_code(module_name, namespace, builder)
         return builder.result()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from ._facts import KW, POS, Analysis, Arg, Call, Captured, Class, Func, GiveUp, Graph, Scope
+from ._facts import KW, POS, Analysis, Arg, Call, Captured, Class, Func, GiveUp, Scope
+from ._foreign import Foreign
 from ._tables import (
     CALLS_ITS_ARGUMENTS,
     CLASS_SCOPE,
@@ -36,12 +37,14 @@ from ._tables import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    from typing import Optional, Union
+
+    Source = Union[Func, Captured, tuple[str, str], None]
 
     NodeId = Optional[int]
 
 
-class Linker(Graph):
+class Linker(Foreign):
     """Links names and calls once all scopes are known, spreads the facts to the fixed
     point, and reads the sinks into an :class:`Analysis`."""
 
@@ -91,6 +94,10 @@ class Linker(Graph):
                 self.link_names(scope, loaded, rebound)
         for scope, root, chain, attr in self.checks:
             self.check_attribute(scope, root, chain, attr)
+        self.link_foreign(self.resolve)
+        if self.exported:  # other modules may use its classes, their methods, instances
+            for klass in module.classes.values():
+                klass.escaped = True
         for scope in scopes:
             for name in scope.values:
                 for func in self.functions_named(scope, name):
@@ -190,6 +197,7 @@ class Linker(Graph):
         if qualified is None and self.resolve(scope, name) is None:
             qualified = name  # a builtin
         if qualified is not None:
+            self.foreign_result(call)
             self.qualified_call(qualified, call)
         else:
             self.unknown(call, call.callee)
@@ -201,6 +209,7 @@ class Linker(Graph):
             base = self.imports.get(root)
             owner = self.resolve(call.scope, root)
             if base is not None and owner is not None and self.imports_code(root, base, owner):
+                self.foreign_result(call)
                 self.qualified_call(f"{base}{chain[len(root) :]}.{attr}", call)
                 return
             cls = self.class_named(call.scope, root) if chain == root else None
@@ -518,6 +527,7 @@ class Linker(Graph):
         written: dict[str, bool] = {}
         params: dict[tuple[str, int], set[str]] = {}
         cells: dict[tuple[str, int], dict[str, bool]] = {}
+        foreign: dict[tuple[str, str], bool] = {}
 
         def write(source: int, deep: bool) -> None:
             if source >= len(sources):
@@ -525,6 +535,8 @@ class Linker(Graph):
             name, owner = sources[source]
             if owner is None:
                 written[name] = written.get(name, False) or deep
+            elif type(owner) is tuple:  # another module's name
+                foreign[owner] = foreign.get(owner, False) or deep
             elif type(owner) is Func:
                 params.setdefault((owner.name, owner.keys[1]), set()).add(name)
             else:
@@ -553,17 +565,38 @@ class Linker(Graph):
                     cells.setdefault((func.name, func.keys[1]), {}).setdefault(captured.name, False)
         loaded.update(written)
         return Analysis(
+            returns=self.returns_of(sources, facts),
             written=written,
             loaded=frozenset(loaded),
             rebound=frozenset(rebound),
             written_params={key: frozenset(names) for key, names in params.items()},
             written_cells=cells,
             imported=frozenset(self.imported),
+            # a function taken as a value: its callers may write what it returns
+            foreign={**foreign, **dict.fromkeys(self.foreign_taken, True)},
+            foreign_rebound=frozenset(self.foreign_rebound),
+            foreign_loaded=frozenset(self.foreign_nodes),
         )
+
+    def returns_of(
+        self, sources: list[tuple[str, Source]], facts: list[dict[int, int] | None]
+    ) -> dict[str, dict[str, int]]:
+        """Module-level function -> the module-level names its result may be (fact bits)."""
+        returns: dict[str, dict[str, int]] = {}
+        for name, funcs in self.module.defs.items():
+            if name in self.module.other:
+                continue  # also bound otherwise: not known to be these functions
+            summary = returns[name] = {}
+            for func in funcs:
+                for source, bits in (facts[func.ret] or {}).items():
+                    if source < len(sources) and sources[source][1] is None:
+                        held = sources[source][0]
+                        summary[held] = summary.get(held, 0) | bits
+        return returns
 
     def solve(
         self,
-    ) -> tuple[list[tuple[str, Func | Captured | None]], list[dict[int, int] | None]]:
+    ) -> tuple[list[tuple[str, Source]], list[dict[int, int] | None]]:
         """Mark the sources and spread their facts to the fixed point.
 
         Sources: the module's names, parameters with a default, and for every class its
@@ -571,11 +604,11 @@ class Linker(Graph):
         while solving, and a class whose instances reach unknown code escapes: its
         methods may then be called by anyone, on any instance, and return anything).
         """
-        sources: list[tuple[str, Func | Captured | None]] = []
+        sources: list[tuple[str, Source]] = []
         self.facts = [None] * len(self.fwd)
         self.work = []
 
-        def plant(node: int, name: str, owner: Func | Captured | None) -> None:
+        def plant(node: int, name: str, owner: Source) -> None:
             self.add_fact(node, len(sources), EXACT)
             sources.append((name, owner))
 
@@ -592,6 +625,8 @@ class Linker(Graph):
         for captured in self.captured.values():
             if captured.funcs:
                 plant(self.var(captured.owner, captured.name), captured.name, captured)
+        for key, node in self.foreign_nodes.items():
+            plant(node, ".".join(key), key)
         class_base = len(sources)
         class_of: list[tuple[Class, bool]] = []
         for cls in self.classes:

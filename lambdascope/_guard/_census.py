@@ -29,6 +29,9 @@ from ._kinds import (
 )
 from ._nodes import Node, Origin
 from ._scan import reaches_code
+from ._tables import DEEP, EXACT, INSIDE
+
+MODULE_TYPE = type(sys)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,11 +49,15 @@ class Space:
         "allow",
         "analysis",
         "escaped",
+        "loaded",
         "name",
         "namespace",
+        "rebound",
         "snap",
         "values",
         "watching",
+        "whole",
+        "written",
     )
 
     def __init__(
@@ -61,6 +68,12 @@ class Space:
         self.allow = allow
         self.analysis = analysis
         self.escaped = _module_escapes(name, namespace)
+        # What the module's own code does, and then (link_project) the other modules' code.
+        #: watch every name, deeply, and every binding: the analysis cannot vouch for less.
+        self.whole = analysis.gave_up is not None
+        self.written = dict(analysis.written)
+        self.loaded = set(analysis.loaded)
+        self.rebound = set(analysis.rebound)
         self.snap: dict[str, Any] = {}
         self.values: list[Any] = []
         self._constants: frozenset[Any] | None = None
@@ -101,16 +114,29 @@ class Space:
         self.values = list(namespace.values())
 
     def identities(self) -> Iterator[tuple[Any, Any, Any]]:
-        """``(namespace, name, value)`` of the bindings ``==`` alone would not vouch for:
-        a name the module's code rebinds (``global``) to a new object that compares equal
-        to the old one, and a *watched* name rebound so by anyone (the snapshot must
-        follow the new object). A read-only name is compared with ``==`` only: an equal
-        copy of what the code only reads carries nothing new."""
-        namespace, analysis, watching = self.namespace, self.analysis, self.watching
-        rebound = None if analysis.gave_up is not None else analysis.rebound
-        for key, value in self.snap.items():
-            if (rebound is None or key in rebound or key in watching) and value_equality(value):
-                yield namespace, key, value
+        """``(namespace, name, value)`` of the bindings to check by identity (``value`` is
+        MISSING for a name the code may bind that is not bound now).
+
+        A module the analysis vouches for: the names its code (or another module's, through
+        the module object) rebinds, and the names watched (the snapshot must follow a new
+        object). Nothing else can be rebound: checking it would cost every name of every
+        module on every invocation. A module watched whole has all its bindings compared
+        (:meth:`bindings`); here only what ``==`` alone would not vouch for: a name bound to
+        a new object that compares equal to the old one."""
+        namespace, snap = self.namespace, self.snap
+        if self.whole:
+            for key, value in snap.items():
+                if value_equality(value):
+                    yield namespace, key, value
+            return
+        for key in sorted(self.rebound | self.watching):
+            if self.watched(key):
+                yield namespace, key, snap.get(key, MISSING)
+
+    def bindings(self) -> tuple[Any, list[Any]] | None:
+        """``(live values, saved list)`` when every binding is compared (a module watched
+        whole: a rebinding, a new or a deleted name changes the list); None otherwise."""
+        return (self.namespace.values(), self.values) if self.whole else None
 
     def to_watch(
         self, names: frozenset[str], functions: list[Any]
@@ -122,16 +148,16 @@ class Space:
         their methods are called) or inserts on read (a ``defaultdict``): decided from the
         values themselves. Functions of the module met on the way go to *functions*.
         """
-        analysis = self.analysis
+        written, loaded = self.written, self.loaded
         for key, value in self.snap.items():
             if type(value) in SCALARS:
                 continue
-            if analysis.gave_up is not None or key in self.escaped:
+            if self.whole or key in self.escaped:
                 reaches_code(value, names, functions)
                 yield key, value, True
-            elif key in analysis.written or key in analysis.loaded:
-                deep = reaches_code(value, names, functions) or analysis.written.get(key, False)
-                if deep or key in analysis.written:
+            elif key in written or key in loaded:
+                deep = reaches_code(value, names, functions) or written.get(key, False)
+                if deep or key in written:
                     yield key, value, deep
 
     def cells(
@@ -155,7 +181,7 @@ class Space:
             for variable, cell in zip(code.co_freevars, closure):
                 contents = cell_values(cell, (variable,)).get(variable)
                 runs_code = reaches_code(contents, names, [])
-                if analysis.gave_up is None and variable not in written and not runs_code:
+                if not self.whole and variable not in written and not runs_code:
                     continue
                 name = f"{label}.{variable}"
                 if not self.watched(name):
@@ -164,7 +190,7 @@ class Space:
                     f"the closure variable `{variable}` of {func.__qualname__}(), made once at "
                     "Init and shared by every call"
                 )
-                deep = analysis.gave_up is not None or written.get(variable, False) or runs_code
+                deep = self.whole or written.get(variable, False) or runs_code
                 yield Origin(self, name, name, noun), cell, variable, deep
 
     def defaults(self, names: frozenset[str]) -> Iterator[tuple[Origin, Any]]:
@@ -184,11 +210,7 @@ class Space:
             for param, value in pairs:
                 if type(value) in SCALARS:
                     continue
-                if (
-                    self.analysis.gave_up is None
-                    and param not in params
-                    and not reaches_code(value, names, [])
-                ):
+                if not self.whole and param not in params and not reaches_code(value, names, []):
                     continue
                 name = f"{label}.{param}"
                 if not self.watched(name):
@@ -269,19 +291,128 @@ def lazy_init(node: Node) -> bool:
         return False
 
 
-_analyses: dict[str, tuple[dict[str, Any], Analysis]] = {}
+_analyses: dict[tuple[str, bool], tuple[dict[str, Any], Analysis]] = {}
 
 
-def module_analysis(name: str, namespace: dict[str, Any]) -> Analysis:
-    """The write analysis of one module, made once per module (and namespace)."""
-    cached = _analyses.get(name)
+def module_analysis(name: str, namespace: dict[str, Any], exported: bool = False) -> Analysis:
+    """The write analysis of one module, made once per module (and namespace); *exported*:
+    other modules of the project use it (see :func:`exported_modules`)."""
+    cached = _analyses.get((name, exported))
     if cached is not None and cached[0] is namespace:
         return cached[1]
     from ._analysis import analyse
 
-    result = analyse(name, namespace)
-    _analyses[name] = (namespace, result)
+    result = analyse(name, namespace, exported=exported)
+    _analyses[name, exported] = (namespace, result)
     return result
+
+
+def exported_modules(modules: list[tuple[str, dict[str, Any]]], entries: set[str]) -> set[str]:
+    """The guarded modules other code of the project may call into: all but the *entries*
+    (the module where ``handler()`` is applied and the handler's own), unless another
+    guarded module holds an entry module or one of its functions or classes."""
+    found = {name for name, _ in modules if name not in entries}
+    namespaces = {id(namespace): name for name, namespace in modules}
+    for name, namespace in modules:
+        for value in list(namespace.values()):
+            if type(value) is MODULE_TYPE:
+                held = namespaces.get(id(getattr(value, "__dict__", None)))
+            else:
+                held = getattr(value, "__module__", None) if callable(value) else None
+            if held in entries and held != name:
+                found.add(held)
+    return found
+
+
+def _result_written(by_name: dict[str, Space], space: Space, name: str, deep: bool) -> None:
+    """Another module wrote into what ``space.name()`` returned (*deep*: into its items):
+    the names of *space* that result may be (or be inside, or hold) are written."""
+    value = space.namespace.get(name)
+    summary = space.analysis.returns.get(name)
+    if summary is None and callable(value) and not isinstance(value, type):
+        home = by_name.get(getattr(value, "__module__", None) or "")
+        real = getattr(value, "__name__", "")
+        if home is not None and home is not space and home.namespace.get(real) is value:
+            _result_written(by_name, home, real, deep)  # re-exported: its own module's
+            return
+        code = getattr(value, "__code__", None)
+        if home is not None and code is not None:  # a lambda, a def we cannot vouch for:
+            for used in _global_names(code):  # every name its code uses, deeply
+                if used in home.namespace:
+                    home.written[used] = True
+        return
+    for key, bits in (summary or {}).items():
+        if (deep and bits) or bits & (INSIDE | DEEP):
+            space.written[key] = True
+        elif bits & EXACT:
+            space.written.setdefault(key, False)
+
+
+def _global_names(code: Any) -> set[str]:
+    """The global names *code* and the code nested in it use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _global_names(const)
+    return names
+
+
+def link_project(spaces: list[Space]) -> None:
+    """What each module's code does to the other modules' names, added to theirs.
+
+    ``store.ITEMS.append(v)`` in one module is a write of ``ITEMS`` in ``store``;
+    ``config.X = v`` a rebinding of ``X`` in ``config``; a module object used as a value
+    (passed, stored, aliased) lets anything happen to that module: it is watched whole.
+    When one module's analysis gave up, nothing says what it does to the others (``exec``,
+    ``sys.modules``, frames, an import inside a function): every module is watched whole.
+    """
+    if any(space.whole for space in spaces):
+        for space in spaces:
+            space.whole = True
+        return
+    by_name = {space.name: space for space in spaces}
+    for space in spaces:
+        _link_module(by_name, space)
+    for space in spaces:
+        for name in space.rebound & space.written.keys():
+            space.written[name] = True  # a new value that is also written: watch it all
+        space.loaded.update(space.written)
+
+
+def _link_module(by_name: dict[str, Space], space: Space) -> None:
+    """What the code of *space* does to the other modules' names."""
+    analysis = space.analysis
+    for (module, name), deep in analysis.foreign.items():
+        target = by_name.get(module)
+        if target is None:
+            continue  # a library's, or a module left out: not watched
+        if not name:
+            target.whole = True
+        elif name.endswith("()"):  # what its function returned was written
+            _result_written(by_name, target, name[:-2], deep)
+        else:
+            target.written[name] = target.written.get(name, False) or deep
+            if callable(target.namespace.get(name)):  # whoever calls it writes its result
+                _result_written(by_name, target, name, deep=True)
+    for module, name in analysis.foreign_rebound:
+        target = by_name.get(module)
+        if target is not None:
+            target.rebound.add(name)
+    for module, name in analysis.foreign_loaded:
+        target = by_name.get(module)
+        if target is not None and not name.endswith("()"):
+            target.loaded.add(name)
+    _modules_as_values(by_name, space)
+
+
+def _modules_as_values(by_name: dict[str, Space], space: Space) -> None:
+    """A module object the code of *space* writes (passes, stores): anything goes."""
+    for key in space.analysis.written:
+        value = space.namespace.get(key)
+        if type(value) is MODULE_TYPE:
+            target = by_name.get(getattr(value, "__name__", ""))
+            if target is not None:
+                target.whole = True
 
 
 _escapes: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}

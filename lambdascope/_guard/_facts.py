@@ -20,10 +20,14 @@ class Analysis:
     """What handler-time code of one module may do to its module-level names."""
 
     __slots__ = (
+        "foreign",
+        "foreign_loaded",
+        "foreign_rebound",
         "gave_up",
         "imported",
         "loaded",
         "rebound",
+        "returns",
         "written",
         "written_cells",
         "written_params",
@@ -39,6 +43,10 @@ class Analysis:
         written_params: dict[tuple[str, int], frozenset[str]] | None = None,
         written_cells: dict[tuple[str, int], dict[str, bool]] | None = None,
         imported: frozenset[str] = frozenset(),
+        foreign: dict[tuple[str, str], bool] | None = None,
+        foreign_rebound: frozenset[tuple[str, str]] = frozenset(),
+        foreign_loaded: frozenset[tuple[str, str]] = frozenset(),
+        returns: dict[str, dict[str, int]] | None = None,
     ) -> None:
         #: ``None``, or why the analysis cannot be trusted (watch the whole module).
         self.gave_up = gave_up
@@ -60,6 +68,19 @@ class Analysis:
         self.written_cells: dict[tuple[str, int], dict[str, bool]] = (
             written_cells if written_cells is not None else {}
         )
+        #: (module, name) of another module -> deep: handler-time code may write into the
+        #: value that module binds to the name, reached through the module object
+        #: (``store.ITEMS.append(v)``); name "" is the module object itself (used as a
+        #: value: anything may happen to the module).
+        self.foreign: dict[tuple[str, str], bool] = foreign if foreign is not None else {}
+        #: (module, name) of another module that handler-time code rebinds (``config.X = v``).
+        self.foreign_rebound = foreign_rebound
+        #: (module, name) of other modules that the code reads through the module object.
+        #: A name ending in ``()`` is the result of calling that module's function.
+        self.foreign_loaded = foreign_loaded
+        #: module-level function -> the module-level names its result may be, be inside or
+        #: hold (fact bits): for other modules that call it and write what it returns.
+        self.returns: dict[str, dict[str, int]] = returns if returns is not None else {}
 
     def __repr__(self) -> str:
         if self.gave_up is not None:
@@ -212,6 +233,7 @@ class Call:
         "args",
         "attr",
         "callee",
+        "callee_key",
         "chain",
         "effects",
         "name",
@@ -234,6 +256,7 @@ class Call:
         self.root: str | None = None  # recv is a name, or a dotted chain of names
         self.chain: str | None = None
         self.callee: NodeId = None  # any other callee value
+        self.callee_key: tuple[str, str] | None = None  # another module's function
         self.self_of: Func | None = None  # recv is the receiver of this method
         self.super_of: Func | None = None  # recv is super() in this method
 

@@ -10,6 +10,7 @@ that fails.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from itertools import repeat
 from operator import eq, getitem, is_
 
 from ._kinds import (
@@ -330,9 +331,10 @@ def never(_: object, __: object) -> bool:
 
 
 def identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any, ...]) -> bool:
-    """Every ``container[key]`` is still the very object it was (one C-level pass)."""
-    containers, keys = where
-    return all(map(is_, map(getitem, containers, keys), values))
+    """Every ``namespace[key]`` is still the very object it was, or still absent when it
+    was MISSING (one C-level pass)."""
+    namespaces, keys = where
+    return all(map(is_, map(dict.get, namespaces, keys, repeat(MISSING)), values))
 
 
 def _key_diff(

@@ -73,7 +73,7 @@ def caller_module(depth: int) -> str | None:
 class Project:
     """The modules of one function's project, found afresh whenever modules were loaded."""
 
-    __slots__ = ("_code", "_installed", "_seen", "exclude", "extra", "roots", "site")
+    __slots__ = ("_code", "_installed", "_seen", "code_name", "exclude", "extra", "roots", "site")
 
     def __init__(
         self,
@@ -81,6 +81,7 @@ class Project:
         code: dict[str, Any] | None = None,
         extra: Iterable[str] = (),
         exclude: Iterable[str] = (),
+        target: Any = None,
     ) -> None:
         self.site = site
         self.extra = tuple(extra)
@@ -99,6 +100,8 @@ class Project:
         # put in sys.modules), not a library's.
         self._code: tuple[str, Any] | None = None
         name = code.get("__name__") if code else None
+        #: the module the handler's code lives in (the runtime calls it: an entry point)
+        self.code_name = name if isinstance(name, str) else ""
         if isinstance(name, str) and code is not None:
             module = _Namespace(code)
             if not _file_of(module):  # built with exec: the user's code, whose else?
@@ -108,7 +111,39 @@ class Project:
                     if root not in roots and self._reason(name, module, (root,)):
                         roots.append(root)
                         self._code = (name, module)
+                if self._code is None and target is not None:
+                    # A library's object (``Mangum(app)``, a Flask adapter) wrapped in a test
+                    # or a script: the project is where the object, or what it holds, is.
+                    for root in self._holder_roots(target):
+                        if root not in roots:
+                            roots.append(root)
         self.roots = tuple(roots)
+
+    def _holder_roots(self, target: Any) -> list[str]:
+        """The roots of the user's modules that hold *target*, or an object it holds."""
+        wanted = {id(target)}
+        own = getattr(target, "__dict__", None)
+        if isinstance(own, dict):  # what the adapter holds (the app), not shared constants
+            wanted.update(
+                id(value)
+                for value in list(own.values())[:50]
+                if not isinstance(value, _SHARED) and type(value) is not type(sys)
+            )
+        found: list[str] = []
+        for name, module in list(sys.modules.items()):
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict) or name.partition(".")[0] == "lambdascope":
+                continue
+            if not any(id(value) in wanted for value in list(namespace.values())):
+                continue
+            for root in _roots(name, module):
+                if (
+                    root not in found
+                    and not _library_dir(root)
+                    and self._reason(name, module, (root,))
+                ):
+                    found.append(root)
+        return found
 
     def changed(self) -> bool:
         """Were modules loaded (or unloaded) since :meth:`members` last looked?"""
@@ -125,6 +160,8 @@ class Project:
         for name, module in loaded:
             if module is None or _excluded(name, self.exclude) or name == "__mp_main__":
                 continue
+            if getattr(module, "__name__", name) != name:
+                continue  # a module registered under a second name (requests.packages.*)
             namespace = getattr(module, "__dict__", None)
             if id(namespace) in namespaces:
                 continue
@@ -146,12 +183,17 @@ class Project:
         path = _real(file) if file else ""
         if not path and self._code is not None and module is self._code[1]:
             return "the handler's own code (built with exec: no file, no project around it)"
-        if name == self.site and path:  # even a test module: handler() was applied there
+        if name == self.site and path and (name == self.code_name or not _test_file(path)):
+            # a test module only when the handler's code is there: a test that wraps the
+            # function's handler keeps its own bookkeeping (fakes, recorders) in its globals
             return "the project's module where handler() is applied"
         root = next((r for r in roots if path and _under(path, r)), None)
-        if root is None or _stdlib(top, path):
-            return None
-        if _test_file(path) or top in self._installed_in(_import_entry(path, root)):
+        if (
+            root is None
+            or _stdlib(top, path)
+            or _test_file(path)
+            or top in self._installed_in(_import_entry(path, root))
+        ):
             return None
         return f"in the project ({root})"
 
@@ -271,6 +313,14 @@ def _stdlib(top: str, path: str) -> bool:
     if top in _STDLIB_NAMES:
         return True
     return _under(path, _STDLIB_DIR) and "site-packages" not in path.split(os.sep)
+
+
+_SHARED = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset, type)
+
+
+def _library_dir(path: str) -> bool:
+    parts = path.split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts or _under(path, _STDLIB_DIR)
 
 
 def _test_file(path: str) -> bool:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ast
 
-from ._facts import DSTAR, KW, POS, STAR, Arg, Call, Class, Func, GiveUp, Graph, Scope
+from ._facts import DSTAR, KW, POS, STAR, Arg, Call, Class, Func, GiveUp, Scope
+from ._foreign import Foreign
 from ._tables import (
     CHECKED_ATTRS,
     CLASS_SCOPE,
@@ -18,7 +19,6 @@ from ._tables import (
     FUNCTION_SCOPE,
     GIVE_UP_ATTRS,
     GIVE_UP_NAMES,
-    GIVE_UP_QUALIFIED,
     HANDLER,
     HOLD,
     IMMUTABLE,
@@ -50,7 +50,7 @@ def _method_of(scope: Scope) -> Func | None:
     return None
 
 
-class Visitor(Graph):
+class Visitor(Foreign):
     """The single pass over the module's syntax tree: scopes, nodes and edges, sinks,
     call sites to link later."""
 
@@ -413,6 +413,10 @@ class Visitor(Graph):
             if value is not None and base is not None:
                 self.edge(value, base, HOLD)
         elif type(target) is ast.Attribute:
+            if self.foreign_store(target, scope):  # config.COUNT += 1: the other module's
+                if inplace:
+                    self.store(self.foreign_load(target, scope), scope)
+                return
             base = self.e_attribute_base(target, scope)
             self.store(base, scope)
             if inplace:
@@ -473,53 +477,6 @@ class Visitor(Graph):
         self.expr(node.test, scope)
         if node.msg is not None:
             self.expr(node.msg, scope)
-
-    def s_import(self, node: ast.Import, scope: Scope) -> None:
-        self.s_import_names(node, scope)
-
-    def s_importfrom(self, node: ast.ImportFrom, scope: Scope) -> None:
-        self.s_import_names(node, scope)
-
-    def s_import_names(self, node: ast.Import | ast.ImportFrom, scope: Scope | None) -> None:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == self.module_name:
-                    raise GiveUp(f"imports itself (import {alias.name})")
-                self.idents.update((alias.name, *alias.name.split(".")))
-                bound = alias.asname or alias.name.partition(".")[0]
-                self.module_imports.add(bound)
-                self.import_bind(bound, alias.name if alias.asname else bound, scope)
-            return
-        module = node.module or ""
-        self.idents.add(module)
-        if node.level:
-            base = self.package.split(".") if self.package else []
-            if node.level > 1:
-                base = base[: len(base) - (node.level - 1)]
-            module = ".".join([*base, module] if module else base)
-        for alias in node.names:
-            self.idents.add(alias.name)
-            if alias.name == "*":
-                continue
-            full = f"{module}.{alias.name}" if module else alias.name
-            if full == self.module_name:
-                raise GiveUp(f"imports itself (from {module or '.'} import {alias.name})")
-            reason = GIVE_UP_QUALIFIED.get(full)
-            if reason is not None:
-                raise GiveUp(reason)
-            bound = alias.asname or alias.name
-            self.import_bind(bound, full, scope)
-            if module == self.module_name and scope is not None:
-                # `from <this package> import name` reads the module's own global `name`.
-                self.edge(self.var(self.module, alias.name), self.var(scope, bound), COPY)
-
-    def import_bind(self, bound: str, target: str, scope: Scope | None) -> None:
-        self.idents.add(bound)
-        self.imports[bound] = target
-        if scope is None:  # the prescan of the module's top level
-            self.imported.add(bound)
-        else:
-            self.bind(bound, None, scope)
 
     def s_global(self, node: ast.Global, scope: Scope) -> None:
         scope.globals.update(node.names)
@@ -592,6 +549,8 @@ class Visitor(Graph):
             if value is not None and base is not None:
                 self.edge(value, base, HOLD)
         elif isinstance(target, ast.Attribute):
+            if self.foreign_store(target, scope):  # config.X = v: the other module's name
+                return
             base = self.e_attribute_base(target, scope)
             self.store(base, scope)
             if value is not None and base is not None:
@@ -635,6 +594,10 @@ class Visitor(Graph):
         return self.expr(value, scope)
 
     def e_attribute(self, node: ast.Attribute, scope: Scope) -> NodeId:
+        if node.attr not in CHECKED_ATTRS and node.attr not in GIVE_UP_ATTRS:
+            site = self.foreign_load(node, scope)  # store.ITEMS: another module's name
+            if site is not None:
+                return site
         base = self.e_attribute_base(node, scope)
         if node.attr in MUTATING_RESULTS:
             # A bound mutating method taken as a value (``map(SEEN.add, ids)``,
@@ -765,6 +728,7 @@ class Visitor(Graph):
         if vars_of_chain(node) and "vars" not in self.namespace:
             return self.e_vars(node.args[0], scope)
         call = Call(scope, self.call_args(node, scope), self.new())
+        call.callee_key = self.callee_key(func)
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
@@ -780,6 +744,10 @@ class Visitor(Graph):
                 call.super_of = method
             call.recv = self.e_attribute_base(func, scope)
             root, chain = attribute_chain(value)
+            if type(value) is ast.Attribute:
+                found = self.foreign_key(value)
+                if found is not None and found[1][1]:  # store.ITEMS.append(): a method
+                    root = chain = None
             call.root, call.chain = root, chain
             if method is not None and type(value) is ast.Name and method.positional[0] == value.id:
                 call.self_of = method

@@ -9,8 +9,9 @@ import sys
 
 from lambdascope import _resources
 from lambdascope._errors import ScopeLeakError, ScopeLeakWarning
+from lambdascope._state import state
 
-from ._census import Space, lazy_init, module_analysis, walk
+from ._census import Space, exported_modules, lazy_init, link_project, module_analysis, walk
 from ._kinds import (
     MISSING,
     cell_values,
@@ -120,12 +121,14 @@ class Guard:
         code = function_globals(self._func) if func is not None else None
         if site is None and code:  # a tool wrapped it for the user: where its code lives
             site = code.get("__name__")
-        self._project = Project(site if isinstance(site, str) else None, code, extra, left_out)
+        self._project = Project(
+            site if isinstance(site, str) else None, code, extra, left_out, target=func
+        )
         self._spaces: list[Space] | None = None
         self._nodes: list[Node] = []
-        # Every binding of every guarded module: the namespace's values in order, compared
-        # (identity first, in C) with a saved list. A rebinding, a new or a deleted name
-        # changes it; names whose values have value equality are also checked by identity.
+        # Every binding of each module watched whole: the namespace's values in order,
+        # compared (identity first, in C) with a saved list. A rebinding, a new or a deleted
+        # name changes it. Other modules: the names code may rebind, checked by identity.
         self._bindings: list[tuple[Any, list[Any]]] = []
         self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         self._warned: set[tuple[str, str]] = set()
@@ -154,12 +157,29 @@ class Guard:
         return [(name, member.namespace) for name, member in self._project.members().items()]
 
     def _census(self) -> None:
-        """First invocation: analyse the guarded modules, then take the snapshot."""
+        """First invocation: analyse the guarded modules, then take the snapshot (noted
+        for the cold-start report)."""
+        import time
+
+        started = time.perf_counter()
+        guarded = self._guarded()
+        project = self._project
+        entries = {project.site or "", project.code_name}
+        exported = exported_modules(guarded, entries)
         self._spaces = [
-            Space(name, namespace, self._allow, module_analysis(name, namespace))
-            for name, namespace in self._guarded()
+            Space(name, namespace, self._allow, module_analysis(name, namespace, name in exported))
+            for name, namespace in guarded
         ]
+        link_project(self._spaces)
         self._snapshot()
+        func = self._func
+        label = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+        state.guards[label] = {
+            "handler": label,
+            "modules": [space.name for space in self._spaces],
+            "watched_whole": [space.name for space in self._spaces if space.whole],
+            "census_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
 
     def _joined(self) -> bool:
         """Did modules of the project join since the census (imported lazily)? Then they
@@ -211,7 +231,7 @@ class Guard:
     def _plan(self) -> list[tuple[Callable[[Any, Any], Any], Any, Any]]:
         """The fast check: one comparison per watched object, one identity pass for names."""
         assert self._spaces is not None
-        self._bindings = [(space.namespace.values(), space.values) for space in self._spaces]
+        self._bindings = [b for b in map(Space.bindings, self._spaces) if b is not None]
         checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         where: list[tuple[Any, Any, Any]] = []
         for space in self._spaces:

@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from project_support import ProjectMaker
 
 
-
 def order_event(customer: str = "c-1", quantity: int = 12) -> dict[str, Any]:
     body = {
         "customer": customer,
@@ -111,10 +110,7 @@ ALL_LEAKS = {leak.id: leak for leak in [*MODULE_LEAKS, *CROSS_MODULE_LEAKS, LAZY
 
 def cases(leaks: list[Leak]) -> list[Any]:
     """One parameter per leak; a leak in the handler's own module is caught already today."""
-    return [
-        pytest.param(leak, id=leak.id, marks=())
-        for leak in leaks
-    ]
+    return [pytest.param(leak, id=leak.id, marks=()) for leak in leaks]
 
 
 def load(make_project: ProjectMaker, *leaks: str, options: str | None = None) -> Any:

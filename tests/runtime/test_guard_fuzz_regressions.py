@@ -191,7 +191,6 @@ def test_read_that_inserts_into_a_defaultdict(
         assert repr(app.STATE) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 (item 3): another module writing its data")
 def test_other_module_of_the_guarded_package_writing_through_the_module(
     handler_dir: HandlerDir,
 ) -> None:
@@ -201,7 +200,7 @@ def test_other_module_of_the_guarded_package_writing_through_the_module(
     (package / "store.py").write_text('ITEMS = ["a"]\n')
     (package / "app.py").write_text(
         "from lambdascope import handler\n\nfrom . import store\n\n\n"
-        "@handler(modules=(__package__,))\n"
+        "@handler\n"
         "def lambda_handler(event, context):\n"
         '    store.ITEMS.append(event["user"])\n'
     )

@@ -1232,6 +1232,72 @@ def _other_function(fragment: Fragment, ctx: Context) -> None:
     _step(fragment, ctx, [f'store.{remember}(event["user"])'], conditional=False)
 
 
+@special("package/other_module_returned", True, package=True)
+def _other_returned(fragment: Fragment, ctx: Context) -> None:
+    items, current = ctx.names.fresh("ITEMS"), ctx.names.fresh("current")
+    fragment.block("store", f"{items} = []\n\n\ndef {current}():\n    return {items}")
+    fragment.need(APP, "from . import store")
+    _step(fragment, ctx, [f'store.{current}().append(event["user"])'], conditional=False)
+
+
+@special("package/other_module_function_imported", True, package=True)
+def _other_function_imported(fragment: Fragment, ctx: Context) -> None:
+    table, current = ctx.names.fresh("TABLE"), ctx.names.fresh("table")
+    fragment.block("store", f"{table} = {{}}\n\n\ndef {current}():\n    return {table}")
+    fragment.need(APP, f"from .store import {current}")
+    _step(fragment, ctx, [f'{current}()[event["user"]] = 1'], conditional=False)
+
+
+@special("package/other_module_aliased", True, package=True)
+def _other_aliased(fragment: Fragment, ctx: Context) -> None:
+    items = ctx.names.fresh("ITEMS")
+    fragment.block("store", f"{items} = []")
+    fragment.need(APP, "from . import store")
+    _step(
+        fragment,
+        ctx,
+        ["module = store", f'module.{items}.append(event["user"])'],
+        conditional=False,
+    )
+
+
+@special("package/other_module_passed", True, package=True)
+def _other_passed(fragment: Fragment, ctx: Context) -> None:
+    items, put = ctx.names.fresh("ITEMS"), ctx.names.fresh("put_into")
+    fragment.block("store", f"{items} = set()")
+    fragment.block(APP, f"def {put}(module, value):\n    module.{items}.add(value)")
+    fragment.need(APP, "from . import store")
+    _step(fragment, ctx, [f'{put}(store, event["user"])'], conditional=False)
+
+
+@special("package/other_module_setattr", True, package=True)
+def _other_setattr(fragment: Fragment, ctx: Context) -> None:
+    flag = ctx.names.fresh("FLAG")
+    fragment.block("store", f"{flag} = None")
+    fragment.need(APP, "from . import store")
+    _step(fragment, ctx, [f'setattr(store, "{flag}", event["user"])'], conditional=False)
+
+
+@special("package/other_module_reads", False, package=True)
+def _other_reads(fragment: Fragment, ctx: Context) -> None:
+    table, items = ctx.names.fresh("TABLE"), ctx.names.fresh("ITEMS")
+    fragment.block("store", f'{table} = {{"a": [1]}}\n{items} = ["a", "b"]')
+    fragment.need(APP, "from . import store")
+    body = [f'store.{table}.get(event["user"], [])', f'store.{items}.count(event["user"])']
+    _step(fragment, ctx, body, conditional=False)
+
+
+@special("package/other_module_shadowed", True, package=True)
+def _other_shadowed(fragment: Fragment, ctx: Context) -> None:
+    items = ctx.names.fresh("ITEMS")
+    fragment.block("store", "VALUE = 1")
+    fragment.block(APP, f"{items} = []")
+    fragment.need(APP, "from . import store")
+    body = ["store = SimpleNamespace(VALUE=" + items + ")", 'store.VALUE.append(event["user"])']
+    fragment.need(APP, "from types import SimpleNamespace")
+    _step(fragment, ctx, body, conditional=False)
+
+
 # -- objects of the module's own classes ---------------------------------------------------------
 
 OBJECT_CLASSES = {

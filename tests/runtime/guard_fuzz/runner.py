@@ -417,7 +417,7 @@ def forced_fallback() -> Iterator[None]:
 
     original = _analysis.analyse
 
-    def gave_up(module_name: str, namespace: dict[str, Any]) -> Any:
+    def gave_up(module_name: str, namespace: dict[str, Any], **_options: Any) -> Any:
         return _facts.Analysis(gave_up="forced by the fuzzer")
 
     _analysis.analyse = gave_up  # type: ignore[assignment]
