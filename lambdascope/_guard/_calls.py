@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from ._facts import KW, POS, Analysis, Arg, Call, Captured, Class, Func, GiveUp, Scope
-from ._foreign import Foreign
+from ._foreign import IMPORT, Foreign
 from ._tables import (
     CALLS_ITS_ARGUMENTS,
     CLASS_SCOPE,
@@ -173,7 +173,9 @@ class Linker(Foreign):
         return owner.classes.get(name)
 
     def link_call(self, call: Call) -> None:
-        if call.name is not None:
+        if call.wraps_handler:  # handler(watch_tmp=False)(func), as when decorated
+            self.qualified_call("lambdascope.handler", call)
+        elif call.name is not None:
             self.link_name_call(call, call.name)
         elif call.attr is not None:
             self.link_attribute_call(call, call.attr)
@@ -205,6 +207,15 @@ class Linker(Foreign):
     def link_attribute_call(self, call: Call, attr: str) -> None:
         """``recv.attr(...)``: a module's function, a class's method, or a method call."""
         root, chain = call.root, call.chain
+        module_root = call.module_root
+        if (
+            module_root is not None
+            and module_root[0] != IMPORT
+            and self.bound_as_seen(call.scope, module_root, self.resolve)
+        ):
+            self.foreign_result(call)  # module.entry(...) over a collection of modules
+            self.unknown(call, None)
+            return
         if root is not None and chain is not None:
             base = self.imports.get(root)
             owner = self.resolve(call.scope, root)

@@ -226,19 +226,19 @@ class Space:
         }
 
     def changes(self) -> list[tuple[str, Any, Any]]:
-        """``(name, before, now)`` of every watched module-level name that changed."""
+        """``(name, before, now)`` of every watched module-level name that changed: in a
+        module watched whole, any; in one the analysis vouches for, those its code can
+        rebind and those watched (the others changed outside an invocation: a test, Init)."""
         namespace, snap = self.namespace, self.snap
-        found = [
-            (key, value, namespace.get(key, MISSING))
-            for key, value in snap.items()
-            if namespace.get(key, MISSING) is not value
+        if self.whole:
+            keys = [*snap, *(key for key in list(namespace) if key not in snap)]
+        else:
+            keys = sorted(self.rebound | self.watching)
+        return [
+            (key, snap.get(key, MISSING), namespace.get(key, MISSING))
+            for key in keys
+            if self.watched(key) and namespace.get(key, MISSING) is not snap.get(key, MISSING)
         ]
-        found.extend(
-            (key, MISSING, namespace[key])
-            for key in list(namespace)
-            if key not in snap and self.watched(key)
-        )
-        return found
 
     def restore(self, key: str, before: Any) -> None:
         if before is MISSING:

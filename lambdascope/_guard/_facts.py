@@ -233,9 +233,10 @@ class Call:
         "args",
         "attr",
         "callee",
-        "callee_key",
+        "callee_keys",
         "chain",
         "effects",
+        "module_root",
         "name",
         "recv",
         "result",
@@ -243,6 +244,7 @@ class Call:
         "scope",
         "self_of",
         "super_of",
+        "wraps_handler",
     )
 
     def __init__(self, scope: Scope, args: list[Arg], result: int) -> None:
@@ -256,7 +258,9 @@ class Call:
         self.root: str | None = None  # recv is a name, or a dotted chain of names
         self.chain: str | None = None
         self.callee: NodeId = None  # any other callee value
-        self.callee_key: tuple[str, str] | None = None  # another module's function
+        self.callee_keys: list[tuple[str, str]] = []  # other modules' functions called
+        self.module_root: tuple[str, str] | None = None  # recv is a module: how it is bound
+        self.wraps_handler = False  # handler(guard=...)(func): func is an entry point
         self.self_of: Func | None = None  # recv is the receiver of this method
         self.super_of: Func | None = None  # recv is super() in this method
 

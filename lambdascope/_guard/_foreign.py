@@ -23,15 +23,20 @@ import ast
 import sys
 
 from ._facts import Call, GiveUp, Graph, Scope
-from ._tables import COPY, GIVE_UP_QUALIFIED, INTO
+from ._tables import COMPREHENSION_SCOPE, COPY, GIVE_UP_QUALIFIED, INTO
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
     NodeId = Optional[int]
+    Root = tuple[str, str]  # (IMPORT | LOOP | CONTAINER, name)
 
 _MODULE = type(sys)
+
+#: What the root of a chain of modules is: a name bound by imports, a loop variable over a
+#: collection of modules, an item of such a collection.
+IMPORT, LOOP, CONTAINER = "import", "loop", "container"
 
 
 class Foreign(Graph):
@@ -45,10 +50,15 @@ class Foreign(Graph):
         #: (module name, attribute) -> the node of that foreign source; attribute "" is
         #: the module object itself.
         self.foreign_nodes: dict[tuple[str, str], int] = {}
-        #: use sites to check at link time: (scope, root, root node, site node, key)
-        self.foreign_uses: list[tuple[Scope, str, NodeId, int, tuple[str, str]]] = []
-        #: rebindings to check at link time: (scope, root, root node, key)
-        self.foreign_stores: list[tuple[Scope, str, NodeId, tuple[str, str]]] = []
+        #: use sites to check at link time: (scope, root, root node, site node, keys)
+        self.foreign_uses: list[tuple[Scope, Root, NodeId, int, list[tuple[str, str]]]] = []
+        #: rebindings to check at link time: (scope, root, root node, keys)
+        self.foreign_stores: list[tuple[Scope, Root, NodeId, list[tuple[str, str]]]] = []
+        #: (id(scope), name) -> the modules a loop variable iterates over, and how many
+        #: loops bind it; the collections looped over, to check at link time
+        self.loop_modules: dict[tuple[int, str], list[Any]] = {}
+        self.loop_binds: dict[tuple[int, str], int] = {}
+        self.loop_sources: list[tuple[Scope, str]] = []
         #: (id(scope), name) -> how many times imports bind the name in that scope
         self.import_binds: dict[tuple[int, str], int] = {}
         #: foreign names handler-time code rebinds (``config.X = v``, ``del config.X``)
@@ -57,75 +67,128 @@ class Foreign(Graph):
         self.foreign_taken: set[tuple[str, str]] = set()
 
     # -- visiting ------------------------------------------------------------------------
-    def chain_module(self, node: ast.expr) -> tuple[str, Any] | None:
-        """``(root, module)`` when *node* is a name bound by an import, or a chain of
-        attributes on one, whose value is a module now; None otherwise."""
+    def chain_modules(self, node: ast.expr, scope: Scope) -> tuple[Root, list[Any]] | None:
+        """``(root, modules)`` when *node* is a module now: a name bound by an import, a
+        loop variable over a module-level collection of modules (``for module in
+        MODULES``), an item of one (``ROUTES[kind]``), or a chain of attributes on those
+        that stays in modules (``app.utils.money``); None otherwise. *root* says what the
+        link must confirm (that the name is bound so and only so)."""
         parts: list[str] = []
         while type(node) is ast.Attribute:
             parts.append(node.attr)
             node = node.value
-        if type(node) is not ast.Name or node.id not in self.imports:
-            return None
-        root = node.id
-        self.idents.update(parts)
-        # imported in a function: the module it names, if loaded
-        value = self.namespace.get(root) if root in self.imported else _loaded(self.imports[root])
-        for part in reversed(parts):
-            if type(value) is not _MODULE:
-                return None
-            value = getattr(value, part, None)
-        return (root, value) if type(value) is _MODULE else None
-
-    def foreign_key(self, node: ast.Attribute) -> tuple[str, tuple[str, str]] | None:
-        """``(root, (module, attribute))`` when *node* is ``<module chain>.attribute``."""
-        found = self.chain_module(node.value)
+        found = self.root_modules(node, scope)
         if found is None:
             return None
-        root, module = found
-        self.idents.add(node.attr)
-        name = getattr(module, "__name__", None)
-        if not isinstance(name, str):
+        root, values = found
+        self.idents.update(parts)
+        modules = []
+        for start in values:
+            value = start
+            for part in reversed(parts):
+                value = getattr(value, part, None) if type(value) is _MODULE else None
+            if type(value) is not _MODULE or not isinstance(value.__name__, str):
+                return None
+            modules.append(value)
+        return root, modules
+
+    def root_modules(self, node: ast.expr, scope: Scope) -> tuple[Root, list[Any]] | None:
+        if type(node) is ast.Subscript and type(node.value) is ast.Name:
+            held = _modules_in(self.namespace.get(node.value.id))  # ROUTES[kind]
+            return None if held is None else ((CONTAINER, node.value.id), held)
+        if type(node) is not ast.Name:
             return None
-        value = getattr(module, node.attr, None)
-        if type(value) is _MODULE and isinstance(getattr(value, "__name__", None), str):
-            return root, (value.__name__, "")  # a submodule: the module object itself
-        return root, (name, node.attr)
+        name = node.id
+        looped = self.loop_modules.get((id(scope), name))
+        if looped is not None:
+            return (LOOP, name), looped
+        if name not in self.imports:
+            return None
+        # imported in a function: the module it names, if loaded
+        value = self.namespace.get(name) if name in self.imported else _loaded(self.imports[name])
+        return ((IMPORT, name), [value]) if type(value) is _MODULE else None
+
+    def foreign_keys(
+        self, node: ast.Attribute, scope: Scope
+    ) -> tuple[Root, list[tuple[str, str]]] | None:
+        """``(root, [(module, attribute), ...])`` when *node* is ``<module>.attribute``
+        (attribute "": the attribute is a submodule, the module object itself)."""
+        found = self.chain_modules(node.value, scope)
+        if found is None:
+            return None
+        root, modules = found
+        self.idents.add(node.attr)
+        keys = []
+        for module in modules:
+            value = getattr(module, node.attr, None)
+            if type(value) is _MODULE and isinstance(getattr(value, "__name__", None), str):
+                keys.append((value.__name__, ""))
+            else:
+                keys.append((module.__name__, node.attr))
+        return root, keys
+
+    def note_loop(self, target: ast.expr, iterable: ast.expr, scope: Scope) -> None:
+        """``for module in MODULES`` (or ``ROUTES.values()``), MODULES a module-level
+        collection of modules: the loop variable is one of them."""
+        if type(target) is not ast.Name:
+            return
+        if (
+            type(iterable) is ast.Call
+            and type(iterable.func) is ast.Attribute
+            and iterable.func.attr == "values"
+            and not iterable.args
+            and type(iterable.func.value) is ast.Name
+            and isinstance(self.namespace.get(iterable.func.value.id), dict)
+        ):
+            iterable = iterable.func.value
+        elif type(iterable) is not ast.Name or isinstance(self.namespace.get(iterable.id), dict):
+            return
+        held = _modules_in(self.namespace.get(iterable.id))
+        if held is None:
+            return
+        key = (id(scope), target.id)
+        self.loop_modules.setdefault(key, []).extend(held)
+        self.loop_sources.append((scope, iterable.id))
+        self.loop_binds[key] = self.loop_binds.get(key, 0) + 1
 
     def foreign_load(self, node: ast.Attribute, scope: Scope) -> NodeId:
         """The node of ``module.NAME`` read at *node*, or None when it is not one."""
-        found = self.foreign_key(node)
+        found = self.foreign_keys(node, scope)
         if found is None:
             return None
-        root, key = found
+        root, keys = found
         root_node = self.e_root(node, scope)
         site = self.new()
-        self.foreign_uses.append((scope, root, root_node, site, key))
+        self.foreign_uses.append((scope, root, root_node, site, keys))
         return site
 
     def foreign_store(self, node: ast.Attribute, scope: Scope) -> bool:
         """``module.NAME = v`` / ``del module.NAME``: a rebinding of the other module's name.
         False when *node* is not one (then it is an attribute store like any other)."""
-        found = self.foreign_key(node)
+        found = self.foreign_keys(node, scope)
         if found is None:
             return False
-        root, key = found
+        root, keys = found
         root_node = self.e_root(node, scope)
         if scope.effects:
-            self.foreign_stores.append((scope, root, root_node, key))
+            self.foreign_stores.append((scope, root, root_node, keys))
         return True
 
     def e_root(self, node: ast.expr, scope: Scope) -> NodeId:
-        """The root name of the chain *node*, evaluated as a name (its bookkeeping)."""
+        """The root of the chain *node* (a name, ``ROUTES[kind]``), evaluated as usual."""
         while type(node) is ast.Attribute:
             node = node.value
-        assert type(node) is ast.Name
-        return self.e_name(node, scope, as_value=False)
+        if type(node) is ast.Name:
+            return self.e_name(node, scope, as_value=False)
+        return self.expr(node, scope)
 
     if TYPE_CHECKING:
 
         def e_name(self, node: ast.Name, scope: Scope, as_value: bool = True) -> NodeId: ...
 
         def bind(self, name: str, value: NodeId, scope: Scope) -> None: ...
+
+        def expr(self, node: ast.expr, scope: Scope) -> NodeId: ...
 
     def note_import(self, name: str, scope: Scope) -> None:
         key = (id(scope), name)
@@ -180,25 +243,24 @@ class Foreign(Graph):
             self.bind(bound, None, scope)
             self.note_import(bound, scope)
 
-    def callee_key(self, func: ast.expr) -> tuple[str, str] | None:
-        """``(module, name)`` of a function called as ``store.current(...)``, or as
-        ``current(...)`` after ``from .store import current``: its result may be the
-        other module's data (:attr:`Analysis.returns` of that module says which)."""
+    def callee_keys(self, func: ast.expr, scope: Scope) -> list[tuple[str, str]]:
+        """``(module, name)`` of the functions a call such as ``store.current(...)``,
+        ``current(...)`` after ``from .store import current`` or ``module.entry(...)`` in
+        a loop over modules calls: its result may be the other module's data
+        (:attr:`Analysis.returns` of that module says which)."""
         if type(func) is ast.Attribute:
-            found = self.chain_module(func.value)
+            found = self.chain_modules(func.value, scope)
             if found is None:
-                return None
-            name = getattr(found[1], "__name__", None)
-            return (name, func.attr) if isinstance(name, str) else None
+                return []
+            return [(module.__name__, func.attr) for module in found[1]]
         if type(func) is ast.Name and func.id in self.imports:
             module, _, attr = self.imports[func.id].rpartition(".")
-            return (module, attr) if module else None
-        return None
+            return [(module, attr)] if module else []
+        return []
 
     def foreign_result(self, call: Call) -> None:
         """A call of another module's function: its result is that function's result."""
-        if call.callee_key is not None:
-            module, name = call.callee_key
+        for module, name in call.callee_keys:
             self.edge(self.foreign_node((module, name + "()")), call.result, COPY)
 
     # -- linking -------------------------------------------------------------------------
@@ -212,23 +274,51 @@ class Foreign(Graph):
         """Join each use site to its foreign source, or, when its root is not bound by
         imports alone (*owner_of* resolves a name in a scope), to the root as a plain
         attribute of the name."""
-        for scope, root, root_node, site, key in self.foreign_uses:
-            if self.imports_only(scope, root, owner_of):
-                self.edge(self.foreign_node(key), site, COPY)
-                value = getattr(sys.modules.get(key[0]), key[1], None) if key[1] else None
-                if callable(value) and not isinstance(value, type) and scope.effects:
-                    # a function taken as a value (``get = store.current``): whoever calls
-                    # it may write what it returns
-                    self.foreign_taken.add(key)
+        for scope, root, root_node, site, keys in self.foreign_uses:
+            if self.bound_as_seen(scope, root, owner_of):
+                for key in keys:
+                    self.edge(self.foreign_node(key), site, COPY)
+                    value = getattr(sys.modules.get(key[0]), key[1], None) if key[1] else None
+                    if callable(value) and not isinstance(value, type) and scope.effects:
+                        # a function taken as a value (``get = store.current``): whoever
+                        # calls it may write what it returns
+                        self.foreign_taken.add(key)
             elif root_node is not None:
                 self.edge(root_node, site, INTO)
-                for cls in self.class_attrs.get(key[1], ()):  # a class attribute of ours
-                    self.edge(self.var(self.module, cls), site, INTO)
-        for scope, root, root_node, key in self.foreign_stores:
-            if self.imports_only(scope, root, owner_of):
-                self.foreign_rebound.add(key)
+                for key in keys:
+                    for cls in self.class_attrs.get(key[1], ()):  # a class attribute of ours
+                        self.edge(self.var(self.module, cls), site, INTO)
+        for scope, root, root_node, keys in self.foreign_stores:
+            if self.bound_as_seen(scope, root, owner_of):
+                self.foreign_rebound.update(keys)
             else:
                 self.store(root_node, scope)
+
+    def bound_as_seen(self, scope: Scope, root: Root, owner_of: Any) -> bool:
+        """Is the root of a chain bound the way the visit read it: an imported name by
+        imports alone, a loop variable by loops over collections of modules alone, and a
+        collection of modules by the module's top level alone?"""
+        kind, name = root
+        if kind == IMPORT:
+            return self.imports_only(scope, name, owner_of)
+        if kind == CONTAINER:
+            return self.module_constant(scope, name, owner_of)
+        owner: Scope | None = owner_of(scope, name)
+        if owner is not scope or not all(
+            self.module_constant(where, source, owner_of) for where, source in self.loop_sources
+        ):
+            return False
+        binds = self.loop_binds.get((id(scope), name), 0)
+        assigned = len(scope.assigned.get(name, ()))
+        return assigned == binds or (scope.kind == COMPREHENSION_SCOPE and assigned == 0)
+
+    def module_constant(self, scope: Scope, name: str, owner_of: Any) -> bool:
+        """*name* is the module's, bound once at its top level and never by a function."""
+        return (
+            owner_of(scope, name) is self.module
+            and name not in self.rebound_anywhere
+            and len(self.module.assigned.get(name, ())) == 1
+        )
 
     def imports_only(self, scope: Scope, root: str, owner_of: Any) -> bool:
         owner: Scope | None = owner_of(scope, root)
@@ -244,6 +334,17 @@ class Foreign(Graph):
             return False
         binds = self.import_binds.get((id(owner), root), 0)
         return binds > 0 and binds == len(owner.assigned.get(root, ()))
+
+
+def _modules_in(value: Any) -> list[Any] | None:
+    """The modules a tuple, list, set or dict (its values) of modules only holds."""
+    items = list(value.values()) if isinstance(value, dict) else value
+    if not isinstance(items, (tuple, list, set, frozenset)) or not items:
+        return None
+    modules = list(items)
+    if all(type(item) is _MODULE and isinstance(item.__name__, str) for item in modules):
+        return modules
+    return None
 
 
 def _loaded(qualified: str) -> Any:

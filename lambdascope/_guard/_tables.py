@@ -13,6 +13,7 @@ from lambdascope._mutators import MUTATING_METHODS, RETURNS_AN_ITEM
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Container
     from typing import Optional
 
     NodeId = Optional[int]
@@ -206,10 +207,17 @@ def immutable_value(value: object) -> bool:
     return kind in IMMUTABLE
 
 
-def number_literal(node: ast.expr) -> bool:
-    """``1``, ``-2.5``: a number written in the source."""
+#: Builtins whose result is always a number (``len(x)``: an ``int``, whatever ``x`` is).
+NUMBER_BUILTINS = frozenset(words("len int float ord hash id"))
+
+
+def number_literal(node: ast.expr, shadowed: Container[str] = ()) -> bool:
+    """``1``, ``-2.5``, or a call of a builtin that returns a number (``len(x)``) unless
+    the module binds that name (*shadowed*): no builtin container takes one in place."""
     if type(node) is ast.UnaryOp:
         node = node.operand
+    if type(node) is ast.Call and type(node.func) is ast.Name:
+        return node.func.id in NUMBER_BUILTINS and node.func.id not in shadowed
     return type(node) is ast.Constant and type(node.value) in (int, float, complex)
 
 

@@ -397,7 +397,7 @@ class Visitor(Foreign):
         # An in-place operator may mutate the current value (list += ..., BUF += b"...",
         # ITEMS *= 0), unless it adds a number literal: no builtin container accepts that
         # in place (the module's own classes are left to the runtime, which watches them).
-        inplace = not (type(node.op) is not ast.Mult and number_literal(node.value))
+        inplace = not (type(node.op) is not ast.Mult and number_literal(node.value, self.namespace))
         target = node.target
         if type(target) is ast.Name:
             current = self.e_name(target, scope, as_value=False)
@@ -428,6 +428,7 @@ class Visitor(Foreign):
 
     def s_for(self, node: ast.For | ast.AsyncFor, scope: Scope) -> None:
         iterable = self.expr(node.iter, scope)
+        self.note_loop(node.target, node.iter, scope)
         self.assign(node.target, self.derive(iterable, INTO), scope)
         self.stmts(node.body, scope)
         self.stmts(node.orelse, scope)
@@ -693,6 +694,7 @@ class Visitor(Foreign):
         inner = self.scope(COMPREHENSION_SCOPE, scope, scope.func, scope.effects)
         for i, generator in enumerate(generators):
             iterable = first if i == 0 else self.expr(generator.iter, inner)
+            self.note_loop(generator.target, generator.iter, inner)
             self.comp_target(generator.target, self.derive(iterable, INTO), inner)
             for condition in generator.ifs:
                 self.expr(condition, inner)
@@ -728,7 +730,10 @@ class Visitor(Foreign):
         if vars_of_chain(node) and "vars" not in self.namespace:
             return self.e_vars(node.args[0], scope)
         call = Call(scope, self.call_args(node, scope), self.new())
-        call.callee_key = self.callee_key(func)
+        call.callee_keys = self.callee_keys(func, scope)
+        if type(func) is ast.Attribute:
+            found = self.chain_modules(func.value, scope)
+            call.module_root = None if found is None else found[0]
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
@@ -745,14 +750,15 @@ class Visitor(Foreign):
             call.recv = self.e_attribute_base(func, scope)
             root, chain = attribute_chain(value)
             if type(value) is ast.Attribute:
-                found = self.foreign_key(value)
-                if found is not None and found[1][1]:  # store.ITEMS.append(): a method
-                    root = chain = None
+                found = self.foreign_keys(value, scope)
+                if found is not None and all(key[1] for key in found[1]):
+                    root = chain = None  # store.ITEMS.append(): a method of the value
             call.root, call.chain = root, chain
             if method is not None and type(value) is ast.Name and method.positional[0] == value.id:
                 call.self_of = method
         else:
             call.callee = self.expr(func, scope)
+            call.wraps_handler = type(func) is ast.Call and self.decorator_role(func) == "handler"
         self.calls.append(call)
         return call.result
 
