@@ -187,15 +187,22 @@ class Modules:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="lambdascope-bench-")
         self.path = Path(self._dir.name)
-        sys.path.insert(0, str(self.path))
+        self._folders: list[str] = []
 
     def load(self, name: str, source: str) -> Any:
-        (self.path / f"{name}.py").write_text(textwrap.dedent(source))
+        """Import *source* as module *name*, alone in its folder: a function of its own
+        (the guard watches a function's whole project, the folder of a top-level module)."""
+        folder = self.path / name
+        folder.mkdir()
+        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+        sys.path.insert(0, str(folder))
+        self._folders.append(str(folder))
         importlib.invalidate_caches()
         return importlib.import_module(name)
 
     def close(self) -> None:
-        sys.path.remove(str(self.path))
+        for folder in self._folders:
+            sys.path.remove(folder)
         for name in [n for n, m in sys.modules.items() if _inside(m, self.path)]:
             del sys.modules[name]
         self._dir.cleanup()
@@ -220,7 +227,7 @@ def first_call(func: Callable[[Any, Any], Any], event: Any) -> tuple[float, int]
 
 def guard_rows(quick: bool) -> list[Row]:
     import lambdascope._guard._analysis  # noqa: F401 - imported once per process (ast, ~5 ms)
-    from lambdascope import handler
+    from lambdascope._handler import wrap_in  # applied as in each module: its own project
 
     big = 20_000 if quick else 100_000
     modules = Modules()
@@ -239,7 +246,7 @@ def guard_rows(quick: bool) -> list[Row]:
 
         # The module-state guard alone: the /tmp watch has rows of its own (bench_tmp).
         guarded = {
-            name: handler(watch_tmp=False)(mod.work)
+            name: wrap_in(mod.__name__, mod.work, watch_tmp=False)
             for name, mod in (
                 ("prefix_check", prefix_check),
                 ("realistic", realistic),
@@ -261,9 +268,9 @@ def guard_rows(quick: bool) -> list[Row]:
             "top": {"key": "key-7"},
             "deep": {},
         }
-        default_handler = handler(prefix_check.work)
+        default_handler = wrap_in(prefix_check.__name__, prefix_check.work)
         default_handler({}, None)  # the first invocation: analysis, census, the watch's baseline
-        realistic_default = handler(realistic.work)
+        realistic_default = wrap_in(realistic.__name__, realistic.work)
         realistic_default(REALISTIC_EVENT, None)
         large_first, large_peak = first_call(guarded["large"], events["large"])
         deep_first, _ = first_call(guarded["deep"], events["deep"])
@@ -276,7 +283,10 @@ def guard_rows(quick: bool) -> list[Row]:
             "bare": looped(functools.partial(prefix_check.work, {}, None), number),
             "floor": looped(functools.partial(floor(prefix_check.work), {}, None), number),
             "off": looped(
-                functools.partial(handler(guard="off")(prefix_check.work), {}, None), number
+                functools.partial(
+                    wrap_in(prefix_check.__name__, prefix_check.work, guard="off"), {}, None
+                ),
+                number,
             ),
             # what users get: the module guard and the /tmp watch
             "default": looped(functools.partial(default_handler, {}, None), number),
