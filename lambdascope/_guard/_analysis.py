@@ -115,9 +115,11 @@ Giving up
     known). Any internal error is a give-up too, never silence.
 
 Known blind spots and imprecisions (documented, not detected)
-    - Code in another module writing through the module object
-      (``import app; app.X.append(v)``) or through a value it received
-      (``from app import X``): only this module's source is read.
+    - Another module's code is that module's analysis: what it does through
+      the module object (``store.X.append(v)``, ``config.X = v``, a function's
+      result) is reported there as :attr:`Analysis.foreign` and joined by the
+      runtime (``_census.link_project``); a value it received (``from app
+      import X``) is held twice, and the runtime watches it deeply.
     - Objects reached only through third-party code (a library that keeps a
       reference to a table and writes it later): passing a value to unknown
       code is a deep write of it, but what that code keeps is invisible.
