@@ -87,5 +87,6 @@ def test_quick_suite_reports_every_row_with_finite_ratios(tmp_path: Path) -> Non
         assert row in text, row
     ratios = [float(r) for r in re.findall(r"\| ([0-9.]+)x \|", text)]
     assert len(ratios) >= 12
-    assert all(math.isfinite(r) and r > 0 for r in ratios)
+    # 0 where nothing is measurable: a name the code only reads costs nothing per invocation
+    assert all(math.isfinite(r) and r >= 0 for r in ratios)
     assert text.count(": met") + text.count(": MISSED") == 34
