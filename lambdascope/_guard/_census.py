@@ -111,7 +111,7 @@ class Space:
         namespace = self.namespace
         self.watching = set()
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
-        self.values = list(namespace.values())
+        self.values = list(namespace.values()) if self.whole else []  # see bindings()
 
     def identities(self) -> Iterator[tuple[Any, Any, Any]]:
         """``(namespace, name, value)`` of the bindings to check by identity (``value`` is
@@ -129,9 +129,13 @@ class Space:
                 if value_equality(value):
                     yield namespace, key, value
             return
-        for key in sorted(self.rebound | self.watching):
-            if self.watched(key):
-                yield namespace, key, snap.get(key, MISSING)
+        for key in self.rebindable():
+            yield namespace, key, snap.get(key, MISSING)
+
+    def rebindable(self) -> list[str]:
+        """In a module the analysis vouches for, the watched names code can rebind: its own
+        ``global`` writes, other modules' ``config.X = v``, and the names snapshotted."""
+        return [key for key in sorted(self.rebound | self.watching) if self.watched(key)]
 
     def bindings(self) -> tuple[Any, list[Any]] | None:
         """``(live values, saved list)`` when every binding is compared (a module watched
@@ -233,7 +237,7 @@ class Space:
         if self.whole:
             keys = [*snap, *(key for key in list(namespace) if key not in snap)]
         else:
-            keys = sorted(self.rebound | self.watching)
+            keys = self.rebindable()
         return [
             (key, snap.get(key, MISSING), namespace.get(key, MISSING))
             for key in keys

@@ -243,20 +243,21 @@ class Foreign(Graph):
             self.bind(bound, None, scope)
             self.note_import(bound, scope)
 
-    def callee_keys(self, func: ast.expr, scope: Scope) -> list[tuple[str, str]]:
-        """``(module, name)`` of the functions a call such as ``store.current(...)``,
+    def note_callee(self, call: Call, func: ast.expr, scope: Scope) -> None:
+        """The other modules' functions a call such as ``store.current(...)``,
         ``current(...)`` after ``from .store import current`` or ``module.entry(...)`` in
-        a loop over modules calls: its result may be the other module's data
-        (:attr:`Analysis.returns` of that module says which)."""
+        a loop over modules calls (``call.callee_keys``: its result may be the other
+        module's data, :attr:`Analysis.returns` of that module says which), and how the
+        module the method is looked up on is bound (``call.module_root``)."""
         if type(func) is ast.Attribute:
             found = self.chain_modules(func.value, scope)
-            if found is None:
-                return []
-            return [(module.__name__, func.attr) for module in found[1]]
-        if type(func) is ast.Name and func.id in self.imports:
+            if found is not None:
+                call.module_root = found[0]
+                call.callee_keys = [(module.__name__, func.attr) for module in found[1]]
+        elif type(func) is ast.Name and func.id in self.imports:
             module, _, attr = self.imports[func.id].rpartition(".")
-            return [(module, attr)] if module else []
-        return []
+            if module:
+                call.callee_keys = [(module, attr)]
 
     def foreign_result(self, call: Call) -> None:
         """A call of another module's function: its result is that function's result."""

@@ -730,10 +730,7 @@ class Visitor(Foreign):
         if vars_of_chain(node) and "vars" not in self.namespace:
             return self.e_vars(node.args[0], scope)
         call = Call(scope, self.call_args(node, scope), self.new())
-        call.callee_keys = self.callee_keys(func, scope)
-        if type(func) is ast.Attribute:
-            found = self.chain_modules(func.value, scope)
-            call.module_root = None if found is None else found[0]
+        self.note_callee(call, func, scope)
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
