@@ -919,20 +919,26 @@ def _simple(
     *imports: str,
     since: tuple[int, int] = (3, 9),
     weight: float = 1.0,
+    store: str = "",
 ) -> None:
-    """A special fragment from a template: names in `$UPPER`/`$lower` become fresh names."""
+    """A special fragment from a template: names in `$UPPER`/`$lower` become fresh names.
+    *top* goes to the handler's module; *store*, when given, to the package's other module
+    ``store`` (a package program)."""
 
     def make(fragment: Fragment, ctx: Context) -> None:
         request = {"v": 'event["user"]', "k": 'event["user"]', "n": 'event["id"]'}
-        tokens = sorted(set(re.findall(r"\$(\w+)", top + step)) - set(request))
+        text = "\n".join([top, step, store, *imports])
+        tokens = sorted(set(re.findall(r"\$(\w+)", text)) - set(request))
         parts = {t: ctx.names.fresh(t) for t in tokens}
         parts.update(request)
-        fragment.need(APP, *imports)
+        fragment.need(APP, *(fill(line, **parts) for line in imports))
+        if store:
+            fragment.block("store", fill(store, **parts))
         if top:
             fragment.block(APP, fill(top, **parts))
         _step(fragment, ctx, fill(step, **parts).split("\n"), conditional=False)
 
-    special(construct, writes, since=since, weight=weight)(make)
+    special(construct, writes, since=since, weight=weight, package=bool(store))(make)
 
 
 # global rebinding
@@ -1216,86 +1222,73 @@ def _lazy_import(fragment: Fragment, ctx: Context) -> None:
     _step(fragment, ctx, ["from . import extra", "extra.LOADED"], conditional=False)
 
 
-@special("package/rebind_other_module", True, package=True)
-def _rebind_other(fragment: Fragment, ctx: Context) -> None:
-    count = ctx.names.fresh("COUNT")
-    fragment.block("store", f"{count} = 0")
-    fragment.need(APP, "from . import store")
-    _step(fragment, ctx, [f"store.{count} += 1"], conditional=False)
-
-
-@special("package/other_module_function", True, package=True)
-def _other_function(fragment: Fragment, ctx: Context) -> None:
-    items, remember = ctx.names.fresh("ITEMS"), ctx.names.fresh("remember")
-    fragment.block("store", f"{items} = []\n\n\ndef {remember}(value):\n    {items}.append(value)")
-    fragment.need(APP, "from . import store")
-    _step(fragment, ctx, [f'store.{remember}(event["user"])'], conditional=False)
-
-
-@special("package/other_module_returned", True, package=True)
-def _other_returned(fragment: Fragment, ctx: Context) -> None:
-    items, current = ctx.names.fresh("ITEMS"), ctx.names.fresh("current")
-    fragment.block("store", f"{items} = []\n\n\ndef {current}():\n    return {items}")
-    fragment.need(APP, "from . import store")
-    _step(fragment, ctx, [f'store.{current}().append(event["user"])'], conditional=False)
-
-
-@special("package/other_module_function_imported", True, package=True)
-def _other_function_imported(fragment: Fragment, ctx: Context) -> None:
-    table, current = ctx.names.fresh("TABLE"), ctx.names.fresh("table")
-    fragment.block("store", f"{table} = {{}}\n\n\ndef {current}():\n    return {table}")
-    fragment.need(APP, f"from .store import {current}")
-    _step(fragment, ctx, [f'{current}()[event["user"]] = 1'], conditional=False)
-
-
-@special("package/other_module_aliased", True, package=True)
-def _other_aliased(fragment: Fragment, ctx: Context) -> None:
-    items = ctx.names.fresh("ITEMS")
-    fragment.block("store", f"{items} = []")
-    fragment.need(APP, "from . import store")
-    _step(
-        fragment,
-        ctx,
-        ["module = store", f'module.{items}.append(event["user"])'],
-        conditional=False,
-    )
-
-
-@special("package/other_module_passed", True, package=True)
-def _other_passed(fragment: Fragment, ctx: Context) -> None:
-    items, put = ctx.names.fresh("ITEMS"), ctx.names.fresh("put_into")
-    fragment.block("store", f"{items} = set()")
-    fragment.block(APP, f"def {put}(module, value):\n    module.{items}.add(value)")
-    fragment.need(APP, "from . import store")
-    _step(fragment, ctx, [f'{put}(store, event["user"])'], conditional=False)
-
-
-@special("package/other_module_setattr", True, package=True)
-def _other_setattr(fragment: Fragment, ctx: Context) -> None:
-    flag = ctx.names.fresh("FLAG")
-    fragment.block("store", f"{flag} = None")
-    fragment.need(APP, "from . import store")
-    _step(fragment, ctx, [f'setattr(store, "{flag}", event["user"])'], conditional=False)
-
-
-@special("package/other_module_reads", False, package=True)
-def _other_reads(fragment: Fragment, ctx: Context) -> None:
-    table, items = ctx.names.fresh("TABLE"), ctx.names.fresh("ITEMS")
-    fragment.block("store", f'{table} = {{"a": [1]}}\n{items} = ["a", "b"]')
-    fragment.need(APP, "from . import store")
-    body = [f'store.{table}.get(event["user"], [])', f'store.{items}.count(event["user"])']
-    _step(fragment, ctx, body, conditional=False)
-
-
-@special("package/other_module_shadowed", True, package=True)
-def _other_shadowed(fragment: Fragment, ctx: Context) -> None:
-    items = ctx.names.fresh("ITEMS")
-    fragment.block("store", "VALUE = 1")
-    fragment.block(APP, f"{items} = []")
-    fragment.need(APP, "from . import store")
-    body = ["store = SimpleNamespace(VALUE=" + items + ")", 'store.VALUE.append(event["user"])']
-    fragment.need(APP, "from types import SimpleNamespace")
-    _step(fragment, ctx, body, conditional=False)
+_STORE = "from . import store"
+_simple("package/rebind_other_module", True, "", "store.$COUNT += 1", _STORE, store="$COUNT = 0")
+_simple(
+    "package/other_module_function",
+    True,
+    "",
+    "store.$remember($v)",
+    _STORE,
+    store="$ITEMS = []\n\n\ndef $remember(value):\n    $ITEMS.append(value)",
+)
+_simple(
+    "package/other_module_returned",
+    True,
+    "",
+    "store.$current().append($v)",
+    _STORE,
+    store="$ITEMS = []\n\n\ndef $current():\n    return $ITEMS",
+)
+_simple(
+    "package/other_module_function_imported",
+    True,
+    "",
+    "$table()[$v] = 1",
+    "from .store import $table",
+    store="$TABLE = {}\n\n\ndef $table():\n    return $TABLE",
+)
+_simple(
+    "package/other_module_aliased",
+    True,
+    "",
+    "module = store\nmodule.$ITEMS.append($v)",
+    _STORE,
+    store="$ITEMS = []",
+)
+_simple(
+    "package/other_module_passed",
+    True,
+    "def $put_into(module, value):\n    module.$ITEMS.add(value)",
+    "$put_into(store, $v)",
+    _STORE,
+    store="$ITEMS = set()",
+)
+_simple(
+    "package/other_module_setattr",
+    True,
+    "",
+    'setattr(store, "$FLAG", $v)',
+    _STORE,
+    store="$FLAG = None",
+)
+_simple(
+    "package/other_module_reads",
+    False,
+    "",
+    "store.$TABLE.get($v, [])\nstore.$ITEMS.count($v)",
+    _STORE,
+    store='$TABLE = {"a": [1]}\n$ITEMS = ["a", "b"]',
+)
+_simple(
+    "package/other_module_shadowed",
+    True,
+    "$ITEMS = []",
+    "store = SimpleNamespace(VALUE=$ITEMS)\nstore.VALUE.append($v)",
+    _STORE,
+    "from types import SimpleNamespace",
+    store="VALUE = 1",
+)
 
 
 # -- objects of the module's own classes ---------------------------------------------------------
