@@ -137,6 +137,7 @@ from __future__ import annotations
 
 import ast
 
+from . import _ahead
 from ._calls import Linker
 from ._facts import Analysis, GiveUp
 from ._source import check_code, module_source
@@ -177,11 +178,15 @@ def _analyse(module_name: str, namespace: dict[str, Any], exported: bool) -> Ana
             tree = ast.parse(source, filename)
         except (SyntaxError, ValueError) as exc:
             return Analysis(gave_up=f"source does not parse ({type(exc).__name__}: {exc})")
-        builder = Builder(module_name, namespace, tree)
+        recording = _ahead.Recording(namespace) if _ahead.recording() else None
+        builder = Builder(module_name, namespace if recording is None else recording, tree)
         builder.exported = exported
         builder.build()
         check_code(module_name, namespace, builder)
-        return builder.result()
+        analysis = builder.result()
+        if recording is not None:
+            _ahead.record(module_name, recording, builder, analysis, source)
+        return analysis
     except GiveUp as exc:
         return Analysis(gave_up=str(exc))
     except RecursionError:

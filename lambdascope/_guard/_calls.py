@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from ._classes import Classes, Receiver
 from ._facts import KW, POS, Analysis, Arg, Call, Captured, Class, Func, GiveUp, Scope
 from ._foreign import IMPORT, Foreign
 from ._tables import (
@@ -39,12 +40,12 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional, Union
 
-    Source = Union[Func, Captured, tuple[str, str], None]
+    Source = Union[Func, Captured, Receiver, tuple[str, str], None]
 
     NodeId = Optional[int]
 
 
-class Linker(Foreign):
+class Linker(Classes, Foreign):
     """Links names and calls once all scopes are known, spreads the facts to the fixed
     point, and reads the sinks into an :class:`Analysis`."""
 
@@ -264,7 +265,7 @@ class Linker(Foreign):
             return True
         value = self.namespace.get(name) if owner is self.module else None
         if value is None:  # not imported yet (lazily, in a function)
-            value = sys.modules.get(qualified)
+            value = self.look_up("module", qualified)
         return isinstance(value, type) or callable(value) or type(value) is type(sys)
 
     def class_methods(self, cls: Class, name: str) -> list[Func]:
@@ -388,7 +389,11 @@ class Linker(Foreign):
 
     def constructed_only(self, call: Call) -> list[Class]:
         """The classes of the instances a receiver variable holds, when it is only ever
-        bound to new instances of the module's classes (else [])."""
+        bound to new instances of the module's classes, or is itself one: ``C(...).m()``
+        (else [])."""
+        made = self.constructed.get(call.recv) if call.recv is not None else None
+        if made is not None:
+            return [made]
         name = call.root
         if name is None or call.chain != name:
             return []
@@ -480,7 +485,7 @@ class Linker(Foreign):
             self.add_fact(call.result, self.class_sources[id(cls)], EXACT)
         inits = self.class_methods(cls, "__init__")
         if inits:
-            self.link_funcs(inits, call, call.result)
+            self.link_funcs(inits, call, call.result, returns=False)
         else:
             for arg in call.args:
                 self.callback(self.arg_functions(call, arg), call, None, escaped=True)
@@ -496,9 +501,16 @@ class Linker(Foreign):
             self.unknown(call, None)  # a third-party base class's __init__ sees them
 
     def link_funcs(
-        self, funcs: list[Func], call: Call, recv: NodeId, *, unbound: bool = False
+        self,
+        funcs: list[Func],
+        call: Call,
+        recv: NodeId,
+        *,
+        unbound: bool = False,
+        returns: bool = True,
     ) -> None:
-        """Arguments flow into the parameters of *funcs*, their return into the result."""
+        """Arguments flow into the parameters of *funcs*, their return into the result
+        (not for ``__init__``: the result of ``C(...)`` is the instance, *returns* False)."""
         for arg in call.args:
             self.callback(self.arg_functions(call, arg), call, None, escaped=True)
         for func in funcs:
@@ -512,7 +524,8 @@ class Linker(Foreign):
                     for param, kind in self.parameters_of(func, arg, index):
                         self.edge(arg.node, param, kind)
                 index += arg.kind == POS
-            self.edge(func.ret, call.result, COPY)
+            if returns:
+                self.edge(func.ret, call.result, COPY)
 
     def parameters_of(self, func: Func, arg: Arg, index: int) -> list[tuple[int, int]]:
         """The parameters (and edge kinds) an argument reaches; *index*: its position."""
@@ -550,6 +563,8 @@ class Linker(Foreign):
                 foreign[owner] = foreign.get(owner, False) or deep
             elif type(owner) is Func:
                 params.setdefault((owner.name, owner.keys[1]), set()).add(name)
+            elif type(owner) is Receiver:
+                return  # a method's self or cls: a class's verdict
             else:
                 assert type(owner) is Captured
                 deep = deep or owner.rebound
@@ -575,7 +590,10 @@ class Linker(Foreign):
                 for func in captured.funcs:
                     cells.setdefault((func.name, func.keys[1]), {}).setdefault(captured.name, False)
         loaded.update(written)
+        classes, class_reached = self.class_verdicts(sources, self.class_of, facts)
         return Analysis(
+            classes=classes,
+            class_reached=class_reached,
             returns=self.returns_of(sources, facts),
             written=written,
             loaded=frozenset(loaded),
@@ -592,18 +610,38 @@ class Linker(Foreign):
     def returns_of(
         self, sources: list[tuple[str, Source]], facts: list[dict[int, int] | None]
     ) -> dict[str, dict[str, int]]:
-        """Module-level function -> the module-level names its result may be (fact bits)."""
+        """Module-level function -> the module-level names its result may be (fact bits).
+
+        An instance of a module-level class counts as holding the class (a write into it
+        may be a write into what a class attribute holds)."""
         returns: dict[str, dict[str, int]] = {}
         for name, funcs in self.module.defs.items():
             if name in self.module.other:
                 continue  # also bound otherwise: not known to be these functions
             summary = returns[name] = {}
             for func in funcs:
-                for source, bits in (facts[func.ret] or {}).items():
-                    if source < len(sources) and sources[source][1] is None:
-                        held = sources[source][0]
+                for source, state in (facts[func.ret] or {}).items():
+                    held, bits = self.returned(sources, source, state)
+                    if held is not None:
                         summary[held] = summary.get(held, 0) | bits
         return returns
+
+    def returned(
+        self, sources: list[tuple[str, Source]], source: int, bits: int
+    ) -> tuple[str | None, int]:
+        """The module-level name a source of a function's result stands for, and how."""
+        if source >= len(sources):
+            cls, instance = self.class_of[source - len(sources)]
+        else:
+            name, owner = sources[source]
+            if owner is None:
+                return name, bits
+            if type(owner) is not Receiver or owner.cls is None:
+                return None, bits
+            cls, instance = owner.cls, owner.instance
+        if cls.local:
+            return None, bits
+        return cls.name, (bits & ~EXACT) | HELD if instance and bits & EXACT else bits
 
     def solve(
         self,
@@ -638,6 +676,7 @@ class Linker(Foreign):
                 plant(self.var(captured.owner, captured.name), captured.name, captured)
         for key, node in self.foreign_nodes.items():
             plant(node, ".".join(key), key)
+        self.plant_receivers(sources)
         class_base = len(sources)
         class_of: list[tuple[Class, bool]] = []
         for cls in self.classes:
@@ -656,6 +695,7 @@ class Linker(Foreign):
                 break
         self.solving = False
         self.escapes.extend(f.ret for f in self.funcs if f.escaped and not f.handler)
+        self.class_of = class_of
         return sources[:class_base], self.facts
 
     def escape_classes(

@@ -29,7 +29,7 @@ from ._kinds import (
 )
 from ._nodes import Node, Origin
 from ._scan import reaches_code
-from ._tables import DEEP, EXACT, INSIDE
+from ._tables import DEEP, EXACT, INSIDE, words
 
 MODULE_TYPE = type(sys)
 
@@ -49,9 +49,11 @@ class Space:
         "allow",
         "analysis",
         "escaped",
+        "functions",
         "loaded",
         "name",
         "namespace",
+        "quiet",
         "rebound",
         "snap",
         "values",
@@ -78,6 +80,9 @@ class Space:
         self.values: list[Any] = []
         self._constants: frozenset[Any] | None = None
         self.watching: set[str] = set()  # the names whose values are snapshotted
+        self.functions: list[Any] = []  # the module's functions at the last take()
+        #: ids of the project's classes no handler-time code writes (:func:`quiet_classes`)
+        self.quiet: frozenset[int] = frozenset()
 
     def constants(self) -> frozenset[Any]:
         """The strings and numbers written in the module's source: keys that are not
@@ -108,7 +113,10 @@ class Space:
         ]
 
     def take(self) -> None:
+        from ._source import shared_functions
+
         namespace = self.namespace
+        self.functions = shared_functions(self.name, namespace)
         self.watching = set()
         self.snap = {k: v for k, v in namespace.items() if self.watched(k)}
         self.values = list(namespace.values()) if self.whole else []  # see bindings()
@@ -159,7 +167,7 @@ class Space:
             if self.whole or key in self.escaped:
                 reaches_code(value, names, functions)
                 yield key, value, True
-            elif key in written or key in loaded:
+            elif key in written or (key in loaded and id(value) not in self.quiet):
                 deep = reaches_code(value, names, functions) or written.get(key, False)
                 if deep or key in written:
                     yield key, value, deep
@@ -169,12 +177,10 @@ class Space:
     ) -> Iterator[tuple[Origin, Any, str, bool]]:
         """``(origin, cell, variable, deep)`` of closure cells the module's code may write
         or rebind: the state of functions built at Init by a factory or a decorator."""
-        from ._source import shared_functions
-
         analysis, namespace = self.analysis, self.namespace
         labels = self.labels()
         seen: set[int] = set()
-        for func in [*shared_functions(self.name, namespace), *functions]:
+        for func in [*self.functions, *functions]:
             closure = getattr(func, "__closure__", None)
             if not closure or id(func) in seen or func.__globals__ is not namespace:
                 continue
@@ -199,11 +205,9 @@ class Space:
 
     def defaults(self, names: frozenset[str]) -> Iterator[tuple[Origin, Any]]:
         """Mutable default arguments the module's code may write: created once, at Init."""
-        from ._source import shared_functions
-
         written = self.analysis.written_params
         labels = self.labels()
-        for func in shared_functions(self.name, self.namespace):
+        for func in self.functions:
             code = func.__code__
             positional = code.co_varnames[: code.co_argcount]
             defaults = func.__defaults__ or ()
@@ -298,15 +302,23 @@ def lazy_init(node: Node) -> bool:
 _analyses: dict[tuple[str, bool], tuple[dict[str, Any], Analysis]] = {}
 
 
-def module_analysis(name: str, namespace: dict[str, Any], exported: bool = False) -> Analysis:
+def module_analysis(
+    name: str, namespace: dict[str, Any], exported: bool = False, roots: tuple[str, ...] = ()
+) -> Analysis:
     """The write analysis of one module, made once per module (and namespace); *exported*:
-    other modules of the project use it (see :func:`exported_modules`)."""
-    cached = _analyses.get((name, exported))
-    if cached is not None and cached[0] is namespace:
-        return cached[1]
-    from ._analysis import analyse
+    other modules of the project use it (see :func:`exported_modules`). Made ahead of time
+    and shipped in one of the project's *roots*, when it still holds (``_ahead``)."""
+    from . import _ahead
 
-    result = analyse(name, namespace, exported=exported)
+    recording = _ahead.recording()
+    cached = _analyses.get((name, exported))
+    if cached is not None and cached[0] is namespace and not recording:
+        return cached[1]
+    result = None if recording else _ahead.lookup(name, namespace, exported, roots)
+    if result is None:
+        from ._analysis import analyse
+
+        result = analyse(name, namespace, exported=exported)
     _analyses[name, exported] = (namespace, result)
     return result
 
@@ -333,7 +345,11 @@ def _result_written(by_name: dict[str, Space], space: Space, name: str, deep: bo
     the names of *space* that result may be (or be inside, or hold) are written."""
     value = space.namespace.get(name)
     summary = space.analysis.returns.get(name)
-    if summary is None and callable(value) and not isinstance(value, type):
+    if isinstance(value, type):  # an instance it made: what its class attributes hold
+        if deep:
+            space.written[name] = True
+        return
+    if summary is None and callable(value):
         home = by_name.get(getattr(value, "__module__", None) or "")
         real = getattr(value, "__name__", "")
         if home is not None and home is not space and home.namespace.get(real) is value:
@@ -381,6 +397,9 @@ def link_project(spaces: list[Space]) -> None:
         for name in space.rebound & space.written.keys():
             space.written[name] = True  # a new value that is also written: watch it all
         space.loaded.update(space.written)
+    quiet = quiet_classes(by_name)
+    for space in spaces:
+        space.quiet = quiet
 
 
 def _link_module(by_name: dict[str, Space], space: Space) -> None:
@@ -407,6 +426,88 @@ def _link_module(by_name: dict[str, Space], space: Space) -> None:
         if target is not None and not name.endswith("()"):
             target.loaded.add(name)
     _modules_as_values(by_name, space)
+
+
+# Modules whose classes may be bases of a class no handler-time code writes.
+_PLAIN_BASES = frozenset(("builtins", "abc", "typing", "typing_extensions"))
+
+
+# Entries of a class's ``__dict__`` that hold no state of the user's (their values are
+# the class's machinery: set when the class statement runs, not written later).
+_MACHINERY = frozenset(
+    words(
+        "__dict__ __weakref__ __module__ __doc__ __qualname__ __annotations__ __slots__",
+        "__dataclass_fields__ __dataclass_params__ __match_args__ __orig_bases__",
+        "__parameters__ __abstractmethods__ _abc_impl __firstlineno__ __static_attributes__",
+        "__type_params__ __hash__ __annotate__ __annotate_func__ __annotations_cache__",
+    )
+)
+
+
+def quiet_classes(by_name: dict[str, Space]) -> frozenset[int]:
+    """The ids of the project's classes whose class objects no handler-time code writes:
+    the runtime need not compare them on every invocation.
+
+    From the analyses (:attr:`Analysis.classes`), classes related by inheritance judged
+    together (a base's method may write a subclass's attribute through ``cls``): a class
+    is quiet when the analysis of every class related to it vouches for it and each holds
+    nothing but functions, descriptors and immutable values (an attribute holding a list,
+    a dict, an instance may be written through any instance, or by a property's code
+    run by a read). Not quiet: a class with a metaclass of the user's, a base class of a
+    library's (its code runs on the instances), any class when one module's analysis
+    cannot vouch for classes (``type(x).attr = v``, a module watched whole)."""
+    import abc
+
+    spaces = by_name.values()
+    if any(space.whole or space.analysis.class_reached for space in spaces):
+        return frozenset()
+    vouched: dict[int, bool] = {}
+    classes: dict[int, type] = {}
+    for space in spaces:
+        for name in space.analysis.classes:
+            cls = space.namespace.get(name)
+            if isinstance(cls, type) and cls.__module__ == space.name and cls.__qualname__ == name:
+                vouched[id(cls)] = (
+                    type(cls) in (type, abc.ABCMeta) and name not in space.written and _inert(cls)
+                )
+                classes[id(cls)] = cls
+    group = {key: key for key in classes}
+
+    def root(key: int) -> int:
+        while group[key] != key:
+            key = group[key]
+        return key
+
+    for key, cls in classes.items():
+        for base in cls.__mro__[1:]:
+            if id(base) in classes:
+                group[root(key)] = root(id(base))
+            elif base.__module__ not in _PLAIN_BASES:
+                vouched[key] = False  # a library's class, or one of ours it cannot vouch for
+    families: dict[int, list[int]] = {}
+    for key in classes:
+        families.setdefault(root(key), []).append(key)
+    return frozenset(
+        key
+        for members in families.values()
+        if all(vouched[key] for key in members)
+        for key in members
+    )
+
+
+def _inert(cls: type) -> bool:
+    """Does the class's own ``__dict__`` hold only functions, descriptors of functions and
+    immutable values (nothing a write through an instance's attribute could change)?"""
+    for key, value in cls.__dict__.items():
+        kind = type(value)
+        if key in _MACHINERY or kind in SCALARS or kind in (FUNCTION_TYPE, property):
+            continue
+        if kind in (staticmethod, classmethod) and type(value.__func__) is FUNCTION_TYPE:
+            continue
+        if kind in (tuple, frozenset) and all(type(item) in SCALARS for item in value):
+            continue
+        return False
+    return True
 
 
 def _modules_as_values(by_name: dict[str, Space], space: Space) -> None:

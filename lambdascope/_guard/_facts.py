@@ -6,6 +6,8 @@ HOLD and INNER, and facts (source, state) added to the work list of the solver.
 
 from __future__ import annotations
 
+import sys
+
 from ._tables import COPY, MODULE_SCOPE, back_state, forward_state
 
 TYPE_CHECKING = False
@@ -20,6 +22,9 @@ class Analysis:
     """What handler-time code of one module may do to its module-level names."""
 
     __slots__ = (
+        "ahead",
+        "class_reached",
+        "classes",
         "foreign",
         "foreign_loaded",
         "foreign_rebound",
@@ -47,6 +52,8 @@ class Analysis:
         foreign_rebound: frozenset[tuple[str, str]] = frozenset(),
         foreign_loaded: frozenset[tuple[str, str]] = frozenset(),
         returns: dict[str, dict[str, int]] | None = None,
+        classes: frozenset[str] = frozenset(),
+        class_reached: bool = False,
     ) -> None:
         #: ``None``, or why the analysis cannot be trusted (watch the whole module).
         self.gave_up = gave_up
@@ -81,6 +88,13 @@ class Analysis:
         #: module-level function -> the module-level names its result may be, be inside or
         #: hold (fact bits): for other modules that call it and write what it returns.
         self.returns: dict[str, dict[str, int]] = returns if returns is not None else {}
+        #: module-level classes whose class object handler-time code never writes.
+        self.classes = classes
+        #: a class reached through an instance (``type(x)``, ``x.__class__``) may be
+        #: written: no class of the project is vouched for.
+        self.class_reached = class_reached
+        #: made ahead of time and read from the file shipped with the code (``_ahead``)
+        self.ahead = False
 
     def __repr__(self) -> str:
         if self.gave_up is not None:
@@ -90,6 +104,21 @@ class Analysis:
             f"rebound={sorted(self.rebound)!r}, "
             f"written_params={self.written_params!r}, written_cells={self.written_cells!r})"
         )
+
+
+def outside(how: str, name: str) -> Any:
+    """What the analysis reads of the other modules now loaded: the module *name*
+    (*how* ``"module"``), the module or the attribute of its parent package it names
+    (``"loaded"``: ``a.b`` is module ``a.b`` or attribute ``b`` of ``a``), or attribute
+    ``m:attr`` of module ``m`` (``"attribute"``). None when not loaded."""
+    if how == "attribute":
+        module, _, attr = name.partition(":")
+        return getattr(sys.modules.get(module), attr, None)
+    found = sys.modules.get(name)
+    if found is None and how == "loaded":
+        parent, _, attr = name.rpartition(".")
+        found = getattr(sys.modules.get(parent), attr, None) if parent else None
+    return found
 
 
 class GiveUp(Exception):
@@ -144,7 +173,7 @@ class Func:
 class Class:
     """A class statement of the module."""
 
-    __slots__ = ("bases", "escaped", "instances", "local", "methods", "name", "node")
+    __slots__ = ("bases", "decorated", "escaped", "instances", "local", "methods", "name", "node")
 
     def __init__(self, name: str, bases: list[str], node: int, instances: int) -> None:
         self.name = name
@@ -154,6 +183,7 @@ class Class:
         self.methods: dict[str, list[Func]] = {}
         self.escaped = False  # instances or the class reach code the analysis cannot see
         self.local = False  # not a module-level class statement
+        self.decorated = False  # a decorator that may keep it (not dataclass, ...)
 
 
 class Scope:
@@ -285,6 +315,7 @@ class Graph:
         # Where the module's instances and classes may reach unknown code (at any time).
         self.leaks: list[int] = []  # nodes passed to unknown code
         self.value_calls: list[int] = []  # values called (maybe bound methods)
+        self.typeof: list[int] = []  # results of type(x) and x.__class__
         # Calls, functions, classes.
         self.calls: list[Call] = []
         self.funcs: list[Func] = []
@@ -296,6 +327,7 @@ class Graph:
         self.constructions: list[tuple[int, Class]] = []  # (construction result, class)
         self.constructed: dict[int, Class] = {}  # call result -> the class it constructs
         self.class_sources: dict[int, int] = {}  # id(class) -> its instance source
+        self.class_of: list[tuple[Class, bool]] = []  # solved: source - base -> (class, instance)
         self.class_attrs: dict[str, list[str]] = {}  # attribute -> module classes having it
         # Names and scopes.
         self.module = Scope(MODULE_SCOPE, None, None, effects=False)
@@ -312,10 +344,18 @@ class Graph:
         self.def_keys: dict[tuple[str, int], list[Func]] = {}
         self.class_keys: set[tuple[str, int]] = set()
         self.idents: set[str] = set()  # names used by the code being read
+        self.looked_up: dict[str, Any] = {}  # what was read of other modules (look_up)
         package = namespace.get("__package__")
         if not isinstance(package, str):
             package = module_name.rpartition(".")[0]
         self.package = package
+
+    def look_up(self, how: str, name: str) -> Any:
+        """:func:`outside`, recorded: an analysis made ahead of time holds only while these
+        answers stay the same."""
+        value = outside(how, name)
+        self.looked_up[f"{how} {name}"] = value
+        return value
 
     def new(self) -> int:
         self.fwd.append([])

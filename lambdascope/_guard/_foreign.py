@@ -105,7 +105,11 @@ class Foreign(Graph):
         if name not in self.imports:
             return None
         # imported in a function: the module it names, if loaded
-        value = self.namespace.get(name) if name in self.imported else _loaded(self.imports[name])
+        value = (
+            self.namespace.get(name)
+            if name in self.imported
+            else self.look_up("loaded", self.imports[name])
+        )
         return ((IMPORT, name), [value]) if type(value) is _MODULE else None
 
     def foreign_keys(
@@ -279,7 +283,7 @@ class Foreign(Graph):
             if self.bound_as_seen(scope, root, owner_of):
                 for key in keys:
                     self.edge(self.foreign_node(key), site, COPY)
-                    value = getattr(sys.modules.get(key[0]), key[1], None) if key[1] else None
+                    value = self.look_up("attribute", f"{key[0]}:{key[1]}") if key[1] else None
                     if callable(value) and not isinstance(value, type) and scope.effects:
                         # a function taken as a value (``get = store.current``): whoever
                         # calls it may write what it returns
@@ -346,13 +350,3 @@ def _modules_in(value: Any) -> list[Any] | None:
     if all(type(item) is _MODULE and isinstance(item.__name__, str) for item in modules):
         return modules
     return None
-
-
-def _loaded(qualified: str) -> Any:
-    """The module *qualified* names (``a.b``: the module ``a.b``, or attribute ``b`` of
-    ``a``), if loaded."""
-    module = sys.modules.get(qualified)
-    if module is None:
-        parent, _, attr = qualified.rpartition(".")
-        module = getattr(sys.modules.get(parent), attr, None) if parent else None
-    return module

@@ -8,7 +8,8 @@ layer under decorators) and the literals of its source, for the runtime.
 
 from __future__ import annotations
 
-import ast
+import functools
+import types
 
 from ._facts import Func, GiveUp, Graph
 from ._tables import words
@@ -53,7 +54,19 @@ _DATACLASS_METHODS = frozenset(
 )
 
 
-def check_code(module_name: str, namespace: dict[str, Any], builder: Graph) -> None:
+class SourceDefs:
+    """What a source defines, to compare with the running code: the defs by (name, first
+    line), the lambdas by line, the class statements (a builder has the same three)."""
+
+    __slots__ = ("class_keys", "def_keys", "lambda_lines")
+
+    def __init__(self) -> None:
+        self.def_keys: dict[tuple[str, int], list[Func]] = {}
+        self.lambda_lines: dict[int, list[Func]] = {}
+        self.class_keys: set[tuple[str, int]] = set()
+
+
+def check_code(module_name: str, namespace: dict[str, Any], builder: Graph | SourceDefs) -> None:
     """Give up unless every function sharing *namespace* is a def of the parsed source."""
     filename = namespace.get("__file__")
     for code in _shared_code(module_name, namespace):
@@ -106,6 +119,8 @@ def _functions_and_code(module_name: str, namespace: dict[str, Any]) -> list[tup
 def source_constants(module_name: str, namespace: dict[str, Any]) -> frozenset[Any]:
     """The strings and integers written as literals in the module's source (empty without
     a source). Dict keys among them are not request data: messages may show them."""
+    import ast
+
     try:
         source, filename = module_source(module_name, namespace)
         tree = ast.parse(source, filename)
@@ -120,18 +135,15 @@ def source_constants(module_name: str, namespace: dict[str, Any]) -> frozenset[A
 
 def _inner_functions(value: Any, module_name: str) -> list[Any]:
     """What *value* wraps or holds that may be a function of the module (never runs code)."""
-    import functools
-    import types
-
     kind = type(value)
     found: list[Any]
-    if kind is types.FunctionType:
+    if kind is _FUNCTION:
         found = [value.__dict__.get("__wrapped__")]
-    elif kind is types.MethodType or kind is staticmethod or kind is classmethod:
+    elif kind is _METHOD or kind is staticmethod or kind is classmethod:
         found = [value.__func__]
     elif kind is property:
         found = [value.fget, value.fset, value.fdel]
-    elif kind is functools.partial:
+    elif kind is _PARTIAL:
         found = [value.func]
     elif isinstance(value, type):
         own = value.__dict__
@@ -140,6 +152,9 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
     else:
         found = [_own_wrapped(value)]
     return [f for f in found if f is not None]
+
+
+_FUNCTION, _METHOD, _PARTIAL = types.FunctionType, types.MethodType, functools.partial
 
 
 def _own_wrapped(value: Any) -> Any:
@@ -154,7 +169,7 @@ def _own_wrapped(value: Any) -> Any:
     return attrs.get("__wrapped__") or attrs.get("func")
 
 
-def _check_one(code: Any, builder: Graph, parent: set[str] | None) -> None:
+def _check_one(code: Any, builder: Graph | SourceDefs, parent: set[str] | None) -> None:
     name = code.co_name
     idents: set[str] | None
     if name == "<lambda>":

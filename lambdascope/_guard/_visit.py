@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import ast
 
+from ._classes import Classes
 from ._facts import DSTAR, KW, POS, STAR, Arg, Call, Class, Func, GiveUp, Scope
 from ._foreign import Foreign
+from ._syntax import attribute_chain, immutable_literal, is_main_test, number_literal, vars_of_chain
 from ._tables import (
     CHECKED_ATTRS,
     CLASS_SCOPE,
@@ -21,15 +23,9 @@ from ._tables import (
     GIVE_UP_NAMES,
     HANDLER,
     HOLD,
-    IMMUTABLE,
     INTO,
     MODULE_SCOPE,
     MUTATING_RESULTS,
-    attribute_chain,
-    immutable_literal,
-    is_main_test,
-    number_literal,
-    vars_of_chain,
 )
 
 TYPE_CHECKING = False
@@ -50,7 +46,7 @@ def _method_of(scope: Scope) -> Func | None:
     return None
 
 
-class Visitor(Foreign):
+class Visitor(Classes, Foreign):
     """The single pass over the module's syntax tree: scopes, nodes and edges, sinks,
     call sites to link later."""
 
@@ -152,16 +148,6 @@ class Visitor(Foreign):
                 self._prescan(stmt.orelse)
                 for handler in getattr(stmt, "handlers", ()):
                     self._prescan(handler.body)
-
-    def mutable_class_attribute(self, class_name: str, attr: str) -> bool:
-        """Can ``instance.attr`` reach a writable class attribute? (False when the class
-        has no such attribute at run time, as for dataclass fields, or it is immutable.)"""
-        cls = self.namespace.get(class_name)
-        if not isinstance(cls, type):
-            return True  # not there (yet): be conservative
-        if attr not in cls.__dict__:
-            return False
-        return type(cls.__dict__[attr]) not in IMMUTABLE
 
     def stmts(self, body: list[ast.stmt], scope: Scope) -> None:
         handlers = self.stmt_handlers
@@ -346,6 +332,7 @@ class Visitor(Foreign):
         for line in lines:
             self.class_keys.add((node.name, line))
         cls = Class(node.name, bases, self.var(scope, node.name), self.new())
+        self.class_decorated(cls, node.decorator_list)
         self.classes.append(cls)
         scope.classes[node.name] = cls
         scope.bound.add(node.name)
@@ -606,7 +593,10 @@ class Visitor(Foreign):
             self.store(base, scope)
         owners = self.class_attrs.get(node.attr)
         if owners is None:
-            return self.derive(base, INTO)
+            found = self.derive(base, INTO)
+            if node.attr == "__class__" and found is not None:
+                self.typeof.append(found)
+            return found
         # A class attribute of a module-level class, read through any instance.
         nodes = [base, *(self.var(self.module, owner) for owner in owners)]
         return self.join(nodes, INTO)
@@ -734,6 +724,8 @@ class Visitor(Foreign):
         if isinstance(func, ast.Name):
             call.name = func.id
             call.callee = self.e_name(func, scope, as_value=False)
+            if func.id == "type" and len(node.args) == 1:
+                self.typeof.append(call.result)
         elif isinstance(func, ast.Attribute):
             call.attr = func.attr
             value = func.value

@@ -166,8 +166,14 @@ class Guard:
         project = self._project
         entries = {project.site or "", project.code_name}
         exported = exported_modules(guarded, entries)
+        roots = project.roots
         self._spaces = [
-            Space(name, namespace, self._allow, module_analysis(name, namespace, name in exported))
+            Space(
+                name,
+                namespace,
+                self._allow,
+                module_analysis(name, namespace, name in exported, roots),
+            )
             for name, namespace in guarded
         ]
         link_project(self._spaces)
@@ -178,6 +184,7 @@ class Guard:
             "handler": label,
             "modules": [space.name for space in self._spaces],
             "watched_whole": [space.name for space in self._spaces if space.whole],
+            "analysed_ahead": [space.name for space in self._spaces if space.analysis.ahead],
             "census_ms": round((time.perf_counter() - started) * 1000, 3),
         }
 

@@ -290,6 +290,31 @@ def _exit_error(request_id: str, exc: Any) -> BaseException:
     return RemoteError(payload)
 
 
+def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from lambdascope._guard._ahead import FILE_NAME, write_ahead
+    from lambdascope.testing._target import load_handler, split_target
+
+    try:
+        split_target(args.target)
+    except ValueError as exc:
+        parser.error(str(exc))
+    sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
+    try:
+        func, _ = load_handler(args.target)
+        path, written, left = write_ahead(func, args.output)
+    except Exception as exc:  # Init failed, or no guard: say so, as `invoke` does
+        print(f"lambdascope analyse: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {path}: the guard's write analysis of {len(written)} module(s)")
+    if left:
+        print(
+            f"analysed on the first invocation instead ({len(left)}: the analysis cannot vouch "
+            f"for them ahead of time): {', '.join(left)}"
+        )
+    print(f"ship {FILE_NAME} with the code; it is used while each module's source is unchanged")
+    return EXIT_OK
+
+
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from lambdascope.check import run
 
@@ -377,6 +402,30 @@ def build_parser() -> argparse.ArgumentParser:
         "an invocation past --timeout is reported, not stopped",
     )
     invoke.set_defaults(run=_invoke, parser=invoke)
+
+    analyse = commands.add_parser(
+        "analyse",
+        help="make the guard's write analysis ahead of time, to ship beside the code (a "
+        "shorter cold start)",
+        description="Import the handler's module (Init), analyse every module its guard "
+        "watches as the first invocation would, and write lambdascope-analysis.json at the "
+        "root of the project. On Lambda the guard uses it for each module whose source, "
+        "Python and lambdascope versions are unchanged, instead of parsing the module.",
+    )
+    analyse.add_argument(
+        "target",
+        metavar="MODULE_OR_FILE:HANDLER",
+        help="app.handlers:lambda_handler, src/app.py:lambda_handler, src/app.py "
+        "(lambda_handler) or app.lambda_handler",
+    )
+    analyse.add_argument(
+        "--output",
+        metavar="FILE",
+        default=None,
+        help="where to write it (default: lambdascope-analysis.json at the project's root, "
+        "the folder of the handler's top-level package or module)",
+    )
+    analyse.set_defaults(run=_analyse, parser=analyse)
 
     layer = commands.add_parser(
         "layer",

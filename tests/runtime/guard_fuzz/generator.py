@@ -1291,6 +1291,99 @@ _simple(
 )
 
 
+# class objects: what the code may write of a class itself (the guard leaves the classes it
+# can vouch for uncompared, so each way of writing one must be seen)
+_simple(
+    "class/subclass_of_other_module_appends",
+    True,
+    "class $Sub(store.$Base):\n    def $add(self, value):\n        self.$items.append(value)",
+    "$Sub().$add($v)",
+    _STORE,
+    store="class $Base:\n    $items = []",
+)
+_simple(
+    "class/other_module_instance_returned",
+    True,
+    "",
+    "store.$make().$items.append($v)",
+    _STORE,
+    store="class $Box:\n    $items = []\n\n\ndef $make():\n    return $Box()",
+)
+_simple(
+    "class/other_module_constructs",
+    True,
+    "",
+    "store.$Box().$items.append($v)",
+    _STORE,
+    store="class $Box:\n    $items = []",
+)
+_simple(
+    "class/base_classmethod_sets_on_subclass",
+    True,
+    "class $Sub(store.$Base):\n    pass",
+    "$Sub.$register($v)",
+    _STORE,
+    store="class $Base:\n    @classmethod\n    def $register(cls, value):\n"
+    "        cls.$seen = value",
+)
+_simple(
+    "class/dunder_class_increment",
+    True,
+    "class $Box:\n    $count = 0\n\n    def $bump(self):\n        self.__class__.$count += 1",
+    "$Box().$bump()",
+)
+_simple(
+    "class/cls_rebinds",
+    True,
+    "class $Box:\n    $count = 0\n\n    @classmethod\n    def $bump(cls):\n"
+    "        cls.$count = cls.$count + 1",
+    "$Box.$bump()",
+)
+_simple(
+    "class/library_writes_class",
+    True,
+    "class $Box:\n    $flag = None",
+    'functools.partial(setattr, $Box)("$flag", $v)',
+    "import functools",
+)
+_simple(
+    "class/instance_passed_to_library",
+    True,
+    "class $Box:\n    $count = 0",
+    "$b = $Box()\nsetattr(type($b), '$count', len($v))",
+)
+_simple(
+    "class/read_only_class",
+    False,
+    "class $Box:\n    $LIMIT = 3\n\n    def __init__(self, value):\n        self.value = value\n\n"
+    "    def $size(self):\n        return len(self.value) + self.$LIMIT",
+    "$Box($v).$size()",
+)
+_simple(
+    "class/instance_attribute_appends",
+    False,
+    "class $Box:\n    def __init__(self):\n        self.items = []\n\n"
+    "    def $add(self, value):\n        self.items.append(value)",
+    "$b = $Box()\n$b.$add($v)",
+)
+_simple(
+    "class/dataclass_made",
+    False,
+    "@dataclass\nclass $Point:\n    x: int = 0",
+    "$Point(x=len($v))",
+    "from dataclasses import dataclass",
+)
+_simple(
+    "class/other_module_class_read",
+    False,
+    "",
+    "store.$Box($v).$size()",
+    _STORE,
+    store="class $Box:\n    def __init__(self, value):\n        self.value = value\n\n"
+    "    def $size(self):\n        return len(self.value)",
+)
+
+
 # -- objects of the module's own classes ---------------------------------------------------------
 
 OBJECT_CLASSES = {
