@@ -37,12 +37,12 @@ from ._shutdown import install_shutdown_handler
 from ._snapstart import register_snapstart_hooks
 from ._state import initialization_type
 from ._tmp import init_tmpdir
+from ._version import __version__ as __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._guard import GuardedModule
 
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "DeadlineExceededError",

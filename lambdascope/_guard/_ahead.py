@@ -1,6 +1,6 @@
 """The write analysis made ahead of time, shipped beside the code.
 
-``lambdascope analyse MODULE:HANDLER`` (or :func:`write_ahead`) runs the guard's census
+``lambdascope analyse MODULE:HANDLER`` (``Guard.analyse_ahead``) runs the guard's census
 where the function is built or tested and writes :data:`FILE_NAME` at the root of the
 project: for each guarded module, its :class:`~._facts.Analysis`, a digest of its source,
 what the analysis read of the running values (the kind of each module-level name it
@@ -77,6 +77,14 @@ def describe(value: Any) -> str:
     return " ".join(words)
 
 
+def _seen(key: str, value: Any) -> str:
+    """:func:`describe` of a module-level value, with the text of the module's own dunder
+    strings (``__package__`` decides what a relative import names)."""
+    if type(value) is str and key.startswith("__") and key.endswith("__"):
+        return f"{describe(value)} {value!r}"
+    return describe(value)
+
+
 def _modules_only(value: Any) -> list[str]:
     """The names of the modules a tuple, list, set or dict (its values) holds, when it
     holds modules only (else []); stops at the first item that is not a module."""
@@ -103,7 +111,7 @@ def digest(source: str | bytes) -> str:
 def _header() -> dict[str, Any]:
     import sys
 
-    from lambdascope import __version__
+    from lambdascope._version import __version__
 
     return {
         "format": FORMAT,
@@ -131,42 +139,33 @@ def record(
     _recording[name] = {
         "exported": builder.exported,
         "source": digest(source),
-        "names": {key: describe(namespace.get(key, MISSING)) for key in names},
+        "names": {key: _seen(key, namespace.get(key, MISSING)) for key in names},
         "outside": {key: describe(value) for key, value in sorted(builder.looked_up.items())},
         "defines": _defines(builder),
         "analysis": _dump(analysis),
     }
 
 
-def write_ahead(func: Any, path: str | None = None) -> tuple[str, list[str], list[str]]:
-    """Analyse the project that the guard of *func* (a handler, decorated or not) watches,
-    as on a first invocation, and write :data:`FILE_NAME` (at the project's first root,
-    or *path*). Returns ``(path, modules written, modules left to run time)``."""
+def start_recording() -> None:
+    global _recording
+    _recording = {}
+
+
+def finish_recording() -> dict[str, dict[str, Any]]:
+    """The entries recorded since :func:`start_recording`; recording stops."""
+    global _recording
+    entries, _recording = _recording or {}, None
+    return entries
+
+
+def write(path: str, entries: dict[str, dict[str, Any]]) -> None:
+    """Write :data:`FILE_NAME`'s content: the versions, then one entry per module."""
     import json
 
-    from lambdascope._handler import guard_of, handler, is_handler
-
-    global _recording
-    guard = guard_of(func if is_handler(func) else handler(func))
-    if guard is None:
-        raise ValueError("the handler's guard is off: there is nothing to analyse ahead of time")
-    _recording = {}
-    try:
-        guard._census()
-        entries, _recording = _recording, None
-    finally:
-        _recording = None
-    if path is None:
-        roots = guard._project.roots
-        if not roots:
-            raise ValueError("the handler's project has no root folder to write the analysis to")
-        path = os.path.join(roots[0], FILE_NAME)
     document = {**_header(), "modules": entries}
     with open(path, "w", encoding="utf-8") as file:
         json.dump(document, file, separators=(",", ":"), sort_keys=True)
         file.write("\n")
-    left = [space.name for space in guard._spaces or () if space.name not in entries]
-    return path, sorted(entries), left
 
 
 # -- using it ----------------------------------------------------------------------------
@@ -207,7 +206,7 @@ def _holds(entry: dict[str, Any], name: str, namespace: dict[str, Any]) -> bool:
     if digest(source) != entry["source"]:
         return False
     for key, seen in entry["names"].items():
-        if describe(namespace.get(key, MISSING)) != seen:
+        if _seen(key, namespace.get(key, MISSING)) != seen:
             return False
     for key, seen in entry["outside"].items():
         how, _, looked = key.partition(" ")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 import sys
 
+from lambdascope._layout import relative_import
+
 from ._facts import Call, GiveUp, Graph, Scope
 from ._tables import COMPREHENSION_SCOPE, COPY, GIVE_UP_QUALIFIED, INTO
 
@@ -217,11 +219,7 @@ class Foreign(Graph):
             return
         module = node.module or ""
         self.idents.add(module)
-        if node.level:
-            base = self.package.split(".") if self.package else []
-            if node.level > 1:
-                base = base[: len(base) - (node.level - 1)]
-            module = ".".join([*base, module] if module else base)
+        module = relative_import(self.package, node.level, module)
         for alias in node.names:
             self.idents.add(alias.name)
             if alias.name == "*":

@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 import sys
 
+from lambdascope._layout import is_test_file, skipped_dir
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -35,9 +37,6 @@ __all__ = ["GuardedModule", "Project", "caller_module"]
 
 #: Where layers put Python code on Lambda.
 LAYER_ROOT = "/opt/python"
-_TEST_PREFIXES = ("test_",)
-_TEST_SUFFIXES = ("_test.py",)
-_TEST_FILES = frozenset({"conftest.py"})
 
 
 class GuardedModule:
@@ -191,7 +190,7 @@ class Project:
         if (
             root is None
             or _stdlib(top, path)
-            or _test_file(path)
+            or not _project_code(path, root)
             or top in self._installed_in(_import_entry(path, root))
         ):
             return None
@@ -324,8 +323,23 @@ def _library_dir(path: str) -> bool:
 
 
 def _test_file(path: str) -> bool:
-    base = os.path.basename(path)
-    return base in _TEST_FILES or base.startswith(_TEST_PREFIXES) or base.endswith(_TEST_SUFFIXES)
+    return is_test_file(os.path.basename(path))
+
+
+def _project_code(path: str, root: str) -> bool:
+    """Is the file *path* under *root* the project's code by the rules ``lambdascope check``
+    reads a tree with (``lambdascope._layout``): not a test module, not in a tool's,
+    an environment's or a vendored library's folder?"""
+    relative = os.path.relpath(path, root)
+    parts = relative.split(os.sep)
+    if is_test_file("/".join(parts)):
+        return False
+    folder = root
+    for part in parts[:-1]:
+        if skipped_dir(folder, part):
+            return False
+        folder = os.path.join(folder, part)
+    return True
 
 
 def _excluded(name: str, exclude: tuple[str, ...]) -> bool:

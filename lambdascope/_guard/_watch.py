@@ -11,6 +11,7 @@ from lambdascope import _resources
 from lambdascope._errors import ScopeLeakError, ScopeLeakWarning
 from lambdascope._state import state
 
+from . import _ahead
 from ._census import Space, exported_modules, lazy_init, link_project, module_analysis, walk
 from ._kinds import (
     MISSING,
@@ -187,6 +188,25 @@ class Guard:
             "analysed_ahead": [space.name for space in self._spaces if space.analysis.ahead],
             "census_ms": round((time.perf_counter() - started) * 1000, 3),
         }
+
+    def analyse_ahead(self, path: str | None = None) -> tuple[str, list[str], list[str]]:
+        """Run the census as the first invocation would, keep the analysis of each module,
+        and write it (``lambdascope analyse``) to *path* or to the project's first root.
+        Returns ``(path, modules written, modules left to the first invocation)``."""
+        import os
+
+        _ahead.start_recording()
+        try:
+            self._census()
+        finally:
+            entries = _ahead.finish_recording()
+        if path is None:
+            if not self._project.roots:
+                raise ValueError("the handler's project has no root folder to write it to")
+            path = os.path.join(self._project.roots[0], _ahead.FILE_NAME)
+        _ahead.write(path, entries)
+        left = [space.name for space in self._spaces or () if space.name not in entries]
+        return path, sorted(entries), left
 
     def _joined(self) -> bool:
         """Did modules of the project join since the census (imported lazily)? Then they

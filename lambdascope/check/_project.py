@@ -1,9 +1,10 @@
 """The modules of a Python project: which files they are, how to read them safely, and how they
 import each other.
 
-This is the checker's project model. It depends on the standard library alone and on nothing
-else in ``lambdascope`` (the architecture test holds it to that), so that the runtime core can
-take it over and the guard and the checker resolve the same code the same way. Its API:
+This is the checker's project model: files and the imports between them, read with the standard
+library alone. Which files are the project's code (test modules, tool and environment folders,
+vendored libraries) is decided by the rules the guard uses too (``lambdascope._layout``), so the
+checker reads the modules the guard watches. Its API:
 
 :func:`discover` (paths) → :class:`Discovery`
     Walks files and directories. ``sources``: the project's ``*.py`` files, skipping hidden
@@ -35,6 +36,8 @@ import stat
 import tokenize
 from dataclasses import dataclass, field
 
+from lambdascope._layout import is_test_file, skipped_dir
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -51,32 +54,6 @@ __all__ = [
     "read_bytes",
 ]
 
-SKIPPED_DIRS = frozenset(
-    {"__pycache__", "node_modules", "cdk.out", "site-packages", "dist-packages", "venv"}
-)
-# Libraries often vendored into a function or layer without their *.dist-info: not user code.
-VENDORED = frozenset(
-    {
-        "aws_lambda_powertools",
-        "boto3",
-        "botocore",
-        "certifi",
-        "charset_normalizer",
-        "dateutil",
-        "idna",
-        "jmespath",
-        "pika",
-        "pydantic",
-        "pydantic_core",
-        "pymysql",
-        "psycopg2",
-        "redis",
-        "requests",
-        "s3transfer",
-        "urllib3",
-        "yaml",
-    }
-)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO opens at once instead of waiting for a writer
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
@@ -180,12 +157,6 @@ def _excluded(path: str, patterns: Sequence[str]) -> bool:
     )
 
 
-def _skipped_dir(folder: str, name: str) -> bool:
-    if name.startswith(".") or name in SKIPPED_DIRS or name in VENDORED:
-        return True
-    return os.path.exists(os.path.join(folder, name, "pyvenv.cfg"))
-
-
 def _admit(found: Discovery, full: str, root: str, *, python: bool) -> None:
     """File *full* (found under real path *root*) into ``sources``/``others`` or ``refused``."""
     try:
@@ -228,7 +199,7 @@ def discover(
                 dirnames[:] = sorted(
                     d
                     for d in dirnames
-                    if not _skipped_dir(folder, d)
+                    if not skipped_dir(folder, d)
                     and not _excluded(os.path.join(folder, d), exclude)
                 )
                 for name in sorted(filenames):
@@ -246,17 +217,6 @@ def discover(
     found.sources = list(dict.fromkeys(found.sources))
     found.others = list(dict.fromkeys(found.others))
     return found
-
-
-def is_test_file(relative: str) -> bool:
-    """Whether the ``/``-separated *relative* path is a test module (``test_*``, ``tests/``...)."""
-    parts = relative.split("/")
-    name = parts[-1]
-    return (
-        name.startswith(("test_", "conftest"))
-        or name.endswith("_test.py")
-        or ("tests" in parts[:-1])
-    )
 
 
 # ------------------------------------------------------------------------------ imports

@@ -291,7 +291,8 @@ def _exit_error(request_id: str, exc: Any) -> BaseException:
 
 
 def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from lambdascope._guard._ahead import FILE_NAME, write_ahead
+    from lambdascope._guard._ahead import FILE_NAME
+    from lambdascope._handler import guard_of, handler, is_handler
     from lambdascope.testing._target import load_handler, split_target
 
     try:
@@ -301,7 +302,10 @@ def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
     try:
         func, _ = load_handler(args.target)
-        path, written, left = write_ahead(func, args.output)
+        guard = guard_of(func if is_handler(func) else handler(func))
+        if guard is None:
+            raise ValueError("the handler's guard is off: there is nothing to analyse")
+        path, written, left = guard.analyse_ahead(args.output)
     except Exception as exc:  # Init failed, or no guard: say so, as `invoke` does
         print(f"lambdascope analyse: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED

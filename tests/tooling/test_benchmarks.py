@@ -70,6 +70,7 @@ EXPECTED = [
     "import lambdascope.redirect, LAMBDASCOPE_HANDLER=app_plain.lambda_handler",
     "served by lambdascope.redirect, module guard on",
     "served by lambdascope.redirect, guard='off'",
+    "cold start, analysis made ahead of time (lambdascope analyse): the guard's share",
 ]
 
 
@@ -89,4 +90,4 @@ def test_quick_suite_reports_every_row_with_finite_ratios(tmp_path: Path) -> Non
     assert len(ratios) >= 12
     # 0 where nothing is measurable: a name the code only reads costs nothing per invocation
     assert all(math.isfinite(r) and r >= 0 for r in ratios)
-    assert text.count(": met") + text.count(": MISSED") == 34
+    assert text.count(": met") + text.count(": MISSED") == 36

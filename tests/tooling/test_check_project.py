@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdascope import _layout
 from lambdascope.check import _project
 from lambdascope.check._project import (
     ImportRef,
@@ -29,15 +30,26 @@ ALLOWED = {"__future__", "ast", "collections", "dataclasses", "fnmatch", "io", "
 ALLOWED |= {"tokenize", "typing", "collections.abc"}
 
 
-def test_the_project_model_depends_on_the_standard_library_only() -> None:
+def _imported(source: Path) -> set[str]:
     imported = set()
-    for node in ast.walk(ast.parse(SOURCE.read_text())):
+    for node in ast.walk(ast.parse(source.read_text())):
         if isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "a relative import: the module must stand alone"
             imported.add(node.module or "")
+    return imported
+
+
+def test_the_project_model_depends_on_the_standard_library_and_the_shared_rules_only() -> None:
+    """The checker's model reads files with the standard library alone; which files are the
+    project's code it takes from the runtime core's rules, the guard's (``_layout``), which
+    themselves depend on ``os`` only."""
+    imported = _imported(SOURCE)
+    assert "lambdascope._layout" in imported
+    imported.discard("lambdascope._layout")
     assert imported <= ALLOWED, imported - ALLOWED
+    assert _imported(Path(_layout.__file__)) <= {"__future__", "os"}
     if sys.version_info >= (3, 10):
         assert all(name.split(".")[0] in sys.stdlib_module_names for name in imported)
 
