@@ -6,9 +6,11 @@ that may be a secret.
 
 from __future__ import annotations
 
+import sys
+
 from lambdascope._mutators import MUTATING_METHODS
 
-from ._kinds import MISSING, innermost
+from ._kinds import MISSING, SCALARS, innermost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -100,37 +102,85 @@ def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
 def use_sites(
     spaces: list[Space], start: Any, module: str, name: str, rebinding: bool
 ) -> list[str]:
-    """``file:line`` where functions of *module* use the module-level *name*.
+    """``file:line`` where functions of *module* use the module-level *name*, and functions
+    of the other guarded modules use it through the module (``store.ITEMS``,
+    ``app.store.ITEMS``) or by the name they imported it as (``from .store import ITEMS``).
 
     Code reachable from the handler comes first, and in it the uses that look like
     writes (a mutating method, ``[...] =``, ``del``, ``+=``).
     """
     import dis
 
-    namespace = next((s.namespace for s in spaces if s.name == module), {})
+    owner = next((s.namespace for s in spaces if s.name == module), {})
+    value = owner.get(name, MISSING)
     wanted = {"STORE_GLOBAL", "DELETE_GLOBAL"} if rebinding else {"LOAD_GLOBAL", "STORE_GLOBAL"}
     likely: list[str] = []
     other: list[str] = []
-    for code in _codes(namespace, start):
-        line = code.co_firstlineno
-        instructions = list(dis.get_instructions(code))
-        for index, ins in enumerate(instructions):
-            if isinstance(ins.starts_line, int) and not isinstance(ins.starts_line, bool):
-                line = ins.starts_line
-            line = getattr(ins, "line_number", None) or line
-            if ins.opname not in wanted or ins.argval != name:
-                continue
-            site = f"{code.co_filename}:{line}"
-            after = instructions[index : index + 6]
-            write = ins.opname != "LOAD_GLOBAL" or any(
-                a.opname in _WRITE_OPS
-                or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in MUTATING_METHODS)
-                for a in after
-            )
-            target = likely if write else other
-            if site not in likely and site not in target:
-                target.append(site)
+    for space in sorted(spaces, key=lambda s: s.namespace is not owner):
+        namespace = space.namespace
+        imported = set()
+        if namespace is not owner and not rebinding and value is not MISSING:
+            imported = {k for k, v in namespace.items() if v is value and type(v) not in SCALARS}
+        for code in _codes(namespace, start):
+            line = code.co_firstlineno
+            instructions = list(dis.get_instructions(code))
+            for index, ins in enumerate(instructions):
+                if isinstance(ins.starts_line, int) and not isinstance(ins.starts_line, bool):
+                    line = ins.starts_line
+                line = getattr(ins, "line_number", None) or line
+                if namespace is owner:
+                    if ins.opname not in wanted or ins.argval != name:
+                        continue
+                elif not (
+                    (ins.opname == "LOAD_GLOBAL" and ins.argval in imported)
+                    or _through_module(instructions, index, namespace, owner, name)
+                ):
+                    continue
+                _note(code, line, instructions, index, (likely, other))
     return (likely + [s for s in other if s not in likely])[:_MAX_SITES]
+
+
+def _through_module(
+    instructions: list[Any], index: int, namespace: dict[str, Any], owner: dict[str, Any], name: str
+) -> bool:
+    """Does the ``LOAD_GLOBAL`` at *index* start ``module.name`` (or ``pkg.module.name``)
+    with ``module`` the module whose globals are *owner*?"""
+    ins = instructions[index]
+    if ins.opname != "LOAD_GLOBAL":
+        return False
+    found = namespace.get(ins.argval)
+    for nxt in instructions[index + 1 : index + 8]:
+        if nxt.opname in ("COPY", "CACHE", "EXTENDED_ARG"):
+            continue
+        if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"):
+            return False
+        if type(found) is _MODULE and vars(found) is owner:
+            return bool(nxt.argval == name)
+        if type(found) is not _MODULE:
+            return False
+        found = vars(found).get(nxt.argval)
+    return False
+
+
+_MODULE = type(sys)
+
+
+def _note(
+    code: Any, line: int, instructions: list[Any], index: int, found: tuple[list[str], list[str]]
+) -> None:
+    """File the use at *index* among the likely writes or the other uses (*found*)."""
+    likely, other = found
+    site = f"{code.co_filename}:{line}"
+    ins = instructions[index]
+    after = instructions[index : index + 8]
+    write = ins.opname not in ("LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD") or any(
+        a.opname in _WRITE_OPS
+        or (a.opname in ("LOAD_METHOD", "LOAD_ATTR") and a.argval in MUTATING_METHODS)
+        for a in after
+    )
+    target = likely if write else other
+    if site not in likely and site not in target:
+        target.append(site)
 
 
 def leak_message(

@@ -99,6 +99,26 @@ def test_another_modules_data_written_is_caught_named_and_undone(
         assert (list(store.ITEMS), json.dumps(store.TABLE), store.COUNT) == before
 
 
+@pytest.mark.parametrize(
+    ("body", "imports"),
+    [
+        ('store.ITEMS.append(event["user"])', "from . import store"),
+        ('shop.store.TABLE["k"].append(event["user"])', "import shop.store"),
+        ("store.COUNT += 1", "from . import store"),
+        ('ITEMS.append(event["user"])', "from .store import ITEMS"),
+    ],
+)
+def test_the_message_names_the_line_of_the_module_that_wrote(
+    handler_dir: HandlerDir, body: str, imports: str
+) -> None:
+    app = _package(handler_dir, body + "\n", imports)
+    with pytest.raises(ScopeLeakError) as caught:
+        app.lambda_handler({"user": "u-1"}, LambdaContext())
+    written = handler_dir.path / "shop" / "app.py"
+    line = written.read_text().splitlines().index("    " + body) + 1
+    assert f"{written}:{line}" in str(caught.value)
+
+
 def test_reading_another_modules_data_is_no_report_and_watches_nothing_deeply(
     handler_dir: HandlerDir,
 ) -> None:
