@@ -289,6 +289,7 @@ def _dump(analysis: Analysis) -> dict[str, Any]:
         "returns": analysis.returns,
         "classes": sorted(analysis.classes),
         "class_reached": analysis.class_reached,
+        "private_names": sorted(analysis.private_names),
     }
 
 
@@ -306,4 +307,5 @@ def _load(data: dict[str, Any]) -> Analysis:
         returns={key: dict(value) for key, value in data["returns"].items()},
         classes=frozenset(data["classes"]),
         class_reached=bool(data["class_reached"]),
+        private_names=frozenset(data["private_names"]),
     )

@@ -594,6 +594,9 @@ class Linker(Classes, Foreign):
         return Analysis(
             classes=classes,
             class_reached=class_reached,
+            private_names=frozenset(
+                name for name in self.idents if name[:1] == "_" and name[:2] != "__"
+            ),
             returns=self.returns_of(sources, facts),
             written=written,
             loaded=frozenset(loaded),

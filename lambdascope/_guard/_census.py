@@ -35,10 +35,20 @@ MODULE_TYPE = type(sys)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Container, Iterator
     from typing import Any
 
     from ._facts import Analysis
+
+
+class _EveryName:
+    """Contains every name: what the project's code uses when an analysis cannot say."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+EVERY_NAME = _EveryName()
 
 
 class Space:
@@ -52,6 +62,7 @@ class Space:
         "functions",
         "loaded",
         "name",
+        "named",
         "namespace",
         "quiet",
         "rebound",
@@ -83,6 +94,8 @@ class Space:
         self.functions: list[Any] = []  # the module's functions at the last take()
         #: ids of the project's classes no handler-time code writes (:func:`quiet_classes`)
         self.quiet: frozenset[int] = frozenset()
+        #: the private names the project's code uses (:func:`link_project`; all when unknown)
+        self.named: Container[str] = EVERY_NAME
 
     def constants(self) -> frozenset[Any]:
         """The strings and numbers written in the module's source: keys that are not
@@ -390,6 +403,7 @@ def link_project(spaces: list[Space]) -> None:
         for space in spaces:
             space.whole = True
         return
+    named = frozenset().union(*(space.analysis.private_names for space in spaces))
     by_name = {space.name: space for space in spaces}
     for space in spaces:
         _link_module(by_name, space)
@@ -400,6 +414,7 @@ def link_project(spaces: list[Space]) -> None:
     quiet = quiet_classes(by_name)
     for space in spaces:
         space.quiet = quiet
+        space.named = named
 
 
 def _link_module(by_name: dict[str, Space], space: Space) -> None:

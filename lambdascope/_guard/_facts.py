@@ -31,6 +31,7 @@ class Analysis:
         "gave_up",
         "imported",
         "loaded",
+        "private_names",
         "rebound",
         "returns",
         "written",
@@ -54,6 +55,7 @@ class Analysis:
         returns: dict[str, dict[str, int]] | None = None,
         classes: frozenset[str] = frozenset(),
         class_reached: bool = False,
+        private_names: frozenset[str] = frozenset(),
     ) -> None:
         #: ``None``, or why the analysis cannot be trusted (watch the whole module).
         self.gave_up = gave_up
@@ -93,6 +95,9 @@ class Analysis:
         #: a class reached through an instance (``type(x)``, ``x.__class__``) may be
         #: written: no class of the project is vouched for.
         self.class_reached = class_reached
+        #: the ``_private`` names the module's code uses (a variable, an attribute, an import):
+        #: a class's private attribute no code of the project names is a library's bookkeeping
+        self.private_names = private_names
         #: made ahead of time and read from the file shipped with the code (``_ahead``)
         self.ahead = False
 

@@ -14,7 +14,7 @@ from collections import Counter, OrderedDict, defaultdict, deque
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Container
     from typing import Any
 
 
@@ -111,15 +111,28 @@ def cell_values(cell: Any, names: tuple[str, ...]) -> dict[str, Any]:
         return {}
 
 
-def internal(owner: object, name: object) -> bool:
-    """A name the language or a library manages on *owner*, not the user's data: dunders,
-    and on classes with a metaclass of their own (an enum) the ``_sunder_`` names (enum
-    caches the flag combinations it creates in ``_value2member_map_``)."""
-    if not isinstance(name, str) or len(name) < 3 or name[0] != "_" or name[-1] != "_":
+def internal(owner: object, name: object, named: Container[str] = ()) -> bool:
+    """A name the language or a library manages on *owner*, not the user's data: dunders;
+    on classes with a metaclass of their own (an enum, a library's base class), the
+    ``_sunder_`` names (enum caches the flag combinations it creates in
+    ``_value2member_map_``) and the private names no code of the project uses (*named*:
+    marshmallow fills a ``defaultdict`` in ``_hooks`` on every ``Schema`` subclass as it
+    loads, SQLAlchemy keeps ``_sa_`` state on mapped classes)."""
+    if not isinstance(name, str) or len(name) < 3 or name[0] != "_":
         return False
+    if name[-1] != "_":
+        return _library_class(owner) and name not in named
     if name[:2] == name[-2:] == "__":
         return len(name) > 4
     return isinstance(owner, type) and type(owner) is not type
+
+
+def _library_class(owner: object) -> bool:
+    """A class made by a metaclass other than ``type`` and ``abc.ABCMeta``."""
+    if not isinstance(owner, type):
+        return False
+    meta = type(owner)
+    return meta is not type and not (meta.__module__ == "abc" and meta.__name__ == "ABCMeta")
 
 
 def value_equality(value: object) -> bool:

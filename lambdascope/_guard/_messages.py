@@ -210,7 +210,9 @@ def leak_message(
         except Exception:  # the message must never fail
             sites = []
         file = files.get(module)
-        if sites:
+        if sites and isinstance(file, str) and not any(s.startswith(file + ":") for s in sites):
+            where = f" (in {file}; used at {', '.join(sites)})"  # used from other modules only
+        elif sites:
             where = f" (used at {', '.join(sites)})"
         else:  # written from elsewhere (another module): at least say where it lives
             where = f" (in {file})" if isinstance(file, str) else ""

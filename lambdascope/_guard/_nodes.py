@@ -26,13 +26,14 @@ from ._kinds import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Container
     from typing import Any, Protocol
 
     class Owner(Protocol):
         """The guarded module a walk started in (a :class:`~._census.Space`)."""
 
         name: str
+        named: Container[str]  # the private names the project's code uses
 
         def constants(self) -> frozenset[Any]: ...
 
@@ -100,6 +101,10 @@ class Node:
             return cell_values(obj, self.slots)
         return dict(vars(obj))  # instance attributes, or the class namespace
 
+    def _internal(self, key: object) -> bool:
+        """:func:`~._kinds.internal`, knowing the names the project's code uses."""
+        return internal(self.obj, key, self.origin.space.named)
+
     def _children(self) -> tuple[tuple[Any, Any], ...]:
         """``(key, value)`` of the non-scalar items: checked by identity too.
 
@@ -113,8 +118,7 @@ class Node:
         if family is dict:
             items = snap.items()
         elif family is None:  # attributes: dunders are Python's (and libraries') business
-            obj = self.obj
-            items = ((k, v) for k, v in snap.items() if not internal(obj, k))
+            items = ((k, v) for k, v in snap.items() if not self._internal(k))
         elif family is list or family is deque:
             items = enumerate(snap)
         elif family is set:
@@ -180,7 +184,7 @@ class Node:
         obj = self.obj
         live, snap, cls = vars(obj), self.snap, type(obj)
         for key in set(live) | set(snap):
-            if internal(obj, key) or live.get(key, MISSING) is snap.get(key, MISSING):
+            if self._internal(key) or live.get(key, MISSING) is snap.get(key, MISSING):
                 continue
             if self.kind == "attributes" and key not in snap:
                 attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
@@ -231,10 +235,10 @@ class Node:
             attrs.clear()
             attrs.update(snap)
         else:  # a class: its dunders (and an enum's internals) are not ours
-            for name in [k for k in vars(obj) if not internal(obj, k) and k not in snap]:
+            for name in [k for k in vars(obj) if not self._internal(k) and k not in snap]:
                 delattr(obj, name)
             for name, value in snap.items():
-                if not internal(obj, name) and vars(obj).get(name, snap) is not value:
+                if not self._internal(name) and vars(obj).get(name, snap) is not value:
                     setattr(obj, name, value)
 
     def describe(self) -> str:
@@ -252,8 +256,8 @@ class Node:
         if kind == "cell":
             return f"closure variable `{self.path}` was rebound (`nonlocal {self.slots[0]}`)"
         if kind == "class":
-            public = {k: v for k, v in vars(obj).items() if not internal(obj, k)}
-            saved = {k: v for k, v in snap.items() if not internal(obj, k)}
+            public = {k: v for k, v in vars(obj).items() if not self._internal(k)}
+            saved = {k: v for k, v in snap.items() if not self._internal(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
                 f"{_key_diff(public, saved, 'attribute')}"
