@@ -7,10 +7,13 @@ imports, a shared ``utils`` package, code in a layer. The guard watches all of i
 - the **roots**: on Lambda (``LAMBDA_TASK_ROOT`` set and the handler's module under it) the
   task root and ``/opt/python`` (layers); anywhere else the folder holding the handler's
   top-level package (for ``app/handlers/orders.py`` of package ``app``, the folder with
-  ``app/`` in it), or the folder of a top-level module (``lambda_function.py``);
+  ``app/`` in it), or the folder of a top-level module (``lambda_function.py``), and the
+  layers' ``python`` folders on ``sys.path`` of the same serverless project (a folder above
+  both holds its ``template.yaml``, ``cdk.json``, ...);
 - a loaded module (in ``sys.modules``) is the project's when its file is under a root and it
-  is none of: the standard library, lambdascope, a test module (``test_*.py``,
-  ``*_test.py``, ``conftest.py``: pytest's, not the function's), or a module of an installed
+  is none of: the standard library, lambdascope, a test module, a module in a tool's or an
+  environment's folder or a library vendored without its dist-info (the rules
+  ``lambdascope check`` reads a tree with: ``lambdascope._layout``), or a module of an installed
   distribution — one whose top-level name a ``*.dist-info`` folder claims in the import path
   entry it was loaded from (``pip install -t .`` leaves one beside every library it puts in
   the task root; its ``top_level.txt``, else the files its ``RECORD`` lists);
@@ -106,10 +109,10 @@ class Project:
             if not _file_of(module):  # built with exec: the user's code, whose else?
                 self._code = (name, module)
             elif name != site:
-                for root in _roots(name, module):
-                    if root not in roots and self._reason(name, module, (root,)):
-                        roots.append(root)
-                        self._code = (name, module)
+                found = _roots(name, module)  # on Lambda: the task root and the layers'
+                if any(self._reason(name, module, (root,)) for root in found):
+                    roots.extend(root for root in found if root not in roots)
+                    self._code = (name, module)
                 if self._code is None and target is not None:
                     # A library's object (``Mangum(app)``, a Flask adapter) wrapped in a test
                     # or a script: the project is where the object, or what it holds, is.
@@ -270,9 +273,43 @@ def _roots(site: str | None, module: Any = None) -> tuple[str, ...]:
         return tuple(roots)
     top = sys.modules.get(site.partition(".")[0])
     locations = list(getattr(top, "__path__", None) or ())
-    if locations:  # a package: the folder that holds it
-        return (os.path.dirname(os.path.realpath(locations[0])),)
-    return (os.path.dirname(path),)
+    # a package: the folder that holds it; a module: its folder
+    root = os.path.dirname(os.path.realpath(locations[0]) if locations else path)
+    return (root, *_layer_roots(root))
+
+
+#: Files that mark the top of a serverless project (a SAM, CDK or Serverless Framework app).
+_PROJECT_MARKERS = (
+    "template.yaml",
+    "template.yml",
+    "samconfig.toml",
+    "cdk.json",
+    "serverless.yml",
+    "pyproject.toml",
+)
+
+
+def _layer_roots(root: str) -> list[str]:
+    """Off Lambda: the layers' ``python`` folders on ``sys.path`` that belong to the same
+    serverless project as *root* (their common folder holds a ``template.yaml``, a
+    ``cdk.json``, ...), as ``sam build`` and a local test put them, and ``/opt/python`` is on
+    Lambda."""
+    found: list[str] = []
+    for entry in sys.path:
+        if not entry or os.path.basename(entry.rstrip(os.sep)) != "python":
+            continue
+        real = _real(entry)
+        if real == root or real in found or _library_dir(real) or not os.path.isdir(real):
+            continue
+        try:
+            common = os.path.commonpath([root, real])
+        except ValueError:  # different drives
+            continue
+        if common != os.path.dirname(common) and any(  # not the file system's root
+            os.path.exists(os.path.join(common, marker)) for marker in _PROJECT_MARKERS
+        ):
+            found.append(real)
+    return found
 
 
 _REAL: dict[str, str] = {}
