@@ -132,7 +132,7 @@ def recording() -> bool:
 def record(
     name: str, namespace: Recording, builder: Foreign, analysis: Analysis, source: str | bytes
 ) -> None:
-    """Keep the entry of one module analysed live, while :func:`write_ahead` runs."""
+    """Keep the entry of one module analysed live, while ``Guard.analyse_ahead`` runs."""
     if _recording is None or analysis.gave_up is not None:
         return  # a module the analysis cannot vouch for is analysed again at run time
     names = sorted(namespace.consulted)
