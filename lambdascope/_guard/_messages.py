@@ -150,7 +150,7 @@ def _through_module(
         return False
     found = namespace.get(ins.argval)
     for nxt in instructions[index + 1 : index + 8]:
-        if nxt.opname in ("COPY", "CACHE", "EXTENDED_ARG"):
+        if nxt.opname in ("COPY", "DUP_TOP", "CACHE", "EXTENDED_ARG"):
             continue
         if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"):
             return False
