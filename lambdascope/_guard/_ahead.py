@@ -168,6 +168,17 @@ def write(path: str, entries: dict[str, dict[str, Any]]) -> None:
         file.write("\n")
 
 
+def stale(path: str, entries: dict[str, dict[str, Any]]) -> list[str]:
+    """The modules of *entries* whose entry in the file at *path* is missing or differs
+    (all of them when the file is missing or of another format or version)."""
+    import json
+
+    written = _read(path)
+    # through JSON both ways: the file holds lists where the entries hold tuples
+    fresh = json.loads(json.dumps(entries))
+    return sorted(name for name, entry in fresh.items() if written.get(name) != entry)
+
+
 # -- using it ----------------------------------------------------------------------------
 
 _files: dict[str, dict[str, Any]] = {}  # root -> its modules' entries ({}: none usable)

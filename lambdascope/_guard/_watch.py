@@ -189,10 +189,14 @@ class Guard:
             "census_ms": round((time.perf_counter() - started) * 1000, 3),
         }
 
-    def analyse_ahead(self, path: str | None = None) -> tuple[str, list[str], list[str]]:
+    def analyse_ahead(
+        self, path: str | None = None, *, check: bool = False
+    ) -> tuple[str, list[str], list[str]]:
         """Run the census as the first invocation would, keep the analysis of each module,
         and write it (``lambdascope analyse``) to *path* or to the project's first root.
-        Returns ``(path, modules written, modules left to the first invocation)``."""
+        Returns ``(path, modules written, modules left to the first invocation)``; with
+        *check*, write nothing and return the modules whose entry in the file is missing or
+        out of date instead of those written."""
         import os
 
         _ahead.start_recording()
@@ -204,8 +208,10 @@ class Guard:
             if not self._project.roots:
                 raise ValueError("the handler's project has no root folder to write it to")
             path = os.path.join(self._project.roots[0], _ahead.FILE_NAME)
-        _ahead.write(path, entries)
         left = [space.name for space in self._spaces or () if space.name not in entries]
+        if check:
+            return path, _ahead.stale(path, entries), left
+        _ahead.write(path, entries)
         return path, sorted(entries), left
 
     def _joined(self) -> bool:

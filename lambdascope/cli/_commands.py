@@ -305,10 +305,17 @@ def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         guard = guard_of(func if is_handler(func) else handler(func))
         if guard is None:
             raise ValueError("the handler's guard is off: there is nothing to analyse")
-        path, written, left = guard.analyse_ahead(args.output)
+        path, written, left = guard.analyse_ahead(args.output, check=args.check)
     except Exception as exc:  # Init failed, or no guard: say so, as `invoke` does
         print(f"lambdascope analyse: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    if args.check:
+        if written:
+            print(f"{path} is out of date for {len(written)} module(s): {', '.join(written)}")
+            print(f"run lambdascope analyse {args.target} again and ship the file it writes")
+            return EXIT_FAILED
+        print(f"{path} is current")
+        return EXIT_OK
     print(f"wrote {path}: the guard's write analysis of {len(written)} module(s)")
     if left:
         print(
@@ -428,6 +435,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where to write it (default: lambdascope-analysis.json at the project's root, "
         "the folder of the handler's top-level package or module)",
+    )
+    analyse.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the file is missing or out of date for any module "
+        "(a CI step before deploying)",
     )
     analyse.set_defaults(run=_analyse, parser=analyse)
 

@@ -187,3 +187,22 @@ def test_analyse_says_why_it_cannot(
     assert "guard is off" in capsys.readouterr().err
     assert main(["analyse", "missing_module:lambda_handler"]) == 1
     assert "ModuleNotFoundError" in capsys.readouterr().err
+
+
+def test_check_says_whether_the_file_is_current(
+    handler_dir: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _project(handler_dir.path)
+    assert main(["analyse", "shop.app:lambda_handler", "--check"]) == 1  # no file yet
+    assert "out of date for 3 module(s): shop, shop.app, shop.store" in capsys.readouterr().out
+    assert main(["analyse", "shop.app:lambda_handler"]) == 0
+    capsys.readouterr()
+    assert main(["analyse", "shop.app:lambda_handler", "--check"]) == 0
+    assert "is current" in capsys.readouterr().out
+    store = handler_dir.path / "shop" / "store.py"
+    store.write_text(store.read_text() + "\nLIMIT = 3\n")
+    _fresh()
+    assert main(["analyse", "shop.app:lambda_handler", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "out of date for 1 module(s): shop.store" in out
+    assert "run lambdascope analyse shop.app:lambda_handler again" in out
