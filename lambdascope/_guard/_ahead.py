@@ -122,7 +122,7 @@ def _header() -> dict[str, Any]:
 
 # -- making it ---------------------------------------------------------------------------
 
-_recording: dict[str, dict[str, Any]] | None = None
+_recording: dict[str, list[dict[str, Any]]] | None = None  # module -> its variants
 
 
 def recording() -> bool:
@@ -136,14 +136,18 @@ def record(
     if _recording is None or analysis.gave_up is not None:
         return  # a module the analysis cannot vouch for is analysed again at run time
     names = sorted(namespace.consulted)
-    _recording[name] = {
-        "exported": builder.exported,
-        "source": digest(source),
-        "names": {key: _seen(key, namespace.get(key, MISSING)) for key in names},
-        "outside": {key: describe(value) for key, value in sorted(builder.looked_up.items())},
-        "defines": _defines(builder),
-        "analysis": _dump(analysis),
-    }
+    variants = [v for v in _recording.get(name, ()) if v["exported"] is not builder.exported]
+    _recording[name] = variants
+    variants.append(
+        {
+            "exported": builder.exported,
+            "source": digest(source),
+            "names": {key: _seen(key, namespace.get(key, MISSING)) for key in names},
+            "outside": {key: describe(value) for key, value in sorted(builder.looked_up.items())},
+            "defines": _defines(builder),
+            "analysis": _dump(analysis),
+        }
+    )
 
 
 def start_recording() -> None:
@@ -151,24 +155,26 @@ def start_recording() -> None:
     _recording = {}
 
 
-def finish_recording() -> dict[str, dict[str, Any]]:
+def finish_recording() -> dict[str, list[dict[str, Any]]]:
     """The entries recorded since :func:`start_recording`; recording stops."""
     global _recording
     entries, _recording = _recording or {}, None
     return entries
 
 
-def write(path: str, entries: dict[str, dict[str, Any]]) -> None:
-    """Write :data:`FILE_NAME`'s content: the versions, then one entry per module."""
+def write(path: str, entries: dict[str, list[dict[str, Any]]]) -> None:
+    """Write :data:`FILE_NAME`'s content: the versions, then the entries of each module
+    (analysed as used by other modules or not). The entries of modules this run did not
+    analyse (another handler's, written there before) stay."""
     import json
 
-    document = {**_header(), "modules": entries}
+    document = {**_header(), "modules": {**_read(path), **entries}}
     with open(path, "w", encoding="utf-8") as file:
         json.dump(document, file, separators=(",", ":"), sort_keys=True)
         file.write("\n")
 
 
-def stale(path: str, entries: dict[str, dict[str, Any]]) -> list[str]:
+def stale(path: str, entries: dict[str, list[dict[str, Any]]]) -> list[str]:
     """The modules of *entries* whose entry in the file at *path* is missing or differs
     (all of them when the file is missing or of another format or version)."""
     import json
@@ -189,8 +195,13 @@ def lookup(
 ) -> Analysis | None:
     """The analysis made ahead of time for module *name*, if one of the *roots* ships one
     that still holds for the running module; None: analyse it live."""
-    entry = next((found for root in roots if (found := _entries(root).get(name))), None)
-    if entry is None or entry.get("exported") is not exported:
+    shipped: Any = next((found for root in roots if (found := _entries(root).get(name))), [])
+    variants = [v for v in shipped if isinstance(v, dict)] if isinstance(shipped, list) else []
+    # analysed as used by other modules: it vouches for less, and holds in both cases
+    entry = next((v for v in variants if v.get("exported") is exported), None) or next(
+        (v for v in variants if v.get("exported") is True), None
+    )
+    if entry is None:
         return None
     try:
         if not _holds(entry, name, namespace):

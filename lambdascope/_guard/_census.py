@@ -412,9 +412,16 @@ def link_project(spaces: list[Space]) -> None:
             space.written[name] = True  # a new value that is also written: watch it all
         space.loaded.update(space.written)
     quiet = quiet_classes(by_name)
+    reached = any(space.analysis.class_reached for space in spaces)
     for space in spaces:
         space.quiet = quiet
         space.named = named
+        if reached:  # a class reached through another (``__mro__``, ``__subclasses__()``)
+            space.loaded.update(
+                key
+                for key, value in space.namespace.items()
+                if isinstance(value, type) and value.__module__ == space.name
+            )
 
 
 def _link_module(by_name: dict[str, Space], space: Space) -> None:

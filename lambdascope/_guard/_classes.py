@@ -8,8 +8,10 @@ or deleted from through the class or a ``cls`` (``cls.count += 1``, ``Record.x =
 ``cls.items.append(v)``), when the class or one of its instances reaches code the analysis
 does not know (at any time, Init included: a library that keeps it may do anything
 later), or when a decorator other than ``dataclass``/``total_ordering``/``final`` holds it.
-A class reached through an instance (``type(self).x = v``, ``self.__class__.x = v``)
-written anywhere makes no class of the project vouched for (:attr:`Analysis.class_reached`).
+A class reached through an instance or another class (``type(self).x = v``,
+``self.__class__.x = v``, ``cls.__mro__[1].x = v``, ``cls.__bases__``, ``cls.__subclasses__()``)
+written anywhere makes no class of the project vouched for, and every class of the project
+watched (:attr:`Analysis.class_reached`).
 
 A store through an instance (``self.items.append(v)``) writes what the instance's
 attribute holds: a class attribute when the instance has none of its own, which the

@@ -46,6 +46,10 @@ def _method_of(scope: Scope) -> Func | None:
     return None
 
 
+# Attributes and methods that reach classes from an instance or another class.
+CLASS_OF = frozenset(("__class__", "__mro__", "__bases__", "__base__", "__subclasses__", "mro"))
+
+
 class Visitor(Classes, Foreign):
     """The single pass over the module's syntax tree: scopes, nodes and edges, sinks,
     call sites to link later."""
@@ -594,7 +598,7 @@ class Visitor(Classes, Foreign):
         owners = self.class_attrs.get(node.attr)
         if owners is None:
             found = self.derive(base, INTO)
-            if node.attr == "__class__" and found is not None:
+            if node.attr in CLASS_OF and found is not None:  # a class, from an instance or class
                 self.typeof.append(found)
             return found
         # A class attribute of a module-level class, read through any instance.
@@ -749,6 +753,8 @@ class Visitor(Classes, Foreign):
             call.callee = self.expr(func, scope)
             call.wraps_handler = type(func) is ast.Call and self.decorator_role(func) == "handler"
         self.calls.append(call)
+        if call.attr in CLASS_OF:  # cls.__subclasses__(), cls.mro()
+            self.typeof.append(call.result)
         return call.result
 
     def call_args(self, node: ast.Call, scope: Scope) -> list[Arg]:

@@ -95,6 +95,7 @@ class Guard:
     __slots__ = (
         "_allow",
         "_bindings",
+        "_census_ms",
         "_checks",
         "_func",
         "_nodes",
@@ -126,6 +127,7 @@ class Guard:
             site if isinstance(site, str) else None, code, extra, left_out, target=func
         )
         self._spaces: list[Space] | None = None
+        self._census_ms = 0.0  # every census of this guard (modules joining add theirs)
         self._nodes: list[Node] = []
         # Every binding of each module watched whole: the namespace's values in order,
         # compared (identity first, in C) with a saved list. A rebinding, a new or a deleted
@@ -180,13 +182,14 @@ class Guard:
         link_project(self._spaces)
         self._snapshot()
         func = self._func
+        self._census_ms += (time.perf_counter() - started) * 1000
         label = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
         state.guards[label] = {
             "handler": label,
             "modules": [space.name for space in self._spaces],
             "watched_whole": [space.name for space in self._spaces if space.whole],
             "analysed_ahead": [space.name for space in self._spaces if space.analysis.ahead],
-            "census_ms": round((time.perf_counter() - started) * 1000, 3),
+            "census_ms": round(self._census_ms, 3),
         }
 
     def analyse_ahead(
@@ -202,6 +205,10 @@ class Guard:
         _ahead.start_recording()
         try:
             self._census()
+            # The handler's own module and the one applying handler() are analysed as not
+            # used by other modules; where a script or a test holds them, they are: keep both.
+            for space in self._spaces or ():
+                module_analysis(space.name, space.namespace, True)
         finally:
             entries = _ahead.finish_recording()
         if path is None:

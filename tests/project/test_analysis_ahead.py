@@ -206,3 +206,37 @@ def test_check_says_whether_the_file_is_current(
     out = capsys.readouterr().out
     assert "out of date for 1 module(s): shop.store" in out
     assert "run lambdascope analyse shop.app:lambda_handler again" in out
+
+
+def test_two_handlers_analysed_in_turn_share_the_file(handler_dir: HandlerDir) -> None:
+    handler_dir.write(
+        "orders", "ITEMS = []\n\n\ndef lambda_handler(event, context):\n    return 1\n"
+    )
+    handler_dir.write("health", "def lambda_handler(event, context):\n    return 'ok'\n")
+    assert main(["analyse", "orders:lambda_handler"]) == 0
+    del sys.modules["orders"]  # as in a second process: the first run's modules are not loaded
+    assert main(["analyse", "health:lambda_handler"]) == 0
+    written = json.loads((handler_dir.path / "lambdascope-analysis.json").read_text())
+    assert {"orders", "health"} <= set(written["modules"])
+
+
+def test_a_script_applying_handler_still_uses_the_file(handler_dir: HandlerDir) -> None:
+    handler_dir.write(
+        "orders", "ITEMS = []\n\n\ndef lambda_handler(event, context):\n    return 1\n"
+    )
+    assert main(["analyse", "orders:lambda_handler"]) == 0
+    # a script of the project applying handler() holds the handler's module, which is then
+    # analysed as used by other modules: the file has that analysis too
+    handler_dir.write(
+        "drive",
+        "import orders\nfrom lambdascope import handler\n\n"
+        "wrapped = handler(orders.lambda_handler, watch_tmp=False)\n",
+    )
+    del sys.modules["orders"]
+    drive = importlib.import_module("drive")
+    assert drive.wrapped({}, LambdaContext()) == 1
+    report = next(
+        g for g in lambdascope.init_report()["guard"] if g["handler"] == "orders.lambda_handler"
+    )
+    assert "orders" in report["analysed_ahead"]
+    assert "drive" not in report["analysed_ahead"]  # not analysed ahead: analysed live

@@ -99,6 +99,11 @@ class Ordered:
         return False
 
 
+class Walker(store.Box):
+    def up(self):
+        type(self).__mro__[1].tag = 1
+
+
 class Quiet(store.Square):
     LABEL = "q"
 
@@ -129,6 +134,9 @@ WRITES = {
     "a base's classmethod sets on a subclass": ('Sub.register(event["user"])', "seen"),
     "self.__class__": ("Counter().bump()", "count"),
     "type(self)": ("Counter().bump_type()", "count"),
+    "a base reached through __mro__": ("Walker().up()", "tag"),
+    "a base reached through __bases__": ("Walker.__bases__[0].tag = 2", "tag"),
+    "a subclass reached through __subclasses__()": ("store.Box.__subclasses__()[0].tag = 3", "tag"),
     "a library function handed the class": (
         'functools.partial(setattr, Ordered)("flag", event["user"])',
         "flag",
@@ -141,7 +149,8 @@ def test_a_class_written_is_caught_and_undone(handler_dir: HandlerDir, case: str
     body, name = WRITES[case]
     app = _package(handler_dir, body)
     store = importlib.import_module("shapes.store")
-    before = {cls: dict(vars(cls)) for cls in (store.Base, store.Box, app.Sub, app.Counter)}
+    classes = (store.Base, store.Box, app.Sub, app.Counter, app.Walker)
+    before = {cls: dict(vars(cls)) for cls in classes}
     with pytest.raises(ScopeLeakError, match=name):
         app.lambda_handler({"user": "u-1"}, LambdaContext())
     for cls, saved in before.items():

@@ -1353,6 +1353,19 @@ _simple(
     "$b = $Box()\nsetattr(type($b), '$count', len($v))",
 )
 _simple(
+    "class/base_through_mro",
+    True,
+    "class $Base:\n    $count = 0\n\n\nclass $Sub($Base):\n    def $bump(self):\n"
+    "        type(self).__mro__[1].$count += 1",
+    "$Sub().$bump()",
+)
+_simple(
+    "class/subclass_through_subclasses",
+    True,
+    "class $Base:\n    pass\n\n\nclass $Sub($Base):\n    $seen = []",
+    "$Base.__subclasses__()[0].$seen.append($v)",
+)
+_simple(
     "class/read_only_class",
     False,
     "class $Box:\n    $LIMIT = 3\n\n    def __init__(self, value):\n        self.value = value\n\n"
