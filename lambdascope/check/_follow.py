@@ -205,8 +205,9 @@ class _Checker:
             elif isinstance(sub, (ast.Name, ast.Attribute)) and isinstance(sub.ctx, ast.Load):
                 if id(sub) not in handled:
                     resolved = self._callee(visit, sub, frame, called=False)
-                    if resolved is not None:  # passed on: `map(process, records)`
-                        callee, holder = resolved
+                    # passed on (`map(process, records)`), or a table of them read
+                    found = [resolved] if resolved else self._dispatched(visit, sub, frame)
+                    for callee, holder in found:
                         passed = _all_params(callee) if frame.tainted else frozenset()
                         callees.append((callee, passed, id(sub) in frame.guarded, holder))
             elif isinstance(sub, ast.withitem):
@@ -275,6 +276,38 @@ class _Checker:
         if name is None or not module.is_module_name(name.split(".")[0], frame.scopes):
             return None
         return self._imported(visit, name, called=called)
+
+    def _dispatched(self, visit: Visit, node: ast.expr, frame: Frame) -> list[_Callee]:
+        """The project functions a module-level table of them holds (``ROUTES = {"POST
+        /orders": create_order}``, a list or tuple of handlers): code that reads the table
+        may call any of them (``ROUTES[route](event)``), as the guard assumes at run time."""
+        module = visit.module
+        name = dotted(node)
+        if name is None or not module.is_module_name(name.split(".")[0], frame.scopes):
+            return []
+        if name in module.constants:
+            target, attr = module, name
+        else:
+            found = self.project.locate(module, name)
+            if found is None:
+                return []
+            target, attr = found
+        table = target.constants.get(attr)
+        if isinstance(table, ast.Dict):
+            items = [value for value in table.values if value is not None]
+        elif isinstance(table, (ast.List, ast.Tuple, ast.Set)):
+            items = list(table.elts)
+        else:
+            return []
+        callees: list[_Callee] = []
+        for item in items:
+            key = dotted(item)
+            function = None
+            if key is not None:
+                function = target.functions.get(key) or self.project.imported(target, key)
+            if function is not None:
+                callees.append((function, None))
+        return callees
 
     def _imported(self, visit: Visit, name: str, *, called: bool) -> _Callee | None:
         """A function, class or instance method of another module that *name* refers to."""
