@@ -9,10 +9,8 @@ rounds, each round takes the best of several repeats, and the median round is re
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -21,7 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
-from benchmarks._timing import Row, floor, goal, looped, rounds_of
+from benchmarks._timing import Row, floor, goal, looped, render, rounds_of
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -305,43 +303,6 @@ def memory_growth(quick: bool) -> list[Row]:
             goal("≤ 64 KiB", kib <= 64),
         )
     ]
-
-
-def render(rows: list[Row], quick: bool) -> str:
-    lines = [
-        "# lambdascope benchmarks",
-        "",
-        f"{datetime.date.today().isoformat()} · Python {platform.python_version()} · "
-        f"{platform.machine()} · {os.cpu_count()} cores{' · QUICK MODE' if quick else ''}",
-        "",
-    ]
-    section = None
-    for row in rows:
-        if row.section != section:
-            section = row.section
-            lines += [
-                "",
-                f"## {section}",
-                "",
-                "| variant | value | ratio | goal |",
-                "|---|---:|---:|---|",
-            ]
-        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
-        lines.append(f"| {row.name} | {row.value:,.1f} {row.unit} | {ratio} | {row.goal} |")
-    lines += [
-        "",
-        "Ratios: handler overhead is relative to the minimal wrapper's overhead; the guard's rows "
-        "to the floor wrapper, the 1,000-entry table, or their goal; the 30-module project's to "
-        "the single-module guard part, the small-table project or their goal; request.tmpdir's "
-        "to the wrapper without it and to `os.mkdir` + `os.rmdir`, the /tmp watch's to one "
-        "`os.stat` (the scan's to the `os.stat` + `os.statvfs` calls it makes), its start to "
-        "`import ctypes`; warm access to "
-        "`functools.cache`; import time to Powertools `middleware_factory`; memory to the 64 KiB "
-        "budget; the log context and deadline rows to `@handler(guard='off')`, a log call without "
-        "the filter, or `get_remaining_time_in_millis()`; the handler redirect's to importing and "
-        "calling a handler decorated with `@handler`.",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import lambdascope
-from benchmarks._timing import Row, goal, looped, rounds_of
+from benchmarks._timing import Row, goal, looped, render, rounds_of
 from benchmarks.bench_guard import PREFIX_CHECK
 
 SECTION = "guard on a 30-module project (whole-project guard)"
@@ -371,8 +371,6 @@ def project_rows(quick: bool) -> list[Row]:
 
 
 def main() -> None:
-    from benchmarks.__main__ import render
-
     quick = "--quick" in sys.argv
     os.environ.setdefault("LAMBDASCOPE_COLD_START_REPORT", "0")
     print(render(project_rows(quick), quick))
