@@ -33,6 +33,15 @@ pytestmark = [
 EventMaker = Callable[..., "dict[str, Any]"]
 
 
+@pytest.fixture(autouse=True)
+def _powertools_cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Powertools keeps its cold start in a module global: each test here is an environment
+    of its own, and the flag is as it was for the tests that run after these."""
+    from aws_lambda_powertools.logging import logger
+
+    monkeypatch.setattr(logger, "is_cold_start", True)
+
+
 @dataclasses.dataclass(frozen=True)
 class Framework:
     fixture: str
