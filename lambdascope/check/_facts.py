@@ -363,6 +363,11 @@ def _early_returns(visit: Visit, statements: list[ast.stmt], frame: Frame) -> No
             last = stmt.body[-1]
             if positive and isinstance(last, ast.Return) and last.value is not None:
                 found &= set(names(last.value))
+                returned = dotted(last.value) or ""
+                if found & {"self", "cls"} and returned.split(".")[0] in ("self", "cls"):
+                    # `if cls.frozen is not None: return cls.frozen`: what follows creates
+                    # `cls.frozen`, not any other attribute of the class
+                    found = (found - {"self", "cls"}) | {returned}
                 if found:
                     _guard(visit, statements[i + 1 :], found, frame)
 
@@ -404,8 +409,8 @@ def _guard(visit: Visit, statements: Iterable[ast.AST], found: set[str], frame: 
         n
         for n in found
         if ((n in module.objects or n in module.imports) and module.is_module_name(n, frame.scopes))
-        or (n == "self" and visit.holder is not None)  # `self._client` of a module-level object
-        or n == "cls"
+        or (n.split(".")[0] == "self" and visit.holder is not None)  # `self._client` of one
+        or n.split(".")[0] == "cls"  # a module-level object's; `cls.frozen` (an early return)
     }
     if not found:
         return  # a test of local values only (`if key in allowed: return`)

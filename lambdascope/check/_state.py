@@ -223,7 +223,8 @@ def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Fr
             if verb != "deleted":
                 _memo(visit, sub, name, key.value, key.slice, frame=frame)
             return
-    if base.id in frame.guarded.get(id(sub), ()):
+    guarded = frame.guarded.get(id(sub), ())
+    if base.id in guarded or (dotted(sub) or "-") in guarded:
         if base.id not in ("self", "cls"):  # `self._client`: encapsulated, created once
             _lazy(visit, sub, show(sub))
         return

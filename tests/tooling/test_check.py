@@ -366,6 +366,31 @@ def test_writes_to_module_level_objects() -> None:
     ]
 
 
+def test_an_early_return_guards_the_attribute_it_returns_only() -> None:
+    source = """\
+        class Clock:
+            frozen = None
+            last = None
+            @classmethod
+            def now(cls):
+                if cls.frozen is not None:
+                    return cls.frozen
+                cls.last = 1
+                return 2
+            @classmethod
+            def cached(cls):
+                if cls.frozen is not None:
+                    return cls.frozen
+                cls.frozen = 3
+                return cls.frozen
+        def lambda_handler(event, context):
+            return Clock.now() + Clock.cached()
+        """
+    # `cls.last`: another attribute than the one the return caches, a write per invocation;
+    # `cls.frozen = 3`: the lazy initialisation the early return stands for
+    assert found(source) == [(8, "LS102")]
+
+
 def test_global_rebinding_and_local_shadowing() -> None:
     source = """\
         files = []
