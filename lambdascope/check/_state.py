@@ -100,9 +100,17 @@ def _what(name: str, node: ast.expr) -> str:
 
 
 def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
-    """LS101, LS106, LS107 and LS109 for a call."""
+    """LS101, LS106, LS107 and LS109 for a call; ``setattr(obj, "name", v)`` and ``delattr``
+    with a literal name as the statement they stand for (LS102)."""
     target = call.func
     qualified = visit.module.qualify(target)
+    if qualified in _SETATTR and len(call.args) >= 2:
+        attr = call.args[1]
+        if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
+            stored = ast.Attribute(value=call.args[0], attr=attr.value, ctx=ast.Store())
+            verb = "deleted" if qualified.endswith("delattr") else "assigned"
+            _store(visit, call, ast.copy_location(stored, call), verb, frame)
+        return
     name: str | None = None
     if isinstance(target, ast.Attribute) and target.attr in MUTATING_METHODS:
         owner = target.value
@@ -133,6 +141,9 @@ def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
             f"`{shown}` {visit.where} mutates {_what(name, owner)}: {WARM} (data of one "
             f"request leaks into the next); {FIX_STATE}",
         )
+
+
+_SETATTR = frozenset(("setattr", "delattr", "builtins.setattr", "builtins.delattr"))
 
 
 def _memo(

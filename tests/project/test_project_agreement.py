@@ -25,7 +25,6 @@ NOT_FOLLOWED = {
     "models-class-attribute": "__post_init__, run by a dataclass's generated __init__",
     "base-deque": "a method of an instance taken from a registry dict (repository_for(...))",
     "repository-cross-module": "the same registry, then a write through another module",
-    "notify-setattr-other-module": "setattr() on another module",
     "notify-helper-argument": "a helper writing what it is given (another module's dict)",
 }
 

@@ -391,6 +391,21 @@ def test_an_early_return_guards_the_attribute_it_returns_only() -> None:
     assert found(source) == [(8, "LS102")]
 
 
+def test_setattr_and_delattr_with_a_literal_name_are_the_statements() -> None:
+    source = """\
+        import types
+        SETTINGS = types.SimpleNamespace(mode="a")
+        def lambda_handler(event, context):
+            setattr(SETTINGS, "mode", event["mode"])
+            delattr(SETTINGS, "mode")
+            setattr(SETTINGS, event["key"], 1)
+            local = types.SimpleNamespace()
+            setattr(local, "mode", event["mode"])
+        """
+    # a name from the event: not followed (dynamic); a local object: not module state
+    assert found(source) == [(4, "LS102"), (5, "LS102")]
+
+
 def test_global_rebinding_and_local_shadowing() -> None:
     source = """\
         files = []
