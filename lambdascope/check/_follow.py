@@ -263,7 +263,7 @@ class _Checker:
             method = project.method(cls, "__call__") if cls and called else None
             return (method, None) if method else None
         if isinstance(node, ast.Name) and node.id in module.classes:
-            init = project.method(ClassRef(module, node.id), "__init__")
+            init = project.constructor(ClassRef(module, node.id))
             return (init, None) if init else None
         if isinstance(node, ast.Name) and node.id in module.functions:
             return module.functions[node.id], None

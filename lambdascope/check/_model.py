@@ -361,6 +361,11 @@ class Project:
 
     # ---------------------------------------------------------------- other modules
 
+    def constructor(self, cls: ClassRef) -> Function | None:
+        """What constructing *cls* runs of the project's code: its ``__init__``, or the
+        ``__post_init__`` a dataclass's generated ``__init__`` calls."""
+        return self.method(cls, "__init__") or self.method(cls, "__post_init__")
+
     def imported(self, module: Module, name: str) -> Function | None:
         """The function (or class's ``__init__``, or instance's method) of another project
         module that dotted *name* in *module* refers to."""
@@ -369,7 +374,7 @@ class Project:
             return None
         target, attr = found
         if attr in target.classes:
-            return self.method(ClassRef(target, attr), "__init__")
+            return self.constructor(ClassRef(target, attr))
         head, _, method = attr.partition(".")
         if method and "." not in method:
             cls = ClassRef(target, head) if head in target.classes else None

@@ -22,7 +22,6 @@ LEAKS = {leak.id: leak for leak in [*MODULE_LEAKS, *CROSS_MODULE_LEAKS]}
 
 # What the checker does not follow yet, by case.
 NOT_FOLLOWED = {
-    "models-class-attribute": "__post_init__, run by a dataclass's generated __init__",
     "base-deque": "a method of an instance taken from a registry dict (repository_for(...))",
     "repository-cross-module": "the same registry, then a write through another module",
     "notify-helper-argument": "a helper writing what it is given (another module's dict)",

@@ -406,6 +406,21 @@ def test_setattr_and_delattr_with_a_literal_name_are_the_statements() -> None:
     assert found(source) == [(4, "LS102"), (5, "LS102")]
 
 
+def test_a_dataclass_construction_runs_its_post_init() -> None:
+    source = """\
+        from dataclasses import dataclass
+        SEEN = []
+        @dataclass
+        class Order:
+            order_id: str
+            def __post_init__(self):
+                SEEN.append(self.order_id)
+        def lambda_handler(event, context):
+            return Order(event["id"])
+        """
+    assert found(source) == [(7, "LS101")]
+
+
 def test_global_rebinding_and_local_shadowing() -> None:
     source = """\
         files = []
