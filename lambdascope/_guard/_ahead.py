@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 
 from ._facts import Analysis, Func, GiveUp, outside
-from ._kinds import MISSING
+from ._kinds import MISSING, MODULE_TYPE, modules_in
 from ._source import SourceDefs, check_code, module_source
 from ._tables import immutable_value
 
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 FILE_NAME = "lambdascope-analysis.json"
 FORMAT = 1
-
-MODULE_TYPE = type(os)
 
 
 class Recording(dict):  # type: ignore[type-arg]
@@ -69,9 +67,9 @@ def describe(value: Any) -> str:
         attrs = sorted(f"{key}:{type(item).__qualname__}" for key, item in vars(value).items())
         words.append("attributes " + ",".join(attrs))
     else:
-        modules = _modules_only(value)
+        modules = modules_in(value)
         if modules:
-            words.append("modules " + ",".join(modules))
+            words.append("modules " + ",".join(module.__name__ for module in modules))
     if callable(value):
         words.append("callable")
     return " ".join(words)
@@ -83,19 +81,6 @@ def _seen(key: str, value: Any) -> str:
     if type(value) is str and key.startswith("__") and key.endswith("__"):
         return f"{describe(value)} {value!r}"
     return describe(value)
-
-
-def _modules_only(value: Any) -> list[str]:
-    """The names of the modules a tuple, list, set or dict (its values) holds, when it
-    holds modules only (else []); stops at the first item that is not a module."""
-    if not isinstance(value, (tuple, list, set, frozenset, dict)):
-        return []
-    names = []
-    for item in value.values() if isinstance(value, dict) else value:
-        if type(item) is not MODULE_TYPE or not isinstance(item.__name__, str):
-            return []
-        names.append(item.__name__)
-    return names
 
 
 def digest(source: str | bytes) -> str:

@@ -18,6 +18,7 @@ from ._kinds import (
     FUNCTION_TYPE,
     KINDS,
     MISSING,
+    MODULE_TYPE,
     NAMESPACE,
     SCALARS,
     cell_values,
@@ -30,8 +31,6 @@ from ._kinds import (
 from ._nodes import Node, Origin
 from ._scan import reaches_code
 from ._tables import DEEP, EXACT, INSIDE, words
-
-MODULE_TYPE = type(sys)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

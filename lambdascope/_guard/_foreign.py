@@ -20,11 +20,11 @@ like any other module-level name, and the runtime then watches the whole module.
 from __future__ import annotations
 
 import ast
-import sys
 
 from lambdascope._layout import relative_import
 
 from ._facts import Call, GiveUp, Graph, Scope
+from ._kinds import MODULE_TYPE, modules_in
 from ._tables import COMPREHENSION_SCOPE, COPY, GIVE_UP_QUALIFIED, INTO
 
 TYPE_CHECKING = False
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     NodeId = Optional[int]
     Root = tuple[str, str]  # (IMPORT | LOOP | CONTAINER, name)
 
-_MODULE = type(sys)
 
 #: What the root of a chain of modules is: a name bound by imports, a loop variable over a
 #: collection of modules, an item of such a collection.
@@ -88,15 +87,15 @@ class Foreign(Graph):
         for start in values:
             value = start
             for part in reversed(parts):
-                value = getattr(value, part, None) if type(value) is _MODULE else None
-            if type(value) is not _MODULE or not isinstance(value.__name__, str):
+                value = getattr(value, part, None) if type(value) is MODULE_TYPE else None
+            if type(value) is not MODULE_TYPE or not isinstance(value.__name__, str):
                 return None
             modules.append(value)
         return root, modules
 
     def root_modules(self, node: ast.expr, scope: Scope) -> tuple[Root, list[Any]] | None:
         if type(node) is ast.Subscript and type(node.value) is ast.Name:
-            held = _modules_in(self.namespace.get(node.value.id))  # ROUTES[kind]
+            held = modules_in(self.namespace.get(node.value.id))  # ROUTES[kind]
             return None if held is None else ((CONTAINER, node.value.id), held)
         if type(node) is not ast.Name:
             return None
@@ -112,7 +111,7 @@ class Foreign(Graph):
             if name in self.imported
             else self.look_up("loaded", self.imports[name])
         )
-        return ((IMPORT, name), [value]) if type(value) is _MODULE else None
+        return ((IMPORT, name), [value]) if type(value) is MODULE_TYPE else None
 
     def foreign_keys(
         self, node: ast.Attribute, scope: Scope
@@ -127,7 +126,7 @@ class Foreign(Graph):
         keys = []
         for module in modules:
             value = getattr(module, node.attr, None)
-            if type(value) is _MODULE and isinstance(getattr(value, "__name__", None), str):
+            if type(value) is MODULE_TYPE and isinstance(getattr(value, "__name__", None), str):
                 keys.append((value.__name__, ""))
             else:
                 keys.append((module.__name__, node.attr))
@@ -149,7 +148,7 @@ class Foreign(Graph):
             iterable = iterable.func.value
         elif type(iterable) is not ast.Name or isinstance(self.namespace.get(iterable.id), dict):
             return
-        held = _modules_in(self.namespace.get(iterable.id))
+        held = modules_in(self.namespace.get(iterable.id))
         if held is None:
             return
         key = (id(scope), target.id)
@@ -337,14 +336,3 @@ class Foreign(Graph):
             return False
         binds = self.import_binds.get((id(owner), root), 0)
         return binds > 0 and binds == len(owner.assigned.get(root, ()))
-
-
-def _modules_in(value: Any) -> list[Any] | None:
-    """The modules a tuple, list, set or dict (its values) of modules only holds."""
-    items = list(value.values()) if isinstance(value, dict) else value
-    if not isinstance(items, (tuple, list, set, frozenset)) or not items:
-        return None
-    modules = list(items)
-    if all(type(item) is _MODULE and isinstance(item.__name__, str) for item in modules):
-        return modules
-    return None

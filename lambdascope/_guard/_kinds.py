@@ -191,6 +191,24 @@ def is_imported_module(value: object) -> bool:
 
 
 FUNCTION_TYPE = type(is_dunder)
+MODULE_TYPE = type(sys)
+
+
+def modules_in(value: object) -> list[Any] | None:
+    """The modules a tuple, list, set or dict (its values) holds, when it holds modules only
+    and at least one (else None); stops at the first item that is not a module."""
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, (tuple, list, set, frozenset)):
+        items = value
+    else:
+        return None
+    modules = []
+    for item in items:
+        if type(item) is not MODULE_TYPE or not isinstance(item.__name__, str):
+            return None
+        modules.append(item)
+    return modules or None
 
 
 # The builtin container a user's subclass derives from (first match wins).

@@ -6,11 +6,9 @@ that may be a secret.
 
 from __future__ import annotations
 
-import sys
-
 from lambdascope._mutators import MUTATING_METHODS
 
-from ._kinds import MISSING, SCALARS, innermost
+from ._kinds import MISSING, MODULE_TYPE, SCALARS, innermost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -154,15 +152,12 @@ def _through_module(
             continue
         if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"):
             return False
-        if type(found) is _MODULE and vars(found) is owner:
+        if type(found) is MODULE_TYPE and vars(found) is owner:
             return bool(nxt.argval == name)
-        if type(found) is not _MODULE:
+        if type(found) is not MODULE_TYPE:
             return False
         found = vars(found).get(nxt.argval)
     return False
-
-
-_MODULE = type(sys)
 
 
 def _note(
