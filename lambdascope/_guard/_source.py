@@ -93,7 +93,6 @@ def shared_functions(module_name: str, namespace: dict[str, Any]) -> list[Any]:
 def _functions_and_code(module_name: str, namespace: dict[str, Any]) -> list[tuple[Any, Any]]:
     """``(function, code)`` of :func:`shared_functions`; code is None for the methods that
     ``dataclasses`` compiles with the module's globals (not the module's source)."""
-    function_type = type(check_code)  # types.FunctionType, without importing types here
     seen: set[int] = set()
     todo: list[tuple[Any, bool]] = [(value, False) for value in namespace.values()]
     found: list[tuple[Any, Any]] = []
@@ -102,7 +101,7 @@ def _functions_and_code(module_name: str, namespace: dict[str, Any]) -> list[tup
         if id(value) in seen:
             continue
         seen.add(id(value))
-        if type(value) is function_type and value.__globals__ is namespace:
+        if type(value) is types.FunctionType and value.__globals__ is namespace:
             code = value.__code__
             generated = (
                 in_dataclass
@@ -137,13 +136,13 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
     """What *value* wraps or holds that may be a function of the module (never runs code)."""
     kind = type(value)
     found: list[Any]
-    if kind is _FUNCTION:
+    if kind is types.FunctionType:
         found = [value.__dict__.get("__wrapped__")]
-    elif kind is _METHOD or kind is staticmethod or kind is classmethod:
+    elif kind is types.MethodType or kind is staticmethod or kind is classmethod:
         found = [value.__func__]
     elif kind is property:
         found = [value.fget, value.fset, value.fdel]
-    elif kind is _PARTIAL:
+    elif kind is functools.partial:
         found = [value.func]
     elif isinstance(value, type):
         own = value.__dict__
@@ -152,9 +151,6 @@ def _inner_functions(value: Any, module_name: str) -> list[Any]:
     else:
         found = [_own_wrapped(value)]
     return [f for f in found if f is not None]
-
-
-_FUNCTION, _METHOD, _PARTIAL = types.FunctionType, types.MethodType, functools.partial
 
 
 def _own_wrapped(value: Any) -> Any:
