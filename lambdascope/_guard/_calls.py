@@ -590,7 +590,7 @@ class Linker(Classes, Foreign):
                 for func in captured.funcs:
                     cells.setdefault((func.name, func.keys[1]), {}).setdefault(captured.name, False)
         loaded.update(written)
-        classes, class_reached = self.class_verdicts(sources, self.class_of, facts)
+        classes, class_reached = self.class_verdicts(sources, facts)
         return Analysis(
             classes=classes,
             class_reached=class_reached,
@@ -633,16 +633,10 @@ class Linker(Classes, Foreign):
         self, sources: list[tuple[str, Source]], source: int, bits: int
     ) -> tuple[str | None, int]:
         """The module-level name a source of a function's result stands for, and how."""
-        if source >= len(sources):
-            cls, instance = self.class_of[source - len(sources)]
-        else:
-            name, owner = sources[source]
-            if owner is None:
-                return name, bits
-            if type(owner) is not Receiver or owner.cls is None:
-                return None, bits
-            cls, instance = owner.cls, owner.instance
-        if cls.local:
+        if source < len(sources) and sources[source][1] is None:
+            return sources[source][0], bits
+        cls, instance = self.class_source(sources, source) or (None, False)
+        if cls is None or cls.local:
             return None, bits
         return cls.name, (bits & ~EXACT) | HELD if instance and bits & EXACT else bits
 

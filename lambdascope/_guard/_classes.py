@@ -99,14 +99,24 @@ class Classes(Graph):
             self.add_fact(node, len(sources), EXACT)
             sources.append(("type()", reached))
 
+    def class_source(
+        self, sources: list[tuple[str, Any]], source: int
+    ) -> tuple[Class | None, bool] | None:
+        """``(class, instance)`` a source stands for: a class's own sources (numbered after
+        *sources*, as solved: its instances and the class object), a method's receiver,
+        ``type(x)`` (class None); None for any other source."""
+        if source >= len(sources):
+            return self.class_of[source - len(sources)]
+        owner = sources[source][1]
+        if type(owner) is Receiver:
+            return owner.cls, owner.instance
+        return None
+
     def class_verdicts(
-        self,
-        sources: list[tuple[str, Any]],
-        class_of: list[tuple[Class, bool]],
-        facts: list[dict[int, int] | None],
+        self, sources: list[tuple[str, Any]], facts: list[dict[int, int] | None]
     ) -> tuple[frozenset[str], bool]:
         """``(classes, class_reached)``: see the module docstring."""
-        written, reached = self.class_writes(sources, class_of, facts)
+        written, reached = self.class_writes(sources, facts)
         statements: dict[str, int] = {}
         for cls in self.classes:
             if not cls.local:
@@ -128,28 +138,15 @@ class Classes(Graph):
         return frozenset(vouched), reached
 
     def class_writes(
-        self,
-        sources: list[tuple[str, Any]],
-        class_of: list[tuple[Class, bool]],
-        facts: list[dict[int, int] | None],
+        self, sources: list[tuple[str, Any]], facts: list[dict[int, int] | None]
     ) -> tuple[set[int], bool]:
         """``(written, reached)``: ids of the classes whose class object may be written,
         and whether a class reached through an instance may be written."""
-        base = len(sources)
         written: set[int] = set()
         reached = False
-
-        def owner_of(source: int) -> tuple[Class | None, bool] | None:
-            if source >= base:
-                return class_of[source - base]
-            owner = sources[source][1]
-            if type(owner) is Receiver:
-                return owner.cls, owner.instance
-            return None
-
         for node in self.stores:
             for source, bits in (facts[node] or {}).items():
-                found = owner_of(source)
+                found = self.class_source(sources, source)
                 if found is None:
                     continue
                 cls, instance = found
@@ -159,7 +156,7 @@ class Classes(Graph):
                     written.add(id(cls))
         for node in [*self.leaks, *self.escapes, *self.called]:
             for source in facts[node] or ():
-                found = owner_of(source)
+                found = self.class_source(sources, source)
                 if found is not None:
                     if found[0] is None:
                         reached = True
