@@ -410,12 +410,14 @@ def link_project(spaces: list[Space]) -> None:
         for name in space.rebound & space.written.keys():
             space.written[name] = True  # a new value that is also written: watch it all
         space.loaded.update(space.written)
-    quiet = quiet_classes(by_name)
+    # a class reached through an instance or another class (``type(x).attr = v``,
+    # ``cls.__mro__``, ``__subclasses__()``) and written: no class is quiet, all are watched
     reached = any(space.analysis.class_reached for space in spaces)
+    quiet = frozenset() if reached else quiet_classes(by_name)
     for space in spaces:
         space.quiet = quiet
         space.named = named
-        if reached:  # a class reached through another (``__mro__``, ``__subclasses__()``)
+        if reached:  # every class of the project, named by its code or not
             space.loaded.update(
                 key
                 for key, value in space.namespace.items()
@@ -475,12 +477,11 @@ def quiet_classes(by_name: dict[str, Space]) -> frozenset[int]:
     nothing but functions, descriptors and immutable values (an attribute holding a list,
     a dict, an instance may be written through any instance, or by a property's code
     run by a read). Not quiet: a class with a metaclass of the user's, a base class of a
-    library's (its code runs on the instances), any class when one module's analysis
-    cannot vouch for classes (``type(x).attr = v``, a module watched whole)."""
+    library's (its code runs on the instances), any class when a module is watched whole."""
     import abc
 
     spaces = by_name.values()
-    if any(space.whole or space.analysis.class_reached for space in spaces):
+    if any(space.whole for space in spaces):
         return frozenset()
     vouched: dict[int, bool] = {}
     classes: dict[int, type] = {}
