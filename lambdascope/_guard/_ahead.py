@@ -135,6 +135,11 @@ def record(
     )
 
 
+def recorded(name: str, *, exported: bool) -> bool:
+    """Does the recording hold module *name* analysed as used by other modules (or not)?"""
+    return any(v["exported"] is exported for v in (_recording or {}).get(name, ()))
+
+
 def start_recording() -> None:
     global _recording
     _recording = {}

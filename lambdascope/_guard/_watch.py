@@ -208,7 +208,8 @@ class Guard:
             # The handler's own module and the one applying handler() are analysed as not
             # used by other modules; where a script or a test holds them, they are: keep both.
             for space in self._spaces or ():
-                module_analysis(space.name, space.namespace, True)
+                if not _ahead.recorded(space.name, exported=True):
+                    module_analysis(space.name, space.namespace, True)
         finally:
             entries = _ahead.finish_recording()
         if path is None:
