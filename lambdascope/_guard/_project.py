@@ -193,8 +193,8 @@ class Project:
         if (
             root is None
             or _stdlib(top, path)
-            or not _project_code(path, root)
-            or top in self._installed_in(_import_entry(path, root))
+            or top in self._installed_in(_import_entry(path, root))  # cached per entry
+            or not _project_code(path, root)  # a file system look per folder: last
         ):
             return None
         return f"in the project ({root})"
