@@ -16,11 +16,19 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["SKIPPED_DIRS", "VENDORED", "is_test_file", "relative_import", "skipped_dir"]
+__all__ = [
+    "LIBRARY_DIRS",
+    "SKIPPED_DIRS",
+    "VENDORED",
+    "is_test_file",
+    "relative_import",
+    "skipped_dir",
+]
 
-SKIPPED_DIRS = frozenset(
-    {"__pycache__", "node_modules", "cdk.out", "site-packages", "dist-packages", "venv"}
-)
+#: Where installers put libraries.
+LIBRARY_DIRS = frozenset({"site-packages", "dist-packages"})
+
+SKIPPED_DIRS = LIBRARY_DIRS | {"__pycache__", "node_modules", "cdk.out", "venv"}
 
 #: Libraries often vendored into a function or layer without their ``*.dist-info``.
 VENDORED = frozenset(

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import sys
 
-from lambdascope._layout import is_test_file, skipped_dir
+from lambdascope._layout import LIBRARY_DIRS, is_test_file, skipped_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -355,8 +355,7 @@ _SHARED = (type(None), bool, int, float, complex, str, bytes, tuple, frozenset, 
 
 
 def _library_dir(path: str) -> bool:
-    parts = path.split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts or _under(path, _STDLIB_DIR)
+    return not LIBRARY_DIRS.isdisjoint(path.split(os.sep)) or _under(path, _STDLIB_DIR)
 
 
 def _test_file(path: str) -> bool:
