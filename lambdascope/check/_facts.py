@@ -9,7 +9,8 @@ body's facts, gathered by :func:`prepare` before any statement is judged:
   credentials) and names holding only the function's own configuration (*own*: constants,
   environment variables, module-level objects and what is computed from them alone);
 - lazy initialisation: statements that run only while a module-level value is missing;
-- memo caches (a module dict read and filled by the same key) and bounded ones;
+- memo caches (a module dict read and filled by the same key) and bounded ones, and whether a
+  value written into one is a function of its key alone (:meth:`Frame.entry_problem`);
 - mutable defaults, local instances of project classes, sessions given per-request
   credentials, globals reset to a constant on every call, names bound to temp paths.
 """
@@ -41,9 +42,43 @@ if TYPE_CHECKING:
 
     from ._model import ClassRef, Function, Module, Project, Scopes
 
-__all__ = ["Frame", "Visit", "container", "prepare", "temp_path"]
+__all__ = ["Findings", "Frame", "Visit", "container", "prepare", "temp_path"]
 
 IGNORE = re.compile(r"#\s*lambdascope:\s*ignore(?:\[([^\]]*)\])?")
+_CACHE_CODES = frozenset({"LS107", "LS109"})
+_LEAK_CODES = frozenset({"LS101", "LS102"})
+Key = tuple[str, int, int, str]  # (path, line, col, code)
+
+
+class Findings:
+    """The findings of one run, and the module-level objects they are about: an object that
+    handler code leaks request data into (LS101, LS102) is not also called a cache (its LS107
+    and LS109 findings are dropped), wherever the two are found."""
+
+    __slots__ = ("_caches", "_leaking", "found")
+
+    def __init__(self) -> None:
+        self.found: dict[Key, Finding] = {}
+        self._caches: dict[Key, tuple[str, str]] = {}
+        self._leaking: set[tuple[str, str]] = set()
+
+    def add(self, key: Key, finding: Finding, state: tuple[str, str] | None = None) -> None:
+        """Record *finding* (the first one at *key*), about module-level object *state*."""
+        if key in self.found:
+            return
+        self.found[key] = finding
+        if state is not None and finding.code in _CACHE_CODES:
+            self._caches[key] = state
+        elif state is not None and finding.code in _LEAK_CODES:
+            self._leaking.add(state)
+
+    def result(self) -> list[Finding]:
+        """Every finding kept, unordered."""
+        return [
+            finding
+            for key, finding in self.found.items()
+            if self._caches.get(key, ("", "")) not in self._leaking
+        ]
 
 
 class Visit:
@@ -66,7 +101,7 @@ class Visit:
         self,
         project: Project,
         function: Function,
-        findings: dict[tuple[str, int, int, str], Finding],
+        findings: Findings,
         *,
         where: str,
         root_module: Module,
@@ -98,16 +133,26 @@ class Visit:
             module is self.root_module and name in self.allowed
         )
 
-    def report(self, node: ast.AST, code: str, message: str, module: Module | None = None) -> None:
-        """Record a finding at *node*, unless a ``# lambdascope: ignore`` comment silences it."""
+    def report(
+        self,
+        node: ast.AST,
+        code: str,
+        message: str,
+        module: Module | None = None,
+        *,
+        state: tuple[Module, str] | None = None,
+    ) -> None:
+        """Record a finding at *node*, unless a ``# lambdascope: ignore`` comment silences it;
+        *state*: the module-level object (module, name) it is about."""
         module = module or self.module
         line = getattr(node, "lineno", 1)
         ignore = IGNORE.search(module.lines[line - 1]) if line <= len(module.lines) else None
         if ignore and (ignore[1] is None or code in {c.strip() for c in ignore[1].split(",")}):
             return
         col = getattr(node, "col_offset", 0)
-        key = (module.path, line, col, code)
-        self.findings.setdefault(key, Finding(module.path, line, col + 1, code, message))
+        about = (state[0].path, state[1]) if state is not None else None
+        finding = Finding(module.path, line, col + 1, code, message)
+        self.findings.add((module.path, line, col, code), finding, about)
 
     def own_class(self) -> ClassRef | None:
         """The project class whose method is visited."""
@@ -145,6 +190,7 @@ class Frame:
     """What one function body (one scope) knows while it is visited."""
 
     __slots__ = (
+        "bindings",
         "bounded",
         "covered",
         "credentialed",
@@ -163,6 +209,7 @@ class Frame:
         self.scopes = scopes
         self.tainted: set[str] = set()
         self.own: set[str] = set()  # locals holding only the function's own configuration
+        self.bindings: dict[str, list[ast.AST]] = {}  # local → the values it is assigned
         self.guarded: dict[int, set[str]] = {}  # id(node) → names checked before creating
         self.memo: set[str] = set()  # containers (`CACHE`, `self._cache`) used as memo caches
         self.bounded: set[str] = set()  # ... whose size is kept in check here
@@ -208,6 +255,53 @@ class Frame:
             ):
                 return False
         return True
+
+    def entry_problem(
+        self, value: ast.AST | None, keys: Iterable[ast.expr], cache: str
+    ) -> str | None:
+        """Why writing *value* under *keys* into the memo cache *cache* is not filling a cache:
+        ``"reads"`` when the value is computed from the cache itself (a read-modify-write, such
+        as a running total), ``"request"`` when it carries request data other than the key;
+        None when it is a function of the key alone (``CACHE[key] = fetch(key)``)."""
+        if value is None:
+            return None
+        atoms, key_names = _key_atoms(keys, self.bindings)
+        kinds = {type(node) for node in atoms.values()}
+        found: set[str] = set()
+        followed: set[str] = set()
+        stack: list[ast.AST] = [value]
+        while stack:
+            node = stack.pop()
+            if type(node) in kinds and ast.dump(node) in atoms:
+                continue  # the key itself
+            if isinstance(node, (ast.Name, ast.Attribute)) and dotted(node) == cache:
+                found.add("reads")
+                continue
+            if isinstance(node, ast.Name):
+                if node.id in key_names or node.id in followed:
+                    continue
+                followed.add(node.id)
+                values = self.bindings.get(node.id)
+                if values is not None:  # a local: what it was computed from
+                    stack.extend(values)
+                elif node.id in self.tainted:  # a parameter or loop variable of the request
+                    found.add("request")
+                continue
+            if not isinstance(node, ast.Name) and self._request_source(node):
+                found.add("request")
+            stack.extend(ast.iter_child_nodes(node))
+        return "reads" if "reads" in found else next(iter(found), None)
+
+    @staticmethod
+    def _request_source(node: ast.AST) -> bool:
+        """Whether *node* itself reads the request (``app.current_event``, an assumed role)."""
+        if isinstance(node, ast.Attribute):
+            return node.attr in cat.EVENT_ATTRIBUTES or dotted(node) == "request.event"
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in cat.CREDENTIAL_CALLS
+        )
 
     def _local_anywhere(self, name: str) -> bool:
         for declared, local in self.scopes:
@@ -286,11 +380,37 @@ def _own(nodes: list[ast.AST], frame: Frame) -> None:
                 else:
                     values.setdefault(sub.id, []).append(value)
     frame.own = set(values) - other
+    frame.bindings = {name: found for name, found in values.items() if name not in other}
     for _ in range(len(bindings) + 1):  # from all names down: until stable
         before = len(frame.own)
         frame.own = {n for n in frame.own if all(frame.is_own(v) for v in values[n])}
         if len(frame.own) == before:
             break
+
+
+def _key_atoms(
+    keys: Iterable[ast.expr], bindings: dict[str, list[ast.AST]]
+) -> tuple[dict[str, ast.AST], set[str]]:
+    """The expressions a cache key is made of, by ``ast.dump`` (``CACHE[(tenant, f"{a}:{b}")]``:
+    the key, ``tenant``, the f-string, ``a``, ``b``; a local key's value too: ``key =
+    event["key"]`` makes ``event["key"]`` part of the key), and the names among them."""
+    atoms: dict[str, ast.AST] = {}
+    key_names: set[str] = set()
+    stack: list[ast.AST] = list(keys)
+    while stack:
+        node = stack.pop()
+        atoms[ast.dump(node)] = node
+        if isinstance(node, ast.Name) and node.id not in key_names:
+            key_names.add(node.id)
+            found = bindings.get(node.id, [])
+            stack.extend(found[:1] if len(found) == 1 else ())
+        elif isinstance(node, ast.Tuple):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.JoinedStr):
+            stack.extend(v.value for v in node.values if isinstance(v, ast.FormattedValue))
+        elif isinstance(node, ast.BinOp):
+            stack.extend((node.left, node.right))
+    return atoms, key_names
 
 
 _BLOCKS = (

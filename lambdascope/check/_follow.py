@@ -22,7 +22,7 @@ from collections import deque
 
 from . import _catalogue as cat
 from . import _clients, _state, _tempfiles
-from ._facts import Frame, Visit, prepare
+from ._facts import Findings, Frame, Visit, prepare
 from ._model import ClassRef
 from ._rules import Finding, order
 from ._syntax import Budget, BudgetExceeded, body, dotted, params, scope, walk_shallow
@@ -50,7 +50,7 @@ def check(project: Project, handlers: dict[str, list[Function]], seconds: float)
             for function in handlers[path]:
                 if not checker.run_safely(function, path, seconds):
                     break  # out of time: the file's other handlers are not started
-    return sorted(checker.findings.values(), key=order)
+    return sorted(checker.findings.result(), key=order)
 
 
 def _bind_args(
@@ -81,11 +81,11 @@ def _all_params(function: Function) -> frozenset[str]:
 class _Checker:
     def __init__(self, project: Project) -> None:
         self.project = project
-        self.findings: dict[tuple[str, int, int, str], Finding] = {}
+        self.findings = Findings()
         self.current: str | None = None  # the file being visited (where a failure is reported)
 
     def unfinished(self, path: str, message: str) -> None:
-        self.findings.setdefault((path, 1, 0, "LS000"), Finding(path, 1, 1, "LS000", message))
+        self.findings.add((path, 1, 0, "LS000"), Finding(path, 1, 1, "LS000", message))
 
     def run_safely(self, root: Function, path: str, seconds: float) -> bool:
         """:meth:`run`; a failure is an ``LS000`` finding for the file it happened in. False

@@ -26,8 +26,9 @@ from ._syntax import dotted, flatten, names, root, show
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._facts import Frame, Visit
+    from ._model import Module
 
-__all__ = ["check_call", "check_statement", "state_object"]
+__all__ = ["check_call", "check_statement", "owner", "state_object"]
 
 FIX_STATE = "keep per-invocation data in local variables or on `lambdascope.request`"
 WARM = "the next warm invocation in this execution environment still sees it"
@@ -43,12 +44,9 @@ def _chain(node: ast.expr) -> str | None:
     return dotted(node)
 
 
-def state_object(  # noqa: PLR0911 - one return per kind of object
-    visit: Visit, node: ast.expr, frame: Frame
-) -> str | None:
-    """The module-level object *node* writes into, as a message names it, or None (a local,
-    a name in ``allow=``, a framework's per-invocation state such as crhelper's
-    ``helper.Data``)."""
+def owner(visit: Visit, node: ast.expr, frame: Frame) -> tuple[Module, str] | None:
+    """The module-level object (module, name) *node* writes into, or None (a local, a name in
+    ``allow=``, a framework's per-invocation state such as crhelper's ``helper.Data``)."""
     base = root(node)
     if base is None:
         return None
@@ -56,18 +54,22 @@ def state_object(  # noqa: PLR0911 - one return per kind of object
     if not module.is_module_name(name, frame.scopes):
         if name in ("self", "cls") and visit.holder is not None:
             holder_module, holder = visit.holder
-            if visit.allows(holder_module, holder):
-                return None
-            return visit.shown(holder_module, holder)
+            return None if visit.allows(holder_module, holder) else visit.holder
         return None
     if name in module.objects:
         if name in module.registries or visit.allows(module, name):
             return None
-        return name
+        return module, name
     return _imported_state(visit, node) if name in module.import_refs else None
 
 
-def _imported_state(visit: Visit, node: ast.expr) -> str | None:
+def state_object(visit: Visit, node: ast.expr, frame: Frame) -> str | None:
+    """The module-level object *node* writes into, as a message names it (see :func:`owner`)."""
+    found = owner(visit, node, frame)
+    return visit.shown(*found) if found is not None else None
+
+
+def _imported_state(visit: Visit, node: ast.expr) -> tuple[Module, str] | None:
     """Another project module's object *node* writes into (``state.RECENT.append``)."""
     parts = (_chain(node) or "").split(".")
     for cut in range(len(parts), 0, -1):
@@ -76,7 +78,7 @@ def _imported_state(visit: Visit, node: ast.expr) -> str | None:
             target, attr = found
             if attr in target.registries or visit.allows(target, attr):
                 return None
-            return visit.shown(target, attr)
+            return found
     return None
 
 
@@ -109,47 +111,153 @@ def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
         if isinstance(attr, ast.Constant) and isinstance(attr.value, str):
             stored = ast.Attribute(value=call.args[0], attr=attr.value, ctx=ast.Store())
             verb = "deleted" if qualified.endswith("delattr") else "assigned"
-            _store(visit, call, ast.copy_location(stored, call), verb, frame)
+            value = call.args[2] if len(call.args) > 2 else None
+            _store(visit, call, ast.copy_location(stored, call), verb, frame, value=value)
         return
-    name: str | None = None
     if isinstance(target, ast.Attribute) and target.attr in MUTATING_METHODS:
-        owner = target.value
-        if isinstance(owner, ast.Name) and owner.id in frame.defaults:
-            _default(visit, call, owner.id, f"{show(target)}(...)", frame)
+        held = target.value
+        if isinstance(held, ast.Name) and held.id in frame.defaults:
+            _default(visit, call, held.id, f"{show(target)}(...)", frame)
             return
-        if _typed(visit, owner, target.attr, frame):
-            return  # a project class's method: followed, its body decides
-        name = state_object(visit, owner, frame)
-        base = root(owner)
-        if name and base is not None and base.id in frame.guarded.get(id(call), ()):
-            _memo(visit, call, name, owner, None, frame=frame)  # `if not CACHE: CACHE.update(...)`
+        if _typed(visit, held, target.attr, frame) or _entry_mutated(visit, call, frame):
+            return  # a project class's method (followed, its body decides), or a cache entry
+        found = owner(visit, held, frame)
+        if found is None or _cache_call(visit, call, found, frame):
             return
-        if name and container(owner) in frame.memo:
-            if target.attr == "setdefault":
-                _memo(visit, call, name, owner, call.args[0] if call.args else None, frame=frame)
-            if target.attr in cat.CACHE_UPKEEP:
-                return
-        shown = f"{show(target)}(...)"
+        shown = ""  # the method called
     elif qualified in cat.MUTATING_FUNCTIONS and call.args:
-        owner = call.args[0]
-        name = state_object(visit, owner, frame)
-        shown = f"{qualified}({show(owner)}, ...)"
-    if name:
-        visit.report(
-            call,
-            "LS101",
-            f"`{shown}` {visit.where} mutates {_what(name, owner)}: {WARM} (data of one "
-            f"request leaks into the next); {FIX_STATE}",
-        )
+        held = call.args[0]
+        found = owner(visit, held, frame)
+        if found is None:
+            return
+        shown = f"{qualified}({show(held)}, ...)"
+    else:
+        return
+    _mutated(visit, call, found, held, shown=shown)
+
+
+def _mutated(
+    visit: Visit,
+    call: ast.Call,
+    found: tuple[Module, str],
+    held: ast.expr,
+    *,
+    shown: str = "",
+    why: str = "",
+) -> None:
+    shown = shown or f"{show(call.func)}(...)"
+    visit.report(
+        call,
+        "LS101",
+        f"`{shown}` {visit.where} mutates {_what(visit.shown(*found), held)}: {WARM} (data of one "
+        f"request leaks into the next){why}; {FIX_STATE}",
+        state=found,
+    )
 
 
 _SETATTR = frozenset(("setattr", "delattr", "builtins.setattr", "builtins.delattr"))
+#: Why a write into a memo cache is module state written per request instead.
+_NOT_A_CACHE = {
+    "reads": ". Not a memo cache: the new value is computed from the entry it replaces (a "
+    "read-modify-write, such as a running total)",
+    "request": ". Not a memo cache: it keeps request data beyond its key (a memo cache's value "
+    "is a function of its key alone)",
+    "adds": ". Not a memo cache: it collects request data (looked for, then added), which "
+    "the next invocations find",
+    "grows": ". Not a memo cache: an entry of it grows on every call (a memo cache's value is "
+    "a function of its key alone)",
+}
+#: Methods that add to what their receiver holds on every call (never a memo cache's fill).
+_GROWING = frozenset({"append", "appendleft", "extend", "extendleft", "insert", "__iadd__"})
+
+
+def _cache_call(visit: Visit, call: ast.Call, found: tuple[Module, str], frame: Frame) -> bool:
+    """Whether a mutating call on module-level object *found* fills or keeps a memo cache
+    (reported as one here, or upkeep such as ``pop()``); False: it writes module state."""
+    assert isinstance(call.func, ast.Attribute)
+    held, method = call.func.value, call.func.attr
+    base = root(held)
+    if base is not None and base.id in frame.guarded.get(id(call), ()):
+        data = [*call.args, *(k.value for k in call.keywords)]
+        if any(frame.tainted_by(a) for a in data):  # `if tool not in SEEN: SEEN.append(tool)`
+            _mutated(visit, call, found, held, why=_NOT_A_CACHE["adds"])
+        else:
+            _memo(
+                visit, call, found, held, None, frame=frame
+            )  # `if not KEYS: KEYS.update(fetch())`
+        return True
+    cache = container(held)
+    if cache is None or cache not in frame.memo:
+        return False
+    if method == "setdefault":
+        key = call.args[0] if call.args else None
+        value = call.args[1] if len(call.args) > 1 else None
+        why = frame.entry_problem(value, [key] if key else [], cache)
+        if why is None:
+            _memo(visit, call, found, held, key, frame=frame)
+        else:
+            _mutated(visit, call, found, held, why=_NOT_A_CACHE[why])
+        return True
+    if method == "update":
+        why = _update_problem(call, cache, frame)
+        if why is not None:
+            _mutated(visit, call, found, held, why=_NOT_A_CACHE[why])
+        return True
+    return method in cat.CACHE_UPKEEP
+
+
+def _update_problem(call: ast.Call, cache: str, frame: Frame) -> str | None:
+    """Why ``CACHE.update(...)`` on a memo cache writes module state (see Frame.entry_problem)."""
+    problems: list[str | None] = []
+    for arg in call.args:
+        if isinstance(arg, ast.Dict):
+            problems += [
+                frame.entry_problem(v, [k] if k is not None else [], cache)
+                for k, v in zip(arg.keys, arg.values)
+            ]
+        else:
+            problems.append(frame.entry_problem(arg, [], cache))
+    problems += [frame.entry_problem(k.value, [], cache) for k in call.keywords]
+    return next((p for p in sorted(problems, key=str) if p is not None), None)
+
+
+def _entry_mutated(visit: Visit, call: ast.Call, frame: Frame) -> bool:
+    """``BY_ID.setdefault(key, []).append(event)`` on a memo cache: an entry of it written in
+    place (reported when that keeps request data or reads the cache); True when handled."""
+    assert isinstance(call.func, ast.Attribute)
+    entry = call.func.value
+    if not (
+        isinstance(entry, ast.Call)
+        and isinstance(entry.func, ast.Attribute)
+        and entry.func.attr == "setdefault"
+    ):
+        return False
+    held = entry.func.value
+    cache = container(held)
+    found = owner(visit, held, frame)
+    if found is None or cache is None or cache not in frame.memo:
+        return False
+    keys = entry.args[:1]
+    data = [*call.args, *(k.value for k in call.keywords)]
+    why = next((w for w in (frame.entry_problem(d, keys, cache) for d in data) if w), None)
+    if why is None and call.func.attr in _GROWING:
+        why = "grows"
+    if why is not None:
+        _mutated(visit, call, found, held, why=_NOT_A_CACHE[why])
+    return True
 
 
 def _memo(
-    visit: Visit, node: ast.AST, name: str, held: ast.expr, key: ast.AST | None, *, frame: Frame
+    visit: Visit,
+    node: ast.AST,
+    found: tuple[Module, str],
+    held: ast.expr,
+    key: ast.AST | None,
+    *,
+    frame: Frame,
 ) -> None:
     shown = show(node)
+    name = visit.shown(*found)
     what = _what(name, held)
     cache = container(held) or name
     if key is not None and frame.tainted_by(key) and cache not in frame.bounded:
@@ -161,6 +269,7 @@ def _memo(
             f"memory grows with the traffic. Bound it (evict, or "
             f"functools.lru_cache(maxsize=...)) or expire it with @init_resource(ttl=...); "
             f'`allow=("{name}",)` in @handler declares it deliberate',
+            state=found,
         )
     else:
         visit.report(
@@ -169,6 +278,7 @@ def _memo(
             f"`{shown}` {visit.where} fills {what} as a memo cache, kept across warm "
             f"invocations on purpose: say how long it may live with @init_resource(ttl=...), "
             f'or declare it with @handler(allow=("{name}",))',
+            state=found,
         )
 
 
@@ -215,36 +325,53 @@ def check_statement(visit: Visit, node: ast.AST, frame: Frame) -> None:
             if isinstance(sub, ast.Name):
                 _rebind(visit, node, sub, value, verb, frame=frame)
             else:
-                _store(visit, node, sub, verb, frame)
+                _store(visit, node, sub, verb, frame, value=value)
 
 
-def _store(visit: Visit, statement: ast.AST, sub: ast.expr, verb: str, frame: Frame) -> None:
+def _store(
+    visit: Visit,
+    statement: ast.AST,
+    sub: ast.expr,
+    verb: str,
+    frame: Frame,
+    *,
+    value: ast.AST | None = None,
+) -> None:
     base = root(sub)
     if base is not None and base.id in frame.defaults:
         _default(visit, sub, base.id, f"{show(sub)}", frame)
         return
-    name = state_object(visit, sub, frame)
-    if not name or base is None:
+    found = owner(visit, sub, frame)
+    if found is None or base is None:
         return
+    why = ""
     if isinstance(sub, ast.Subscript):
-        key = sub
-        while isinstance(key.value, ast.Subscript):
-            key = key.value
-        if container(key.value) in frame.memo:
-            if verb != "deleted":
-                _memo(visit, sub, name, key.value, key.slice, frame=frame)
-            return
+        keys, entry = [sub.slice], sub
+        while isinstance(entry.value, ast.Subscript):
+            entry = entry.value
+            keys.append(entry.slice)
+        cache = container(entry.value)
+        if cache is not None and cache in frame.memo:
+            if verb == "deleted":
+                return  # eviction
+            problem = "reads" if verb == "updated" else frame.entry_problem(value, keys, cache)
+            if problem is None:
+                _memo(visit, sub, found, entry.value, entry.slice, frame=frame)
+                return
+            why = _NOT_A_CACHE[problem]
     guarded = frame.guarded.get(id(sub), ())
-    if base.id in guarded or (dotted(sub) or "-") in guarded:
+    if not why and (base.id in guarded or (dotted(sub) or "-") in guarded):
         if base.id not in ("self", "cls"):  # `self._client`: encapsulated, created once
             _lazy(visit, sub, show(sub))
         return
+    name = visit.shown(*found)
     held = _what(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
     visit.report(
         sub,
         "LS102",
-        f"`{show(sub)}` {verb} {visit.where}: {held} keeps it, and {WARM}; {FIX_STATE}, or "
+        f"`{show(sub)}` {verb} {visit.where}: {held} keeps it, and {WARM}{why}; {FIX_STATE}, or "
         f"declare a deliberate cache with allow=",
+        state=found,
     )
 
 

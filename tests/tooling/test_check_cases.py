@@ -331,3 +331,42 @@ def test_event_data_flows_through_long_chains_in_any_order() -> None:
     assert found(source) == []  # credentials chosen by the request: per request
     own = source.replace('props = event["ResourceProperties"]', 'props = {"SecretId": "db"}')
     assert found(own) == [(9, "LS105")]
+
+
+def test_a_cache_value_is_a_function_of_its_key_alone() -> None:
+    source = """\
+        import boto3
+        table = boto3.resource("dynamodb").Table("products")
+        ITEMS, PAIRS, TOTALS, BY_USER, LATEST, TAGS = {}, {}, {}, {}, {}, {}
+        def lambda_handler(event, context):
+            key = event["key"]
+            if key not in ITEMS:
+                found = table.get_item(Key={"id": key})
+                ITEMS[key] = found["Item"]
+            pair = (event["tenant"], event["region"])
+            if pair not in PAIRS:
+                PAIRS[pair] = f"{event['tenant']}/{event['region']}"
+            current = TOTALS.get(key, 0)
+            TOTALS[key] = current + event["amount"]
+            if event["id"] not in BY_USER:
+                BY_USER[event["id"]] = event["user"]
+            for record in event["Records"]:
+                if record["id"] not in LATEST:
+                    LATEST[record["id"]] = record
+            tag = TAGS.setdefault(key, {"key": key})
+            TAGS.update({key: event["tags"]})
+            return ITEMS[key], PAIRS[pair], tag
+        """
+    # a value computed from the key (through locals, a client call, a tuple key) fills a cache;
+    # a value read from the entry it replaces, or holding other request data, is module state
+    assert found(source) == [
+        (8, "LS107"),
+        (11, "LS107"),
+        (13, "LS102"),  # a running total through a local
+        (15, "LS102"),  # the user, under the id
+        (18, "LS102"),  # the whole record, under its id
+        (20, "LS101"),  # TAGS leaks here, so its fill on line 19 is not called a cache
+    ]
+    messages = {f.line: f.message for f in check_source(textwrap.dedent(source), "m.py")}
+    assert "computed from the entry it replaces (a read-modify-write" in messages[13]
+    assert "keeps request data beyond its key" in messages[15]
