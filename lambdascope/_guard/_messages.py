@@ -9,6 +9,7 @@ from __future__ import annotations
 from lambdascope._mutators import MUTATING_METHODS
 
 from ._kinds import MISSING, MODULE_TYPE, SCALARS, innermost
+from ._redact import module_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,6 +20,14 @@ if TYPE_CHECKING:
 
 
 _MAX_SITES = 3
+
+
+def name_leak(space: Space, key: str, before: Any, now: Any) -> tuple[str, str, str, str]:
+    """The leak ``(module, path, what, allow_as)`` of a module-level name of *space*: a name
+    the source does not write (``globals()[event["id"]] = ...``) is not shown."""
+    if key not in module_words(space.name, space.namespace):
+        key = "<name>"
+    return space.name, key, rebinding(key, before, now), key
 
 
 def rebinding(key: str, before: Any, now: Any) -> str:
@@ -198,7 +207,7 @@ def leak_message(
     allow: list[str] = []
     for module, _path, what, allow_as in leaks:
         qualified = allow_as if module == site else f"{module}.{allow_as}"
-        if qualified not in allow:
+        if qualified not in allow and not allow_as.startswith("<"):  # "<name>": not shown
             allow.append(qualified)
         try:
             sites = use_sites(spaces, func, module, allow_as, "name `" in what)
@@ -214,10 +223,11 @@ def leak_message(
         lines.append(f"  - module {module!r}: {what}{where}")
     if restored:
         lines.append("The guarded state has been restored to what it was before this invocation.")
+    example = identifier(allow[0].rpartition(".")[2]) if allow else "value"
+    allow_it = f"; or, if this is a deliberate cache, allow it: @handler(allow={tuple(allow)!r})"
     lines.append(
         "Fix: keep per-invocation data in a local variable or on lambdascope.request "
-        f"(e.g. `request.{identifier(allow[0].rpartition('.')[2])} = ...`); create long-lived "
-        "objects (clients, caches you mean to keep) in an @init_resource factory; or, if this "
-        f"is a deliberate cache, allow it: @handler(allow={tuple(allow)!r})."
+        f"(e.g. `request.{example} = ...`); create long-lived objects (clients, caches you "
+        f"mean to keep) in an @init_resource factory{allow_it if allow else ''}."
     )
     return "\n".join(lines)

@@ -19,10 +19,10 @@ from ._kinds import (
     SCALARS,
     cell_values,
     internal,
-    safe_repr,
     slot_names,
     slot_values,
 )
+from ._redact import class_words, keys_text, module_words, step_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         """The guarded module a walk started in (a :class:`~._census.Space`)."""
 
         name: str
+        namespace: dict[str, Any]
         named: Container[str]  # the private names the project's code uses
 
         def constants(self) -> frozenset[Any]: ...
@@ -72,14 +73,24 @@ class Node:
 
     @property
     def path(self) -> str:
-        """``ROOT['key'].attr[0]``: built only when a message needs it."""
-        steps: list[tuple[str, Any]] = []
+        """``ROOT['key'].attr[0]``: built only when a message needs it. Keys and attribute
+        names the source does not write stand as their type (``ROOT[<str>]``)."""
+        texts: list[str] = []
         node: Node | None = self
         while node is not None:
-            steps[:0] = node.steps
-            node = node.parent
-        constants = self.origin.constants()
-        return self.origin.label + "".join(_step_text(how, key, constants) for how, key in steps)
+            parent = node.parent  # the first step is into it, the others through tuples
+            texts[:0] = [
+                _step_text(how, key, parent if i == 0 else None)
+                for i, (how, key) in enumerate(node.steps)
+            ]
+            node = parent
+        return self.origin.label + "".join(texts)
+
+    def words(self) -> frozenset[Any]:
+        """What a message may show of this object's keys and attribute names: the words of
+        the source of the variable's module and of its class's module."""
+        space = self.origin.space
+        return module_words(space.name, space.namespace) | class_words(type(self.obj))
 
     def live(self) -> Any:
         """The mapping or sequence to compare with the snapshot."""
@@ -252,7 +263,8 @@ class Node:
         obj, snap, kind = self.obj, self.snap, self.kind
         if kind in ("attributes", "slots"):
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
-            return f"{what} were set or deleted: {_key_diff(self.live(), snap, 'attribute')}"
+            diff = _key_diff(self.live(), snap, "attribute", self.words())
+            return f"{what} were set or deleted: {diff}"
         if kind == "cell":
             return f"closure variable `{self.path}` was rebound (`nonlocal {self.slots[0]}`)"
         if kind == "class":
@@ -260,7 +272,7 @@ class Node:
             saved = {k: v for k, v in snap.items() if not self._internal(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
-                f"{_key_diff(public, saved, 'attribute')}"
+                f"{_key_diff(public, saved, 'attribute', self.words())}"
             )
         return self._describe_items()
 
@@ -268,7 +280,7 @@ class Node:
         obj, snap, kind = self.obj, self.snap, self.kind
         where = f"{kind} `{self.path}` was modified in place"
         if self.family is dict:
-            return f"{where}: {_key_diff(obj, snap, 'key', self.origin.constants())}"
+            return f"{where}: {_key_diff(obj, snap, 'key', self.words())}"
         before, after = len(snap), len(obj)
         if after > before:
             return f"{where} ({after - before} item(s) added, e.g. .append/.add/.extend/+=)"
@@ -286,25 +298,17 @@ class Node:
         return [(k, v) for k, v in live.items() if k not in snap]
 
 
-def _step_text(how: str, key: Any, constants: frozenset[Any]) -> str:
-    if how == ".":
-        return f".{key}"
+def _step_text(how: str, key: Any, container: Node | None) -> str:
+    """One step of a path: into *container* (a watched node), or through a tuple (``None``)."""
     if how == "{":
-        return "{" + safe_repr(key) + "}"
-    return f"[{_key_text(key, constants)}]"
-
-
-def _key_text(key: Any, constants: frozenset[Any]) -> str:
-    """A key as the message shows it: in full when it is a constant of the module's source
-    (not request data), else in the short, secret-safe form."""
-    try:
-        if type(key) in (str, int) and key in constants:
-            text = repr(key)
-            if len(text) <= 80:
-                return text
-    except Exception:  # an unhashable key: not a constant
-        pass
-    return safe_repr(key)
+        return "{<" + type(key).__name__ + ">}"  # a set member: an object, shown by its type
+    if container is None:  # a tuple's index, a namedtuple's field
+        return f".{key}" if how == "." else f"[{key}]"
+    if how == ".":
+        return "." + (key if key in container.words() else "<attribute>")
+    if container.family is list or container.family is deque:
+        return f"[{key}]"
+    return f"[{step_key(key, container.words())}]"
 
 
 def _same_types(live: Any, saved: Any) -> bool:
@@ -341,18 +345,14 @@ def identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any,
     return all(map(is_, map(dict.get, namespaces, keys, repeat(MISSING)), values))
 
 
-def _key_diff(
-    current: Any, snap: dict[Any, Any], noun: str, constants: frozenset[Any] = frozenset()
-) -> str:
+def _key_diff(current: Any, snap: dict[Any, Any], noun: str, words: frozenset[Any]) -> str:
     added = [k for k in current if k not in snap]
     removed = [k for k in snap if k not in current]
     changed = [k for k in current if k in snap and current[k] is not snap[k]]
     parts = []
     for label, keys in (("added", added), ("removed", removed), ("replaced", changed)):
         if keys:
-            shown = ", ".join(_key_text(k, constants) for k in keys[:3])
-            shown += ", ..." if len(keys) > 3 else ""
-            parts.append(f"{noun}(s) {label}: {shown}")
+            parts.append(f"{noun}(s) {label}: {keys_text(keys, words)}")
     return "; ".join(parts) or "contents reordered"
 
 

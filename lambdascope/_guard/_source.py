@@ -115,21 +115,66 @@ def _functions_and_code(module_name: str, namespace: dict[str, Any]) -> list[tup
     return found
 
 
+def _parsed(module_name: str, namespace: dict[str, Any]) -> Any:
+    """The module's syntax tree (``None`` without a source that parses)."""
+    import ast
+
+    try:
+        source, filename = module_source(module_name, namespace)
+        return ast.parse(source, filename)
+    except (GiveUp, SyntaxError, ValueError, RecursionError):
+        return None
+
+
 def source_constants(module_name: str, namespace: dict[str, Any]) -> frozenset[Any]:
     """The strings and integers written as literals in the module's source (empty without
     a source). Dict keys among them are not request data: messages may show them."""
     import ast
 
-    try:
-        source, filename = module_source(module_name, namespace)
-        tree = ast.parse(source, filename)
-    except (GiveUp, SyntaxError, ValueError, RecursionError):
+    tree = _parsed(module_name, namespace)
+    if tree is None:
         return frozenset()
     return frozenset(
         node.value
         for node in ast.walk(tree)
         if type(node) is ast.Constant and type(node.value) in (str, int)
     )
+
+
+def source_words(module_name: str, namespace: dict[str, Any]) -> frozenset[Any]:
+    """What the module's source writes that a leak report may show: its string and integer
+    literals, the pieces of its string literals between slashes (``"/tmp/"`` gives ``tmp``),
+    and every identifier it names (variables, attributes, functions, classes, parameters,
+    keyword arguments, imports). Empty without a source. A key, a name or a file name
+    among them was written by the programmer, not brought by a request."""
+    import ast
+
+    tree = _parsed(module_name, namespace)
+    if tree is None:
+        return frozenset()
+    found: set[Any] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if type(value) in (str, int):
+                found.add(value)
+            if type(value) is str and "/" in value:
+                found.update(value.split("/"))
+        elif isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.arg, ast.keyword)):
+            found.add(node.arg)
+        elif isinstance(node, ast.alias):
+            found.update((node.asname or node.name).split("."))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            found.update(node.names)
+    found.discard("")
+    found.discard(None)  # a keyword of **kwargs
+    return frozenset(found)
 
 
 def _inner_functions(value: Any, module_name: str) -> list[Any]:

@@ -31,10 +31,11 @@ from lambdascope._tmp import finish_request_dir, is_private, is_process_dir, tem
 
 from ._kinds import innermost
 from ._leaklog import tmp_leaks
+from ._redact import code_words, modules_words, path_pattern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
     from ._inotify import Monitor
@@ -244,6 +245,7 @@ class TmpWatch:
         "_func",
         "_given",
         "_mark",
+        "_modules",
         "_monitor",
         "_raise",
         "_scan",
@@ -251,10 +253,17 @@ class TmpWatch:
         "mode",
     )
 
-    def __init__(self, func: Any, mode: str, allow: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        func: Any,
+        mode: str,
+        allow: tuple[str, ...],
+        modules: Callable[[], Iterable[Any]] = tuple,
+    ) -> None:
         self.mode = mode
         self._func = func
         self._given = allow
+        self._modules = modules  # the guarded modules: their sources say what may be shown
         self._allow: tuple[str, ...] = ()
         self._dir: str | None = None
         self._monitor: Monitor | None = None
@@ -323,6 +332,7 @@ class TmpWatch:
                 leaks = self._from_events(events)
         if not leaks:
             return None
+        self._redact(leaks)
         message = self._message(leaks)
         if self._raise:
             return TmpLeakError(message)
@@ -382,6 +392,18 @@ class TmpWatch:
         ]
 
     # -- words ------------------------------------------------------------------------------
+    def _redact(self, leaks: list[_Leak]) -> None:
+        """Each path as it may be shown: the parts the source does not write as globs
+        (a file named after request data: ``reports/*.pdf``)."""
+        try:
+            names = [module.name for module in self._modules()]
+        except Exception:  # a report must never fail: show no name then
+            names = []
+        func = self._func
+        words = modules_words([*names, getattr(func, "__module__", None) or ""]) | code_words(func)
+        for leak in leaks:
+            leak.path = path_pattern(leak.path, words)
+
     def _allowed(self, relative: str) -> bool:
         if not self._allow:
             return False
@@ -412,12 +434,12 @@ class TmpWatch:
         if len(leaks) > _MAX_PATHS:
             lines.append(f"  - ... and {len(leaks) - _MAX_PATHS} more")
         top = leaks[0].path.partition("/")[0]
+        allow = f"@handler(tmp_allow=({top!r},))" if top != "*" else "@handler(tmp_allow=...)"
         lines.append(
             "Fix: write per-invocation files under lambdascope.request.tmpdir (removed when the "
             "invocation ends); keep files meant to persist (models, caches) under "
             "lambdascope.init_tmpdir('name'); or, if they are deliberate, allow them: "
-            f"@handler(tmp_allow=({top!r},)). @handler(watch_tmp=False) or "
-            f"{ENV}=off turns this check off."
+            f"{allow}. @handler(watch_tmp=False) or {ENV}=off turns this check off."
         )
         if self.mode == "raise" and not self._raise:
             lines.append(
@@ -667,4 +689,4 @@ def with_watch(guard: Any, func: Any, watch: bool, allow: tuple[str, ...]) -> An
         # Lambda Managed Instances: other worker processes write the same /tmp at the same
         # time, and a file cannot say which process wrote it. Report, never fail a request.
         mode = "warn"
-    return Watched(guard, TmpWatch(innermost(func), mode, allow))
+    return Watched(guard, TmpWatch(innermost(func), mode, allow, guard.guarded_modules))

@@ -23,7 +23,7 @@ from ._kinds import (
     know_arrays,
 )
 from ._leaklog import module_leaks
-from ._messages import leak_message, node_words, rebinding, use_sites
+from ._messages import leak_message, name_leak, node_words, use_sites
 from ._nodes import Node, Origin, identical, never
 from ._project import GuardedModule, Project
 
@@ -322,9 +322,7 @@ class Guard:
         if not names and not nodes:  # init-scope work done lazily, or dunders: accept it
             self._snapshot()
             return
-        leaks = [
-            (space.name, key, rebinding(key, before, now), key) for space, key, before, now in names
-        ]
+        leaks = [name_leak(space, key, before, now) for space, key, before, now in names]
         leaks.extend(
             (node.origin.module, node.path, node_words(node), node.origin.allow_as)
             for node in nodes

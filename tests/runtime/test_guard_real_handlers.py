@@ -610,7 +610,7 @@ def test_every_leaked_name_is_in_the_suggested_allow(handler_dir: HandlerDir) ->
     assert mod.OTHER == {}
 
 
-def test_long_keys_are_not_shown(handler_dir: HandlerDir) -> None:
+def test_keys_from_the_request_are_not_shown(handler_dir: HandlerDir) -> None:
     mod = load(
         handler_dir,
         "tokens",
@@ -629,7 +629,7 @@ def test_long_keys_are_not_shown(handler_dir: HandlerDir) -> None:
     with pytest.raises(ScopeLeakError) as caught:
         mod.lambda_handler({"token": token, "user": "alice"}, None)
     assert token not in str(caught.value)
-    assert "<str of 63 characters>" in str(caught.value)
+    assert "key(s) added: 1 not written in the source (not shown)" in str(caught.value)
 
 
 # -- what the analysis cannot vouch for is watched whole ------------------------------------------
