@@ -9,6 +9,7 @@ with the oracle. ``python3 tasks.py fuzz`` runs many more.
 
 from __future__ import annotations
 
+import logging
 import random
 import re
 import sys
@@ -19,13 +20,15 @@ import pytest
 from guard_fuzz.campaign import campaign
 from guard_fuzz.generator import Context, Generator, Names, catalogue, make_events, rebuild
 from guard_fuzz.known import KNOWN_HOLES, known_hole
-from guard_fuzz.oracle import Acceptance, Oracle, diff
-from guard_fuzz.program import Case, Program
+from guard_fuzz.layouts import LAYOUTS
+from guard_fuzz.oracle import Acceptance, diff
+from guard_fuzz.program import Case, Program, Tree
 from guard_fuzz.reduce import reduce_case, reduce_fragments
 from guard_fuzz.runner import (
     CRASH,
     FALSE_POSITIVE,
     MISSED,
+    NOT_PURE,
     NOT_RESTORED,
     Runner,
     fallback_reasons,
@@ -64,7 +67,7 @@ def _oracle_verdicts(runner: Runner, programs: list[Program]) -> list[str]:
     for program in programs:
         lazy = program.constructs[0].startswith("lazy/")
         events = program.events[: 2 if lazy else 1]
-        case = Case(program.render(), events, program.package, program.constructs)
+        case = program.case().with_events(events)
         outcome = runner.run(case, guard="off", stop=False)
         if outcome.invalid is not None:
             wrong.append(f"{_label(program)}: invalid program: {outcome.invalid}")
@@ -114,11 +117,11 @@ def test_the_catalogue_covers_every_family_of_idioms() -> None:
 def _changes_between(runner: Runner, source: str, change: Any) -> tuple[list[str], list[str]]:
     """Load *source* (guard off), apply *change* to the module from outside, and return the
     oracle's (leaks, accepted) as paths."""
-    case = Case({"app.py": textwrap.dedent(source)}, [])
-    with runner.loaded(case, guard="off") as names:
-        oracle = Oracle(tuple(names))
+    case = Case.single(textwrap.dedent(source), [])
+    with runner.loaded(case, guard="off") as loaded:
+        oracle = loaded.oracle()
         before = oracle.snapshot()
-        change(sys.modules[names[0]])
+        change(loaded.main)
         after = oracle.snapshot()
         leaks, accepted = Acceptance().split(diff(before, after), before, after)
         return [c.path for c in leaks], [c.path for c in accepted]
@@ -269,10 +272,10 @@ SETTINGS = Settings()
 config = None
 """
     )
-    case = Case({"app.py": textwrap.dedent(source)}, [])
-    with runner.loaded(case, guard="off") as names:
-        app = sys.modules[names[0]]
-        oracle, acceptance = Oracle(tuple(names)), Acceptance()
+    case = Case.single(textwrap.dedent(source), [])
+    with runner.loaded(case, guard="off") as loaded:
+        app = loaded.main
+        oracle, acceptance = loaded.oracle(), Acceptance()
 
         def step(change: Any) -> tuple[list[str], list[str]]:
             before = oracle.snapshot()
@@ -289,6 +292,123 @@ config = None
             [],
             ["fuzz_app.pricing"],
         )
+
+
+def test_the_stdlib_data_holders_partials_and_function_state_are_followed(runner: Runner) -> None:
+    source = (
+        HEADER
+        + """
+import collections
+import functools
+import queue
+import weakref
+
+class Key:
+    pass
+
+KEY = Key()
+CHAIN = collections.ChainMap({}, {"region": "eu"})
+
+class Registry(collections.UserDict):
+    pass
+
+REGISTRY = Registry()
+QUEUE = queue.SimpleQueue()
+WEAK = weakref.WeakKeyDictionary()
+
+class Outbox:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, value):
+        self.sent.append(value)
+
+NOTIFY = functools.partial(Outbox.send, Outbox())
+
+def helper(value):
+    return value
+
+helper.seen = []
+"""
+    )
+
+    def write_all(app: Any) -> None:
+        app.CHAIN["user"] = "u-1"
+        app.REGISTRY["user"] = "u-1"
+        app.QUEUE.put("u-1")
+        app.WEAK[app.KEY] = "u-1"
+        app.NOTIFY("u-1")
+        app.helper.seen.append("u-1")
+
+    leaks, _ = _changes_between(runner, source, write_all)
+    for where in (
+        "fuzz_app.CHAIN.maps[0]",
+        "fuzz_app.REGISTRY.data",
+        "fuzz_app.QUEUE <qsize>",
+        "fuzz_app.WEAK.data",
+        "fuzz_app.NOTIFY.args[0].sent",
+        "fuzz_app.helper.seen",
+    ):
+        assert any(path.startswith(where) for path in leaks), (where, leaks)
+
+
+def test_the_oracle_runs_none_of_the_programs_code(runner: Runner) -> None:
+    source = (
+        HEADER
+        + """
+CALLS = []
+
+class Loud(list):
+    def __len__(self):
+        CALLS.append("len")
+        return list.__len__(self)
+
+    def __iter__(self):
+        CALLS.append("iter")
+        return iter(sorted(list.__iter__(self)))
+
+    def __eq__(self, other):
+        CALLS.append("eq")
+        return True
+
+    __hash__ = None
+
+class Key:
+    def __repr__(self):
+        CALLS.append("repr")
+        return "Key()"
+
+    def __hash__(self):
+        return 1
+
+class Meta(type):
+    def __getattr__(cls, name):
+        CALLS.append(name)
+        raise AttributeError(name)
+
+class Settings(metaclass=Meta):
+    region = "eu"
+
+LOUD = Loud([3, 1, 2])
+TABLE = {Key(): 1}
+SEEN = {Key()}
+"""
+    )
+
+    def nothing(app: Any) -> None:
+        assert app.CALLS == []
+
+    assert _changes_between(runner, source, nothing) == ([], [])
+
+
+def test_a_library_configuring_a_class_of_the_project_is_not_its_data(runner: Runner) -> None:
+    source = HEADER + "\nclass Customer:\n    pass\n"
+    configured = _changes_between(
+        runner, source, lambda app: setattr(app.Customer, "orders", logging.getLogger("x"))
+    )
+    assert configured == ([], ["fuzz_app.Customer.orders"])
+    data = _changes_between(runner, source, lambda app: setattr(app.Customer, "orders", []))
+    assert data == (["fuzz_app.Customer.orders"], [])
 
 
 # -- the runner, the reducer and the fault classification -------------------------------------
@@ -326,20 +446,20 @@ def test_the_reducer_keeps_the_failure_and_drops_the_rest(runner: Runner) -> Non
     smaller = reduce_fragments(Unguarded(), program, check)  # type: ignore[arg-type]
     assert smaller.constructs == ("dict/dict_value/parameter/setitem/helper",)
     reduced = reduce_case(Unguarded(), smaller.case(), check, invocation=1)  # type: ignore[arg-type]
-    source = reduced.files["app.py"]
+    source = reduced.files["fuzz_app.py"]
     assert check(run_off(reduced))
     assert len(reduced.events) == 1
     assert "target[" in source
     assert "logging" not in source
-    assert len(source.splitlines()) < len(program.case().files["app.py"].splitlines()) / 2
+    assert len(source.splitlines()) < len(program.case().files["fuzz_app.py"].splitlines()) / 2
 
 
 def test_forced_fallback_makes_the_analysis_give_up(runner: Runner) -> None:
     case = _leaky_program().case()
-    with runner.loaded(case) as names:
-        assert fallback_reasons(names) == {}
-    with forced_fallback(), runner.loaded(case) as names:
-        assert fallback_reasons(names) == {names[0]: "forced by the fuzzer"}
+    with runner.loaded(case) as loaded:
+        assert fallback_reasons(loaded.modules()) == {}
+    with forced_fallback(), runner.loaded(case) as loaded:
+        assert fallback_reasons(loaded.modules()) == {"fuzz_app": "forced by the fuzzer"}
 
 
 def test_a_clean_program_and_a_caught_leak_pass_the_property(runner: Runner) -> None:
@@ -356,7 +476,7 @@ def _judged(runner: Runner, body: str) -> str | None:
     source = source.replace(
         "from lambdascope import handler", "from lambdascope import ScopeLeakError, handler"
     )
-    outcome = runner.run(Case({"app.py": source}, make_events(random.Random(1), 1)), guard="off")
+    outcome = runner.run(Case.single(source, make_events(random.Random(1), 1)), guard="off")
     assert outcome.invalid is None, outcome.invalid
     return outcome.failure.kind if outcome.failure else None
 
@@ -369,6 +489,66 @@ def test_each_way_of_disagreeing_with_the_oracle_is_told_apart(runner: Runner) -
     assert _judged(runner, "ITEMS.append(1); " + fake.format("OTHER")) == MISSED
     assert _judged(runner, "ITEMS.append(1); ITEMS.pop()") is None
     assert _judged(runner, "1 / 0") == CRASH
+
+
+def _package(runner: Runner, files: dict[str, str], *, guard: str = "off") -> Any:
+    """Run a package program (``fuzz_pkg``, guarded set chosen automatically)."""
+    paths = {f"fuzz_pkg/{name}": textwrap.dedent(text) for name, text in files.items()}
+    tree = Tree("fuzz_pkg.app", ("",), frozenset(paths), layout="root")
+    return runner.run(Case(paths, make_events(random.Random(1), 2), tree), guard=guard, stop=False)
+
+
+def test_a_module_imported_by_the_handler_does_init_work(runner: Runner) -> None:
+    files = {
+        "__init__.py": "",
+        "store.py": "ROUTES = {}\n",
+        "extra.py": "from .store import ROUTES\n\nROUTES['refund'] = len\n",
+        "app.py": """
+            from lambdascope import handler
+
+            from . import store
+
+
+            @handler
+            def lambda_handler(event, context):
+                from . import extra
+                store.ROUTES["refund"]
+                $after
+            """,
+    }
+    clean = _package(runner, {**files, "app.py": files["app.py"].replace("$after", "")})
+    assert clean.invalid is None, clean.invalid
+    assert clean.failure is None, clean.failure.summary()
+    leaky = dict(files, **{"app.py": files["app.py"].replace("$after", "store.ROUTES['x'] = 1")})
+    outcome = _package(runner, leaky)
+    assert outcome.failure is not None
+    assert outcome.failure.kind == MISSED
+    assert [c.path for c in outcome.failure.changes] == ["fuzz_pkg.store.ROUTES['x']"]
+
+
+def test_a_context_var_left_set_is_seen_by_the_next_invocation(runner: Runner) -> None:
+    source = HEADER.replace("return None", "$body") + "\nimport contextvars\n\n"
+    source += "USER = contextvars.ContextVar('user', default=None)\n"
+    events = make_events(random.Random(1), 2)
+    set_only = Case.single(source.replace("$body", "USER.set(event['user'])"), events)
+    left = runner.run(set_only, guard="off")
+    assert left.failure is not None
+    assert left.failure.kind == MISSED
+    assert "USER.get()" in left.failure.detail
+    reset = "token = USER.set(event['user']); USER.reset(token)"
+    assert (
+        runner.run(Case.single(source.replace("$body", reset), events), guard="off").failure is None
+    )
+
+
+def test_a_write_after_the_handler_returned_is_the_guards(runner: Runner) -> None:
+    # the handler's frame dies after its function returned: a __del__ then writes
+    source = HEADER.replace("return None", "keep = Late()") + (
+        "\nITEMS = []\n\nclass Late:\n    def __del__(self):\n        ITEMS.append(1)\n"
+    )
+    outcome = runner.run(Case.single(source, make_events(random.Random(1), 1)), guard="off")
+    assert outcome.failure is not None
+    assert outcome.failure.kind == NOT_PURE
 
 
 # -- the bounded run ------------------------------------------------------------------------------
@@ -387,7 +567,7 @@ def test_the_guard_agrees_with_the_oracle_on_generated_programs() -> None:
 
 def test_each_known_hole_is_a_construct_the_generator_makes() -> None:
     programs = _catalogue() + _catalogue(package=True) + _catalogue(async_handler=True)
-    made = {p.constructs[0] for p in programs}
+    made = {p.constructs[0] for p in programs} | {f"layout/{name}" for name in LAYOUTS}
     stale = [p for p in KNOWN_HOLES if not any(re.search(p, construct) for construct in made)]
     assert not stale
 

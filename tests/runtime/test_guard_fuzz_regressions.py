@@ -1,4 +1,4 @@
-"""One test per distinct cause the guard fuzzer found (issue 19), named after the construct.
+"""One test per distinct cause the guard fuzzer found (issues 19 and 27), named after the construct.
 
 Each shows the smallest handler the fuzzer reduced its failure to. They are strict xfails
 while the guard has the hole; whoever closes one removes its mark (and the construct's
@@ -12,6 +12,7 @@ it watch what it does not watch in production.
 from __future__ import annotations
 
 import importlib
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,6 +28,16 @@ EVENTS = [{"user": "u-1", "id": 1, "items": ["i-1"]}, {"user": "u-2", "id": 2, "
 def _load(handler_dir: HandlerDir, source: str, name: str = "leaky") -> Any:
     handler_dir.write(name, source)
     return importlib.import_module(name)
+
+
+def _tree(handler_dir: HandlerDir, files: dict[str, str], main: str) -> Any:
+    """Write *files* (path -> source) as a function's tree in the folder on ``sys.path``, as
+    it is deployed, and import its handler module *main*."""
+    for path, text in files.items():
+        target = handler_dir.path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return importlib.import_module(main)
 
 
 def _handler_module(init: str, statement: str, *, imports: str = "", prelude: str = "") -> str:
@@ -448,3 +459,41 @@ def lambda_handler(event, context):
     with pytest.raises(ScopeLeakError) as caught:
         app.lambda_handler(EVENTS[0], None)
     assert "responses['DeactivateUnusedKeysResponse']" in str(caught.value)
+
+
+# -- issue 27: the layouts and packaging real deployments use -------------------------------------
+
+ORDERS = {
+    "orders/__init__.py": "",
+    "orders/store.py": "ITEMS = []\n",
+    "orders/handler.py": """
+        from lambdascope import handler
+
+        from . import store
+
+
+        @handler
+        def lambda_handler(event, context):
+            store.ITEMS.append(event["user"])
+        """,
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 27: the function's own package installed with its dist-info (pip install "
+    "--target of a pyproject project): only the handler's module is guarded",
+)
+@pytest.mark.parametrize("top_level", [True, False], ids=["top_level.txt", "RECORD-only"])
+def test_layout_own_dist_info(handler_dir: HandlerDir, top_level: bool) -> None:
+    files = dict(ORDERS)
+    record = [f"{path},," for path in ORDERS] + ["orders-1.0.dist-info/RECORD,,"]
+    files["orders-1.0.dist-info/RECORD"] = "\n".join(record) + "\n"
+    files["orders-1.0.dist-info/METADATA"] = "Metadata-Version: 2.1\nName: orders\nVersion: 1.0\n"
+    if top_level:
+        files["orders-1.0.dist-info/top_level.txt"] = "orders\n"
+    app = _tree(handler_dir, files, "orders.handler")
+    for event in EVENTS:
+        with pytest.raises(ScopeLeakError, match="`ITEMS"):
+            app.lambda_handler(event, None)
+        assert app.store.ITEMS == []

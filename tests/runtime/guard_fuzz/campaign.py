@@ -133,6 +133,7 @@ def campaign(
             program = generator.program(number)  # of fragments valid on this version
             report.programs += 1
             report.constructs_seen.update(program.constructs)
+            report.constructs_seen[f"layout/{program.layout}"] += 1
             outcome = runner.run(program.case())
             report.invocations += outcome.invocations
             if outcome.invalid is not None:
@@ -162,8 +163,8 @@ def _explain_fallback(runner: Runner, program: Program, report: Report) -> None:
 
 def analyse_only(runner: Runner, case: Case) -> dict[str, str]:
     try:
-        with runner.loaded(case) as names:
-            return fallback_reasons(names)
+        with runner.loaded(case) as loaded:
+            return fallback_reasons(loaded.modules())
     except Exception as exc:
         return {"?": f"the program does not import ({type(exc).__name__})"}
 
@@ -180,11 +181,15 @@ def _record(
         )
         return
     smaller = reduce_fragments(runner, program, check) if minimise else program
+    where = ""
+    if minimise:
+        smaller, where = plainer_layout(runner, smaller, check)
     cause, smaller = (
         generalise(runner, smaller, check)
         if minimise
         else (" + ".join(program.constructs), program)
     )
+    cause += where
     key = (kind, cause)
     known = report.findings.get(key)
     if known is not None:
@@ -209,6 +214,27 @@ def _record(
     )
 
 
+def plainer_layout(
+    runner: Runner, program: Program, check: Callable[..., bool]
+) -> tuple[Program, str]:
+    """The program in the plainest layout its fragments fit that still fails the same way
+    (``explicit``, then ``root``), and `` @ layout/<name>`` when only its own layout fails."""
+    if program.layout in PLAIN_LAYOUTS or not program.package:
+        return program, ""
+    for layout in PLAIN_LAYOUTS:
+        ctx = Context(Names(), sys.version_info[:2], True, program.async_handler, layout=layout)
+        if not all(ctx.allows(fragment.needs) for fragment in program.fragments):
+            continue
+        candidate = program.with_layout(layout)
+        if check(runner.run(candidate.case())):
+            return candidate, ""
+    return program, f" @ layout/{program.layout}"
+
+
+#: Layouts whose failures are the construct's own: a package with modules=, one without.
+PLAIN_LAYOUTS = ("explicit", "root")
+
+
 def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> tuple[str, Program]:
     """The cause of a one-fragment failure: its construct with the parts that do not matter
     made plain and shown as ``*`` (e.g. ``dict_subclass/*/*/*``), and that plainer program."""
@@ -230,7 +256,13 @@ def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> 
                 trial[3] = baseline_op(value, _writes(parts))
             elif not any(o.name == parts[3] for o in KINDS_BY_NAME[value].ops):
                 continue
-        ctx = Context(Names(), sys.version_info[:2], program.package, program.async_handler)
+        ctx = Context(
+            Names(),
+            sys.version_info[:2],
+            program.package,
+            program.async_handler,
+            layout=program.layout,
+        )
         ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
         fragment = rebuild("/".join(trial), ctx)
         if fragment is None:

@@ -32,6 +32,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from .layouts import LAYOUTS, PACKAGE_LAYOUTS
 from .program import HANDLER_MODULE, Fragment, Program
 
 if TYPE_CHECKING:
@@ -666,6 +667,16 @@ class Context:
     package: bool
     async_handler: bool
     in_handler: bool = False  # the fragment's code goes in the handler's body, not a helper
+    layout: str = "module"  # see layouts.LAYOUTS
+
+    def allows(self, needs: str) -> bool:
+        """Whether a fragment that *needs* ``""``, ``"package"``, ``"project"`` (a package
+        whose guarded set the guard chooses) or ``"layer"`` fits this program."""
+        if needs == "layer":
+            return bool(LAYOUTS[self.layout].layer)
+        if needs == "project":
+            return self.package and LAYOUTS[self.layout].automatic
+        return self.package or needs != "package"
 
 
 # -- container fragments ------------------------------------------------------------------------
@@ -698,10 +709,12 @@ def container_fragment(
     """One container idiom, as a fragment."""
     names = ctx.names
     writes = op.write and access != "generator_unconsumed"
+    package = holder.package_only or ACCESS_NEEDS.get(access) == "package"
     fragment = Fragment(
         f"{kind.name}/{holder.name}/{access}/{op.name}",
         writes,
         min_version=max(op.min_version, holder.min_version),
+        needs="package" if package else "",
     )
     home = holder.module
     fragment.need(home, *kind.imports, *holder.imports)
@@ -889,8 +902,12 @@ class Special:
     writes: bool
     make: SpecialMaker
     min_version: tuple[int, int] = (3, 9)
-    package_only: bool = False
+    needs: str = ""  # "package", "project" or "layer": see Context.allows
     weight: float = 1.0
+
+    @property
+    def package_only(self) -> bool:
+        return bool(self.needs)
 
 
 SPECIALS: list[Special] = []
@@ -902,10 +919,12 @@ def special(
     *,
     since: tuple[int, int] = (3, 9),
     package: bool = False,
+    needs: str = "",
     weight: float = 1.0,
 ) -> Callable[[SpecialMaker], SpecialMaker]:
     def register(make: SpecialMaker) -> SpecialMaker:
-        SPECIALS.append(Special(construct, writes, make, since, package, weight))
+        wanted = needs or ("package" if package else "")
+        SPECIALS.append(Special(construct, writes, make, since, wanted, weight))
         return make
 
     return register
@@ -1593,9 +1612,10 @@ class Generator:
 
     def program(self, number: int) -> Program:
         rng = random.Random(number)
-        package = rng.random() < 0.2
+        package = rng.random() < 0.3
         async_handler = rng.random() < 0.15
-        ctx = Context(Names(), self.version, package, async_handler)
+        layout = self._layout(rng) if package else "module"
+        ctx = Context(Names(), self.version, package, async_handler, layout=layout)
         ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
         count = rng.choices((1, 2, 3, 4), weights=(35, 30, 20, 15))[0]
         fragments: list[Fragment] = []
@@ -1614,7 +1634,13 @@ class Generator:
             async_handler=async_handler,
             raises=rng.random() < 0.05,
             number=number,
+            layout=layout,
         )
+
+    def _layout(self, rng: random.Random) -> str:
+        names = list(PACKAGE_LAYOUTS)
+        chosen = rng.choices(names, weights=[PACKAGE_LAYOUTS[n] for n in names])[0]
+        return "explicit" if self.exclude(f"layout/{chosen}") else chosen
 
     def fragment(self, rng: random.Random, ctx: Context, write: bool) -> Fragment | None:
         ctx.in_handler = rng.random() < 0.4
@@ -1648,9 +1674,7 @@ class Generator:
         choices = [
             s
             for s in SPECIALS
-            if s.writes == write
-            and ctx.version >= s.min_version
-            and (ctx.package or not s.package_only)
+            if s.writes == write and ctx.version >= s.min_version and ctx.allows(s.needs)
         ]
         chosen = rng.choices(choices, weights=[s.weight for s in choices])[0]
         return make_special(chosen, ctx)
@@ -1670,7 +1694,9 @@ class Generator:
 
 
 def make_special(chosen: Special, ctx: Context) -> Fragment:
-    fragment = Fragment(chosen.construct, chosen.writes, min_version=chosen.min_version)
+    fragment = Fragment(
+        chosen.construct, chosen.writes, min_version=chosen.min_version, needs=chosen.needs
+    )
     chosen.make(fragment, ctx)
     return fragment
 
@@ -1690,15 +1716,20 @@ def catalogue(
     shaped = package or async_handler
 
     made = [0]
+    base_layout = "explicit" if package else "module"
 
-    def context() -> Context:
-        ctx = Context(Names(), version, package, async_handler, in_handler=made[0] % 2 == 1)
+    def context(layout: str = base_layout) -> Context:
+        ctx = Context(
+            Names(), version, package, async_handler, in_handler=made[0] % 2 == 1, layout=layout
+        )
         ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
         made[0] += 1
         return ctx
 
-    def program(fragment: Fragment) -> Program:
-        return Program([fragment], events, package=package, async_handler=async_handler)
+    def program(fragment: Fragment, layout: str = base_layout) -> Program:
+        return Program(
+            [fragment], events, package=package, async_handler=async_handler, layout=layout
+        )
 
     list_kind = ALL_KINDS[0]
     basic = [next(op for op in LIST_OPS if op.name == name) for name in ("append", "len", "iadd")]
@@ -1721,7 +1752,12 @@ def catalogue(
         if version >= chosen.min_version and (package or not chosen.package_only):
             if shaped and not chosen.package_only and not chosen.construct.startswith("lazy/"):
                 continue
-            yield program(make_special(chosen, context()))
+            layout = CATALOGUE_LAYOUTS.get(chosen.needs, base_layout)
+            yield program(make_special(chosen, context(layout)), layout)
+
+
+#: The layout a special that needs one is catalogued in.
+CATALOGUE_LAYOUTS = {"project": "root", "layer": "layer"}
 
 
 def _object_catalogue(
@@ -1766,7 +1802,7 @@ def rebuild(construct: str, ctx: Context) -> Fragment | None:  # noqa: PLR0911 -
     parts = construct.split("/")
     if construct in SPECIALS_BY_NAME:
         chosen = SPECIALS_BY_NAME[construct]
-        if ctx.version < chosen.min_version or (chosen.package_only and not ctx.package):
+        if ctx.version < chosen.min_version or not ctx.allows(chosen.needs):
             return None
         return make_special(chosen, ctx)
     if parts[0] == "object" and len(parts) == 6:

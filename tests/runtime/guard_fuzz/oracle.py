@@ -5,10 +5,19 @@ walks everything the program's modules can reach and says what an invocation cha
 
 What it follows (docs/guard.md, "What it catches"):
 
-- every non-dunder name of every generated module (the roots);
+- every non-dunder name of every module of the function's own code (the roots): the modules
+  the generator wrote as the project's (never a library's, whatever the guard's rules say),
+  each as its top-level code left its namespace, also when it then put something else in
+  ``sys.modules`` in its place; a module that joins during an invocation (a lazy import) is
+  compared from the next one on (docs: it "joins the guarded set when that invocation ends");
 - builtin containers (``list``, ``dict``, ``set``, ``bytearray``, ``deque``, ``defaultdict``,
   ``OrderedDict``, ``Counter``, ``SimpleNamespace``, ``array``) and subclasses of them that
-  the generated modules define: their items *and* their instance attributes;
+  the generated modules define: their items *and* their instance attributes; the standard
+  library's data holders (``ChainMap``, ``UserDict``, ``UserList``, ``UserString``, weak
+  dictionaries and sets, ``queue.Queue``; ``queue.SimpleQueue`` by its size) and subclasses of
+  them: they hold the program's data (issue 27);
+- ``contextvars.ContextVar`` objects: the value each has in the context of the caller, which is
+  what the next invocation sees (see ``CONTEXTVARS``);
 - tuples, namedtuples and frozensets, by structure (they are values);
 - instances of classes the generated modules define (``__dict__`` and ``__slots__``), unless
   the class derives from a library class that keeps state (docs: it "counts as the
@@ -33,28 +42,46 @@ What it accepts (docs/guard.md, "What it accepts"), each rule small and explicit
 a resource, once per name; a name going from unbound to a module (a lazy import); an instance
 attribute filled by a ``functools.cached_property`` of its class; a dict gaining an entry that
 holds a resource under a key written in the program's source, or a closure variable going from
-``None`` to such an object (clients memoised lazily), once each.
+``None`` to such an object (clients memoised lazily), once each; whatever the top-level code of
+a module imported during the invocation does (Init work run late, issue 27: the runner tells
+the oracle when such code starts and ends); a class of the project gaining a new attribute that
+holds a library's object (a library configuring the user's classes lazily, as SQLAlchemy's
+``backref`` does on first use, issue 27).
+
+It never runs the program's code: containers are read through the builtin types' own methods
+(``list.__iter__``, ``dict.items``), attributes through ``object.__getattribute__`` and the
+classes' ``__dict__``, and the paths it prints never call a ``__repr__`` of the program's.
 """
 
 from __future__ import annotations
 
 import array
 import ast
+import collections
+import contextvars
 import datetime
 import decimal
 import enum
 import functools
 import ipaddress
 import pathlib
+import queue
 import sys
 import types
 import uuid
+import weakref
 from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
+
+#: What a ContextVar set by an invocation and not reset is: "request" (the guard gives
+#: ContextVars request scope: what the next invocation sees must be what Init left, and what
+#: the handler sets is no leak) or "report" (a leak like any other state: reported, and
+#: undone). The lead decides which docs/guard.md will say (issue 27); the oracle follows.
+CONTEXTVARS = "request"
 
 # A value as the oracle records it: hashable tuples.
 #   ("v", type name, value)     a scalar
@@ -92,6 +119,18 @@ CONTAINERS = (
     array.array,
     types.SimpleNamespace,
 )
+# The standard library's classes made to hold data (and to be subclassed): followed through
+# their attributes (``maps``, ``data``, ``queue``), like the program's own objects.
+HOLDERS = (
+    collections.ChainMap,
+    collections.UserDict,
+    collections.UserList,
+    collections.UserString,
+    weakref.WeakKeyDictionary,
+    weakref.WeakValueDictionary,
+    weakref.WeakSet,
+    queue.Queue,
+)
 # Bases that add no state (docs: they do not make a class "the library's").
 STATELESS_BASES = {object}
 for _module, _name in (("abc", "ABC"), ("typing", "Generic"), ("typing", "Protocol")):
@@ -118,6 +157,13 @@ DATA_TYPES: tuple[type, ...] = (
 
 
 BOUND_METHODS = (types.MethodType, types.BuiltinMethodType, types.MethodWrapperType)
+# Objects that hold functions or objects: followed to what they hold.
+WRAPPERS = (staticmethod, classmethod, property, functools.cached_property, functools.partial)
+CONTEXT_VALUE = "<context value>"  # a ContextVar's entry: its value in the current context
+# The builtin types' own descriptors: reading through them runs no code of the program's.
+_DEFAULT_FACTORY = vars(defaultdict)["default_factory"]
+_MAXLEN = vars(deque)["maxlen"]
+_TYPECODE = vars(array.array)["typecode"]
 
 
 def is_dunder(name: object) -> bool:
@@ -187,14 +233,14 @@ class Snapshot:
 class Oracle:
     """Snapshots of the state of a fixed set of modules (the generated ones)."""
 
-    def __init__(self, module_names: tuple[str, ...]) -> None:
-        self.module_names = module_names
-        self.files: set[str] = set()
-        for name in module_names:
-            module = sys.modules.get(name)
-            filename = getattr(module, "__file__", None)
-            if filename:
-                self.files.add(filename)
+    def __init__(
+        self,
+        modules: Callable[[], list[tuple[str, dict[str, Any]]]],
+        files: Iterable[str],
+    ) -> None:
+        self.modules = modules  # the project's modules loaded now: (name, namespace)
+        self.files = set(files)  # the project's source files
+        self.module_names: set[str] = set()
 
     # -- what is followed --------------------------------------------------------------------
 
@@ -206,6 +252,8 @@ class Oracle:
         for base in kind.__mro__:
             if self.own_class(base) or base in STATELESS_BASES or base in CONTAINERS:
                 continue
+            if base in HOLDERS:  # what is above it is the holder's own machinery
+                return False
             if base is tuple:
                 continue
             return True
@@ -215,9 +263,11 @@ class Oracle:
         code = getattr(value, "__code__", None)
         return isinstance(value, types.FunctionType) and code.co_filename in self.files
 
-    def followed(self, value: Any) -> bool:
+    def followed(self, value: Any) -> bool:  # noqa: PLR0911 - one return per kind of object
         kind = type(value)
-        if kind in CONTAINERS:
+        if kind in CONTAINERS or kind in HOLDERS or kind is queue.SimpleQueue:
+            return True
+        if isinstance(value, contextvars.ContextVar):
             return True
         if isinstance(value, type):
             return self.own_class(value)
@@ -228,17 +278,15 @@ class Oracle:
         if isinstance(value, BOUND_METHODS):
             owner = getattr(value, "__self__", None)
             return owner is not None and not isinstance(owner, types.ModuleType)
-        return isinstance(value, (staticmethod, classmethod, property, functools.cached_property))
+        return isinstance(value, WRAPPERS)
 
     # -- the walk ----------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        snap = Snapshot(self.module_names)
-        for module_name in self.module_names:
-            module = sys.modules.get(module_name)
-            if module is None:
-                continue
-            namespace = vars(module)
+        modules = self.modules()
+        self.module_names = {name for name, _ in modules}
+        snap = Snapshot(tuple(name for name, _ in modules))
+        for module_name, namespace in modules:
             for name in sorted(namespace):
                 if is_dunder(name):
                     continue
@@ -272,7 +320,7 @@ class Oracle:
             snap.nodes[key] = self.content(snap, value, path, root)
         return ("r", key)
 
-    def content(  # noqa: PLR0911 - one return per kind of object
+    def content(  # noqa: PLR0911, PLR0912 - one return per kind of object
         self, snap: Snapshot, value: Any, path: str, root: str
     ) -> dict[Any, Value]:
         entries: dict[Any, Value] = {"<type>": ("o", id(type(value)), type(value).__qualname__)}
@@ -304,6 +352,21 @@ class Oracle:
         if isinstance(value, functools.cached_property):
             put("<func>", value.func, path)
             return entries
+        if isinstance(value, functools.partial):
+            put("<func>", value.func, f"{path}.func")
+            put("<args>", value.args, f"{path}.args")
+            put("<keywords>", value.keywords, f"{path}.keywords")
+            return entries
+        if isinstance(value, contextvars.ContextVar):
+            try:
+                current = value.get()  # its value, else its default: what code sees
+            except LookupError:
+                current = _Unset
+            put(CONTEXT_VALUE, current, f"{path}.get()")
+            return entries
+        if type(value) is queue.SimpleQueue:
+            entries["<qsize>"] = ("v", "int", queue.SimpleQueue.qsize(value))
+            return entries
         base = container_base(type(value))
         if base is not None:
             self.container_content(value, base, put, entries, path=path, snap=snap, root=root)
@@ -325,29 +388,32 @@ class Oracle:
             order = []
             # dict.items of an OrderedDict is in insertion order, not the OrderedDict's own
             for key, item in (OrderedDict.items if base is OrderedDict else dict.items)(value):
-                encoded = self.encode(snap, key, f"{path}<key {key!r}>", root)
+                encoded = self.encode(snap, key, f"{path}<key {_shown(key)}>", root)
                 order.append(encoded)
-                put(("[]", encoded), item, f"{path}[{key!r}]")
+                put(("[]", encoded), item, f"{path}[{_shown(key)}]")
             if base is OrderedDict:
                 entries["<order>"] = ("t", 0, tuple(order))
             if base is defaultdict:
-                put("<default_factory>", value.default_factory, f"{path}.default_factory")
+                factory = _DEFAULT_FACTORY.__get__(value, defaultdict)
+                put("<default_factory>", factory, f"{path}.default_factory")
         elif base in (list, deque):
             items = list(list.__iter__(value)) if base is list else list(deque.__iter__(value))
             entries["<len>"] = ("v", "int", len(items))
             for index, item in enumerate(items):
                 put(("[]", index), item, f"{path}[{index}]")
             if base is deque:
-                entries["<maxlen>"] = ("v", "maxlen", value.maxlen)
+                entries["<maxlen>"] = ("v", "maxlen", _MAXLEN.__get__(value, deque))
         elif base is set:
             members = frozenset(
-                self.encode(snap, item, f"{path}{{{item!r}}}", root) for item in set.__iter__(value)
+                self.encode(snap, item, f"{path}{{{_shown(item)}}}", root)
+                for item in set.__iter__(value)
             )
             entries["<members>"] = ("f", members)
         elif base is bytearray:
-            entries["<bytes>"] = ("v", "bytes", bytes(value))
+            entries["<bytes>"] = ("v", "bytes", bytes(bytearray.copy(value)))
         elif base is array.array:
-            entries["<array>"] = ("v", value.typecode, tuple(map(repr, value.tolist())))
+            code = _TYPECODE.__get__(value, array.array)
+            entries["<array>"] = ("v", code, tuple(map(repr, array.array.tolist(value))))
 
     def attribute_content(self, value: Any, base: type | None, put: Any, path: str) -> None:
         try:
@@ -438,18 +504,26 @@ def _is_unset(value: Value) -> bool:
     return value[0] == "o" and value[2] == "_UnsetType"
 
 
-def diff(before: Snapshot, after: Snapshot, *, keep: bool = True) -> list[Change]:
+def diff(
+    before: Snapshot, after: Snapshot, *, keep: bool = True, part: str = "state"
+) -> list[Change]:
     """What changed between two snapshots of the same modules (``keep=False``: release
-    *after* once compared)."""
-    changes = _diff(before, after)
+    *after* once compared). *part*: ``"state"``, or ``"context"`` for the values ContextVars
+    have (which are module state too when ``CONTEXTVARS`` is ``"report"``)."""
+    changes = _diff(before, after, part)
     if not keep:
         after.release()
     return changes
 
 
-def _diff(before: Snapshot, after: Snapshot) -> list[Change]:
+def _diff(before: Snapshot, after: Snapshot, part: str) -> list[Change]:
     changes: list[Change] = []
-    for key in sorted(set(before.roots) | set(after.roots)):
+    # a module that joined (or left) in between is compared from the next snapshot on
+    both = set(before.modules) & set(after.modules)
+    state = part == "state"
+    for key in sorted(set(before.roots) | set(after.roots)) if state else ():
+        if key[0] not in both:
+            continue
         old = before.roots.get(key, UNBOUND)
         new = after.roots.get(key, UNBOUND)
         if old != new:
@@ -457,11 +531,17 @@ def _diff(before: Snapshot, after: Snapshot) -> list[Change]:
             changes.append(
                 Change(("root", module, name), f"{module}.{name}", old, new, frozenset({name}))
             )
+    context_is_state = CONTEXTVARS == "report"
     for node, old_entries in before.nodes.items():
         new_entries = after.nodes.get(node)
         if new_entries is None:
             continue  # no longer reachable: whatever held it changed, and says so
         for key in set(old_entries) | set(new_entries):
+            if key == CONTEXT_VALUE:
+                if state and not context_is_state:
+                    continue
+            elif not state:
+                continue
             old = _normal(old_entries.get(key, UNBOUND))
             new = _normal(new_entries.get(key, UNBOUND))
             if old != new:
@@ -481,7 +561,16 @@ def _normal(value: Value) -> Value:
     return UNBOUND if _is_unset(value) else value
 
 
+def _shown(value: Any) -> str:
+    """A dict key or set member in a path: the program's ``__repr__`` is never called."""
+    if type(value) in SCALARS:
+        return repr(value)
+    return f"<{type(value).__qualname__}>"
+
+
 def _show_key(key: Any) -> str:
+    if key == CONTEXT_VALUE:
+        return ".get()"
     if isinstance(key, tuple) and key and key[0] == "[]":
         inner = key[1]
         return f"[{show(inner)}]" if isinstance(inner, tuple) else f"[{inner!r}]"
@@ -523,7 +612,28 @@ class Acceptance:
     def accepts(self, change: Change, before: Snapshot, after: Snapshot) -> bool:
         if change.where[0] == "root":
             return self.lazy_name(change, after)
-        return self.cached_property(change, before) or self.lazy_entry(change, before, after)
+        return (
+            self.cached_property(change, before)
+            or self.lazy_entry(change, before, after)
+            or self.library_configuration(change, before, after)
+        )
+
+    def library_configuration(self, change: Change, before: Snapshot, after: Snapshot) -> bool:
+        """Issue 27: a class of the project gaining an attribute that holds a library's object
+        (SQLAlchemy's ``backref`` adds a descriptor on first use) is the library configuring
+        the class lazily, not the handler's data."""
+        _, node, key = change.where
+        owner = before.objects.get(node)
+        if not (isinstance(owner, type) and isinstance(key, tuple) and key[0] == "."):
+            return False
+        if change.old != UNBOUND:
+            return False
+        obj = _object_of(change.new, after)
+        if obj is _Unset or not holds_resource(obj) or isinstance(obj, type):
+            return False
+        ours = set(before.modules) | set(after.modules)
+        kind = type(obj)
+        return kind.__module__ not in ours and kind.__module__ != "builtins"
 
     def lazy_entry(self, change: Change, before: Snapshot, after: Snapshot) -> bool:
         """Docs: a dict gaining an entry that holds a resource under a key written in the

@@ -11,9 +11,8 @@ import ast
 import copy
 from typing import TYPE_CHECKING, Any, Callable
 
-from .program import Case, Program
-
 if TYPE_CHECKING:
+    from .program import Case, Program
     from .runner import Outcome, Runner
 
 Check = Callable[["Outcome"], bool]
@@ -37,22 +36,18 @@ def reduce_fragments(runner: Runner, program: Program, check: Check) -> Program:
 
 def reduce_case(runner: Runner, case: Case, check: Check, *, invocation: int) -> Case:
     """Fewer events, then fewer statements."""
-    current = Case(dict(case.files), case.events[:invocation], case.package, case.constructs)
+    current = case.with_events(case.events[:invocation])
     if not check(runner.run(current)):
         current = case
     index = len(current.events) - 2
     while index >= 0 and len(current.events) > 1:
-        fewer = Case(
-            current.files,
-            current.events[:index] + current.events[index + 1 :],
-            current.package,
-            current.constructs,
-        )
+        fewer = current.with_events(current.events[:index] + current.events[index + 1 :])
         if check(runner.run(fewer)):
             current = fewer
         index -= 1
     for name in sorted(current.files):
-        current = _reduce_file(runner, current, name, check)
+        if name.endswith(".py"):
+            current = _reduce_file(runner, current, name, check)
     return current
 
 
@@ -73,7 +68,7 @@ def _reduce_file(runner: Runner, case: Case, name: str, check: Check) -> Case:
                     continue
                 files = dict(case.files)
                 files[name] = _source(candidate)
-                trial = Case(files, case.events, case.package, case.constructs)
+                trial = case.with_files(files)
                 if files[name] != case.files[name] and check(runner.run(trial)):
                     case, tree, progress = trial, candidate, True
                     break

@@ -1,33 +1,52 @@
 """Run a program under the default guard and judge it with the oracle.
 
+The program's files are written to a folder of their own as its layout says (a task root, a
+``src`` folder, a SAM tree with a layer, an installed package with its dist-info: see
+:mod:`.layouts`), its folders go first on ``sys.path`` and its handler module is imported by
+name, as Lambda does. Its modules are loaded through a loader of the runner's own (a source
+file loader that notes each module's namespace and tells the probe when a module's top-level
+code runs): what the oracle watches is the project's modules as the generator wrote them,
+never what the guard decides.
+
 For each invocation: the oracle snapshots the modules' state when the handler's own function
 starts and when it returns (a hook on its code object: after the guard's entry check, before
 its exit check), so it sees the invocation's writes even when the guard then restores
 them, and it holds no reference to module state while the guard looks (see :class:`_Probe`).
-The /tmp watch is off (``LAMBDASCOPE_WATCH_TMP=off``): the module guard is what is judged.
-Then:
+A module imported during the invocation splits it: what its top-level code does is Init work
+(accepted), what the handler does before and after is judged. The oracle also snapshots the
+state just before the call and just after it (outside the guard): the guard must be a pure
+observer. The /tmp watch is off (``LAMBDASCOPE_WATCH_TMP=off``): the module guard is what is
+judged. Then:
 
 - the oracle saw a change (not one of the documented acceptances) and the guard raised no
-  ``ScopeLeakError``: **missed**;
+  ``ScopeLeakError``: **missed**; also a ContextVar whose value the next invocation sees is
+  not what it was before this one (see ``oracle.CONTEXTVARS``);
 - the guard raised and the oracle saw no change: **false positive**;
 - the guard raised and the state afterwards is not what the oracle saw before the invocation
   (object for object): **not restored**;
 - the guard raised, undid a change, but its message does not name (in backquotes, as the
   docs show it) a module-level name the changed value is reached from (what ``allow=``
   would take): **not named**; a change it neither names nor undoes counts as missed;
+- the state changed between the call and the handler's start, or (nothing reported) between
+  the handler's return and the end of the call: the guard ran the program's code or wrote
+  its data (a ``__len__``, ``__iter__``, ``__eq__`` or a metaclass's ``__getattr__``):
+  **not pure**;
 - the handler failed with anything else, and does not without the guard: **crash**.
 
-The guard is a black box here, with two internals used only to *explain* a failure (never to
-judge one): ``lambdascope._guard._census.module_analysis(name, namespace).gave_up`` (why the write
-analysis watches everything, if it does) and ``lambdascope._guard._analysis.analyse``,
+The guard is a black box here, with internals used only to *explain* a failure (never to
+judge one): ``lambdascope._guard._census.module_analysis(name, namespace).gave_up`` (why the
+write analysis watches everything, if it does) and ``lambdascope._guard._analysis.analyse``,
 replaced by :func:`forced_fallback` to say whether the static analysis or the runtime walk is
-at fault.
+at fault; and, for the cost report only, what the guard compares per invocation
+(:func:`guard_cost`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import re
 import shutil
@@ -40,14 +59,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .oracle import Acceptance, Change, Oracle, Snapshot, diff, source_constants
-from .program import HANDLER_MODULE, Case
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-_SETTINGS = ("LAMBDASCOPE_GUARD", "LAMBDASCOPE_WATCH_TMP")
-MODULE = "fuzz_app"  # a single-module program's import name
-PACKAGE = "fuzz_pkg"  # a package program's import name
+    from .program import Case
+
+_SETTINGS = ("LAMBDASCOPE_GUARD", "LAMBDASCOPE_WATCH_TMP", "LAMBDA_TASK_ROOT")
 EXPECTED_ERROR = "fuzz: bad request"
 
 MISSED = "missed"
@@ -55,19 +73,30 @@ FALSE_POSITIVE = "false positive"
 NOT_RESTORED = "not restored"
 CRASH = "crash"
 NOT_NAMED = "not named"
+NOT_PURE = "not pure"
 
 
 @dataclass
 class Failure:
     """One way the guard disagreed with the oracle."""
 
-    kind: str  # MISSED, FALSE_POSITIVE, NOT_RESTORED, NOT_NAMED, CRASH
+    kind: str  # MISSED, FALSE_POSITIVE, NOT_RESTORED, NOT_NAMED, NOT_PURE, CRASH
     invocation: int  # 1 for the first
     detail: str
     changes: list[Change] = field(default_factory=list)
 
     def summary(self) -> str:
         return f"{self.kind} at invocation {self.invocation}: {self.detail}"
+
+
+@dataclass
+class Cost:
+    """What the guard compares on every invocation (its internals: the cost report only)."""
+
+    nodes: int  # watched objects
+    items: int  # their items and attributes, and the names checked by identity
+    table_nodes: int = 0  # of the watched objects, those in the program's read-only tables
+    table_size: int = 0  # the objects in those tables
 
 
 @dataclass
@@ -81,6 +110,73 @@ class Outcome:
     leaks: list[list[Change]] = field(default_factory=list)  # per invocation, per the oracle
     reported: list[bool] = field(default_factory=list)  # per invocation, by the guard
     messages: list[str] = field(default_factory=list)
+    cost: Cost | None = None  # after the last invocation
+
+
+class Loaded:
+    """A program imported: its handler module, and the project's modules loaded now."""
+
+    def __init__(self, imports: _Imports, case: Case, folder: Path) -> None:
+        self.imports = imports
+        self.project = {str(folder / path) for path in case.tree.project}
+        self.main = sys.modules[case.tree.main]
+
+    def modules(self) -> list[tuple[str, dict[str, Any]]]:
+        """(name, namespace) of each project module loaded now, in the order they loaded."""
+        return [
+            (name, namespace)
+            for name, (namespace, filename) in self.imports.namespaces.items()
+            if filename in self.project and sys.modules.get(name) is not None
+        ]
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.modules()]
+
+    def oracle(self) -> Oracle:
+        return Oracle(self.modules, self.project)
+
+
+class _Imports(importlib.abc.MetaPathFinder):
+    """Loads the program's modules (those under its folder, and no other) with :class:`_Loader`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = str(folder) + os.sep
+        self.namespaces: dict[str, tuple[dict[str, Any], str]] = {}  # name -> (globals, file)
+        self.probe: _Probe | None = None
+        self.depth = 0
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not (spec.origin or "").startswith(self.folder):
+            return None
+        if type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None
+        spec.loader = _Loader(fullname, spec.origin, self)
+        return spec
+
+    def running(self, module: Any, execute: Any) -> None:
+        """Run a module's top-level code; the outermost one, during an invocation, is told to
+        the probe (Init work run late)."""
+        probe = self.probe if self.depth == 0 else None
+        if probe is not None:
+            probe.import_started()
+        self.namespaces[module.__name__] = (module.__dict__, module.__spec__.origin)
+        self.depth += 1
+        try:
+            execute(module)
+        finally:
+            self.depth -= 1
+            if probe is not None:
+                probe.import_finished()
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    def __init__(self, fullname: str, path: str, imports: _Imports) -> None:
+        super().__init__(fullname, path)
+        self.imports = imports
+
+    def exec_module(self, module: Any) -> None:
+        self.imports.running(module, super().exec_module)
 
 
 class Runner:
@@ -110,49 +206,46 @@ class Runner:
     # -- loading ---------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def loaded(self, case: Case, guard: str | None = None) -> Iterator[list[str]]:
-        """Import *case*'s modules (fresh: a folder of their own); yield their names."""
+    def loaded(self, case: Case, guard: str | None = None) -> Iterator[Loaded]:
+        """Import *case*'s handler module (fresh: a folder of its own), as Lambda does."""
         import lambdascope
         from lambdascope.testing import new_environment
 
         self.count += 1
         folder = self.root / str(self.count)
-        if case.package:
-            package_dir = folder / PACKAGE
-            package_dir.mkdir(parents=True)
-            for name, text in case.files.items():
-                (package_dir / name).write_text(text, encoding="utf-8")
-            main = f"{PACKAGE}.{HANDLER_MODULE}"
-        else:
-            folder.mkdir(parents=True)
-            (folder / f"{MODULE}.py").write_text(case.files["app.py"], encoding="utf-8")
-            main = MODULE
-        _forget_modules()
+        for path, text in case.files.items():
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        entries = [str(folder / p) if p else str(folder) for p in case.tree.paths]
+        imports = _Imports(folder)
+        shadowed = _shadowed(case, entries)
         saved = {name: os.environ.pop(name, None) for name in _SETTINGS}
         if guard is not None:
             os.environ["LAMBDASCOPE_GUARD"] = guard
         # The module guard is what is judged: the /tmp watch would see the program files
         # written just before an invocation (within the file system's clock tick).
         os.environ["LAMBDASCOPE_WATCH_TMP"] = "off"
-        sys.path.insert(0, str(folder))
+        for name, value in case.tree.env:
+            os.environ[name] = value.replace("$ROOT", str(folder)).rstrip("/")
+        sys.path[:0] = entries
+        sys.meta_path.insert(0, imports)
         new_environment()
         lambdascope.configure(cold_start_report=False)
         try:
-            importlib.import_module(main)
-            names = [main]
-            if case.package:
-                names = sorted(
-                    n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")
-                )
-            yield names
+            importlib.import_module(case.tree.main)
+            yield Loaded(imports, case, folder)
         finally:
-            sys.path.remove(str(folder))
-            sys.path_importer_cache.pop(str(folder), None)
+            sys.meta_path.remove(imports)
+            for entry in entries:
+                sys.path.remove(entry)
+                sys.path_importer_cache.pop(entry, None)
             for name, value in saved.items():
                 os.environ.pop(name, None)
                 if value is not None:
                     os.environ[name] = value
-            _forget_modules()
+            _forget_modules(folder, imports)
+            sys.modules.update(shadowed)
             new_environment()
             lambdascope.configure()
             shutil.rmtree(folder, ignore_errors=True)
@@ -167,8 +260,8 @@ class Runner:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a program's own warnings are not the point
-                with self.loaded(case, guard) as names:
-                    self._invoke_all(case, names, outcome, stop=stop)
+                with self.loaded(case, guard) as loaded:
+                    self._invoke_all(case, loaded, outcome, stop=stop)
         except _Invalid as exc:
             outcome.invalid = str(exc)
         except Exception as exc:  # the program does not even import
@@ -177,23 +270,27 @@ class Runner:
             sys.dont_write_bytecode = saved
         return outcome
 
-    def _invoke_all(self, case: Case, names: list[str], outcome: Outcome, *, stop: bool) -> None:
+    def _invoke_all(self, case: Case, loaded: Loaded, outcome: Outcome, *, stop: bool) -> None:
         from lambdascope import ScopeLeakError
 
-        main = sys.modules[names[0] if not case.package else f"{PACKAGE}.{HANDLER_MODULE}"]
+        main = loaded.main
         target = _handler_code(getattr(main, "lambda_handler", None))
         if target is None:
             raise _Invalid("lambda_handler is missing or not decorated with @handler")
-        oracle = Oracle(tuple(names))
-        acceptance = Acceptance(source_constants(case.files.values()))
+        oracle = loaded.oracle()
+        acceptance = Acceptance(source_constants(_sources(case)))
+        outer = oracle.snapshot()  # nothing runs between two calls: the last one's "after"
+        outer.release()  # the guard counts references: hold none while it looks
         for number, event in enumerate(case.events, start=1):
             probe = _Probe(oracle, acceptance, target)
             error: BaseException | None = None
+            loaded.imports.probe = probe
             with _watching(probe):
                 try:
                     main.lambda_handler(event, None)
                 except Exception as exc:
                     error = exc
+            loaded.imports.probe = None
             if probe.trouble:
                 raise _Invalid(probe.trouble)
             outcome.invocations += 1
@@ -201,42 +298,50 @@ class Runner:
             outcome.leaks.append(probe.leaks)
             outcome.reported.append(reported)
             outcome.messages.append(str(error) if reported else "")
+            after = oracle.snapshot()
             failure = self._judge(
-                number,
-                probe.leaks,
-                probe.accepted,
-                error=error,
-                reported=reported,
-                before=probe.before,
-                oracle=oracle,
+                number, probe, error=error, reported=reported, outer=(outer, after)
             )
+            after.release()
+            outer = after
             if failure is not None and outcome.failure is None:
                 outcome.failure = failure
                 if stop:
                     break
-        outcome.gave_up = fallback_reasons(names)  # made by the guard's first invocation
+        outcome.gave_up = fallback_reasons(loaded.modules())  # made by the guard's first call
+        if outcome.failure is None and not any(outcome.leaks):
+            outcome.cost = guard_cost(main.lambda_handler, case.tree.tables)
 
     def _judge(
         self,
         number: int,
-        leaks: list[Change],
-        accepted: list[Change],
+        probe: _Probe,
         *,
         error: BaseException | None,
         reported: bool,
-        before: Any,
-        oracle: Oracle,
+        outer: tuple[Snapshot, Snapshot],
     ) -> Failure | None:
+        leaks, accepted, before = probe.leaks, probe.accepted, probe.before
         if error is not None and not reported and not _expected(error):
             detail = "".join(traceback.format_exception_only(type(error), error)).strip()
             return Failure(CRASH, number, detail)
+        first, last = outer
+        crossed = diff(first, last, part="context")
+        if crossed:
+            return _failure(MISSED, number, "the next invocation would see", crossed)
+        if before is None:  # the handler's function never ran
+            return None
+        entry = diff(first, before)
         if not reported:
-            return _failure(MISSED, number, "the oracle saw", leaks)
+            exit_ = [] if probe.end is None else diff(probe.end, last)
+            return _failure(MISSED, number, "the oracle saw", leaks) or _failure(
+                NOT_PURE, number, "the guard changed", entry + exit_
+            )
         if not leaks:
-            first = str(error).splitlines()[1:2] or [str(error)]
-            return Failure(FALSE_POSITIVE, number, f"the guard reported: {first[0].strip()}")
+            first_line = str(error).splitlines()[1:2] or [str(error)]
+            return Failure(FALSE_POSITIVE, number, f"the guard reported: {first_line[0].strip()}")
         kept = {c.where for c in accepted}
-        residue = [c for c in diff(before, oracle.snapshot(), keep=False) if c.where not in kept]
+        residue = [c for c in diff(before, last) if c.where not in kept]
         stayed = {c.where for c in residue}
         named = _named(str(error))
         # a change the guard neither named nor undid: it did not see it
@@ -251,6 +356,7 @@ class Runner:
             missed
             or _failure(NOT_RESTORED, number, "after the restore", not_restored)
             or _failure(NOT_NAMED, number, "undone, but the message does not name", unnamed)
+            or _failure(NOT_PURE, number, "the guard changed", entry)
         )
 
 
@@ -268,6 +374,29 @@ def _named(message: str) -> set[str]:
     }
 
 
+def _sources(case: Case) -> list[str]:
+    return [text for path, text in case.files.items() if path.endswith(".py")]
+
+
+def _shadowed(case: Case, entries: list[str]) -> dict[str, Any]:
+    """Take out of ``sys.modules`` the modules (the standard library's) that a top-level
+    module of the program shadows, as its folder first on ``sys.path`` does on Lambda; they
+    are put back afterwards."""
+    tops = set()
+    for path in case.files:
+        for relative in case.tree.paths if path.endswith(".py") else ():
+            prefix = f"{relative}/" if relative else ""
+            if path.startswith(prefix):
+                tops.add(path[len(prefix) :].split("/")[0].removesuffix(".py"))
+    taken = {}
+    for name in tops:
+        for loaded in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
+            module = sys.modules[loaded]
+            if not str(getattr(module, "__file__", "") or "").startswith(tuple(entries)):
+                taken[loaded] = sys.modules.pop(loaded)
+    return taken
+
+
 class _Probe:
     """The oracle's eyes during one invocation.
 
@@ -277,6 +406,10 @@ class _Probe:
     find those something else holds (``from app import ITEMS``), so an oracle holding them
     while the guard looks would change what the guard watches. For the same reason the hook
     that calls :meth:`start` and :meth:`stop` is chosen per version (:func:`_watching`).
+
+    A module of the program imported meanwhile splits the invocation: the top-level code of
+    the module is Init work (its changes are accepted), the handler's code before and after
+    it is judged.
     """
 
     def __init__(self, oracle: Oracle, acceptance: Acceptance, target: Any) -> None:
@@ -284,6 +417,8 @@ class _Probe:
         self.acceptance = acceptance
         self.target = target
         self.before: Snapshot | None = None
+        self.end: Snapshot | None = None
+        self.mark: Snapshot | None = None  # where the handler's code last took over
         self.leaks: list[Change] = []
         self.accepted: list[Change] = []
         self.returned = False
@@ -292,17 +427,44 @@ class _Probe:
     def start(self) -> None:
         if self.returned:  # a coroutine resumed after a suspension: not followed
             self.trouble = "the handler suspended: the oracle sees one run of it only"
-        self.before = self.oracle.snapshot()
+        self.before = self.mark = self.oracle.snapshot()
+
+    def import_started(self) -> None:
+        if self.mark is None or self.returned:
+            return  # not inside the handler's function
+        now = self.oracle.snapshot()
+        self._judge(self.mark, now)
+        self._release(self.mark)
+        self.mark = now
+
+    def import_finished(self) -> None:
+        if self.mark is None or self.returned:
+            return
+        now = self.oracle.snapshot()
+        self.accepted += diff(self.mark, now)  # the module's top-level code: Init work
+        self._release(self.mark)
+        self.mark = now
 
     def stop(self) -> None:
-        if self.before is None or self.returned:
+        if self.mark is None or self.returned:
             return
         self.returned = True
         end = self.oracle.snapshot()
-        changes = diff(self.before, end)
-        self.leaks, self.accepted = self.acceptance.split(changes, self.before, end)
+        self._judge(self.mark, end)
+        self._release(self.mark)
+        assert self.before is not None
         self.before.release()
         end.release()
+        self.end = end
+
+    def _judge(self, start: Snapshot, end: Snapshot) -> None:
+        leaks, accepted = self.acceptance.split(diff(start, end), start, end)
+        self.leaks += leaks
+        self.accepted += accepted
+
+    def _release(self, snap: Snapshot) -> None:
+        if snap is not self.before:
+            snap.release()
 
 
 @contextlib.contextmanager
@@ -385,29 +547,63 @@ def _handler_code(wrapper: Any) -> Any:
     return getattr(wrapper.__wrapped__, "__code__", None)
 
 
-def _forget_modules() -> None:
-    for name in [n for n in sys.modules if n in (MODULE, PACKAGE) or n.startswith(PACKAGE + ".")]:
-        del sys.modules[name]
+def _forget_modules(folder: Path, imports: _Imports) -> None:
+    """Take the program's modules (its own and its libraries') out of ``sys.modules``."""
+    inside = str(folder) + os.sep
+    for name in list(sys.modules):
+        module = sys.modules[name]
+        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
+        filename = getattr(module, "__file__", None) or origin
+        if name in imports.namespaces or str(filename).startswith(inside):
+            del sys.modules[name]
 
 
-# -- the two internals used to explain failures ------------------------------------------------
+# -- the internals used to explain failures, and the cost report ------------------------------
 
 
-def fallback_reasons(module_names: list[str]) -> dict[str, str]:
+def fallback_reasons(modules: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
     """Module -> why the write analysis watches everything there (modules it vouches for are
     left out). Uses ``lambdascope._guard._census.module_analysis`` (an internal, for the
     tallies only)."""
     from lambdascope._guard import _census
 
     reasons = {}
-    for name in module_names:
-        module = sys.modules.get(name)
-        if module is None:
-            continue
-        gave_up = _census.module_analysis(name, vars(module)).gave_up
+    for name, namespace in modules:
+        gave_up = _census.module_analysis(name, namespace).gave_up
         if gave_up is not None:
             reasons[name] = str(gave_up)
     return reasons
+
+
+def guard_cost(wrapper: Any, tables: tuple[tuple[str, str], ...] = ()) -> Cost | None:
+    """What the guard of *wrapper* compares on every invocation now: its watched objects, their
+    items, the names it checks; and which of the watched objects are in *tables* (read-only
+    data the handler never writes). The guard's internals, read for the cost report only."""
+    from lambdascope._handler import guard_of
+
+    guard = guard_of(wrapper)
+    if guard is None or guard._spaces is None:
+        return None
+    items = 0
+    for compare, _live, saved in guard._checks:
+        kept = saved[0] if getattr(compare, "__name__", "") == "_same_entries" else saved
+        items += len(kept) if hasattr(kept, "__len__") else 1  # _same_entries: (keys, values)
+    items += sum(len(saved) for _values, saved in guard._bindings)
+    inside: set[int] = set()
+    for module_name, name in tables:
+        module = sys.modules.get(module_name)
+        if module is not None and name in vars(module):
+            _plain_objects(vars(module)[name], inside)
+    watched = {id(node.obj) for node in guard._nodes}
+    return Cost(len(guard._nodes), items, len(watched & inside), len(inside))
+
+
+def _plain_objects(value: Any, found: set[int]) -> None:
+    """The ids of the builtin containers in *value*, itself included."""
+    if isinstance(value, (dict, list)) and id(value) not in found:
+        found.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            _plain_objects(item, found)
 
 
 @contextlib.contextmanager
