@@ -80,7 +80,10 @@ def check_source(
     parsed, unparsed = _parse.parse_files({filename: source})
     findings = [_ls000(u.path, u.line, u.message) for u in unparsed]
     project = Project(parsed, [os.path.dirname(os.path.abspath(filename))])
-    found = {m.path: m.find_handlers(handlers, by_signature=True) for m in project.modules.values()}
+    found = {
+        m.path: project.find_handlers(m, handlers, by_signature=True)
+        for m in project.modules.values()
+    }
     return sorted(findings + _analyse(project, found, _parse.SECONDS), key=order)
 
 
@@ -159,7 +162,7 @@ def check_paths(
         )
         names = handlers + tuple(named.get(os.path.normpath(module.path), {}))
         try:
-            by_file[module.path] = module.find_handlers(names, by_signature)
+            by_file[module.path] = project.find_handlers(module, names, by_signature)
         except Exception as exc:
             findings.append(_ls000(module.path, 1, f"{type(exc).__name__}; not analysed"))
     return sorted(findings + _analyse(project, by_file, seconds), key=order)

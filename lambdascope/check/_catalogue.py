@@ -8,9 +8,11 @@ import aliases before looking it up here. Adding a library is adding a line.
 from __future__ import annotations
 
 __all__ = [
+    "ADAPTERS",
     "AWS_FACTORIES",
     "AWS_KEY_KEYWORDS",
     "CACHE_UPKEEP",
+    "CHDIR_CALLS",
     "CLIENT_PARAMETERS",
     "CONNECTIONS",
     "CONNECTION_KEY_KEYWORDS",
@@ -18,10 +20,14 @@ __all__ = [
     "CREDENTIAL_CALLS",
     "CREDENTIAL_KEYWORDS",
     "CREDENTIAL_SETTERS",
+    "ENVIRONMENTS",
+    "ENVIRONMENT_METHODS",
+    "ENVIRONMENT_WRITES",
     "ENV_READS",
     "EVENT_ATTRIBUTES",
     "EVENT_PARAMS",
     "HANDLER_DECORATORS",
+    "MEMO_DECORATORS",
     "MIDDLEWARE_FACTORIES",
     "MUTABLE_CALLS",
     "MUTATING_FUNCTIONS",
@@ -146,6 +152,16 @@ CONNECTIONS = frozenset(
         "cassandra.cluster.Cluster",
         "pika.BlockingConnection",
         "elasticsearch.AsyncElasticsearch",
+        "http.client.HTTPConnection",
+        "http.client.HTTPSConnection",
+        "httplib2.Http",
+        "requests.sessions.Session",
+        "urllib3.HTTPConnectionPool",
+        "urllib3.HTTPSConnectionPool",
+        "urllib3.ProxyManager",
+        "urllib3.connection_from_url",
+        "urllib3.connectionpool.connection_from_url",
+        "urllib3.poolmanager.PoolManager",
     }
 )
 #: Keyword arguments that carry an identity: a client built with per-request values in them
@@ -203,6 +219,10 @@ CREDENTIAL_CALLS = frozenset(
 OWN_CREDENTIAL_CALLS = frozenset({"get_credentials", "get_frozen_credentials"})
 #: Methods that give a session per-request credentials after it is built.
 CREDENTIAL_SETTERS = frozenset({"set_credentials"})
+#: The process environment, as a mapping; its methods that write it; functions that write it.
+ENVIRONMENTS = frozenset({"os.environ", "posix.environ"})
+ENVIRONMENT_METHODS = frozenset({"update", "setdefault", "__setitem__"})
+ENVIRONMENT_WRITES = frozenset({"os.putenv", "posix.putenv"})
 #: Reads of the function's configuration (the same in every invocation).
 ENV_READS = frozenset({"os.environ", "os.getenv", "os.environ.get", "os.environ.__getitem__"})
 
@@ -214,6 +234,8 @@ CONTEXT_PARAMS = frozenset({"context", "_context", "ctx", "lambda_context", "_"}
 HANDLER_DECORATORS = frozenset({"handler", "lambdascope.handler"})
 #: Decorators of functions that run once, not per call.
 ONCE_DECORATORS = frozenset({"init_resource", "cache", "lru_cache", "cached_property"})
+#: Decorators of functions memoised by functools, whose ``cache_clear()`` makes them run again.
+MEMO_DECORATORS = frozenset({"cache", "lru_cache", "functools.cache", "functools.lru_cache"})
 #: Classes whose instances register functions that run per invocation through decorators
 #: (``@app.get(...)``, ``@helper.create``): Powertools event handlers and routers, crhelper,
 #: Chalice, and web frameworks served on Lambda through an adapter (Mangum, apig-wsgi).
@@ -239,6 +261,17 @@ REGISTRIES = frozenset(
         "VPCLatticeV2Resolver",
     }
 )
+#: Adapters that serve a web application on Lambda (``handler = Mangum(app)``): the app's
+#: routes run per invocation, however they are registered.
+ADAPTERS = frozenset(
+    {
+        "mangum.Mangum",
+        "apig_wsgi.make_lambda_handler",
+        "serverless_wsgi.handle_request",
+        "awsgi.response",
+        "aws_wsgi.response",
+    }
+)
 #: Decorators that turn a function into a handler middleware (it runs on every invocation of
 #: the handler it decorates): Powertools' middleware factory.
 MIDDLEWARE_FACTORIES = frozenset(
@@ -254,6 +287,8 @@ TEMP_DIR = "/tmp"
 #: Calls returning the temp directory (they honour TMPDIR; joined to a fixed name, the file
 #: still outlives the invocation).
 TEMP_DIR_CALLS = frozenset({"tempfile.gettempdir", "tempfile.gettempdirb"})
+#: Calls that change the working directory (relative paths are resolved against it).
+CHDIR_CALLS = frozenset({"os.chdir", "posix.chdir"})
 PATH_CLASSES = frozenset({"Path", "pathlib.Path", "PosixPath", "pathlib.PosixPath"})
 #: ``open()``-like calls: (qualified name, index of the mode argument).
 WRITE_MODES = {

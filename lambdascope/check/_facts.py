@@ -40,9 +40,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from ._model import ClassRef, Function, Module, Project, Scopes
+    from ._model import ClassRef, Function, Module, Project, Returned, Scopes
 
-__all__ = ["Findings", "Frame", "Visit", "container", "prepare", "temp_path"]
+__all__ = ["Findings", "Frame", "Visit", "container", "prepare", "relative_path", "temp_path"]
 
 IGNORE = re.compile(r"#\s*lambdascope:\s*ignore(?:\[([^\]]*)\])?")
 _CACHE_CODES = frozenset({"LS107", "LS109"})
@@ -89,6 +89,7 @@ class Visit:
         "findings",
         "function",
         "holder",
+        "in_temp",
         "module",
         "once",
         "project",
@@ -109,6 +110,7 @@ class Visit:
         once: bool = False,
         holder: tuple[Module, str] | None = None,
         resets: frozenset[str] = frozenset(),
+        in_temp: bool = False,
     ) -> None:
         self.project = project
         self.function = function
@@ -120,6 +122,7 @@ class Visit:
         self.once = once  # reached from a lazy initialisation: runs once per environment
         self.holder = holder  # the module-level object (or class) `self`/`cls` belongs to
         self.resets = resets  # globals the handler resets to a constant on every invocation
+        self.in_temp = in_temp  # the handler made the temp dir the working directory
 
     def shown(self, module: Module, name: str) -> str:
         """Module-level *name* of *module* as a message names it (qualified when another
@@ -161,6 +164,18 @@ class Visit:
         name = self.function.class_name
         return ClassRef(self.module, name) if name else None
 
+    def returned_by(self, call: ast.Call, frame: Frame) -> Returned:
+        """What the project function *call* calls returns (see :meth:`Project.returned`):
+        ``repository_for(kind)`` → the classes of the instances it hands out, and where they
+        are kept."""
+        called = dotted(call.func)
+        if called is None or not self.module.is_module_name(called.split(".")[0], frame.scopes):
+            return [], None
+        function = self.module.functions.get(called) or self.project.imported(self.module, called)
+        if function is None or function.class_name is not None:
+            return [], None
+        return self.project.returned(function)
+
     def type_of(  # noqa: PLR0911 - one return per kind of receiver
         self, node: ast.expr, frame: Frame
     ) -> ClassRef | None:
@@ -170,9 +185,10 @@ class Visit:
         if isinstance(node, ast.Call):
             called = dotted(node.func)
             head = (called or "").split(".")[0]
-            if called and module.is_module_name(head, frame.scopes):
-                return project.constructed(module, called)
-            return None
+            if not called or not module.is_module_name(head, frame.scopes):
+                return None
+            built = project.constructed(module, called)
+            return built or next(iter(self.returned_by(node, frame)[0]), None)
         name = dotted(node)
         if name is None:
             return None
@@ -196,6 +212,7 @@ class Frame:
         "credentialed",
         "defaults",
         "guarded",
+        "in_temp",
         "instances",
         "memo",
         "own",
@@ -219,6 +236,7 @@ class Frame:
         self.resets: set[str] = set()  # globals set to a constant at the top of the body
         self.temp: dict[str, str] = {}  # names bound to a temp path: see temp_path()
         self.covered: set[int] = set()  # calls inside a reported client's construction
+        self.in_temp: int | None = None  # line of `os.chdir("/tmp")` in this body, if any
 
     def is_local(self, name: str) -> bool:
         """Whether *name* is local to the innermost function (a parameter included)."""
@@ -645,6 +663,14 @@ def _temp_names(visit: Visit, nodes: list[ast.AST], frame: Frame) -> None:
         kind = temp_path(visit, value, frame)
         if kind is not None:
             frame.temp[targets[0].id] = kind
+    for sub in nodes:  # `os.chdir("/tmp")`: relative paths written after it land there
+        if (
+            isinstance(sub, ast.Call)
+            and visit.module.qualify(sub.func) in cat.CHDIR_CALLS
+            and sub.args
+            and temp_path(visit, sub.args[0], frame) in ("dir", "path", "tempdir")
+        ):
+            frame.in_temp = min(frame.in_temp or sub.lineno, sub.lineno)
 
 
 def _temp_text(value: object) -> str | None:
@@ -705,3 +731,42 @@ def _temp_call(  # noqa: PLR0911 - one return per kind of call
     if first == "tempdir" and rest:
         return "path" if all(isinstance(r, ast.Constant) for r in rest) else None
     return first if qualified in cat.PATH_CLASSES else None
+
+
+def relative_path(  # noqa: PLR0911 - one return per form of path
+    visit: Visit, node: ast.AST, frame: Frame, _depth: int = 0
+) -> bool:
+    """Whether *node* is a relative path (resolved against the working directory): ``"x.json"``,
+    ``f"{key}.csv"``, ``os.path.basename(key)``, ``key.split("/")[-1]``, a local or constant
+    bound to one, ``os.path.join`` starting with one."""
+    if _depth > 6:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(node.value) and not node.value.startswith("/")
+    if isinstance(node, ast.JoinedStr) and node.values:
+        start = node.values[0]
+        if isinstance(start, ast.FormattedValue):
+            return relative_path(visit, start.value, frame, _depth + 1)
+        return relative_path(visit, start, frame, _depth + 1)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return relative_path(visit, node.left, frame, _depth + 1)
+    if isinstance(node, ast.Subscript):  # `key.split("/")[-1]`: the last part of a path
+        value = node.value
+        return (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in ("split", "rsplit")
+        )
+    if isinstance(node, ast.Name):
+        if not visit.module.is_module_name(node.id, frame.scopes):
+            values = frame.bindings.get(node.id, [])
+            return bool(values) and all(relative_path(visit, v, frame, _depth + 1) for v in values)
+        constant = visit.module.constants.get(node.id)
+        return constant is not None and relative_path(visit, constant, frame, _depth + 1)
+    if isinstance(node, ast.Call):
+        qualified = visit.module.qualify(node.func) or ""
+        if qualified in ("os.path.basename", "posixpath.basename"):
+            return True
+        if qualified in ("os.path.join", "posixpath.join") or qualified in cat.PATH_CLASSES:
+            return bool(node.args) and relative_path(visit, node.args[0], frame, _depth + 1)
+    return False

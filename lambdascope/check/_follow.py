@@ -21,7 +21,7 @@ import ast
 from collections import deque
 
 from . import _catalogue as cat
-from . import _clients, _state, _tempfiles
+from . import _clients, _environ, _passed, _state, _tempfiles
 from ._facts import Findings, Frame, Visit, prepare
 from ._model import ClassRef
 from ._rules import Finding, order
@@ -83,6 +83,7 @@ class _Checker:
         self.project = project
         self.findings = Findings()
         self.current: str | None = None  # the file being visited (where a failure is reported)
+        self.cleared: set[int] = set()  # memoised functions whose cache the handler clears
 
     def unfinished(self, path: str, message: str) -> None:
         self.findings.add((path, 1, 0, "LS000"), Finding(path, 1, 1, "LS000", message))
@@ -120,14 +121,16 @@ class _Checker:
         starts = frozenset(names if route else names[:1]) - cat.CONTEXT_PARAMS
         held = root.module.holders.get(root.qualname)  # `lambda_handler = Handler()`
         holder = (root.module, held) if held else None
+        self.cleared = set()
         queue: deque[_Queued] = deque([(root, starts, (), False, holder)])
         queue.extend((f, t, (root.qualname,), False, None) for f, t in self._callbacks(root))
         seen: set[tuple[int, frozenset[str], bool, object]] = set()
         resets: frozenset[str] = frozenset()
+        in_temp = False  # the handler made the temp dir the working directory
         while queue and len(seen) <= _MAX_FUNCTIONS:
             func, tainted, chain, once, holder = queue.popleft()
             key = (id(func), tainted, once, holder and (id(holder[0]), holder[1]))
-            if key in seen or func.once:
+            if key in seen or (func.once and id(func) not in self.cleared):
                 continue
             seen.add(key)
             visit = Visit(
@@ -140,12 +143,14 @@ class _Checker:
                 once=once,
                 holder=holder,
                 resets=resets,
+                in_temp=in_temp,
             )
             self.current = func.module.path
             callees: list[tuple[Function, frozenset[str], bool, tuple[Module, str] | None]] = []
             frame = self._visit(visit, func.node, [scope(func.node)], tainted, callees)
             if func is root:
                 resets = frozenset(frame.resets)
+                in_temp = frame.in_temp is not None
             shown = _shown(root, func)
             queue.extend((c, t, (*chain, shown), once or o, h) for c, t, o, h in callees)
 
@@ -193,13 +198,16 @@ class _Checker:
             if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 self._nested(visit, sub, frame, callees)
             elif isinstance(sub, ast.Call):
+                self._cache_cleared(visit, sub, frame, callees)
                 resolved = self._callee(visit, sub.func, frame)
                 if resolved is not None:
                     handled.add(id(sub.func))
                     callee, holder = resolved
                     bound = _bind_args(callee, sub, frame.tainted_by)
                     callees.append((callee, bound, id(sub) in frame.guarded, holder))
+                    _passed.check_call(visit, sub, callee, frame)
                 _state.check_call(visit, sub, frame)
+                _environ.check_call(visit, sub, frame)
                 _clients.check_call(visit, sub, frame)
                 _tempfiles.check_call(visit, sub, frame)
             elif isinstance(sub, (ast.Name, ast.Attribute)) and isinstance(sub.ctx, ast.Load):
@@ -214,7 +222,24 @@ class _Checker:
                 self._context_manager(visit, sub, frame, callees)
             else:
                 _state.check_statement(visit, sub, frame)
+                _environ.check_statement(visit, sub, frame)
         return frame
+
+    def _cache_cleared(
+        self,
+        visit: Visit,
+        call: ast.Call,
+        frame: Frame,
+        callees: list[tuple[Function, frozenset[str], bool, tuple[Module, str] | None]],
+    ) -> None:
+        """``factory.cache_clear()`` on an ``@lru_cache``/``@cache`` function: the next call runs
+        it again, so it runs per invocation and is followed like any helper."""
+        if not (isinstance(call.func, ast.Attribute) and call.func.attr == "cache_clear"):
+            return
+        cleared = self._callee(visit, call.func.value, frame, called=False)
+        if cleared is not None and cleared[0].decorated_with(cat.MEMO_DECORATORS):
+            self.cleared.add(id(cleared[0]))
+            callees.append((cleared[0], frozenset(), id(call) in frame.guarded, cleared[1]))
 
     def _nested(
         self,
@@ -268,14 +293,32 @@ class _Checker:
         if isinstance(node, ast.Name) and node.id in module.functions:
             return module.functions[node.id], None
         if isinstance(node, ast.Attribute):
-            cls = visit.type_of(node.value, frame)
-            if cls is not None:
-                method = project.method(cls, node.attr)
-                return (method, self._holder(visit, node.value, frame, cls)) if method else None
+            found = self._method(visit, node, frame)
+            if found is not None:
+                method, holder = found
+                return (method, holder) if method is not None else None
         name = dotted(node)
         if name is None or not module.is_module_name(name.split(".")[0], frame.scopes):
             return None
         return self._imported(visit, name, called=called)
+
+    def _method(
+        self, visit: Visit, node: ast.Attribute, frame: Frame
+    ) -> tuple[Function | None, tuple[Module, str] | None] | None:
+        """The method ``receiver.name`` calls when the receiver is of a project class (the
+        method None: the class has none of that name); None when its class is unknown."""
+        project = self.project
+        if isinstance(node.value, ast.Call):  # `repository_for(kind).save()`: what it returns
+            returned, kept = visit.returned_by(node.value, frame)
+            methods = (project.method(cls, node.attr) for cls in returned)
+            method = next((m for m in methods if m is not None), None)
+            if method is not None:
+                return method, kept
+        cls = visit.type_of(node.value, frame)
+        if cls is None:
+            return None
+        method = project.method(cls, node.attr)
+        return method, self._holder(visit, node.value, frame, cls) if method else None
 
     def _dispatched(self, visit: Visit, node: ast.expr, frame: Frame) -> list[_Callee]:
         """The project functions a module-level table of them holds (``ROUTES = {"POST

@@ -17,7 +17,7 @@ from collections import deque
 
 from . import _catalogue as cat
 from ._project import ProjectModel, import_table
-from ._syntax import annotated, dotted, flatten, is_main_guard, matches
+from ._syntax import annotated, dotted, flatten, is_main_guard, matches, scope, walk_shallow
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,9 +26,12 @@ if TYPE_CHECKING:
     from ._parse import Parsed
     from ._project import ImportRef
 
-__all__ = ["ClassRef", "Function", "Module", "Project", "Scopes"]
+__all__ = ["ClassRef", "Function", "Module", "Project", "Returned", "Scopes"]
 
 Scopes = list[tuple[set[str], set[str]]]  # (declared global, local), innermost first
+#: What a function returns: the project classes it may be an instance of, and the module-level
+#: object keeping it (None: built by the call)
+Returned = tuple[list["ClassRef"], "tuple[Module, str] | None"]
 
 
 class Function:
@@ -101,6 +104,9 @@ class Module:
         self.constants: dict[str, ast.expr] = {}  # `TMP = "/tmp/x"`: names bound once, to this
         self.allow: dict[str, frozenset[str]] = {}  # handler → names in its `allow=`
         self.holders: dict[str, str] = {}  # handler method → the module-level name of its self
+        self.adapted: set[str] = set()  # `handler = Mangum(app)`: apps served on Lambda
+        self.routes: set[str] = set()  # functions given to an app (`Route("/", home)`)
+        self.handler_refs: list[str] = []  # handlers imported from another module, dotted
         self.tree = tree
         self._collect(tree.body)
 
@@ -162,6 +168,33 @@ class Module:
                     self.sessions.add(name.id)
                 if qualified and qualified.rsplit(".", 1)[-1] in cat.REGISTRIES:
                     self.registries.add(name.id)
+        if qualified in cat.ADAPTERS and isinstance(value, ast.Call) and value.args:
+            app = dotted(value.args[0])  # `handler = Mangum(app)`: the app's routes are handlers
+            if app is not None:
+                self.adapted.add(app)
+
+    def link_routes(self) -> None:
+        """Functions an app or router of this module is given at module level rather than by a
+        decorator: ``Starlette(routes=[Route("/", home)])``, ``app.add_url_rule("/",
+        view_func=index)``, ``app.add_api_route("/items", list_items)``."""
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in self.registries for t in stmt.targets
+            ):
+                given: ast.expr | None = stmt.value  # the app's construction
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                target = stmt.value.func
+                owner = target.value if isinstance(target, ast.Attribute) else None
+                given = (
+                    stmt.value
+                    if isinstance(owner, ast.Name) and owner.id in self.registries
+                    else None
+                )
+            else:
+                continue
+            for node in ast.walk(given) if given is not None else ():
+                if isinstance(node, ast.Name) and node.id in self.functions:
+                    self.routes.add(node.id)
 
     def _is_handler_decorator(self, node: ast.expr) -> bool:
         return (
@@ -171,6 +204,8 @@ class Module:
 
     def registered(self, func: Function) -> bool:
         """Registered on a Powertools resolver/router, crhelper, Chalice or web-framework app."""
+        if func.qualname in self.routes:
+            return True
         for decorator in func.node.decorator_list:
             target = decorator.func if isinstance(decorator, ast.Call) else decorator
             if (
@@ -218,6 +253,8 @@ class Module:
             ):
                 continue
             target = self.local_function(value)
+            if target is None:
+                target = self._wrapped(value)
             if target is not None:
                 found.setdefault(target.qualname, target)
                 if call is not None:
@@ -226,6 +263,33 @@ class Module:
                 if holder and target.class_name:
                     self.holders.setdefault(target.qualname, holder)
         return list(found.values())
+
+    def _wrapped(self, value: ast.expr) -> Function | None:
+        """The function a wrapper applied at module level is given: ``wrapper(impl)``,
+        ``wrapper(options)(impl)``, ``a(b(impl))`` (a tracing or error-reporting library's
+        handler wrapper) → ``impl``. One imported from another module is left, dotted, in
+        ``handler_refs`` for the project to resolve."""
+        pending = [value] if isinstance(value, ast.Call) else []
+        if isinstance(value, (ast.Name, ast.Attribute)):  # `lambda_handler = imported.handle`
+            name = dotted(value)
+            if name and name.split(".")[0] in self.import_refs:
+                self.handler_refs.append(name)
+        while pending:
+            call = pending.pop(0)
+            for arg in [*call.args, *(k.value for k in call.keywords)]:
+                if isinstance(arg, ast.Name) and arg.id in self.classes:
+                    continue  # a class given to a wrapper is not what Lambda calls
+                target = self.local_function(arg)
+                name = dotted(arg)
+                if target is not None:
+                    return target
+                if name and name.split(".")[0] in self.import_refs:
+                    self.handler_refs.append(name)
+                elif isinstance(arg, ast.Call):
+                    pending.append(arg)
+            if isinstance(call.func, ast.Call):
+                pending.append(call.func)
+        return None
 
     def _allow(self, func: Function, decorator: ast.expr) -> None:
         if not isinstance(decorator, ast.Call):
@@ -281,11 +345,32 @@ class Project:
         self.model = ProjectModel({p.path: p.tree for p in parsed}, roots)
         self.modules: dict[str, Module] = {}
         self.failed: list[tuple[str, str]] = []  # (path, why): files not modelled
+        self._returned: dict[int, Returned] = {}  # id(function) → what it returns
+        self.written: dict[int, dict[str, str]] = {}  # id(function) → parameters it writes
         for p in parsed:
             try:
                 self.modules[os.path.abspath(p.path)] = Module(p, self.model.imports(p.path))
             except Exception as exc:
                 self.failed.append((p.path, f"{type(exc).__name__} while reading its names"))
+        for module in list(self.modules.values()):
+            for app in module.adapted:  # an app served through an adapter is a registry
+                found = (module, app) if app in module.objects else self.locate(module, app)
+                if found is not None and "." not in found[1]:
+                    found[0].registries.add(found[1])
+        for module in self.modules.values():
+            module.link_routes()
+
+    def find_handlers(
+        self, module: Module, names: Iterable[str], by_signature: bool
+    ) -> list[Function]:
+        """:meth:`Module.find_handlers`, with the handlers it names from other modules
+        (``lambda_handler = wrapper(forward)`` after ``from forwarder import forward``)."""
+        found = module.find_handlers(names, by_signature)
+        for name in module.handler_refs:
+            imported = self.imported(module, name)
+            if imported is not None and imported not in found:
+                found.append(imported)
+        return found
 
     def relative(self, path: str) -> str:
         """*path* relative to the checked directory it is in (``/``-separated)."""
@@ -393,3 +478,88 @@ class Project:
         if attr in target.objects and attr not in target.functions and attr not in target.classes:
             return target, attr
         return None
+
+    # ---------------------------------------------------------------- return values
+
+    def returned(self, function: Function) -> Returned:
+        """The project classes of what *function* returns and the module-level object keeping
+        it: ``return Service()`` (built per call), ``return repo`` (a module-level instance),
+        ``return _REPOSITORIES[kind]`` or ``.get(kind)`` (an item of a module-level table of
+        instances, as a registry or factory hands them out)."""
+        found = self._returned.get(id(function))
+        if found is None:
+            self._returned[id(function)] = ([], None)  # recursion: nothing known yet
+            found = self._returned[id(function)] = self._returns(function)
+        return found
+
+    def _returns(self, function: Function) -> Returned:
+        module = function.module
+        local = scope(function.node)[1]
+        bound: dict[str, list[ast.expr]] = {}
+        returns: list[ast.expr] = []
+        for node in walk_shallow(function.node.body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, ast.Return) and node.value is not None:
+                returns.append(node.value)
+        classes: list[ClassRef] = []
+        holder: tuple[Module, str] | None = None
+        for value in returns:
+            expr = value
+            if isinstance(value, ast.Name) and value.id in local:
+                values = bound.get(value.id, [])
+                if len(values) != 1:
+                    continue
+                expr = values[0]  # `repo = _REPOSITORIES[kind]; return repo`
+            found, kept = self._value_classes(module, expr, local)
+            classes += [c for c in found if c not in classes]
+            holder = holder or kept
+        return classes, holder
+
+    def _value_classes(
+        self, module: Module, value: ast.expr, local: set[str]
+    ) -> tuple[list[ClassRef], tuple[Module, str] | None]:
+        if isinstance(value, ast.Call) and not (
+            isinstance(value.func, ast.Attribute) and value.func.attr == "get"
+        ):
+            called = dotted(value.func)
+            cls = self.constructed(module, called) if called else None
+            return ([cls] if cls else []), None
+        table = value.value if isinstance(value, ast.Subscript) else value
+        if isinstance(table, ast.Call):  # `TABLE.get(key)`
+            assert isinstance(table.func, ast.Attribute)
+            table = table.func.value
+        name = dotted(table)
+        if name is None or name.split(".")[0] in local:
+            return [], None
+        kept = (module, name) if name in module.objects else self.locate(module, name)
+        if kept is None:
+            return [], None
+        if table is value:  # `return repo`: a module-level instance
+            cls = self.instance_class(module, name)
+            return ([cls] if cls else []), kept
+        return self._items(*kept), kept
+
+    def _items(self, module: Module, name: str) -> list[ClassRef]:
+        """The project classes of the instances a module-level table holds (``{"a": A()}``,
+        ``[A(), B()]``, ``OrderedDict(a=A(), b=B())``)."""
+        table = module.constants.get(name)
+        items: list[ast.expr] = []
+        if isinstance(table, ast.Dict):
+            items = [v for v in table.values if v is not None]
+        elif isinstance(table, (ast.List, ast.Tuple, ast.Set)):
+            items = list(table.elts)
+        elif isinstance(table, ast.Call):
+            items = [k.value for k in table.keywords]
+            items += [v for a in table.args if isinstance(a, ast.Dict) for v in a.values if v]
+        classes: list[ClassRef] = []
+        for item in items:
+            called = dotted(item.func) if isinstance(item, ast.Call) else None
+            cls = self.constructed(module, called) if called else None
+            if cls is None and isinstance(item, ast.Name):
+                cls = self.instance_class(module, item.id)
+            if cls is not None and cls not in classes:
+                classes.append(cls)
+        return classes

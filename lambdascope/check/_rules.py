@@ -106,6 +106,13 @@ RULES: dict[str, Rule] = {
             "handler code writes a file under a hard-coded temp path: it outlives the "
             "invocation and bypasses a private TMPDIR (use request.tmpdir or init_tmpdir())",
         ),
+        Rule(
+            "LS112",
+            "error",
+            "environment-written",
+            "handler code puts request data into the process environment (os.environ): the "
+            "next invocation, and every library reading the variable, sees it",
+        ),
     )
 }
 """Every rule by code ("handler code": code reachable from a handler)."""

@@ -8,8 +8,10 @@
 - LS103: a ``global`` rebound with request data, a value computed in the invocation (unless
   reset to a constant on every call) or an accumulating value;
 - LS106: a mutable default argument mutated;
-- LS107 / LS109: a memo cache (read and filled by the same key): unbounded and keyed by event
-  data, or deliberate;
+- LS107 / LS109: a memo cache (read and filled by the same key, with a value that is a
+  function of the key alone): unbounded and keyed by event data, or deliberate. A write that
+  only looks like one (a read-modify-write of an entry, request data beyond the key, request
+  data looked for then added) is LS101/LS102, and the object is not also called a cache;
 - LS108: lazy initialisation of a global by hand.
 """
 
@@ -28,7 +30,15 @@ if TYPE_CHECKING:
     from ._facts import Frame, Visit
     from ._model import Module
 
-__all__ = ["check_call", "check_statement", "owner", "state_object"]
+__all__ = [
+    "FIX_STATE",
+    "WARM",
+    "check_call",
+    "check_statement",
+    "describe",
+    "owner",
+    "typed",
+]
 
 FIX_STATE = "keep per-invocation data in local variables or on `lambdascope.request`"
 WARM = "the next warm invocation in this execution environment still sees it"
@@ -63,12 +73,6 @@ def owner(visit: Visit, node: ast.expr, frame: Frame) -> tuple[Module, str] | No
     return _imported_state(visit, node) if name in module.import_refs else None
 
 
-def state_object(visit: Visit, node: ast.expr, frame: Frame) -> str | None:
-    """The module-level object *node* writes into, as a message names it (see :func:`owner`)."""
-    found = owner(visit, node, frame)
-    return visit.shown(*found) if found is not None else None
-
-
 def _imported_state(visit: Visit, node: ast.expr) -> tuple[Module, str] | None:
     """Another project module's object *node* writes into (``state.RECENT.append``)."""
     parts = (_chain(node) or "").split(".")
@@ -82,7 +86,7 @@ def _imported_state(visit: Visit, node: ast.expr) -> tuple[Module, str] | None:
     return None
 
 
-def _typed(visit: Visit, owner: ast.expr, method: str, frame: Frame) -> bool:
+def typed(visit: Visit, owner: ast.expr, method: str, frame: Frame) -> bool:
     """Whether ``owner.method(...)`` is decided by a project class's body, not its name."""
     cls = visit.type_of(owner, frame)
     if cls is None:
@@ -90,7 +94,7 @@ def _typed(visit: Visit, owner: ast.expr, method: str, frame: Frame) -> bool:
     return visit.project.method(cls, method) is not None or not visit.project.opaque(cls)
 
 
-def _what(name: str, node: ast.expr) -> str:
+def describe(name: str, node: ast.expr) -> str:
     """``module-level `CACHE``` or ```self._cache` of module-level `repo```."""
     held = container(node) or name
     if held.split(".")[0] in ("self", "cls") and "." in held:
@@ -119,7 +123,7 @@ def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
         if isinstance(held, ast.Name) and held.id in frame.defaults:
             _default(visit, call, held.id, f"{show(target)}(...)", frame)
             return
-        if _typed(visit, held, target.attr, frame) or _entry_mutated(visit, call, frame):
+        if typed(visit, held, target.attr, frame) or _entry_mutated(visit, call, frame):
             return  # a project class's method (followed, its body decides), or a cache entry
         found = owner(visit, held, frame)
         if found is None or _cache_call(visit, call, found, frame):
@@ -149,8 +153,8 @@ def _mutated(
     visit.report(
         call,
         "LS101",
-        f"`{shown}` {visit.where} mutates {_what(visit.shown(*found), held)}: {WARM} (data of one "
-        f"request leaks into the next){why}; {FIX_STATE}",
+        f"`{shown}` {visit.where} mutates {describe(visit.shown(*found), held)}: {WARM} (data "
+        f"of one request leaks into the next){why}; {FIX_STATE}",
         state=found,
     )
 
@@ -258,7 +262,7 @@ def _memo(
 ) -> None:
     shown = show(node)
     name = visit.shown(*found)
-    what = _what(name, held)
+    what = describe(name, held)
     cache = container(held) or name
     if key is not None and frame.tainted_by(key) and cache not in frame.bounded:
         visit.report(
@@ -365,7 +369,7 @@ def _store(
             _lazy(visit, sub, show(sub))
         return
     name = visit.shown(*found)
-    held = _what(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
+    held = describe(name, sub.value if isinstance(sub, (ast.Attribute, ast.Subscript)) else sub)
     visit.report(
         sub,
         "LS102",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 
 from . import _catalogue as cat
-from ._facts import temp_path
+from ._facts import relative_path, temp_path
 from ._syntax import show
 
 TYPE_CHECKING = False
@@ -63,16 +63,27 @@ def _destination(visit: Visit, call: ast.Call, frame: Frame) -> ast.expr | None:
 
 
 def check_call(visit: Visit, call: ast.Call, frame: Frame) -> None:
-    """LS111 for a call that writes to a hard-coded temp path."""
+    """LS111 for a call that writes to a hard-coded temp path, or to a relative path once the
+    code made the temp dir its working directory (``os.chdir("/tmp")``)."""
     destination = _destination(visit, call, frame)
-    if destination is None or temp_path(visit, destination, frame) not in ("dir", "path"):
+    if destination is None:
+        return
+    if temp_path(visit, destination, frame) in ("dir", "path"):
+        where = f"under a hard-coded temp path (`{show(destination)}`)"
+    elif (
+        visit.in_temp or (frame.in_temp is not None and call.lineno > frame.in_temp)
+    ) and relative_path(visit, destination, frame):
+        where = (
+            f"to a relative path (`{show(destination)}`) after os.chdir() to the temp dir, "
+            "so under a hard-coded temp path"
+        )
+    else:
         return
     visit.report(
         call,
         "LS111",
-        f"`{show(call)}` {visit.where} writes under a hard-coded temp path "
-        f"(`{show(destination)}`): the file outlives the invocation, so the next one in this "
-        "execution environment finds it, and a fixed /tmp bypasses a private TMPDIR. Write "
-        "per-invocation files under `request.tmpdir` (removed when the invocation ends), or "
-        "files meant to last under `lambdascope.init_tmpdir('name')`",
+        f"`{show(call)}` {visit.where} writes {where}: the file outlives the invocation, so the "
+        "next one in this execution environment finds it, and a fixed /tmp bypasses a private "
+        "TMPDIR. Write per-invocation files under `request.tmpdir` (removed when the "
+        "invocation ends), or files meant to last under `lambdascope.init_tmpdir('name')`",
     )

@@ -656,7 +656,7 @@ def test_finding_is_a_frozen_value() -> None:
     assert str(finding) == "app.py:3: LS101 [error] message"
     with pytest.raises(AttributeError):
         finding.line = 4  # type: ignore[misc]
-    assert sorted(RULES) == [f"LS{n}" for n in ("000", *map(str, range(101, 112)))]
+    assert sorted(RULES) == [f"LS{n}" for n in ("000", *map(str, range(101, 113)))]
     assert {r.severity for r in RULES.values()} == {"error", "warning", "info"}
 
 

@@ -4,7 +4,8 @@ built from the function's own credentials or from keys in the event, sessions gi
 roles' credentials, framework callbacks, and files written under a hard-coded /tmp.
 
 Each fixture under tests/fixtures/projects/ is asserted finding by finding (file, line, code):
-what is not listed must stay silent.
+what is not listed must stay silent. Also: handlers behind third-party wrappers and adapters,
+and clients, environment variables and files made per invocation in roundabout ways.
 """
 
 from __future__ import annotations
@@ -61,6 +62,28 @@ CASES = {
         ("handler.py", 23, "LS111"),  # os.path.join("/tmp", ...) opened for appending
         ("handler.py", 25, "LS111"),  # tempfile.gettempdir() joined to a fixed name
         ("handler.py", 27, "LS111"),  # an S3 download to /tmp
+    ],
+    # handlers behind a third-party wrapper, an adapter's app, or imported then wrapped
+    "wrapped_handlers": [
+        ("src/api.py", 12, "LS101"),  # a Starlette route given to the app, served by Mangum
+        ("src/audit.py", 5, "LS104"),  # `xray_recorder.capture(...)(record)`, record imported
+        ("src/lambda_function.py", 10, "LS101"),  # `datadog_lambda_wrapper(forwarder)`
+        ("src/views.py", 8, "LS102"),  # `app.add_url_rule(..., view_func=search)`, apig-wsgi
+    ],
+    # built, written or changed per invocation in ways that do not look like it
+    "per_invocation": [
+        ("clients.py", 15, "LS104"),  # an lru_cache factory whose cache_clear() runs each time
+        ("clients.py", 30, "LS105"),  # http.client.HTTPSConnection
+        ("clients.py", 32, "LS105"),  # urllib3's PoolManager, imported by name
+        ("clients.py", 33, "LS105"),  # requests.Session()
+        ("clients.py", 34, "LS105"),  # httpx.Client()
+        ("environment.py", 9, "LS104"),
+        ("environment.py", 10, "LS112"),  # an assumed role's keys, for the next invocation too
+        ("environment.py", 14, "LS112"),  # os.environ["TENANT_ID"] = event["tenant"]
+        ("environment.py", 17, "LS112"),  # os.environ.update(<request data>)
+        ("environment.py", 18, "LS112"),  # os.putenv(..., <request data>)
+        ("workdir.py", 8, "LS111"),  # a helper writing a relative path after the chdir
+        ("workdir.py", 17, "LS111"),  # os.chdir("/tmp"), then open(name, "wb")
     ],
 }
 
@@ -370,3 +393,189 @@ def test_a_cache_value_is_a_function_of_its_key_alone() -> None:
     messages = {f.line: f.message for f in check_source(textwrap.dedent(source), "m.py")}
     assert "computed from the entry it replaces (a read-modify-write" in messages[13]
     assert "keeps request data beyond its key" in messages[15]
+
+
+def test_messages_of_roundabout_writes_say_how_they_happen() -> None:
+    by_line = messages("per_invocation")
+    assert "puts request data into the process environment" in by_line["environment.py", 14]
+    assert "`lambdascope.request`" in by_line["environment.py", 14]
+    assert "after os.chdir() to the temp dir" in by_line["workdir.py", 17]
+    assert (
+        "in secrets() (called from handler lambda_handler() via refresh())"
+        in (by_line["clients.py", 15])
+    )
+
+
+def test_what_a_module_level_wrapper_is_given_is_the_handler(tmp_path: Path) -> None:
+    (tmp_path / "impl.py").write_text(
+        "LOG = []\ndef handle(event, context):\n    LOG.append(event)\n"
+    )
+    (tmp_path / "entry.py").write_text(
+        textwrap.dedent(
+            """\
+            import impl
+            from sentry_sdk.integrations.aws_lambda import wrap
+            from tracing import traced, options
+            SEEN = []
+            class Handler:
+                def __init__(self):
+                    SEEN.append("built")
+            def inner(event, context):
+                SEEN.append(event)
+            lambda_handler = traced(options(level=2))(wrap(inner))
+            other = traced(Handler)
+            third = wrap(impl.handle)
+            """
+        )
+    )
+    (tmp_path / "template.yaml").write_text(
+        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Handler: entry.lambda_handler\n      Runtime: python3.12\n"
+        "  G:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Handler: entry.third\n      Runtime: python3.12\n"
+        "  H:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      Handler: entry.other\n      Runtime: python3.12\n"
+    )
+    findings = check_paths([str(tmp_path)])
+    # a class given to a wrapper is not what Lambda calls: its __init__ is not a handler
+    assert [(Path(f.path).name, f.line, f.code) for f in findings] == [
+        ("entry.py", 9, "LS101"),
+        ("impl.py", 3, "LS101"),
+    ]
+
+
+def test_the_process_environment_written_per_request() -> None:
+    source = """\
+        import os
+        from os import environ
+        def lambda_handler(event, context):
+            environ["USER_ID"] = event["user"]
+            os.environ["STAGE"] = os.environ.get("STAGE", "dev")
+            os.environ.setdefault("REGION", event["region"])
+            os.environ.setdefault("MODE", "batch")
+            os.environ["REQUEST_ID"] = "fixed"
+            local = {}
+            local["x"] = event["x"]
+        """
+    assert found(source) == [(4, "LS112"), (6, "LS112")]
+
+
+def test_relative_writes_after_the_working_directory_moved_to_the_temp_dir() -> None:
+    source = """\
+        import os, tempfile
+        OUT = "result.csv"
+        def lambda_handler(event, context):
+            os.chdir(tempfile.gettempdir())
+            name = os.path.basename(event["key"])
+            with open(name, "w") as fh:
+                fh.write("x")
+            with open(OUT, "a") as fh:
+                fh.write("x")
+            with open(os.path.join("out", name), "w") as fh:
+                fh.write("x")
+            with open(event["path"], "w") as fh:
+                fh.write("x")
+            with open(name + ".bak", "x") as fh:
+                fh.write("x")
+        """
+    # a path of unknown origin (the event's) may be absolute: not reported
+    assert found(source) == [(6, "LS111"), (8, "LS111"), (10, "LS111"), (14, "LS111")]
+    assert found(source.replace("os.chdir(tempfile.gettempdir())", "os.chdir('/srv')")) == []
+
+
+def test_a_helper_writing_the_object_it_is_given() -> None:
+    source = """\
+        import heapq
+        FLAGS = {}
+        QUEUE = []
+        class Registry:
+            def __init__(self):
+                self.items = {}
+            def update(self, other):
+                return dict(other)
+        REGISTRY = Registry()
+        def merge_into(target, extra):
+            target.update(extra)
+            return target
+        def remember(target, key, value):
+            target[key] = value
+        def enqueue(queue, item):
+            heapq.heappush(queue, item)
+        def through(target, extra):
+            return merge_into(target, extra)
+        def copied(target, extra):
+            target = dict(target)
+            target.update(extra)
+            return target
+        def lambda_handler(event, context):
+            merge_into({}, event)
+            merge_into(FLAGS, {"seen": True})
+            remember(target=FLAGS, key="k", value=event)
+            enqueue(QUEUE, event["id"])
+            through(FLAGS, event)
+            copied(FLAGS, event)
+            merge_into(REGISTRY, event)
+        """
+    # a local dict, a copy made first, a project class whose update() writes nothing: fine
+    assert found(source) == [(25, "LS101"), (26, "LS101"), (27, "LS101"), (28, "LS101")]
+    message = check_source(textwrap.dedent(source), "m.py")[3].message
+    assert "passes module-level `FLAGS` to through(), which writes it in place" in message
+    assert "(`target.update(...) in merge_into()`)" in message
+
+
+def test_instances_handed_out_by_a_function() -> None:
+    source = """\
+        LOG = []
+        class Orders:
+            def save(self, item):
+                LOG.append(item)
+                self.last = item
+        class Audit:
+            def write(self, item):
+                return item
+        TABLES = {"orders": Orders(), "audit": Audit()}
+        SINGLE = [Orders()]
+        orders = Orders()
+        def table_for(kind):
+            return TABLES.get(kind)
+        def first():
+            found = SINGLE[0]
+            return found
+        def the_one():
+            return orders
+        def fresh():
+            return Orders()
+        def lambda_handler(event, context):
+            table_for(event["kind"]).save(event)
+            table_for("audit").write(event)
+            first().save(event)
+            the_one().save(event)
+            fresh().save(event)
+        """
+    findings = check_source(textwrap.dedent(source), "m.py")
+    # `self.last` is module state when the instance is kept in a module-level table, not when
+    # the function builds a new one
+    assert [(f.line, f.code) for f in findings] == [(4, "LS101"), (5, "LS102")]
+    only_the_table = source.replace("first().save", "first().write").replace("the_one()", "fresh()")
+    (_, written) = check_source(textwrap.dedent(only_the_table), "m.py")
+    assert "module-level `TABLES` keeps it" in written.message
+    built = only_the_table.replace("table_for(event", "fresh(event").replace("first()", "fresh()")
+    assert [(f.line, f.code) for f in check_source(textwrap.dedent(built), "m.py")] == [
+        (4, "LS101")
+    ]
+
+
+def test_clearing_a_cache_that_is_not_functools_follows_nothing() -> None:
+    source = """\
+        import boto3
+        from lambdascope import init_resource
+        from cachetools import cached
+        @init_resource
+        def s3():
+            return boto3.client("s3")
+        def lambda_handler(event, context):
+            s3.cache_clear()
+            event.cache_clear()
+            return s3()
+        """
+    assert found(source) == []
