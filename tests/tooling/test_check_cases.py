@@ -428,14 +428,12 @@ def test_what_a_module_level_wrapper_is_given_is_the_handler(tmp_path: Path) -> 
             """
         )
     )
-    (tmp_path / "template.yaml").write_text(
-        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-        "      Handler: entry.lambda_handler\n      Runtime: python3.12\n"
-        "  G:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-        "      Handler: entry.third\n      Runtime: python3.12\n"
-        "  H:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-        "      Handler: entry.other\n      Runtime: python3.12\n"
-    )
+    resources = [
+        f"  Fn{i}:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        f"      Handler: entry.{name}\n      Runtime: python3.12\n"
+        for i, name in enumerate(("lambda_handler", "third", "other"))
+    ]
+    (tmp_path / "template.yaml").write_text("Resources:\n" + "".join(resources))
     findings = check_paths([str(tmp_path)])
     # a class given to a wrapper is not what Lambda calls: its __init__ is not a handler
     assert [(Path(f.path).name, f.line, f.code) for f in findings] == [
