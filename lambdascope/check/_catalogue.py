@@ -319,18 +319,16 @@ PATH_WRITE_METHODS = frozenset(
     {"write_text", "write_bytes", "touch", "mkdir", "symlink_to", "hardlink_to"}
 )
 #: Methods of other objects that write a file to a path given as an argument (an S3 download,
-#: an archive extracted, a data frame or figure saved).
-WRITE_METHODS = frozenset(
-    {
-        "download_file",
-        "extractall",
-        "extract",
-        "save",
-        "savefig",
-        "to_csv",
-        "to_excel",
-        "to_json",
-        "to_parquet",
-        "to_pickle",
-    }
-)
+#: an archive extracted, a data frame or figure saved): (method, index of the path argument).
+WRITE_METHODS = {
+    "download_file": 2,
+    "extractall": 0,
+    "extract": 1,
+    "save": 0,
+    "savefig": 0,
+    "to_csv": 0,
+    "to_excel": 0,
+    "to_json": 0,
+    "to_parquet": 0,
+    "to_pickle": 0,
+}

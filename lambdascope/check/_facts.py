@@ -764,6 +764,8 @@ def relative_path(  # noqa: PLR0911 - one return per form of path
         constant = visit.module.constants.get(node.id)
         return constant is not None and relative_path(visit, constant, frame, _depth + 1)
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            return relative_path(visit, node.func.value, frame, _depth + 1)  # "{}.csv".format()
         qualified = visit.module.qualify(node.func) or ""
         if qualified in ("os.path.basename", "posixpath.basename"):
             return True

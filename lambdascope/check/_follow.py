@@ -187,12 +187,17 @@ class _Checker:
         tainted: frozenset[str] | set[str],
         callees: list[tuple[Function, frozenset[str], bool, tuple[Module, str] | None]],
         *,
-        instances: dict[str, ClassRef] | None = None,
+        enclosing: Frame | None = None,
     ) -> Frame:
         frame = Frame(scopes)
         frame.tainted = set(tainted)
-        frame.instances = dict(instances or {})
+        if enclosing is not None:  # a nested function sees its enclosing function's facts
+            frame.instances = dict(enclosing.instances)
+            frame.in_temp = enclosing.in_temp  # `os.chdir("/tmp")` before the definition
         prepare(visit, node, frame)
+        if enclosing is not None:
+            for name, values in enclosing.bindings.items():
+                frame.bindings.setdefault(name, values)  # closure variables
         handled: set[int] = set()
         for sub in walk_shallow(body(node)):
             if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -257,7 +262,7 @@ class _Checker:
         if frame.tainted:  # callbacks of a handler usually get its data
             inner.update(a.arg for a in params(node))
         scopes = [scope(node), *frame.scopes]
-        self._visit(visit, node, scopes, inner, callees, instances=frame.instances)
+        self._visit(visit, node, scopes, inner, callees, enclosing=frame)
 
     def _context_manager(
         self,

@@ -21,17 +21,35 @@ from ._syntax import annotated, dotted, flatten, is_main_guard, matches, scope, 
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from ._parse import Parsed
     from ._project import ImportRef
 
-__all__ = ["ClassRef", "Function", "Module", "Project", "Returned", "Scopes"]
+__all__ = ["ClassRef", "Function", "Module", "Project", "Returned", "Scopes", "module_level"]
 
 Scopes = list[tuple[set[str], set[str]]]  # (declared global, local), innermost first
 #: What a function returns: the project classes it may be an instance of, and the module-level
 #: object keeping it (None: built by the call)
 Returned = tuple[list["ClassRef"], "tuple[Module, str] | None"]
+
+
+def module_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements module code runs, in source order: those of the module body and of its
+    ``if`` (not ``if __name__ == "__main__":``), ``try`` and ``with`` blocks."""
+    pending = deque(body)  # blocks' statements go first (no recursion)
+    while pending:
+        stmt = pending.popleft()
+        if isinstance(stmt, ast.If):
+            if not is_main_guard(stmt.test):
+                pending.extendleft(reversed(stmt.body + stmt.orelse))
+        elif isinstance(stmt, ast.Try):
+            handlers = [s for h in stmt.handlers for s in h.body]
+            pending.extendleft(reversed(stmt.body + handlers + stmt.orelse + stmt.finalbody))
+        elif isinstance(stmt, ast.With):
+            pending.extendleft(reversed(stmt.body))
+        else:
+            yield stmt
 
 
 class Function:
@@ -119,9 +137,7 @@ class Module:
         return self.imports.get(head, head) + dot + rest
 
     def _collect(self, body: list[ast.stmt]) -> None:
-        pending = deque(body)  # in source order; blocks' statements go first (no recursion)
-        while pending:
-            stmt = pending.popleft()
+        for stmt in module_level(body):
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[stmt.name] = Function(stmt, None, self)
                 self.objects.add(stmt.name)
@@ -140,13 +156,6 @@ class Module:
                     written = annotated(stmt.annotation)  # `repo: Optional[Repo] = None`
                     if written and stmt.target.id not in self.instances:
                         self.instances[stmt.target.id] = written
-            elif isinstance(stmt, ast.If) and not is_main_guard(stmt.test):
-                pending.extendleft(reversed(stmt.body + stmt.orelse))
-            elif isinstance(stmt, ast.Try):
-                handlers = [s for h in stmt.handlers for s in h.body]
-                pending.extendleft(reversed(stmt.body + handlers + stmt.orelse + stmt.finalbody))
-            elif isinstance(stmt, ast.With):
-                pending.extendleft(reversed(stmt.body))
 
     def _bind(self, targets: list[ast.expr], value: ast.expr) -> None:
         if self.qualify(value) == "lambdascope.request":
@@ -176,23 +185,21 @@ class Module:
     def link_routes(self) -> None:
         """Functions an app or router of this module is given at module level rather than by a
         decorator: ``Starlette(routes=[Route("/", home)])``, ``app.add_url_rule("/",
-        view_func=index)``, ``app.add_api_route("/items", list_items)``."""
-        for stmt in self.tree.body:
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in self.registries for t in stmt.targets
-            ):
-                given: ast.expr | None = stmt.value  # the app's construction
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                target = stmt.value.func
-                owner = target.value if isinstance(target, ast.Attribute) else None
-                given = (
-                    stmt.value
-                    if isinstance(owner, ast.Name) and owner.id in self.registries
-                    else None
+        view_func=index)``, ``app.add_api_route("/items", list_items)`` (not what builds the
+        app: ``app = create_app(config)`` runs once)."""
+        for stmt in module_level(self.tree.body):
+            call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) else None
+            if not isinstance(call, ast.Call):
+                continue
+            if isinstance(stmt, ast.Assign):
+                given = any(
+                    isinstance(t, ast.Name) and t.id in self.registries for t in stmt.targets
                 )
             else:
-                continue
-            for node in ast.walk(given) if given is not None else ():
+                owner = call.func.value if isinstance(call.func, ast.Attribute) else None
+                given = isinstance(owner, ast.Name) and owner.id in self.registries
+            arguments = [*call.args, *(k.value for k in call.keywords)] if given else []
+            for node in (sub for arg in arguments for sub in ast.walk(arg)):
                 if isinstance(node, ast.Name) and node.id in self.functions:
                     self.routes.add(node.id)
 
@@ -241,7 +248,7 @@ class Module:
             for decorator in decorators:
                 self._allow(func, decorator)
         # `lambda_handler = handler(impl)`, `lambda_handler = service.handle`
-        for stmt in self.tree.body:
+        for stmt in module_level(self.tree.body):
             if not isinstance(stmt, ast.Assign):
                 continue
             call, value = None, stmt.value

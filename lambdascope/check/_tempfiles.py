@@ -58,7 +58,8 @@ def _destination(visit: Visit, call: ast.Call, frame: Frame) -> ast.expr | None:
         return receiver
     if method in cat.WRITE_METHODS:
         values = [*call.args, *(k.value for k in call.keywords)]
-        return next((v for v in values if temp_path(visit, v, frame) in ("dir", "path")), None)
+        found = next((v for v in values if temp_path(visit, v, frame) in ("dir", "path")), None)
+        return found or _argument(call, cat.WRITE_METHODS[method], _PATH_KEYWORDS)
     return None
 
 

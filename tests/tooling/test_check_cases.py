@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdascope.check import check_paths, check_source
+from lambdascope.check import check_paths, check_source, main
 
 PROJECTS = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
 
@@ -70,6 +70,9 @@ CASES = {
         ("src/lambda_function.py", 10, "LS101"),  # `datadog_lambda_wrapper(forwarder)`
         ("src/views.py", 8, "LS102"),  # `app.add_url_rule(..., view_func=search)`, apig-wsgi
     ],
+    # clean code: a Powertools app, clients made once, read-only tables, helpers given copies;
+    # a configuration cache keyed by configuration is a note, never a warning
+    "clean_app": [("app.py", 43, "LS109")],
     # built, written or changed per invocation in ways that do not look like it
     "per_invocation": [
         ("clients.py", 15, "LS104"),  # an lru_cache factory whose cache_clear() runs each time
@@ -577,3 +580,62 @@ def test_clearing_a_cache_that_is_not_functools_follows_nothing() -> None:
             return s3()
         """
     assert found(source) == []
+
+
+def test_clean_code_passes_even_at_warning_level(capsys: pytest.CaptureFixture[str]) -> None:
+    clean = str(PROJECTS / "clean_app")
+    assert main(["--no-config", clean, "--fail-on", "warning"]) == 0
+    assert "0 error, 0 warning, 1 info" in capsys.readouterr().err
+
+
+def test_nested_functions_write_where_the_handler_moved() -> None:
+    source = """\
+        import os
+        import pandas as pd
+        def lambda_handler(event, context):
+            os.chdir("/tmp")
+            def export(rows):
+                name = "{}-rows.csv".format(event["day"])
+                def write():
+                    pd.DataFrame(rows).to_csv(name, index=False)
+                    pd.DataFrame(rows).to_csv(index=False)
+                write()
+            export(event["rows"])
+        """
+    # a closure variable holding a relative name, in a function defined after the chdir
+    assert found(source) == [(8, "LS111")]
+
+
+def test_a_handler_wrapped_only_when_a_setting_says_so() -> None:
+    source = """\
+        import os
+        SENT = []
+        def forward(records, ctx):
+            SENT.append(records)
+        if os.environ.get("TRACING"):
+            from tracing import traced
+            lambda_handler = traced(forward)
+        else:
+            lambda_handler = forward
+        """
+    # not shaped like a handler: only the assignments in the blocks make it one
+    assert found(source) == [(4, "LS101")]
+
+
+def test_what_builds_an_adapted_app_runs_once() -> None:
+    source = """\
+        from flask import Flask
+        from apig_wsgi import make_lambda_handler
+        SETTINGS = {}
+        HITS = []
+        def create_app(name):
+            SETTINGS["name"] = name
+            return Flask(name)
+        def ping():
+            HITS.append(1)
+            return "pong"
+        app = create_app("api")
+        app.add_url_rule("/ping", "ping", ping)
+        handler = make_lambda_handler(app, binary_support=True)
+        """
+    assert found(source) == [(9, "LS101")]
