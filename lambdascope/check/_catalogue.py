@@ -42,6 +42,7 @@ __all__ = [
     "SESSION_PARAMETERS",
     "TEMP_DIR",
     "TEMP_DIR_CALLS",
+    "WRAPPED_KEYWORDS",
     "WRITE_DESTINATIONS",
     "WRITE_METHODS",
     "WRITE_MODES",
@@ -271,6 +272,11 @@ ADAPTERS = frozenset(
         "awsgi.response",
         "aws_wsgi.response",
     }
+)
+#: Keyword arguments that give a handler wrapper the function it wraps (other keyword arguments,
+#: such as an error callback, are not the handler).
+WRAPPED_KEYWORDS = frozenset(
+    {"handler", "lambda_handler", "func", "function", "fn", "f", "wrapped", "target"}
 )
 #: Decorators that turn a function into a handler middleware (it runs on every invocation of
 #: the handler it decorates): Powertools' middleware factory.

@@ -283,7 +283,8 @@ class Module:
                 self.handler_refs.append(name)
         while pending:
             call = pending.pop(0)
-            for arg in [*call.args, *(k.value for k in call.keywords)]:
+            keywords = [k.value for k in call.keywords if k.arg in cat.WRAPPED_KEYWORDS]
+            for arg in [*call.args, *keywords]:
                 if isinstance(arg, ast.Name) and arg.id in self.classes:
                     continue  # a class given to a wrapper is not what Lambda calls
                 target = self.local_function(arg)

@@ -425,9 +425,11 @@ def test_what_a_module_level_wrapper_is_given_is_the_handler(tmp_path: Path) -> 
                     SEEN.append("built")
             def inner(event, context):
                 SEEN.append(event)
-            lambda_handler = traced(options(level=2))(wrap(inner))
+            def report(exc):
+                SEEN.append(exc)
+            lambda_handler = traced(options(level=2))(wrap(inner, on_error=report))
             other = traced(Handler)
-            third = wrap(impl.handle)
+            third = wrap(target=impl.handle)
             """
         )
     )
@@ -438,7 +440,8 @@ def test_what_a_module_level_wrapper_is_given_is_the_handler(tmp_path: Path) -> 
     ]
     (tmp_path / "template.yaml").write_text("Resources:\n" + "".join(resources))
     findings = check_paths([str(tmp_path)])
-    # a class given to a wrapper is not what Lambda calls: its __init__ is not a handler
+    # a class given to a wrapper is not what Lambda calls (its __init__ is not a handler), nor
+    # is a callback given as another keyword argument
     assert [(Path(f.path).name, f.line, f.code) for f in findings] == [
         ("entry.py", 9, "LS101"),
         ("impl.py", 3, "LS101"),
