@@ -11,6 +11,7 @@ Importing lambdascope is cheap: it imports neither ``typing``, ``inspect``,
 from __future__ import annotations
 
 from ._errors import (
+    AnalysisFileWarning,
     DeadlineExceededError,
     LambdascopeError,
     OutsideInvocationError,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "AnalysisFileWarning",
     "DeadlineExceededError",
     "GuardedModule",
     "InitResource",

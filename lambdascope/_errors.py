@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AnalysisFileWarning",
     "DeadlineExceededError",
     "LambdascopeError",
     "OutsideInvocationError",
@@ -49,6 +50,21 @@ class ScopeLeakWarning(UserWarning):
 
     Issued once per module-level variable; the invocation's result stands. See
     :class:`ScopeLeakError` for what to do instead.
+    """
+
+    __module__ = "lambdascope"
+
+
+class AnalysisFileWarning(UserWarning):
+    """The analysis file ``lambdascope analyse`` wrote (``lambdascope-analysis.json``) is
+    damaged: it cannot be read as UTF-8 JSON, or an entry was changed after it was written
+    (it no longer matches its digest) or has the wrong shape.
+
+    The file is only an optimisation: the guard analyses the modules concerned on the first
+    invocation instead, exactly as without the file, and watches them as always. Issued once
+    per file. Not a :class:`ScopeLeakWarning`: a filter that turns leaks into errors does not
+    turn a damaged cache into a failed invocation. Write the file again with ``lambdascope
+    analyse``.
     """
 
     __module__ = "lambdascope"

@@ -87,7 +87,9 @@ def init_report() -> dict[str, Any]:
       client that dominates the cold start is at the top;
     - ``guard``: for each guarded handler that has run, the modules its guard watches
       (``modules``), those watched whole because the write analysis cannot vouch for
-      less (``watched_whole``), and what the analysis and the first snapshot cost
+      less (``watched_whole``), those whose analysis came from the file ``lambdascope
+      analyse`` wrote (``analysed_ahead``), why each other one was analysed live
+      (``analysed_live``), and what the analysis and the first snapshot cost
       (``census_ms``).
     """
     init_ms = None

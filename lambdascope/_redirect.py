@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-__all__ = ["ENV", "HANDLER", "HandlerLoadError", "load", "serve"]
+__all__ = ["ENV", "HANDLER", "HandlerLoadError", "as_served", "load", "serve", "split_setting"]
 
 #: The environment variable naming the function's own handler.
 ENV = "LAMBDASCOPE_HANDLER"
@@ -67,18 +67,27 @@ def _searched() -> str:
     return ", ".join(seen[:_SHOWN_PATHS]) + more
 
 
-def _split(setting: str) -> tuple[str | None, str, str]:
-    """``(folder or None, module, function)`` of a handler setting."""
+def split_setting(setting: str) -> tuple[str | None, str, str] | None:
+    """``(folder or None, module, function)`` of a Lambda handler setting (``app.handler``,
+    ``pkg.app.handler``, ``folder/app.handler``), None when it is not one. ``lambdascope
+    invoke`` and ``analyse`` read their targets' handler-setting form with it too."""
     folder, slash, rest = setting.strip().rpartition("/")
     module, dot, function = rest.rpartition(".")
     if not dot or not module or not function or not function.isidentifier():
+        return None
+    return (folder if slash else None), module, function
+
+
+def _split(setting: str) -> tuple[str | None, str, str]:
+    found = split_setting(setting)
+    if found is None:
         raise HandlerLoadError(
             _MALFORMED,
             f"Bad handler {setting!r} in {ENV}: write it as the Lambda handler setting, "
             "MODULE.FUNCTION (app.lambda_handler), PACKAGE.MODULE.FUNCTION or "
             "FOLDER/MODULE.FUNCTION (src/app.lambda_handler)",
         )
-    return (folder if slash else None), module, function
+    return found
 
 
 def _folder(folder: str, setting: str) -> str:
@@ -195,13 +204,25 @@ def load(setting: str) -> Callable[..., Any]:
             raise
         raise translated from None
     target = _attribute(loaded, shown, function, setting)
-    if is_handler(target):
-        return target  # type: ignore[no-any-return]
     try:
-        wrapped: Callable[..., Any] = wrap_in(loaded.__name__, target)
-        return wrapped
+        return as_served(loaded, target)
     except (TypeError, ValueError) as error:
         raise HandlerLoadError(_NOT_FOUND, f"{ENV}={setting!r}: {error}") from None
+
+
+def as_served(loaded: ModuleType, target: Any) -> Callable[..., Any]:
+    """*target*, the handler of module *loaded*, as the redirect serves it: an ``@handler``
+    one as it is, any other wrapped in ``@handler`` applied for *loaded* (the function's
+    project is that module's, also when *target* is a library's adapter object such as
+    ``Mangum(app)``). ``lambdascope analyse`` takes the guard it analyses from here.
+
+    Raises:
+        TypeError, ValueError: *target* cannot be a handler, or a guard option is wrong.
+    """
+    if is_handler(target):
+        return target  # type: ignore[no-any-return]
+    wrapped: Callable[..., Any] = wrap_in(loaded.__name__, target)
+    return wrapped
 
 
 def _fail_init(error: BaseException) -> BaseException:

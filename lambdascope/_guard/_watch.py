@@ -189,19 +189,22 @@ class Guard:
             "modules": [space.name for space in self._spaces],
             "watched_whole": [space.name for space in self._spaces if space.whole],
             "analysed_ahead": [space.name for space in self._spaces if space.analysis.ahead],
+            "analysed_live": {
+                space.name: _ahead.why_live(space.name)
+                for space in self._spaces
+                if not space.analysis.ahead
+            },
             "census_ms": round(self._census_ms, 3),
         }
 
     def analyse_ahead(
         self, path: str | None = None, *, check: bool = False
-    ) -> tuple[str, list[str], list[str]]:
+    ) -> tuple[str, dict[str, str], list[str]]:
         """Run the census as the first invocation would, keep the analysis of each module,
         and write it (``lambdascope analyse``) to *path* or to the project's first root.
         Returns ``(path, modules written, modules left to the first invocation)``; with
         *check*, write nothing and return the modules whose entry in the file is missing or
-        out of date instead of those written."""
-        import os
-
+        out of date, each with why, instead of those written."""
         _ahead.start_recording()
         try:
             self._census()
@@ -213,14 +216,12 @@ class Guard:
         finally:
             entries = _ahead.finish_recording()
         if path is None:
-            if not self._project.roots:
-                raise ValueError("the handler's project has no root folder to write it to")
-            path = os.path.join(self._project.roots[0], _ahead.FILE_NAME)
+            path = _ahead.default_path(self._project.roots)
         left = [space.name for space in self._spaces or () if space.name not in entries]
         if check:
             return path, _ahead.stale(path, entries), left
         _ahead.write(path, entries)
-        return path, sorted(entries), left
+        return path, dict.fromkeys(sorted(entries), "written"), left
 
     def _joined(self) -> bool:
         """Did modules of the project join since the census (imported lazily)? Then they

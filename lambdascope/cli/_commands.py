@@ -55,6 +55,19 @@ def _event(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Any:
         parser.error(f"the event from {source} is not valid JSON: {exc}")
 
 
+def _located(
+    args: argparse.Namespace, parser: argparse.ArgumentParser
+) -> tuple[str | None, str, str]:
+    """The target's file (None for a module), module and handler: a target that cannot be read
+    or names a file that does not exist is a usage error, in every subcommand."""
+    from lambdascope.testing._target import locate
+
+    try:
+        return locate(args.target)
+    except (ValueError, FileNotFoundError) as exc:
+        parser.error(str(exc))
+
+
 def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.processes is not None:  # Lambda Managed Instances: several worker processes
         from lambdascope.testing._processes import MANAGED_INSTANCES, check_processes
@@ -76,7 +89,6 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.times < 1:
         parser.error(f"--times must be at least 1, got {args.times}")
     from lambdascope.testing import check_settings
-    from lambdascope.testing._target import split_target
 
     try:  # Lambda's limits are usage errors, not a failed Init
         check_settings(memory_mb=args.memory, timeout=args.timeout)
@@ -84,11 +96,7 @@ def _invoke(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         setting, rest = str(exc).split(" ", 1)  # "memory_mb must be ..." / "timeout must be ..."
         parser.error(f"--{'memory' if setting == 'memory_mb' else setting} {rest}")
     event = _event(args, parser)
-
-    try:
-        split_target(args.target)
-    except ValueError as exc:
-        parser.error(str(exc))
+    _located(args, parser)
     if os.environ.get("AWS_LAMBDA_EXEC_WRAPPER") and args.runtime != "awslambdaric":
         parser.error(
             f"AWS_LAMBDA_EXEC_WRAPPER={os.environ['AWS_LAMBDA_EXEC_WRAPPER']} is set: an exec "
@@ -177,12 +185,8 @@ def _invoke_awslambdaric(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
     from lambdascope.testing import Invocation, LocalRuntime, RuntimeExited
-    from lambdascope.testing._target import locate
 
-    try:
-        path, module, attr = locate(args.target)
-    except FileNotFoundError as exc:
-        parser.error(str(exc))
+    path, module, attr = _located(args, parser)
     if "." in attr:
         parser.error(
             "--runtime awslambdaric runs `module.function` handlers: "
@@ -292,31 +296,36 @@ def _exit_error(request_id: str, exc: Any) -> BaseException:
 
 def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from lambdascope._guard._ahead import FILE_NAME
-    from lambdascope._handler import guard_of, handler, is_handler
-    from lambdascope.testing._target import load_handler, split_target
 
-    try:
-        split_target(args.target)
-    except ValueError as exc:
-        parser.error(str(exc))
+    _located(args, parser)
+    if args.python is not None:
+        from ._python import check_version, this_version
+
+        try:
+            check_version(args.python)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if args.python != this_version():
+            return _analyse_under(args, parser)
     sys.path.insert(0, os.getcwd())  # Lambda's task root: `module:function` from here
     try:
-        func, _ = load_handler(args.target)
-        guard = guard_of(func if is_handler(func) else handler(func))
-        if guard is None:
-            raise ValueError("the handler's guard is off: there is nothing to analyse")
-        path, written, left = guard.analyse_ahead(args.output, check=args.check)
+        path, found, left = _analysed(args.target, args.output, args.check)
     except Exception as exc:  # Init failed, or no guard: say so, as `invoke` does
         print(f"lambdascope analyse: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     if args.check:
-        if written:
-            print(f"{path} is out of date for {len(written)} module(s): {', '.join(written)}")
+        if found:
+            print(f"{path} is out of date for {len(found)} module(s): {', '.join(found)}")
+            reasons: dict[str, list[str]] = {}
+            for name, why in found.items():
+                reasons.setdefault(why, []).append(name)
+            for why, names in reasons.items():
+                print(f"  {', '.join(names)}: {why}")
             print(f"run lambdascope analyse {args.target} again and ship the file it writes")
             return EXIT_FAILED
         print(f"{path} is current")
         return EXIT_OK
-    print(f"wrote {path}: the guard's write analysis of {len(written)} module(s)")
+    print(f"wrote {path}: the guard's write analysis of {len(found)} module(s)")
     if left:
         print(
             f"analysed on the first invocation instead ({len(left)}: the analysis cannot vouch "
@@ -324,6 +333,53 @@ def _analyse(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     print(f"ship {FILE_NAME} with the code; it is used while each module's source is unchanged")
     return EXIT_OK
+
+
+def _analysed(
+    target: str, output: str | None, check: bool
+) -> tuple[str, dict[str, str], list[str]]:
+    """Load the handler as the runtime does and analyse ahead what its guard watches: an
+    ``@handler`` one's own guard, any other wrapped as the redirect wraps it (whatever the
+    target is, a library's adapter object included, the project is the handler module's)."""
+    from lambdascope._handler import guard_of
+    from lambdascope._redirect import as_served
+    from lambdascope.testing._target import load_handler
+
+    func, module = load_handler(target)
+    guard = guard_of(as_served(module, func))
+    if guard is None:
+        raise ValueError("the handler's guard is off: there is nothing to analyse")
+    return guard.analyse_ahead(output, check=check)  # type: ignore[no-any-return]
+
+
+def _analyse_under(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """``analyse --python X.Y`` for another version than this interpreter's: the same command
+    run by an interpreter of that version (its imports, its bytecode, its analysis)."""
+    import subprocess
+    import tempfile
+
+    from ._python import find_python
+
+    python = find_python(args.python)
+    if python is None:
+        parser.error(
+            f"no Python {args.python} found (python{args.python} on PATH, or pyenv's) to run "
+            f"the analysis under: install it, or run `python{args.python} -m lambdascope "
+            "analyse` where the function is built for that runtime"
+        )
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    argv = [args.target] + (["--output", args.output] if args.output else [])
+    argv += ["--check"] if args.check else []
+    with tempfile.TemporaryDirectory(prefix="lambdascope-analyse-") as folder:
+        # lambdascope alone (it needs nothing else) from this installation: not the other
+        # packages beside it, built for this interpreter
+        os.symlink(package, os.path.join(folder, "lambdascope"))
+        paths = [folder, os.environ.get("PYTHONPATH", "")]
+        environ = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+        done = subprocess.run(
+            [python, "-m", "lambdascope", "analyse", *argv], env=environ, check=False
+        )
+    return done.returncode
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -435,6 +491,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where to write it (default: lambdascope-analysis.json at the project's root, "
         "the folder of the handler's top-level package or module)",
+    )
+    analyse.add_argument(
+        "--python",
+        metavar="X.Y",
+        default=None,
+        help="the Python version of the function's runtime (python3.12 -> 3.12): the analysis "
+        "runs under an interpreter of that version (python3.12 on PATH, or pyenv's); the file "
+        "is used on that version only (default: this interpreter's)",
     )
     analyse.add_argument(
         "--check",

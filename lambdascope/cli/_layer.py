@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,10 +27,12 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._python import check_version, find_python, this_version
+
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["WRAPPER", "Layer", "build_layer", "configure_parser", "find_python"]
+__all__ = ["WRAPPER", "Layer", "build_layer", "configure_parser"]
 
 #: Where the exec wrapper lands in the layer, and so under /opt.
 WRAPPER = "lambdascope-wrapper"
@@ -41,7 +41,6 @@ _WRAPPER_SOURCE = "exec-wrapper"  # the script, as package data
 _TOOLING = frozenset({"testing", "cli", "check"})  # developer tooling: not for a function
 _LEFT_OUT = frozenset({"__main__.py"})
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-_VERSION = re.compile(r"3\.(\d+)")
 
 # Run by the target interpreter: compile each source to hash-based, unchecked bytecode under
 # the name that interpreter's import system looks for; print {archive name: file written}.
@@ -97,43 +96,6 @@ def _sources() -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _is_version(python: str, version: str) -> bool:
-    try:
-        done = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and done.stdout.strip() == version
-
-
-def find_python(version: str) -> str:
-    """An interpreter of *version* (``3.12``): this one, ``python3.12`` on ``PATH``, or pyenv's."""
-    if version == "{}.{}".format(*sys.version_info[:2]):
-        return sys.executable
-    candidates = [shutil.which(f"python{version}")]
-    pyenv = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    versions = os.path.join(pyenv, "versions")
-    if os.path.isdir(versions):
-        installed = [
-            v for v in os.listdir(versions) if re.fullmatch(rf"{re.escape(version)}\.\d+", v)
-        ]
-        for name in sorted(installed, key=lambda v: int(v.rsplit(".", 1)[1]), reverse=True):
-            candidates.append(os.path.join(versions, name, "bin", "python"))
-    for candidate in candidates:
-        if candidate is not None and _is_version(candidate, version):
-            return candidate
-    raise ValueError(
-        f"no Python {version} found (python{version} on PATH, or pyenv's) to compile "
-        f"lambdascope's bytecode for it: run `python{version} -m lambdascope layer build`, "
-        "or add --no-compile for a layer without bytecode"
-    )
-
-
 def _bytecode(python: str, sources: list[tuple[str, str]]) -> dict[str, bytes]:
     """``{archive name: bytes}`` of the sources' bytecode, compiled by *python*."""
     with tempfile.TemporaryDirectory(prefix="lambdascope-layer-") as out:
@@ -179,19 +141,21 @@ def build_layer(output: str, python: str | None) -> Layer:
         OSError: *output* cannot be written.
     """
     if python is not None:
-        match = _VERSION.fullmatch(python)
-        if match is None or int(match.group(1)) < 9:
-            raise ValueError(
-                f"--python {python!r} is not a Python version Lambda runs: give 3.9 or later, "
-                "as in the function's runtime (python3.12 -> --python 3.12)"
-            )
+        check_version(python)
     sources = _sources()
     contents: dict[str, bytes] = {}
     for name, path in sources:
         with open(path, "rb") as file:
             contents[name] = file.read()
     if python is not None:
-        contents.update(_bytecode(find_python(python), sources))
+        interpreter = find_python(python)
+        if interpreter is None:
+            raise ValueError(
+                f"no Python {python} found (python{python} on PATH, or pyenv's) to compile "
+                f"lambdascope's bytecode for it: run `python{python} -m lambdascope layer "
+                "build`, or add --no-compile for a layer without bytecode"
+            )
+        contents.update(_bytecode(interpreter, sources))
     with open(os.path.join(_PACKAGE, _WRAPPER_SOURCE), "rb") as file:
         wrapper = file.read()
     folder = os.path.dirname(os.path.abspath(output))
@@ -217,12 +181,8 @@ def build_layer(output: str, python: str | None) -> Layer:
     )
 
 
-def _default_python() -> str:
-    return "{}.{}".format(*sys.version_info[:2])
-
-
 def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    python = None if args.no_compile else (args.python or _default_python())
+    python = None if args.no_compile else (args.python or this_version())
     output = args.output or (
         f"lambdascope-layer-python{python}.zip" if python else "lambdascope-layer.zip"
     )

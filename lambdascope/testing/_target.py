@@ -7,6 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable
 
+from lambdascope._redirect import split_setting
 from lambdascope._util import exec_spec
 
 if TYPE_CHECKING:
@@ -16,32 +17,52 @@ __all__ = ["load_handler", "locate", "split_target"]
 
 
 def split_target(target: str) -> tuple[str, str]:
-    """``module:attr``, ``path/file.py:attr``, ``path/file.py`` or ``module.attr``."""
+    """``module:attr``, ``path/file.py:attr``, ``path/file.py`` or a Lambda handler setting:
+    ``module.attr``, ``folder/module.attr`` (read as the redirect reads it)."""
     if ":" in target:
         where, _, attr = target.rpartition(":")
     elif target.endswith(".py"):
         where, attr = target, "lambda_handler"
     else:
-        where, _, attr = target.rpartition(".")
+        setting = split_setting(target)
+        folder, module, attr = setting or (None, "", "")
+        where = module if folder is None else f"{folder}/{module}"
     if not where or not attr:
         raise ValueError(
             f"cannot read handler {target!r}: write MODULE:FUNCTION (app.handlers:lambda_handler), "
             "FILE.py:FUNCTION (src/app.py:lambda_handler) or MODULE.FUNCTION as in the Lambda "
-            "handler setting (app.lambda_handler)"
+            "handler setting (app.lambda_handler, todos/create.create)"
         )
     return where, attr
 
 
 def locate(target: str) -> tuple[str | None, str, str]:
-    """(absolute file path or ``None`` for a module target, module name, attribute)."""
+    """(absolute file path or ``None`` for a module target, module name, attribute).
+
+    A folder before the module (``todos/create``, the folder form of the Lambda handler
+    setting) names packages, as Lambda reads it: module ``todos.create``, imported from the
+    task root. A folder Python cannot import as a package (``v1.2/app``) holds the module's
+    file, as the redirect reads it.
+
+    Raises:
+        ValueError: *target* cannot be read.
+        FileNotFoundError: the file it names does not exist.
+    """
     where, attr = split_target(target)
-    if not (where.endswith(".py") or os.sep in where or "/" in where):
+    slashed = where.replace(os.sep, "/")
+    if not where.endswith(".py") and "/" in slashed:
+        folder, _, module = slashed.rpartition("/")
+        parts = [*folder.split("/"), *module.split(".")]
+        if all(part.isidentifier() for part in parts):
+            return None, ".".join(parts), attr
+        where = f"{where}.py"
+    if not where.endswith(".py"):
         return None, where, attr
     path = os.path.abspath(where)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"handler file {where!r} does not exist")
     name = os.path.basename(path)
-    return path, name[:-3] if name.endswith(".py") else name, attr
+    return path, name[:-3], attr
 
 
 def _import_file(module_name: str, path: str) -> ModuleType:
@@ -58,10 +79,11 @@ def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., 
 
     *target* is ``module:function``, ``path/to/file.py:function`` (the file's
     directory goes first on ``sys.path``, as Lambda puts its task root there),
-    ``path/to/file.py`` (function ``lambda_handler``) or ``module.function`` (the
-    Lambda handler setting). The function part may be dotted
-    (``module:Handler.handle``). With *reimport*, a module imported before is
-    imported again, so its top level (Init) runs again.
+    ``path/to/file.py`` (function ``lambda_handler``) or ``module.function`` and
+    ``folder/module.function`` (the Lambda handler setting, read as :func:`locate`
+    says). The function part may be dotted (``module:Handler.handle``). With
+    *reimport*, a module imported before is imported again, so its top level (Init)
+    runs again.
 
     Raises:
         ValueError: *target* cannot be read.

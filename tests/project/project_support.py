@@ -18,8 +18,11 @@ import base64
 import compileall
 import hashlib
 import importlib
+import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 import textwrap
 import types
@@ -229,3 +232,50 @@ def write_dist_info(
     lines.append(f"{info.name}/RECORD,,")
     (info / "RECORD").write_text("\n".join(lines) + "\n")
     return info
+
+
+_COLD_START = """
+import json, sys
+from lambdascope.redirect import handler
+try:
+    handler(json.loads(sys.stdin.read()), None)
+except Exception as exc:
+    print("FAILED", type(exc).__name__)
+"""
+
+
+def cold_start(
+    root: Path,
+    setting: str,
+    event: dict[str, Any],
+    *,
+    python: str = sys.executable,
+    environ: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The cold-start report of one invocation in a fresh process, as on Lambda: the
+    function's code in task root *root*, its handler setting *setting* served through the
+    redirect (``LAMBDASCOPE_HANDLER``), as the layer's exec wrapper does. Under another
+    interpreter *python*, lambdascope comes from this checkout."""
+    lambdascope_folder = str(Path(lambdascope.__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "LAMBDA_TASK_ROOT": str(root),
+        "LAMBDASCOPE_HANDLER": setting,
+        "LAMBDASCOPE_COLD_START_REPORT": "1",
+        "PYTHONPATH": os.pathsep.join([str(root), lambdascope_folder]),
+        **(environ or {}),
+    }
+    done = subprocess.run(
+        [python, "-c", _COLD_START],
+        input=json.dumps(event),
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    reports = [line for line in done.stdout.splitlines() if "lambdascope cold start report" in line]
+    assert reports, done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(reports[0])
+    return report
