@@ -264,15 +264,7 @@ REGISTRIES = frozenset(
 )
 #: Adapters that serve a web application on Lambda (``handler = Mangum(app)``): the app's
 #: routes run per invocation, however they are registered.
-ADAPTERS = frozenset(
-    {
-        "mangum.Mangum",
-        "apig_wsgi.make_lambda_handler",
-        "serverless_wsgi.handle_request",
-        "awsgi.response",
-        "aws_wsgi.response",
-    }
-)
+ADAPTERS = frozenset({"mangum.Mangum", "apig_wsgi.make_lambda_handler"})
 #: Keyword arguments that give a handler wrapper the function it wraps (other keyword arguments,
 #: such as an error callback, are not the handler).
 WRAPPED_KEYWORDS = frozenset(
