@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import compileall
+import functools
 import hashlib
 import importlib
 import json
@@ -49,9 +50,15 @@ def planted_leaks(fixture: str) -> dict[str, str]:
     return found
 
 
+@functools.cache
+def _real_path(file: str) -> str:
+    """A module file's real path (asked for every module in ``sys.modules``, again and again)."""
+    return os.path.realpath(file)
+
+
 def _inside(module: object, root: Path) -> bool:
     file = getattr(module, "__file__", None)
-    return bool(file) and Path(file).resolve().is_relative_to(root)
+    return bool(file) and _real_path(file).startswith(os.path.join(root, ""))
 
 
 def _describe(value: Any, root: Path) -> object:
