@@ -101,12 +101,14 @@ def test_a_forked_child_recreates_resources_and_counts_its_own_invocations() -> 
 def test_a_lock_held_at_fork_time_does_not_deadlock_the_child() -> None:
     entered = threading.Event()
     release = threading.Event()
+    parent = os.getpid()
 
     @init_resource
     def slow() -> int:
-        entered.set()
-        release.wait(10)
-        return os.getpid()
+        if os.getpid() == parent:  # the parent's creator holds the lock until released
+            entered.set()
+            release.wait(10)
+        return os.getpid()  # the child, with an Event nobody sets there, does not wait
 
     creator = threading.Thread(target=slow)
     creator.start()
