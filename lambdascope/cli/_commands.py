@@ -184,8 +184,16 @@ def _report(logs: str) -> dict[str, Any] | None:
 def _invoke_awslambdaric(
     args: argparse.Namespace, parser: argparse.ArgumentParser, event: Any, printer: Printer
 ) -> int:
+    from importlib.util import find_spec
+
     from lambdascope.testing import Invocation, LocalRuntime, RuntimeExited
 
+    if find_spec("awslambdaric") is None:  # the client runs with this interpreter
+        parser.error(
+            "--runtime awslambdaric runs the handler under AWS's runtime interface client, "
+            f"which is not installed for {sys.executable}: pip install awslambdaric "
+            "(or pip install 'lambdascope[awslambdaric]')"
+        )
     path, module, attr = _located(args, parser)
     if "." in attr:
         parser.error(
@@ -536,7 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # said by the subcommand's parser, under its own usage, not the top level's
+            getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exc:  # argparse: 2 on usage errors, 0 for --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.command is None:

@@ -183,15 +183,19 @@ def build_layer(output: str, python: str | None) -> Layer:
 
 def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     python = None if args.no_compile else (args.python or this_version())
-    output = args.output or (
-        f"lambdascope-layer-python{python}.zip" if python else "lambdascope-layer.zip"
-    )
+    name = f"lambdascope-layer-python{python}.zip" if python else "lambdascope-layer.zip"
+    output = args.output or name
+    if os.path.isdir(output):  # a folder: the zip goes into it, under its usual name
+        output = os.path.join(output, name)
     try:
         layer = build_layer(output, python)
     except ValueError as exc:
         parser.error(str(exc))
-    except (RuntimeError, OSError) as exc:
+    except RuntimeError as exc:
         sys.stderr.write(f"lambdascope layer build: {exc}\n")
+        return 1
+    except OSError as exc:  # the file named is ours to write, not the temporary one beside it
+        sys.stderr.write(f"lambdascope layer build: cannot write {output}: {exc.strerror or exc}\n")
         return 1
     from lambdascope import __version__
 
@@ -244,7 +248,8 @@ def configure_parser(layer: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--output",
         "-o",
-        metavar="FILE",
-        help="the zip to write (default: lambdascope-layer-pythonX.Y.zip)",
+        metavar="FILE|DIR",
+        help="the zip to write, or the folder to write it into (default: "
+        "lambdascope-layer-pythonX.Y.zip)",
     )
     build.set_defaults(run=_build, parser=build)

@@ -32,10 +32,15 @@ __all__ = [
 
 _ACCOUNT = "123456789012"
 _MIN_MEMORY, _MAX_MEMORY = 128, 10240
+_MAX_TIMEOUT = 900  # seconds
 
 
 def lambda_seconds(option: str, value: object) -> float:
-    return seconds_value(option, value, "Lambda allows 1 to 900 seconds")
+    hint = f"Lambda allows 1 to {_MAX_TIMEOUT} seconds"
+    seconds = seconds_value(option, value, hint)
+    if seconds > _MAX_TIMEOUT:
+        raise ValueError(f"{option} must be at most {_MAX_TIMEOUT} seconds, got {value!r}; {hint}")
+    return seconds
 
 
 def memory_size(value: object) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lambdascope.cli import main
+from lambdascope.cli import build_parser, main
 
 if TYPE_CHECKING:
     from conftest import HandlerDir
@@ -240,6 +241,10 @@ def test_a_failed_init_exits_1(app: HandlerDir, capsys: pytest.CaptureFixture[st
         (["invoke", "app:lambda_handler", "--memory", "20000"], "--memory must be between"),
         (["invoke", "app:lambda_handler", "--timeout", "nan"], "--timeout must be a positive"),
         (["invoke", "app:lambda_handler", "--timeout", "0"], "--timeout must be a positive"),
+        (
+            ["invoke", "app:lambda_handler", "--timeout", "901"],
+            "--timeout must be at most 900 seconds, got 901.0; Lambda allows 1 to 900 seconds",
+        ),
         (["invoke", "app_without_function"], "MODULE:FUNCTION"),
         (["invoke", "nowhere/app.py"], "does not exist"),
         (["invoke", "nowhere/app.py", "--runtime", "awslambdaric"], "does not exist"),
@@ -267,6 +272,77 @@ def test_usage_errors_exit_2(
     assert message in out.err
     assert "Traceback" not in out.err + out.out
     assert out.err.strip().count("\n") <= 8  # the usage lines and one message
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["invoke", "app:lambda_handler", "--bogus"], "usage: lambdascope invoke "),
+        (["analyse", "app:lambda_handler", "--bogus"], "usage: lambdascope analyse "),
+        (["check", ".", "--bogus"], "usage: lambdascope check "),
+        (["layer", "build", "--bogus"], "usage: lambdascope layer build "),
+        (["--bogus"], "usage: lambdascope [-h]"),
+    ],
+)
+def test_an_unknown_option_is_told_under_its_subcommand_s_usage(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str], argv: list[str], usage: str
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage)
+    assert err.strip().endswith("error: unrecognized arguments: --bogus")
+
+
+def test_the_timeout_lambda_allows_at_most(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines = run(capsys, "invoke", "app:lambda_handler", "--timeout", "900", "--json")
+    assert code == 0
+    assert [json.loads(line)["phase"] for line in lines][-1] == "summary"
+
+
+def test_invoke_under_awslambdaric_says_how_to_install_it_when_it_is_missing(
+    app: HandlerDir, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "awslambdaric", None)  # not importable, as if not installed
+    assert main(["invoke", "app:lambda_handler", "--runtime", "awslambdaric"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: lambdascope invoke ")
+    assert "AWS's runtime interface client, which is not installed for " in err
+    assert "pip install awslambdaric (or pip install 'lambdascope[awslambdaric]')" in err
+
+
+def test_layer_build_into_an_existing_folder_writes_the_zip_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["layer", "build", "--no-compile", "--output", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith(f"Wrote {tmp_path / 'lambdascope-layer.zip'}: ")
+    assert [path.name for path in tmp_path.iterdir()] == ["lambdascope-layer.zip"]
+
+
+def test_a_layer_that_cannot_be_written_names_the_file_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "layer.zip"
+    assert main(["layer", "build", "--no-compile", "-o", str(target)]) == 1
+    assert capsys.readouterr().err == (
+        f"lambdascope layer build: cannot write {target}: No such file or directory\n"
+    )
+
+
+def test_cli_md_counts_and_lists_every_subcommand() -> None:
+    commands = next(
+        action.choices
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    page = (ROOT / "docs" / "cli.md").read_text()
+    words = {3: "three", 4: "four", 5: "five", 6: "six"}
+    said = re.search(r"with (\w+)\s+subcommands:", page)
+    assert said is not None
+    assert said[1] == words[len(commands)]
+    listed = re.findall(r"^- \[`lambdascope (\w+)", page, re.MULTILINE)
+    assert sorted(listed) == sorted(commands)
 
 
 def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

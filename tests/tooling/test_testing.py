@@ -156,6 +156,7 @@ def test_context_log_writes_to_stdout(capsys: pytest.CaptureFixture[str]) -> Non
         ({"memory_mb": 64}, ValueError, "between 128 and 10240"),
         ({"memory_mb": "512"}, TypeError, "memory_mb must be an int"),
         ({"timeout": 0}, ValueError, "positive"),
+        ({"timeout": 900.5}, ValueError, "at most 900 seconds, got 900.5; Lambda allows 1 to 900"),
         ({"timeout": float("nan")}, ValueError, "positive"),
         ({"timeout": 10**400}, ValueError, "positive, finite"),
         ({"timeout": "3"}, TypeError, "number of seconds"),
