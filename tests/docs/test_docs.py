@@ -29,6 +29,16 @@ directives, e.g. ``<!-- docs-test: module=app, output -->``:
 ``needs=WHAT``
     The block needs a service no test can provide (a database server, a URL on the
     internet): it is only compiled. *WHAT* says which, and must not be empty.
+``script``
+    Also run the block the way a reader who pastes it into a file runs it: ``python
+    example.py`` in a subprocess, in a fresh folder; it must exit 0. (The example is then
+    ``__main__``, a module of the folder it runs in.)
+
+On a ``console`` or ``text`` block, ``<!-- docs-test: command -->`` makes it a shell
+session that runs: each ``$ lambdascope ...`` line is run (:func:`lambdascope.cli.main`, in
+a fresh folder) and must print what the lines after it show, or more: ``…`` and ``...``
+match any text. ``3.12`` reads as the running Python's version, the one at hand to compile
+a layer's bytecode with.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from __future__ import annotations
 import doctest
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -59,7 +70,8 @@ FENCE = re.compile(
     r"```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$",
     re.DOTALL | re.MULTILINE,
 )
-DIRECTIVES = {"module", "output", "aws", "project", "pytest", "needs"}
+DIRECTIVES = {"module", "output", "aws", "project", "pytest", "needs", "script"}
+THIS_PYTHON = "{}.{}".format(*sys.version_info[:2])
 
 
 @dataclass
@@ -91,13 +103,25 @@ def collect(path: Path) -> list[Block]:
             blocks.append(block)
             if "output" in directives:
                 pending.append(block)
-        elif lang == "text" and pending:
+        elif lang == "text" and pending and not match["directives"]:
             pending.pop(0).expected = match["body"]
     assert not pending, f"{page}: a block marked `output` has no text block after it"
     return blocks
 
 
+def sessions(path: Path) -> list[Block]:
+    """The ``command`` blocks of a page: shell sessions of ``lambdascope`` commands."""
+    page = path.relative_to(ROOT).as_posix()
+    found = []
+    for match in FENCE.finditer(path.read_text(encoding="utf-8")):
+        if match["lang"] in ("console", "text") and match["directives"]:
+            assert match["directives"] == "command", f"{page}: {match['directives']!r}"
+            found.append(Block(page, len(found) + 1, match["body"]))
+    return found
+
+
 BLOCKS = [block for page in PAGES for block in collect(page)]
+SESSIONS = [block for page in PAGES for block in sessions(page)]
 
 
 @pytest.fixture
@@ -127,6 +151,16 @@ def test_pages_have_examples() -> None:
     pages = {block.page for block in BLOCKS}
     for page in ("README.md", "docs/index.md", "docs/design.md", "docs/migration.md"):
         assert page in pages, f"{page} has no Python example"
+
+
+def test_every_page_is_linked_from_the_readme_and_the_home_page() -> None:
+    pages = {path.name for path in PAGES if path.parent.name == "docs"} - {"index.md"}
+    pages.discard("changelog.md")  # the README links CHANGELOG.md itself
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("## Documentation", 1)[1]
+    listed = set(re.findall(r"\]\(docs/([\w-]+\.md)", readme.split("\n## ", 1)[0]))
+    assert sorted(pages - listed) == [], "missing from the README's documentation list"
+    home = set(re.findall(r"\]\(([\w-]+\.md)", (ROOT / "docs" / "index.md").read_text()))
+    assert sorted(pages - home) == [], "missing from docs/index.md"
 
 
 def test_needs_says_what() -> None:
@@ -161,6 +195,8 @@ def test_block_runs(
             run(block, code, task_root)
     else:
         run(block, code, task_root)
+    if "script" in directives:
+        run_as_script(block, task_root / "as-a-script")
     if block.expected is not None:
         out = capfd.readouterr().out.replace(str(task_root), "/var/task")
         checker = doctest.OutputChecker()
@@ -177,6 +213,38 @@ def run(block: Block, code: object, task_root: Path) -> None:
     else:
         namespace: dict[str, object] = {"__name__": f"docs_{block.number}"}
         exec(code, namespace)
+
+
+def run_as_script(block: Block, folder: Path) -> None:
+    folder.mkdir()
+    (folder / "example.py").write_text(block.source, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "example.py"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"{block.name} as a script:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=[block.name for block in SESSIONS])
+def test_command_prints_what_the_page_shows(
+    session: Block, task_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdascope.cli import main
+
+    text = session.source.replace("3.12", THIS_PYTHON)
+    commands = re.split(r"^\$ ", text, flags=re.MULTILINE)
+    assert commands[0] == "", f"{session.name}: a session starts with `$ lambdascope ...`"
+    for command in commands[1:]:
+        line, _, shown = command.partition("\n")
+        argv = shlex.split(line)
+        assert argv[0] == "lambdascope", f"{session.name}: {line}"
+        main(argv[1:])
+        out = capsys.readouterr().out
+        expected = shown.replace("…", "...")
+        if not expected.rstrip().endswith("..."):
+            expected += "..."  # the page may show the beginning only
+        assert doctest.OutputChecker().check_output(expected, out, doctest.ELLIPSIS), (
+            f"{session.name}: `{line}` printed:\n{out}\nbut the page shows:\n{shown}"
+        )
 
 
 def run_as_test_file(block: Block, task_root: Path) -> None:
