@@ -6,8 +6,11 @@ Not the project's code: test modules (``test_*.py``, ``*_test.py``, ``conftest.p
 under a ``tests`` folder), folders of tools and environments (hidden ones, ``__pycache__``,
 ``node_modules``, ``cdk.out``, ``site-packages``, ``dist-packages``, ``venv`` and any folder
 holding a ``pyvenv.cfg``), and libraries commonly vendored into a function or a layer without
-their ``*.dist-info`` (:data:`VENDORED`). Installed distributions (with a ``*.dist-info``) are
-the guard's own rule, since only the running code knows its import path.
+their ``*.dist-info`` (:data:`VENDORED`: a top-level folder of the tree, never a subpackage of
+the project's that happens to share the name). Installed distributions (with a
+``*.dist-info``), library folders told by what they hold (:func:`library_folder`) and test
+modules told by what uses them are the guard's own rules, since only the running code knows
+its import path and its imports.
 
 Imports nothing beyond :mod:`os`: the guard reads it on the first invocation.
 """
@@ -20,9 +23,13 @@ __all__ = [
     "LIBRARY_DIRS",
     "SKIPPED_DIRS",
     "VENDORED",
+    "import_root",
     "is_test_file",
+    "library_folder",
     "relative_import",
     "skipped_dir",
+    "test_location",
+    "test_name",
 ]
 
 #: Where installers put libraries.
@@ -57,22 +64,51 @@ VENDORED = frozenset(
 
 def is_test_file(relative: str) -> bool:
     """Whether the ``/``-separated *relative* path (from the project's root) is a test module:
-    ``test_*.py``, ``*_test.py``, ``conftest.py``, or a module under a ``tests`` folder."""
+    named as one (:func:`test_name`) or where tests are (:func:`test_location`)."""
+    return test_location(relative) or test_name(relative.rpartition("/")[2])
+
+
+def test_location(relative: str) -> bool:
+    """Whether the ``/``-separated *relative* path is where tests are, whatever its name:
+    ``conftest.py`` or a module under a ``tests`` folder."""
     parts = relative.split("/")
-    name = parts[-1]
-    return (
-        name.startswith(("test_", "conftest"))
-        or name.endswith("_test.py")
-        or ("tests" in parts[:-1])
-    )
+    return parts[-1].startswith("conftest") or "tests" in parts[:-1]
 
 
-def skipped_dir(parent: str, name: str) -> bool:
+def test_name(name: str) -> bool:
+    """Whether file *name* is named as pytest collects test modules: ``test_*.py``,
+    ``*_test.py``. (A name alone: production code is named so too, ``ab_test.py``.)"""
+    return name.startswith("test_") or name.endswith("_test.py")
+
+
+def skipped_dir(parent: str, name: str, *, top: bool) -> bool:
     """Whether folder *name* in *parent* holds no project code: hidden, a tool's or an
-    environment's folder, a vendored library."""
-    if name.startswith(".") or name in SKIPPED_DIRS or name in VENDORED:
+    environment's folder, or (*top*: a folder at the top of the tree) a vendored library."""
+    if name.startswith(".") or name in SKIPPED_DIRS or (top and name in VENDORED):
         return True
     return os.path.exists(os.path.join(parent, name, "pyvenv.cfg"))
+
+
+def import_root(folder: str, tree: str) -> bool:
+    """Whether *folder*, walked from the top of the tree *tree*, is where imports start on
+    Lambda: the tree's top (the task root) or a layer's ``python`` folder."""
+    return folder == tree or os.path.basename(folder.rstrip(os.sep)) == "python"
+
+
+#: What only a library's folder holds: the PEP 561 marker, compiled extension modules, stubs.
+LIBRARY_FILES = ("py.typed",)
+LIBRARY_SUFFIXES = (".so", ".pyd", ".pyi")
+
+
+def library_folder(path: str) -> bool:
+    """Whether the package folder *path* is a library's by what it holds, with or without its
+    ``*.dist-info``: a ``py.typed`` marker, compiled extension modules (``*.so``, ``*.pyd``) or
+    stub files (``*.pyi``). (Read with one directory listing.)"""
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    return any(name in LIBRARY_FILES or name.endswith(LIBRARY_SUFFIXES) for name in names)
 
 
 def relative_import(package: str, level: int, module: str) -> str:

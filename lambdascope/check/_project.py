@@ -36,7 +36,7 @@ import stat
 import tokenize
 from dataclasses import dataclass, field
 
-from lambdascope._layout import is_test_file, skipped_dir
+from lambdascope._layout import import_root, is_test_file, skipped_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def discover(
                 dirnames[:] = sorted(
                     d
                     for d in dirnames
-                    if not skipped_dir(folder, d)
+                    if not skipped_dir(folder, d, top=import_root(folder, path))
                     and not _excluded(os.path.join(folder, d), exclude)
                 )
                 for name in sorted(filenames):
