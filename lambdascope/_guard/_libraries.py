@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-__all__ = ["EXTENSIONS", "Libraries", "imported_tops", "real_path", "under"]
+__all__ = ["EXTENSIONS", "Libraries", "imported_tops", "read_text", "real_path", "under"]
 
 #: The file suffixes of compiled extension modules.
 EXTENSIONS = (".so", ".pyd")
@@ -134,11 +134,11 @@ def distributions_in(entry: str) -> tuple[frozenset[str], ...]:
             continue
         folder = os.path.join(entry, item)
         names: set[str] = set()
-        top_level = _read(os.path.join(folder, "top_level.txt"))
+        top_level = read_text(os.path.join(folder, "top_level.txt"))
         if top_level is not None:
             names.update(line.strip() for line in top_level.splitlines() if line.strip())
         else:
-            for line in (_read(os.path.join(folder, "RECORD")) or "").splitlines():
+            for line in (read_text(os.path.join(folder, "RECORD")) or "").splitlines():
                 first = line.partition(",")[0].replace("\\", "/").partition("/")[0]
                 if first and not first.endswith((".dist-info", ".data", "..", ".")):
                     names.add(first[:-3] if first.endswith(".py") else first)
@@ -169,7 +169,8 @@ def _library_listing(entry: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _read(path: str) -> str | None:
+def read_text(path: str) -> str | None:
+    """The text of file *path*, or None when it cannot be read."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             return file.read()

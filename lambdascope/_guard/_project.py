@@ -32,7 +32,7 @@ import sys
 from lambdascope._layout import LIBRARY_DIRS, is_test_file, skipped_dir, test_location, test_name
 
 from ._kinds import cell_values, innermost
-from ._libraries import EXTENSIONS, Libraries, real_path, under
+from ._libraries import EXTENSIONS, Libraries, read_text, real_path, under
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -476,7 +476,49 @@ def _roots(site: str | None, module: Any = None) -> tuple[str, ...]:
     locations = list(getattr(top, "__path__", None) or ())
     # a package: the folder that holds it; a module: its folder
     root = os.path.dirname(os.path.realpath(locations[0]) if locations else path)
-    return (root, *_layer_roots(root))
+    roots = [root]
+    _add(roots, _descriptor_roots(path))
+    _add(roots, _layer_roots(root))
+    return tuple(roots)
+
+
+#: Deployment descriptors that name a function's code folder: SAM templates (``CodeUri``).
+_TEMPLATES = ("template.yaml", "template.yml")
+_CODE_URI = "CodeUri:"
+
+
+def _descriptor_roots(path: str) -> list[str]:
+    """Off Lambda: the code folders that the deployment descriptor above *path* names and
+    that hold it, as they are deployed — a SAM template's ``CodeUri`` (``src/`` holding
+    ``src/orders/app.py`` and ``src/shared/``, however a test put them on ``sys.path``), a
+    Serverless Framework service's folder (the one holding ``serverless.yml``)."""
+    folder = os.path.dirname(path)
+    for _ in range(8):
+        if os.path.exists(os.path.join(folder, "serverless.yml")):
+            return [folder]
+        for name in _TEMPLATES:
+            text = read_text(os.path.join(folder, name))
+            if text is not None:
+                return _code_uris(text, folder, path)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return []
+
+
+def _code_uris(template: str, folder: str, path: str) -> list[str]:
+    """The local ``CodeUri`` folders of a SAM *template* in *folder* that hold *path*."""
+    found = []
+    for line in template.splitlines():
+        key, _, value = line.strip().partition(" ")
+        value = value.split(" #")[0].strip().strip("'\"")
+        if key != _CODE_URI or not value or "://" in value or value.startswith(("!", "$")):
+            continue
+        code = real_path(os.path.join(folder, value))
+        if under(path, code) and os.path.isdir(code):
+            found.append(code)
+    return found
 
 
 #: Files that mark the top of a serverless project (a SAM, CDK or Serverless Framework app).

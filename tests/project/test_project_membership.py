@@ -251,3 +251,46 @@ def test_a_lambda_wrapped_in_a_test_guards_what_it_calls(make_project: ProjectMa
     allow_suggested(
         str(caught.value), "app.routes.orders", "RECENT_ORDERS", ["app.routes.orders.RECENT_ORDERS"]
     )
+
+
+@pytest.mark.parametrize("descriptor", ["template.yaml", "serverless.yml"])
+def test_the_code_folder_the_deployment_descriptor_names_is_the_project(
+    make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch, descriptor: str
+) -> None:
+    # deployed from src/ (the function's handler is orders/app.lambda_handler there); the
+    # tests put src/orders/ on sys.path and import the handler's module as `app`
+    files = {
+        "src/orders/app.py": """
+            from lambdascope import handler
+
+            from shared import audit
+
+
+            @handler
+            def lambda_handler(event, context):
+                return audit.record(event)
+            """,
+        "src/shared/__init__.py": "",
+        "src/shared/audit.py": AUDIT,
+    }
+    if descriptor == "template.yaml":
+        files["template.yaml"] = """
+            Transform: AWS::Serverless-2016-10-31
+            Resources:
+              OrdersFunction:
+                Type: AWS::Serverless::Function
+                Properties:
+                  CodeUri: src/  # the whole folder is deployed
+                  Handler: orders/app.lambda_handler
+                  Runtime: python3.12
+            """
+    else:
+        files["src/serverless.yml"] = "service: orders\nprovider:\n  name: aws\n"
+    project = make_project(files=files)
+    monkeypatch.syspath_prepend(str(project.root / "src"))
+    monkeypatch.syspath_prepend(str(project.root / "src" / "orders"))
+    lambda_handler = project.import_module("app").lambda_handler
+    assert set(guarded(lambda_handler)) == {"app", "shared", "shared.audit"}
+    with pytest.raises(ScopeLeakError) as caught:
+        lambda_handler({"id": "o-1"}, LambdaContext())
+    allow_suggested(str(caught.value), "shared.audit", "RECORDS", ["shared.audit.RECORDS"])
