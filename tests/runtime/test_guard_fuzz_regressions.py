@@ -479,11 +479,6 @@ ORDERS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 27: the function's own package installed with its dist-info (pip install "
-    "--target of a pyproject project): only the handler's module is guarded",
-)
 @pytest.mark.parametrize("top_level", [True, False], ids=["top_level.txt", "RECORD-only"])
 def test_layout_own_dist_info(handler_dir: HandlerDir, top_level: bool) -> None:
     files = dict(ORDERS)

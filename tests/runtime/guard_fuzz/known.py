@@ -12,12 +12,7 @@ from __future__ import annotations
 import re
 
 # construct pattern (a regular expression searched in the construct name) -> the issue item
-KNOWN_HOLES: dict[str, str] = {
-    r"^layout/own_dist_info": (
-        "issue 27 §2: the function's own package installed with its dist-info "
-        "(pip install --target of a pyproject project): only the handler's module is guarded"
-    ),
-}
+KNOWN_HOLES: dict[str, str] = {}
 
 
 def known_hole(construct: str) -> bool:
