@@ -11,14 +11,22 @@ from typing import TYPE_CHECKING, Callable
 
 from .generator import KINDS_BY_NAME, Context, Generator, Names, baseline_op, rebuild, simpler
 from .reduce import reduce_case, reduce_fragments
-from .runner import CRASH, Runner, crash_is_guards, fallback_reasons, fault, same_failure
+from .runner import (
+    CRASH,
+    Failure,
+    Runner,
+    crash_is_guards,
+    fallback_reasons,
+    fault,
+    same_failure,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
     from .program import Case, Program
-    from .runner import Failure, Outcome
+    from .runner import Cost, Outcome
 
 
 @dataclass
@@ -62,6 +70,9 @@ class Report:
     fallbacks: Counter[tuple[str, str]] = field(default_factory=Counter)  # (reason, construct)
     programs_giving_up: int = 0
     constructs_seen: Counter[str] = field(default_factory=Counter)
+    compared: list[int] = field(
+        default_factory=list
+    )  # per read-only program the analysis vouched for
 
     def render(self) -> str:
         out = [
@@ -82,6 +93,7 @@ class Report:
         by_cause = sorted(self.findings.values(), key=lambda f: (f.kind, f.fault, f.cause))
         for finding in by_cause:
             out.append(f"  {finding.count:>5}x  {finding.title}")
+        out += self._cost_lines()
         out.append("fallback reasons (reason: construct x programs):")
         reasons: dict[str, Counter[str]] = {}
         for (reason, construct), count in self.fallbacks.items():
@@ -90,6 +102,17 @@ class Report:
             out.append(f"  {reason}")
             out += [f"      {c}: {n}" for c, n in constructs.most_common(8)]
         return "\n".join(out)
+
+    def _cost_lines(self) -> list[str]:
+        if not self.compared:
+            return []
+        ordered = sorted(self.compared)
+        middle, high = ordered[len(ordered) // 2], ordered[(len(ordered) * 9) // 10]
+        return [
+            f"what the guard compares per invocation, programs whose handler only reads "
+            f"({len(ordered)}): median {middle}, 90th percentile {high}, most {ordered[-1]} "
+            f"items (findings of class '{COST}': a read-only table it compares)"
+        ]
 
     def write(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
@@ -145,6 +168,10 @@ def campaign(
                     _explain_fallback(runner, program, report)
             if outcome.failure is not None:
                 _record(runner, program, outcome, report, minimise)
+            elif outcome.cost is not None and not outcome.gave_up:
+                report.compared.append(outcome.cost.items)
+                if outcome.cost.table_nodes:
+                    _record_cost(runner, program, outcome.cost, report)
             if progress is not None and report.programs % 500 == 0:
                 report.seconds = time.monotonic() - started
                 progress(report)
@@ -174,7 +201,7 @@ def _record(
 ) -> None:
     assert outcome.failure is not None
     kind = outcome.failure.kind
-    check = same_failure(kind)
+    check = same_failure(kind, outcome.failure.detail)
     if kind == CRASH and not crash_is_guards(runner, program.case()):
         report.invalid.append(
             (program.number, f"crashes without the guard too: {outcome.failure.detail}")
@@ -184,11 +211,14 @@ def _record(
     where = ""
     if minimise:
         smaller, where = plainer_layout(runner, smaller, check)
-    cause, smaller = (
-        generalise(runner, smaller, check)
-        if minimise
-        else (" + ".join(program.constructs), program)
-    )
+    if minimise and len(smaller.fragments) == 2:
+        cause, smaller = generalise_pair(runner, smaller, check)
+    else:
+        cause, smaller = (
+            generalise(runner, smaller, check)
+            if minimise
+            else (" + ".join(program.constructs), program)
+        )
     cause += where
     key = (kind, cause)
     known = report.findings.get(key)
@@ -233,6 +263,64 @@ def plainer_layout(
 
 #: Layouts whose failures are the construct's own: a package with modules=, one without.
 PLAIN_LAYOUTS = ("explicit", "root")
+
+
+#: The cost oracle's finding class: a table the handler only reads, compared per invocation.
+COST = "cost"
+
+
+def _record_cost(runner: Runner, program: Program, cost: Cost, report: Report) -> None:
+    """A read-only table the guard compares on every invocation: which fragment's, alone."""
+    cause, case, shown = " + ".join(program.constructs), program.case(), cost
+    for fragment in program.fragments:
+        if not fragment.tables:
+            continue
+        alone = program.with_fragments([fragment])
+        outcome = runner.run(alone.case())
+        if outcome.cost is not None and outcome.cost.table_nodes and not outcome.failure:
+            construct = fragment.construct.rpartition("/")[0]
+            cause, case, shown = f"{construct}/*", alone.case(), outcome.cost
+            break
+    key = (COST, cause)
+    if key in report.findings:
+        report.findings[key].count += 1
+    else:
+        detail = (
+            f"the guard compares {shown.table_nodes} of the {shown.table_size} containers of a "
+            f"table the handler only reads, on every invocation ({shown.items} items in all)"
+        )
+        failure = Failure(COST, 0, detail)
+        report.findings[key] = Finding(COST, "watched", cause, failure, case, program.number)
+    report.failures[(COST, "watched")] += 1
+
+
+#: What stands for "any write" and "any read" in the cause of a failure of two fragments.
+PLAIN_PARTNERS = {True: "list/name/direct/append/handler", False: "list/name/direct/len/handler"}
+
+
+def generalise_pair(
+    runner: Runner, program: Program, check: Callable[..., bool]
+) -> tuple[str, Program]:
+    """The cause of a failure that needs two fragments: when one of them can be any write (or
+    any read), ``<the other's construct>/* + (any write)``, so that one cause found with many
+    partners is one finding."""
+    for index, fragment in enumerate(program.fragments):
+        other = program.fragments[1 - index]
+        ctx = Context(
+            Names(), sys.version_info[:2], program.package, program.async_handler,
+            layout=program.layout,
+        )  # fmt: skip
+        ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
+        for block in [*other.blocks.values(), *other.imports.values(), other.calls]:
+            ctx.names.used.update(re.findall(r"\w+", "\n".join(block)))
+        partner = rebuild(PLAIN_PARTNERS[fragment.writes], ctx)
+        if partner is None:
+            continue
+        candidate = program.with_fragments([other, partner])
+        if check(runner.run(candidate.case())):
+            shown = "any write" if fragment.writes else "any read"
+            return f"{other.construct.rpartition('/')[0]}/* + ({shown})", candidate
+    return " + ".join(program.constructs), program
 
 
 def generalise(runner: Runner, program: Program, check: Callable[..., bool]) -> tuple[str, Program]:

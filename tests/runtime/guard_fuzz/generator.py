@@ -494,11 +494,33 @@ def _subclass_kind(base: Kind, slots: bool) -> Kind:
     )
 
 
-SUBCLASS_KINDS = tuple(
-    _subclass_kind(kind, slots)
+def _plain_subclass_kind(base: Kind) -> Kind:
+    """A subclass the module defines of a stdlib container, adding nothing (issue 27)."""
+    opening = base.init.index("(")
+    return Kind(
+        f"{base.name}_subclass",
+        "$S" + base.init[opening:],
+        base.ops,
+        base.imports,
+        classdef=f"class $S({base.init[:opening]}):\n    pass",
+        class_name=f"My{base.name[0].upper()}{base.name[1:]}",
+        label=base.label,
+    )
+
+
+PLAIN_SUBCLASS_KINDS = tuple(
+    _plain_subclass_kind(kind)
     for kind in KINDS
-    if kind.name in ("dict", "list", "set")
-    for slots in (False, True)
+    if kind.name in ("deque", "defaultdict", "OrderedDict", "Counter", "SimpleNamespace", "array")
+)
+SUBCLASS_KINDS = (
+    tuple(
+        _subclass_kind(kind, slots)
+        for kind in KINDS
+        if kind.name in ("dict", "list", "set")
+        for slots in (False, True)
+    )
+    + PLAIN_SUBCLASS_KINDS
 )
 ALL_KINDS = KINDS + SUBCLASS_KINDS
 
@@ -751,7 +773,7 @@ def container_fragment(
         fragment.need(APP, line)
         if access == "other_module_helper":
             fragment.need("store", line)
-    _step(fragment, ctx, body, conditional=conditional and writes)
+    put_in_handler(fragment, ctx, body, conditional=conditional and writes)
     return fragment
 
 
@@ -869,7 +891,7 @@ def _member_access(
     return call.split("\n")
 
 
-def _step(fragment: Fragment, ctx: Context, body: list[str], *, conditional: bool) -> None:
+def put_in_handler(fragment: Fragment, ctx: Context, body: list[str], *, conditional: bool) -> None:
     """Put *body* in the handler, or in a helper the handler calls (async when it awaits);
     the construct's last part says which: ``/handler`` or ``/helper``."""
     lines = list(body)
@@ -955,7 +977,7 @@ def _simple(
             fragment.block("store", fill(store, **parts))
         if top:
             fragment.block(APP, fill(top, **parts))
-        _step(fragment, ctx, fill(step, **parts).split("\n"), conditional=False)
+        put_in_handler(fragment, ctx, fill(step, **parts).split("\n"), conditional=False)
 
     special(construct, writes, since=since, weight=weight, package=bool(store))(make)
 
@@ -1238,7 +1260,7 @@ special("closure/decorator_on_handler_reads", False)(_handler_decorator('options
 @special("package/lazy_import", False, package=True)
 def _lazy_import(fragment: Fragment, ctx: Context) -> None:
     fragment.block("extra", "LOADED = True")
-    _step(fragment, ctx, ["from . import extra", "extra.LOADED"], conditional=False)
+    put_in_handler(fragment, ctx, ["from . import extra", "extra.LOADED"], conditional=False)
 
 
 _STORE = "from . import store"
@@ -1416,6 +1438,9 @@ _simple(
 )
 
 
+# the shapes real deployments break on (issue 27): they use the helpers above
+from . import shapes  # noqa: E402, F401
+
 # -- objects of the module's own classes ---------------------------------------------------------
 
 OBJECT_CLASSES = {
@@ -1554,7 +1579,7 @@ def object_fragment(
     top, expr = OBJECT_HOLDERS[holder]
     fragment.block(APP, fill(top, **parts))
     parts["o"] = fill(expr, **parts)
-    _step(fragment, ctx, fill(call, **parts).split("\n"), conditional=False)
+    put_in_handler(fragment, ctx, fill(call, **parts).split("\n"), conditional=False)
     return fragment
 
 
@@ -1576,7 +1601,7 @@ def attribute_fragment(cls_kind: str, holder: str, op: Op, ctx: Context) -> Frag
     top, expr = OBJECT_HOLDERS[holder]
     fragment.block(APP, fill(top, **parts))
     line = fill(op.template, o=fill(expr, **parts), v='event["user"]', items='event["items"]')
-    _step(fragment, ctx, [line], conditional=False)
+    put_in_handler(fragment, ctx, [line], conditional=False)
     return fragment
 
 
@@ -1733,7 +1758,7 @@ def catalogue(
 
     list_kind = ALL_KINDS[0]
     basic = [next(op for op in LIST_OPS if op.name == name) for name in ("append", "len", "iadd")]
-    grid = [(kind, HOLDERS[0], "direct", op) for kind in ALL_KINDS for op in kind.ops]
+    grid = [(kind, HOLDERS[0], "direct", op) for kind in ALL_KINDS for op in _catalogued(kind)]
     grid += [(list_kind, holder, "direct", op) for holder in HOLDERS for op in basic]
     grid += [(list_kind, HOLDERS[0], access, op) for access in ACCESSES for op in basic]
     for kind, holder, access, op in grid:
@@ -1754,6 +1779,14 @@ def catalogue(
                 continue
             layout = CATALOGUE_LAYOUTS.get(chosen.needs, base_layout)
             yield program(make_special(chosen, context(layout)), layout)
+
+
+def _catalogued(kind: Kind) -> tuple[Op, ...]:
+    """Every operation of a kind; of a plain subclass of one, a write and a read (the oracle
+    reads a subclass's items as its base's: the base's entries cover its operations)."""
+    if kind not in PLAIN_SUBCLASS_KINDS:
+        return kind.ops
+    return (next(o for o in kind.ops if o.write), next(o for o in kind.ops if not o.write))
 
 
 #: The layout a special that needs one is catalogued in.
@@ -1788,7 +1821,6 @@ def _object_catalogue(
 
 # -- rebuilding a fragment from its construct name ---------------------------------------------
 
-SPECIALS_BY_NAME = {s.construct: s for s in SPECIALS}
 KINDS_BY_NAME = {k.name: k for k in ALL_KINDS}
 HOLDERS_BY_NAME = {h.name: h for h in HOLDERS}
 
@@ -1800,8 +1832,9 @@ def rebuild(construct: str, ctx: Context) -> Fragment | None:  # noqa: PLR0911 -
         return None
     ctx.in_handler = placement == "handler"
     parts = construct.split("/")
-    if construct in SPECIALS_BY_NAME:
-        chosen = SPECIALS_BY_NAME[construct]
+    specials = {s.construct: s for s in SPECIALS}
+    if construct in specials:
+        chosen = specials[construct]
         if ctx.version < chosen.min_version or not ctx.allows(chosen.needs):
             return None
         return make_special(chosen, ctx)

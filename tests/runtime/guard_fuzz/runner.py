@@ -219,7 +219,8 @@ class Runner:
             target.write_text(text, encoding="utf-8")
         entries = [str(folder / p) if p else str(folder) for p in case.tree.paths]
         imports = _Imports(folder)
-        shadowed = _shadowed(case, entries)
+        tops = _top_names(case)
+        shadowed = _shadowed(tops, entries)
         saved = {name: os.environ.pop(name, None) for name in _SETTINGS}
         if guard is not None:
             os.environ["LAMBDASCOPE_GUARD"] = guard
@@ -244,7 +245,7 @@ class Runner:
                 os.environ.pop(name, None)
                 if value is not None:
                     os.environ[name] = value
-            _forget_modules(folder, imports)
+            _forget_modules(imports, tops)
             sys.modules.update(shadowed)
             new_environment()
             lambdascope.configure()
@@ -350,13 +351,18 @@ class Runner:
             MISSED, number, "the guard reported something else; the oracle saw", unseen
         )
         unseen_where = {c.where for c in unseen}
+        # what the handler touched and is not back is not restored; a change to what it
+        # never touched is the guard's own doing
+        touched = {_object(c) for c in [*leaks, *accepted]}
         not_restored = [c for c in residue if c.where not in unseen_where]
+        guards = [c for c in not_restored if _object(c) not in touched]
+        not_restored = [c for c in not_restored if _object(c) in touched]
         unnamed = [c for c in leaks if c.where not in stayed and not c.roots & named]
         return (
             missed
             or _failure(NOT_RESTORED, number, "after the restore", not_restored)
             or _failure(NOT_NAMED, number, "undone, but the message does not name", unnamed)
-            or _failure(NOT_PURE, number, "the guard changed", entry)
+            or _failure(NOT_PURE, number, "the guard changed", entry + guards)
         )
 
 
@@ -374,20 +380,30 @@ def _named(message: str) -> set[str]:
     }
 
 
+def _object(change: Change) -> tuple[Any, ...]:
+    """The object a change is in: a followed object's id, or the module of a root."""
+    return change.where[:2]
+
+
 def _sources(case: Case) -> list[str]:
     return [text for path, text in case.files.items() if path.endswith(".py")]
 
 
-def _shadowed(case: Case, entries: list[str]) -> dict[str, Any]:
-    """Take out of ``sys.modules`` the modules (the standard library's) that a top-level
-    module of the program shadows, as its folder first on ``sys.path`` does on Lambda; they
-    are put back afterwards."""
+def _top_names(case: Case) -> set[str]:
+    """The top-level module names of the program's files, in each of its sys.path folders."""
     tops = set()
     for path in case.files:
         for relative in case.tree.paths if path.endswith(".py") else ():
             prefix = f"{relative}/" if relative else ""
             if path.startswith(prefix):
                 tops.add(path[len(prefix) :].split("/")[0].removesuffix(".py"))
+    return tops
+
+
+def _shadowed(tops: set[str], entries: list[str]) -> dict[str, Any]:
+    """Take out of ``sys.modules`` the modules (the standard library's) that a top-level
+    module of the program shadows, as its folder first on ``sys.path`` does on Lambda; they
+    are put back afterwards."""
     taken = {}
     for name in tops:
         for loaded in [n for n in sys.modules if n == name or n.startswith(name + ".")]:
@@ -547,14 +563,11 @@ def _handler_code(wrapper: Any) -> Any:
     return getattr(wrapper.__wrapped__, "__code__", None)
 
 
-def _forget_modules(folder: Path, imports: _Imports) -> None:
-    """Take the program's modules (its own and its libraries') out of ``sys.modules``."""
-    inside = str(folder) + os.sep
+def _forget_modules(imports: _Imports, tops: set[str]) -> None:
+    """Take the program's modules (its own and its libraries': *tops* are their top-level
+    names) out of ``sys.modules``."""
     for name in list(sys.modules):
-        module = sys.modules[name]
-        origin = getattr(getattr(module, "__spec__", None), "origin", None) or ""
-        filename = getattr(module, "__file__", None) or origin
-        if name in imports.namespaces or str(filename).startswith(inside):
+        if name in imports.namespaces or name.partition(".")[0] in tops:
             del sys.modules[name]
 
 
@@ -629,9 +642,16 @@ ANALYSIS = "analysis"
 RUNTIME = "runtime"
 
 
-def same_failure(kind: str) -> Any:
+def same_failure(kind: str, detail: str = "") -> Any:
+    """A check that an outcome fails the same way: of the same class and, for a crash, with
+    the same exception type (*detail* is the first failure's)."""
+    error = detail.split(":", maxsplit=1)[0] if kind == CRASH else ""
+
     def check(outcome: Outcome) -> bool:
-        return outcome.failure is not None and outcome.failure.kind == kind
+        failure = outcome.failure
+        if failure is None or failure.kind != kind:
+            return False
+        return not error or failure.detail.split(":")[0] == error
 
     return check
 
@@ -643,7 +663,8 @@ def fault(runner: Runner, case: Case, outcome: Outcome) -> str:
         return RUNTIME
     with forced_fallback():
         forced = runner.run(case)
-    return RUNTIME if same_failure(outcome.failure.kind)(forced) else ANALYSIS
+    check = same_failure(outcome.failure.kind, outcome.failure.detail)
+    return RUNTIME if check(forced) else ANALYSIS
 
 
 def crash_is_guards(runner: Runner, case: Case) -> bool:
