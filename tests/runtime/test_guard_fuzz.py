@@ -106,10 +106,45 @@ def test_the_catalogue_covers_every_family_of_idioms() -> None:
         "SimpleNamespace", "array", "dict_subclass", "list_subclass_slots", "object",
         "attribute", "global", "lazy", "closure", "default", "enum", "opaque", "fallback",
         "package", "nested_defaultdict",
+        # issue 27
+        "project", "library", "layer", "lazy_import", "module_holder", "module_getattr",
+        "resolve", "getattr_name", "method_of_other_module", "bound_method", "partial",
+        "callable_instance", "holder", "contextvar", "exception", "observer", "function_state",
+        "cost", "deque_subclass", "defaultdict_subclass", "OrderedDict_subclass",
+        "Counter_subclass", "SimpleNamespace_subclass", "array_subclass",
     }  # fmt: skip
     assert expected <= families
     accesses = {c.split("/")[2] for c in constructs if c.split("/")[0] == "list"}
     assert {"bound_method_global", "async_helper", "other_module_helper", "generator"} <= accesses
+    layouts = {p.layout for p in programs}
+    assert {"module", "explicit", "root", "layer"} <= layouts
+
+
+def test_a_layout_is_written_as_it_is_deployed(runner: Runner) -> None:
+    ctx = Context(Names(), VERSION, package=True, async_handler=False, layout="layer")
+    ctx.names.used.update({"lambda_handler", "handler", "event", "context", "store", "extra"})
+    fragments = [
+        rebuild(c, ctx) for c in ("layer/module_state/handler", "library/dist_info/helper")
+    ]
+    program = Program([f for f in fragments if f], make_events(random.Random(2), 1), package=True)
+    layer = program.with_layout("layer").case()
+    assert "template.yaml" in layer.files
+    assert layer.tree.paths == ("functions/orders", "layers/common/python")
+    assert "layers/common/python/common.py" in layer.tree.project
+    assert "functions/orders/tinycache/__init__.py" not in layer.tree.project  # a library's
+    installed = program.with_layout("own_dist_info").case()
+    record = installed.files["fuzz_pkg-1.0.dist-info/RECORD"]
+    assert "fuzz_pkg/app.py,sha256=" in record
+    assert installed.files["fuzz_pkg-1.0.dist-info/top_level.txt"] == "fuzz_pkg\n"
+    with runner.loaded(layer, guard="off") as loaded:
+        assert sorted(loaded.names()) == ["common", "fuzz_pkg", "fuzz_pkg.app"]
+        assert "tinycache" in sys.modules  # loaded, but the library's: not what is judged
+
+
+def test_the_generator_lays_out_every_layout() -> None:
+    generator = Generator()
+    layouts = {generator.program(number).layout for number in range(300)}
+    assert layouts == set(LAYOUTS)
 
 
 # -- the oracle, on the documented subtleties ---------------------------------------------------
