@@ -19,6 +19,14 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from guard_fuzz.shapes import (
+    ORM_LIBRARY,
+    RECORDED_MODULE,
+    ROUTING_MODULE,
+    SERVED_MODULE,
+    SIZED_CLASS,
+    without_tokens,
+)
 
 from lambdascope import ScopeLeakError
 
@@ -546,25 +554,12 @@ def test_library_slim_keeps_its_own_state(
     assert _none_reported(app) == [1, 2]
 
 
-ROUTING = """
-ROUTES = {}
-
-
-def route(name):
-    def register(func):
-        ROUTES[name] = func
-        return func
-
-    return register
-"""
-
-
 @pytest.mark.parametrize(
     ("files", "call"),
     [
         pytest.param(
             {
-                "routing": ROUTING,
+                "routing": ROUTING_MODULE,
                 "refunds": 'from .routing import route\n\n\n@route("refund")\n'
                 'def refund(event):\n    return event["id"]\n',
             },
@@ -593,48 +588,6 @@ def test_lazy_import_registers_at_import_time(
     assert _none_reported(app) == [1, 2]
 
 
-ORM = """
-_REGISTRY = {}
-_PENDING = []
-
-
-class _Mapped(type):
-    def __delattr__(cls, name):
-        raise NotImplementedError("a mapped attribute cannot be removed")
-
-
-class Model(metaclass=_Mapped):
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
-
-
-class _Relationship:
-    def __init__(self, target, backref):
-        self.target, self.backref = target, backref
-        _PENDING.append(self)
-
-    def __set_name__(self, owner, name):
-        self.owner = owner
-
-
-class _Backref:
-    def __init__(self, source):
-        self.source = source
-
-
-def relationship(target, backref):
-    return _Relationship(target, backref)
-
-
-def query(model, key):
-    while _PENDING:  # configured on first use, as SQLAlchemy's mappers are
-        found = _PENDING.pop()
-        setattr(_REGISTRY[found.target], found.backref, _Backref(found.owner))
-    return key
-"""
-
-
 @hole("§1", "SQLAlchemy's backref: a library adds a class attribute on first use")
 def test_library_configures_class_lazily(handler_dir: HandlerDir) -> None:
     top = """
@@ -650,13 +603,13 @@ MODE = "fast"
 """
     body = 'globals().get("MODE")  # makes the module watched whole\nreturn orm.query(Order, 1)'
     files = {
-        "orm/__init__.py": ORM,
+        "orm/__init__.py": ORM_LIBRARY,
         "orm-1.4.0.dist-info/top_level.txt": "orm\n",
         "orm-1.4.0.dist-info/RECORD": "orm/__init__.py,,\n",
         "lambda_function.py": _handler_source(body, imports="import orm", top=top),
     }
     app = _tree(handler_dir, files, "lambda_function")
-    assert _none_reported(app) == [1, 1]
+    assert _none_reported(app) == [("Order", 1), ("Order", 1)]
     assert "orders" in vars(app.Customer)
 
 
@@ -830,23 +783,11 @@ def test_lazy_import_written_in_the_invocation_that_imports_it(handler_dir: Hand
     assert sys.modules["shop.common"].RECENT == []
 
 
-SERVED = """
-_REGISTRY = {"RECORDS": []}
-
-
-def __getattr__(name):
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise AttributeError(name) from None
-"""
-
-
 @pytest.mark.parametrize(
     ("files", "body", "state"),
     [
         pytest.param(
-            {"lazy": SERVED},
+            {"lazy": SERVED_MODULE},
             'lazy.RECORDS.append(event["user"])',
             lambda: sys.modules["shop.lazy"]._REGISTRY == {"RECORDS": []},
             marks=hole("§3", "a name served by a module-level __getattr__ (PEP 562)"),
@@ -1122,21 +1063,9 @@ def test_exception_carries_module_state(
 
 # §4: the guard never runs the project's code, and state behind functions is state
 
-OBSERVED = """
-class Sized(list):
-    def __init__(self, items):
-        super().__init__(items)
-        self.len_calls = 0
-        self.bool_calls = 0
-
-    def __len__(self):
-        self.len_calls += 1
-        return list.__len__(self)
-
-    def __bool__(self):
-        self.bool_calls += 1
-        return list.__len__(self) > 0
-
+OBSERVED = (
+    without_tokens(SIZED_CLASS)
+    + """
 
 class SortedView(list):
     def __iter__(self):
@@ -1179,6 +1108,7 @@ CONFIG = Public(a="1", _internal="x")
 OTHER = []
 Settings.region
 """
+)
 
 
 @pytest.mark.parametrize(
@@ -1362,24 +1292,14 @@ def test_function_state(handler_dir: HandlerDir, body: str, state: Any) -> None:
     _each_reported(app, lambda: state(app))
 
 
-RECORDED = """
-import functools
-
-
-def recorded(func):
-    calls = []
-
-    @functools.wraps(func)
-    def wrapper(*args):
-        calls.append(args[0]["user"])
-        return func(*args)
-
-    return wrapper
-
+RECORDED = (
+    without_tokens(RECORDED_MODULE)
+    + """
 
 def bucket(found=[]):
     return found
 """
+)
 
 
 @pytest.mark.parametrize(

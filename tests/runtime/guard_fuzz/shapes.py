@@ -89,6 +89,11 @@ def shape(
     special(construct, writes, since=since, needs=needs, weight=weight)(make)
 
 
+def without_tokens(template: str) -> str:
+    """A template's source with its ``$Name`` tokens as plain names."""
+    return re.sub(r"\$(\w+)", r"\1", template)
+
+
 def _split_imports(text: str) -> tuple[list[str], str]:
     lines = text.split("\n")
     count = 0
@@ -239,7 +244,9 @@ for _name, _source, _markers in (
     )
 
 # a library that configures the user's classes on first use (SQLAlchemy's backref)
-_ORM = """
+#: A library that configures the user's classes on first use, as SQLAlchemy's mappers do (the
+#: regression test of the same name uses it too).
+ORM_LIBRARY = """
 __version__ = "1.4.0"
 
 _REGISTRY = {}
@@ -292,7 +299,7 @@ shape(
     "library/configures_class_lazily",
     False,
     modules={
-        "$orm/__init__.py": _ORM,
+        "$orm/__init__.py": ORM_LIBRARY,
         APP: """
             import $orm
 
@@ -341,21 +348,23 @@ shape(
     run="from . import $late\n$late.ITEMS.append($v)",
     needs="package",
 )
+#: A route decorator filling its module's ROUTES (the regression tests use it too).
+ROUTING_MODULE = """
+ROUTES = {}
+
+
+def route(name):
+    def register(func):
+        ROUTES[name] = func
+        return func
+
+    return register
+"""
 shape(
     "lazy_import/registers_route",
     False,
     modules={
-        "$PKG/$routing.py": """
-            ROUTES = {}
-
-
-            def route(name):
-                def register(func):
-                    ROUTES[name] = func
-                    return func
-
-                return register
-            """,
+        "$PKG/$routing.py": ROUTING_MODULE,
         "$PKG/$refunds.py": """
             from .$routing import route
 
@@ -447,20 +456,22 @@ shape(
     run="$Deps.store.$ITEMS.count($v)",
     needs="package",
 )
+#: A module serving its names from a dict with a module-level __getattr__ (PEP 562).
+SERVED_MODULE = """
+_REGISTRY = {"RECORDS": []}
+
+
+def __getattr__(name):
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise AttributeError(name) from None
+"""
 shape(
     "module_getattr/pep562_served_name",
     True,
     modules={
-        "$PKG/$lazy.py": """
-            _REGISTRY = {"RECORDS": []}
-
-
-            def __getattr__(name):
-                try:
-                    return _REGISTRY[name]
-                except KeyError:
-                    raise AttributeError(name) from None
-            """,
+        "$PKG/$lazy.py": SERVED_MODULE,
         APP: "from . import $lazy",
     },
     run="$lazy.RECORDS.append($v)",
@@ -727,7 +738,8 @@ shape(
 
 # -- the program's dunders and metaclasses: the guard must only look ------------------------------
 
-_SIZED = """
+#: A list subclass whose __len__ and __bool__ count their calls (the regression tests use it).
+SIZED_CLASS = """
 class $Sized(list):
     def __init__(self, items):
         super().__init__(items)
@@ -741,10 +753,8 @@ class $Sized(list):
     def __bool__(self):
         self.bool_calls += 1
         return list.__len__(self) > 0
-
-
-$ITEMS = $Sized(["a", "b"])
 """
+_SIZED = SIZED_CLASS + '\n\n$ITEMS = $Sized(["a", "b"])\n'
 shape("observer/len_counts", False, modules={APP: _SIZED}, run="$ITEMS[0]\n$v in $ITEMS")
 shape("observer/len_counts_written", True, modules={APP: _SIZED}, run="$ITEMS.append($v)")
 _SORTED = """
@@ -910,7 +920,8 @@ shape(
     run="store.$bucket().append($v)",
     needs="package",
 )
-_RECORDED = """
+#: A decorator keeping every call's user in its closure (the regression tests use it too).
+RECORDED_MODULE = """
 import functools
 
 
@@ -928,7 +939,7 @@ shape(
     "function_state/decorator_closure_other_module",
     True,
     modules={
-        "store": _RECORDED,
+        "store": RECORDED_MODULE,
         APP: f'{_STORE}\n@store.$recorded\ndef $work(event):\n    return len(event["items"])',
     },
     run="$work(event)",
@@ -937,7 +948,7 @@ shape(
 shape(
     "function_state/decorator_closure_other_module_on_handler",
     True,
-    modules={"store": _RECORDED, APP: _STORE},
+    modules={"store": RECORDED_MODULE, APP: _STORE},
     run="",
     decorates="store.$recorded",
     needs="package",
