@@ -81,9 +81,11 @@ class Project:
 
     __slots__ = (
         "_code",
+        "_folders",
         "_libraries",
         "_own",
         "_seen",
+        "_tops",
         "code_name",
         "exclude",
         "extra",
@@ -103,6 +105,8 @@ class Project:
         self.extra = tuple(extra)
         self.exclude = tuple(exclude)
         self._libraries = Libraries()
+        self._tops: dict[str, str] = {}  # what the files say of each top-level name (cached)
+        self._folders: dict[tuple[str, str], bool] = {}  # (folder, root): where code is?
         self._seen = 0  # len(sys.modules) when the members were last found
         # A test module applying handler() is not a function's root: its folder holds tests
         # and their helpers; the handler's own code says where the project is.
@@ -248,13 +252,26 @@ class Project:
             elif kind == _TEST_NAMED:
                 test_named.append(name)
             found[name] = GuardedModule(name, _file_of(module), reason, namespace)
+        self._settle(found, unsure, libraries, test_named)
+        return dict(sorted(found.items()))
+
+    def _settle(
+        self,
+        found: dict[str, GuardedModule],
+        unsure: dict[str, list[str]],
+        libraries: list[dict[str, Any]],
+        test_named: list[str],
+    ) -> None:
+        """Take out of *found* what the other modules show is a library's or a test."""
+        for top in [top for top in unsure if self._tops.get(top) == _LIBRARY]:
+            for name in unsure.pop(top):  # an extension module showed it a library's
+                libraries.append(found.pop(name).namespace)
         if unsure and libraries:
             for name in self._imported_by_libraries(found, unsure, libraries):
                 del found[name]
         if test_named:
             for name in self._tests(found, test_named):
                 del found[name]
-        return dict(sorted(found.items()))
 
     def _imported_by_libraries(
         self,
@@ -270,12 +287,13 @@ class Project:
             tops: set[str] = set()
             for namespace in sources:
                 tops.update(self._libraries.imported(namespace).intersection(unsure))
+                if len(tops) == len(unsure):
+                    break
             sources = []
             for top in tops:
                 for name in unsure.pop(top):
-                    if name in found:
-                        taken.append(name)
-                        sources.append(found[name].namespace)
+                    taken.append(name)
+                    sources.append(found[name].namespace)
         return taken
 
     def _tests(self, found: dict[str, GuardedModule], test_named: list[str]) -> list[str]:
@@ -314,9 +332,21 @@ class Project:
         if named is not None:
             return (named, _SETTLED)
         root = next((r for r in roots if path and under(path, r)), None)
-        if root is None or _stdlib(path) or name == "__main__" or not _project_file(path, root):
+        if root is None or _stdlib(path) or name == "__main__":
+            return None
+        if not self._where_code_is(path, root):
             return None
         return (f"in the project ({root})", self._kind(name, path, root, roots, own))
+
+    def _where_code_is(self, path: str, root: str) -> bool:
+        """:func:`_project_file`, the folders' part cached per folder."""
+        folder = os.path.dirname(path)
+        known = self._folders.get((folder, root))
+        if known is None:
+            known = self._folders[(folder, root)] = _project_file(
+                os.path.join(folder, "__init__.py"), root
+            )
+        return known and not test_location(os.path.basename(path))
 
     def _named(self, name: str, module: ModuleType | _Namespace, path: str) -> str | None:
         """Why module *name* is guarded whatever its file: named in ``modules=``, the
@@ -334,19 +364,30 @@ class Project:
     def _kind(
         self, name: str, path: str, root: str, roots: tuple[str, ...], own: frozenset[str]
     ) -> str:
-        """What the files say of module *name*, loaded from *path* under *root*."""
+        """What the files say of module *name*, loaded from *path* under *root* (for the
+        members: once per top-level name)."""
         if test_name(os.path.basename(path)):
             return _TEST_NAMED
         top = name.partition(".")[0]
         if top in own:
             return _SETTLED
-        entry = _import_entry(path, root)
-        if top in self._libraries.own_names(entry, own):
-            return _SETTLED  # the function's own distribution
-        folder = _top_folder(name, path)
-        if path.endswith(EXTENSIONS) or self._libraries.library(top, entry, folder, roots):
-            return _LIBRARY
-        return _UNSURE
+        cache = own is not _NONE  # the members' own names, not __init__'s look at one module
+        cached = self._tops.get(top) if cache else None
+        if cached is None:
+            entry = _import_entry(path, root)
+            if top in self._libraries.own_names(entry, own):
+                cached = _SETTLED  # the function's own distribution
+            elif self._libraries.library(top, entry, _top_folder(name, path), roots) or (
+                _versioned(top)
+            ):
+                cached = _LIBRARY
+            else:
+                cached = _UNSURE
+            if cache:
+                self._tops[top] = cached
+        if cached == _UNSURE and path.endswith(EXTENSIONS):  # an extension module in it
+            cached = self._tops[top] = _LIBRARY
+        return cached
 
 
 #: The kinds of :meth:`Project._verdict`: nothing left to decide; whether a library imports
@@ -396,6 +437,12 @@ def _module_of(name: str, loaded: Any) -> ModuleType | _Namespace | None:
         if isinstance(namespace, dict) and namespace.get("__name__") == name:
             return _Namespace(namespace)
     return loaded if isinstance(loaded, type(sys)) else None
+
+
+def _versioned(top: str) -> bool:
+    """Does top-level module *top* say its version, as libraries do (``__version__``)?"""
+    namespace = getattr(sys.modules.get(top), "__dict__", None)
+    return isinstance(namespace, dict) and isinstance(namespace.get("__version__"), str)
 
 
 def _holds_tests(namespace: dict[str, Any]) -> bool:

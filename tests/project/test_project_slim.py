@@ -214,6 +214,27 @@ APPS: dict[str, tuple[str, dict[str, str]]] = {
                 """,
         },
     ),
+    "pytz": (
+        "pytz",
+        {
+            "lambda_function.py": """
+                import datetime
+
+                import pytz
+
+                from lambdascope import handler
+                from service import audit
+
+
+                @handler
+                def lambda_handler(event, context):
+                    order_id = event["order"]["order_id"]
+                    zone = pytz.timezone(("Europe/Paris", "Asia/Tokyo")[int(order_id[-1]) % 2])
+                    datetime.datetime(2026, 1, 15, 12, tzinfo=pytz.utc).astimezone(zone)
+                    return {"id": audit.record(order_id, event.get("leak") == "1")}
+                """,
+        },
+    ),
 }
 WEB = ("flask-apig-wsgi", "fastapi-mangum", "powertools")
 
