@@ -95,20 +95,28 @@ def import_root(folder: str, tree: str) -> bool:
     return folder == tree or os.path.basename(folder.rstrip(os.sep)) == "python"
 
 
-#: What only a library's folder holds: the PEP 561 marker, compiled extension modules, stubs.
+#: What only a library's folder holds: the PEP 561 marker, compiled extension modules, stubs,
+#: its licence.
 LIBRARY_FILES = ("py.typed",)
 LIBRARY_SUFFIXES = (".so", ".pyd", ".pyi")
+LICENSE_NAMES = ("license", "licence", "copying")
 
 
 def library_folder(path: str) -> bool:
     """Whether the package folder *path* is a library's by what it holds, with or without its
-    ``*.dist-info``: a ``py.typed`` marker, compiled extension modules (``*.so``, ``*.pyd``) or
-    stub files (``*.pyi``). (Read with one directory listing.)"""
+    ``*.dist-info``: a ``py.typed`` marker, compiled extension modules (``*.so``, ``*.pyd``),
+    stub files (``*.pyi``) or a licence file (``LICENSE``, ``COPYING``...). (Read with one
+    directory listing.)"""
     try:
         names = os.listdir(path)
     except OSError:
         return False
-    return any(name in LIBRARY_FILES or name.endswith(LIBRARY_SUFFIXES) for name in names)
+    return any(
+        name in LIBRARY_FILES
+        or name.endswith(LIBRARY_SUFFIXES)
+        or name.lower().startswith(LICENSE_NAMES)
+        for name in names
+    )
 
 
 def relative_import(package: str, level: int, module: str) -> str:

@@ -14,9 +14,6 @@ import re
 # construct pattern (a regular expression searched in the construct name) -> the issue item
 KNOWN_HOLES: dict[str, str] = {
     # §1: outages of the guard's own making
-    r"^library/slim_(version|license)/": "issue 27 §1: a library in the function's folder "
-    "without its dist-info, known by a __version__ or a LICENSE file, is guarded: its own "
-    "state is reported",
     r"^lazy_import/registers_(route|in_handler_module|on_app_object)/": "issue 27 §1: a module "
     "imported in the handler that registers itself at import time is reported and unregistered",
     r"^library/configures_class_lazily/": "issue 27 §1: a library that adds a class attribute to "
