@@ -199,6 +199,19 @@ print(json.dumps({{"init": initialised - started, "first": done - initialised}})
 """
 
 
+def _fresh_process(script: str, root: Path, env: dict[str, str]) -> dict[str, float]:
+    """Run *script* (with the project root as its argument) in a fresh interpreter; the
+    figures it prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(root)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
 def _cold_start_share(root: Path, package: str, runs: int) -> float:
     """Seconds the guard adds to Init + the first invocation, in fresh processes."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -208,15 +221,7 @@ def _cold_start_share(root: Path, package: str, runs: int) -> float:
     samples: dict[str, list[float]] = {"raise": [], "off": []}
     for _ in range(runs):
         for mode, seconds in samples.items():
-            run_env = dict(env, LAMBDASCOPE_GUARD=mode)
-            out = subprocess.run(
-                [sys.executable, "-c", script, str(root)],
-                env=run_env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            figures = json.loads(out)
+            figures = _fresh_process(script, root, dict(env, LAMBDASCOPE_GUARD=mode))
             seconds.append(figures["init"] + figures["first"])
     return statistics.median(samples["raise"]) - statistics.median(samples["off"])
 
@@ -241,14 +246,7 @@ def _membership_cost(root: Path, package: str, runs: int) -> tuple[float, float]
     members: list[float] = []
     init: list[float] = []
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", script, str(root)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        figures = json.loads(out)
+        figures = _fresh_process(script, root, env)
         members.append(figures["members"])
         init.append(figures["init"])
     return statistics.median(members), statistics.median(init)

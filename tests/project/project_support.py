@@ -30,6 +30,8 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 import lambdascope
 
 if TYPE_CHECKING:
@@ -209,6 +211,22 @@ def guarded(lambda_handler: Any) -> dict[str, Any]:
     """``lambdascope.guarded_modules(lambda_handler)`` by module name."""
     records = lambdascope.guarded_modules(lambda_handler)  # type: ignore[attr-defined]
     return {record.name: record for record in records}
+
+
+def pip_install(target: Path, *arguments: str) -> None:
+    """``pip install --target target arguments`` from the package index; the test is skipped
+    when there is none."""
+    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), *arguments],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"pip install {' '.join(arguments)} failed: {done.stderr[-800:]}")
 
 
 def write_dist_info(

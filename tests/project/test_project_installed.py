@@ -11,15 +11,13 @@ their dist-info (with and without ``top_level.txt``), and one test really runs
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from project_support import allow_suggested, guarded, write_dist_info
+from project_support import allow_suggested, guarded, pip_install, write_dist_info
 
 from lambdascope import ScopeLeakError
 from lambdascope.testing import LambdaContext
@@ -122,29 +120,12 @@ PYTZ_HANDLER = {
 }
 
 
-def pip_install_target(root: Path, requirement: str) -> None:
-    """``pip install --no-deps -t root requirement``, from the package index."""
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-t", str(root), requirement],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=240,
-    )
-    if done.returncode != 0:
-        pytest.skip(
-            f"pip install -t {requirement} failed (no package index?): {done.stderr[-500:]}"
-        )
-
-
 def test_a_package_installed_with_pip_install_t_is_not_guarded(
     make_project: ProjectMaker,
 ) -> None:
     # pytz, pure Python, caches every zone it loads in its module-level _tzinfo_cache
     project = make_project(files=PYTZ_HANDLER)
-    pip_install_target(project.root, "pytz")
+    pip_install(project.root, "--no-deps", "pytz")
     installed_here = [project.root / "pytz", *project.root.glob("pytz-*.dist-info")]
     assert (installed_here[-1] / "RECORD").is_file()
     lambda_handler = project.import_module("app.handler").lambda_handler

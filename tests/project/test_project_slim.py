@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from lambda_events import rest_v1
+from project_support import pip_install
 
 import lambdascope
 
@@ -237,21 +238,6 @@ APPS: dict[str, tuple[str, dict[str, str]]] = {
     ),
 }
 WEB = ("flask-apig-wsgi", "fastapi-mangum", "powertools")
-
-
-def pip_install(target: Path, *arguments: str) -> None:
-    """``pip install --target target arguments``; skip when there is no package index."""
-    env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--target", str(target), *arguments],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"pip install {' '.join(arguments)} failed: {done.stderr[-800:]}")
 
 
 def slim(folder: Path) -> None:
