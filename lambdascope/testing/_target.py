@@ -74,6 +74,27 @@ def _import_file(module_name: str, path: str) -> ModuleType:
     return exec_spec(module_name, spec)
 
 
+def _file_of(module: ModuleType) -> str:
+    return os.path.abspath(getattr(module, "__file__", None) or "")
+
+
+def _import_path(module_name: str, path: str) -> ModuleType:
+    """Import the file *path* as *module_name*: through the import system when that name
+    finds this file (its finders, an import hook of a test tool, see it), else from the file
+    itself, whatever else is on ``sys.path``."""
+    sys.modules.pop(module_name, None)
+    importlib.invalidate_caches()
+    from importlib.util import find_spec
+
+    try:
+        spec = find_spec(module_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin is not None and os.path.abspath(spec.origin) == path:
+        return importlib.import_module(module_name)
+    return _import_file(module_name, path)
+
+
 def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., Any], ModuleType]:
     """Import the module of *target* and return ``(handler, module)``.
 
@@ -99,8 +120,8 @@ def load_handler(target: str, *, reimport: bool = False) -> tuple[Callable[..., 
         if folder not in sys.path:
             sys.path.insert(0, folder)  # its sibling modules import as on Lambda
         loaded = sys.modules.get(module_name)
-        if reimport or loaded is None or os.path.abspath(loaded.__file__ or "") != path:
-            module = _import_file(module_name, path)  # this file, whatever else is on sys.path
+        if reimport or loaded is None or _file_of(loaded) != path:
+            module = _import_path(module_name, path)
         else:
             module = loaded
     else:

@@ -1494,7 +1494,7 @@ def test_the_pre_commit_hook_runs_the_console_script_on_the_project() -> None:
     assert hook["args"] == ["."]
     assert hook["pass_filenames"] == "false"
     assert hook["language"] == "python"
-    assert 'lambdascope = "lambdascope.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert 'lambdascope = "_lambdascope_launcher:main"' in (ROOT / "pyproject.toml").read_text()
 
 
 def test_vendored_and_installed_packages_are_not_checked(tmp_path: Path) -> None:

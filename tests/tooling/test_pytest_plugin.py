@@ -46,7 +46,38 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_the_plugin_is_registered_through_the_pytest11_entry_point() -> None:
     entry_points = distribution("lambdascope").entry_points  # entry_points(group=) is 3.10+
     plugins = {ep.name: ep.value for ep in entry_points if ep.group == "pytest11"}
-    assert plugins.get("lambdascope") == "lambdascope.testing.pytest_plugin"
+    assert plugins.get("lambdascope") == "lambdascope_pytest"
+
+
+def test_loading_the_plugin_imports_nothing_of_lambdascope(project: pytest.Pytester) -> None:
+    project.makeconftest(
+        """
+        import sys
+
+        # conftest.py is loaded after the plugins: what they imported is loaded now
+        AT_START = sorted(m for m in sys.modules if m.split(".")[0] == "lambdascope")
+
+
+        def pytest_report_header():
+            return f"lambdascope modules at start-up: {AT_START}"
+        """
+    )
+    project.makepyfile(
+        test_start="""
+        import sys
+
+
+        def test_no_fixture():
+            assert "lambdascope" not in sys.modules
+
+
+        def test_a_fixture(lambda_context):  # the plugin is on: its fixtures work
+            assert "lambdascope.testing" in sys.modules
+        """
+    )
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["lambdascope modules at start-up: []"])
 
 
 def test_fixtures_simulate_cold_and_warm_invocations(project: pytest.Pytester) -> None:
@@ -324,6 +355,48 @@ def test_a_handler_decorated_in_the_code_keeps_its_own_options(pytester: pytest.
     pytester.runpytest("--lambda-guard-handler", "decorated:lambda_handler").assert_outcomes(
         passed=1
     )
+
+
+SPELLINGS = """
+import pytest
+
+from lambdascope import ScopeLeakError
+
+
+def test_through_a_file_target(lambda_environment):
+    env = lambda_environment("shop.py:lambda_handler")
+    assert isinstance(env.run({"order": "o-1"}).error, ScopeLeakError)
+
+
+def test_through_a_module_target(lambda_environment):
+    env = lambda_environment("shop:lambda_handler")
+    assert isinstance(env.run({"order": "o-1"}).error, ScopeLeakError)
+
+
+def test_through_an_import():
+    from shop import lambda_handler
+
+    with pytest.raises(ScopeLeakError):
+        lambda_handler({"order": "o-2"}, None)
+"""
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("test_through_a_file_target", "test_through_an_import", "test_through_a_module_target"),
+        ("test_through_an_import", "test_through_a_file_target", "test_through_a_module_target"),
+        ("test_through_a_module_target", "test_through_a_file_target", "test_through_an_import"),
+    ],
+)
+def test_the_guard_applies_whatever_the_target_s_spelling_and_the_order(
+    shop: pytest.Pytester, order: tuple[str, ...]
+) -> None:
+    shop.makeini("[pytest]\nlambda_guard_handlers =\n    shop:lambda_handler\n")
+    shop.makepyfile(test_spellings=SPELLINGS)
+    result = shop.runpytest(*(f"test_spellings.py::{name}" for name in order))
+    result.assert_outcomes(passed=3)
+    assert "ran without the guard" not in result.stdout.str()  # the summary tells the truth
 
 
 @pytest.mark.parametrize("target", ["shop", "shop:", ":lambda_handler", "shop:lambda-handler"])

@@ -1,7 +1,9 @@
 """The lambdascope pytest plugin: fixtures that run handlers the way Lambda runs them.
 
-Installed with lambdascope and loaded by pytest through the ``pytest11`` entry
-point (disable it with ``-p no:lambdascope``). It adds these fixtures:
+Installed with lambdascope, beside the ``lambdascope`` package, and loaded by pytest through
+the ``pytest11`` entry point (disable it with ``-p no:lambdascope``). Loading it imports
+pytest's own modules and nothing of lambdascope: a fixture, or ``--lambda-guard-handler``,
+imports what it needs when it is used. It adds these fixtures:
 
 - ``lambda_context`` — a fresh :class:`lambdascope.testing.LambdaContext`;
 - ``lambda_environment`` — a factory: ``lambda_environment("app:lambda_handler")``
@@ -23,10 +25,9 @@ And one option that needs no fixture: ``--lambda-guard-handler MODULE:FUNCTION``
 those handlers of the code under test with ``@handler`` as soon as their module is
 imported, so an existing test suite runs them with the guard on (mode from
 ``LAMBDASCOPE_GUARD``, default ``raise``) and a test whose invocation leaks state fails
-with :class:`~lambdascope.ScopeLeakError`, without a change to the code under test.
-
-Everything here imports lambdascope lazily, so loading the plugin costs nothing
-for test suites that do not use it.
+with :class:`~lambdascope.ScopeLeakError`, without a change to the code under test. However
+the module is loaded (an import, a fixture's ``"shop.py:lambda_handler"``), its handlers are
+wrapped before the next test starts.
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ class GuardedHandlers:
 
     A finder first on ``sys.meta_path`` sees the import of a target's module and has the
     module wrapped right after it runs, before any ``from app import lambda_handler``
-    binds the original; a module imported already is wrapped at once. ``uninstall``
-    puts the original functions back.
+    binds the original; a module imported already is wrapped at once, and one loaded
+    without the import system's finders (from its file) before the next test starts.
+    ``uninstall`` puts the original functions back.
     """
 
     def __init__(self, targets: Sequence[str]) -> None:
@@ -117,6 +119,7 @@ class GuardedHandlers:
             self.targets.setdefault(module, []).append(attr)
         self.wrapped: list[tuple[Any, str, Any]] = []  # (owner, name, original)
         self.seen: set[str] = set()
+        self.modules: dict[str, ModuleType] = {}  # the module object each target's was wrapped in
         self.active = False
 
     def install(self) -> None:
@@ -171,6 +174,7 @@ class GuardedHandlers:
         from lambdascope._handler import is_handler, wrap_in
 
         self.seen.add(module.__name__)
+        self.modules[module.__name__] = module
         for attr in self.targets[module.__name__]:
             *path, name = attr.split(".")
             owner: Any = module
@@ -189,8 +193,21 @@ class GuardedHandlers:
             setattr(owner, name, wrap_in(module.__name__, original))
             self.wrapped.append((owner, name, original))
 
+    def catch_up(self) -> None:
+        """Wrap the targets of modules loaded since without the finder (from their file)."""
+        for name in self.targets:
+            module = sys.modules.get(name)
+            if module is not None and self.modules.get(name) is not module:
+                self.wrap(module)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Before each test: whatever an earlier test loaded is wrapped."""
+        self.catch_up()
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Name the targets whose module no test imported: they ran nowhere under the guard."""
+        self.catch_up()
         for name in self.targets:
             if name not in self.seen:
                 targets = ", ".join(f"{name}:{attr}" for attr in self.targets[name])
