@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from ._errors import (
     AnalysisFileWarning,
+    ConfigurationError,
+    ConfigurationWarning,
     DeadlineExceededError,
     LambdascopeError,
     OutsideInvocationError,
@@ -47,6 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalysisFileWarning",
+    "ConfigurationError",
+    "ConfigurationWarning",
     "DeadlineExceededError",
     "GuardedModule",
     "InitResource",

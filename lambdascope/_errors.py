@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = [
     "AnalysisFileWarning",
+    "ConfigurationError",
+    "ConfigurationWarning",
     "DeadlineExceededError",
     "LambdascopeError",
     "OutsideInvocationError",
@@ -16,6 +18,29 @@ __all__ = [
 
 class LambdascopeError(Exception):
     """Base class of every exception lambdascope raises on its own account."""
+
+    __module__ = "lambdascope"
+
+
+class ConfigurationError(LambdascopeError, ValueError):
+    """A ``LAMBDASCOPE_*`` environment variable has a value lambdascope does not know.
+
+    Raised where ``@handler`` is applied (on Lambda: during Init) for a variable that decides
+    what an invocation does (``LAMBDASCOPE_GUARD``, ``LAMBDASCOPE_WATCH_TMP``); the message
+    names the variable and the values it accepts. A :class:`ValueError`, so code that caught
+    the ``ValueError`` these raised before still catches it.
+    """
+
+    __module__ = "lambdascope"
+
+
+class ConfigurationWarning(UserWarning):
+    """A ``LAMBDASCOPE_*`` environment variable has a value lambdascope does not know, or a
+    ``LAMBDASCOPE_*`` name is not one it reads, where failing would be worse than going on.
+
+    Issued once per variable and value; the variable's default applies (a report, a metric,
+    a warning). See :class:`ConfigurationError` for the variables that fail instead.
+    """
 
     __module__ = "lambdascope"
 

@@ -211,7 +211,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
             if scope[cleanups] is not None:
                 run_cleanups(scope)
             if special:
-                end(n)
+                end(n, context)
 
     return run
 
@@ -258,6 +258,9 @@ def _wrap(func: Any, guard: Guard | None = None, margin: float | None = None) ->
 
 
 _OPTIONS = ("guard", "allow", "modules", "exclude", "watch_tmp", "tmp_allow", "deadline_margin")
+#: The options' values when not given.
+_UNSET: dict[str, Any] = dict.fromkeys(_OPTIONS, ())
+_UNSET.update(guard=None, watch_tmp=None, deadline_margin=None)
 _OPTIONS_EXAMPLE = "@handler(guard='warn', allow=('cache',), exclude=('app.vendored',))"
 _GUARD = "__lambdascope_guard__"
 
@@ -350,6 +353,42 @@ def handler(
             negative, infinite or NaN.
     """
     reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
+    decorate = _decorator(
+        guard=guard,
+        allow=allow,
+        modules=modules,
+        exclude=exclude,
+        watch_tmp=watch_tmp,
+        tmp_allow=tmp_allow,
+        deadline_margin=deadline_margin,
+    )
+    if func is None:
+        return decorate
+    from ._guard import caller_module
+
+    return decorate(func, caller_module(1))  # where handler(func) is called
+
+
+#: Why the guard has its mode when ``LAMBDASCOPE_GUARD`` is not set and the code says nothing.
+DEFAULT_MODE = ("raise", "@handler's default")
+
+
+def _decorator(
+    *,
+    guard: Any,
+    allow: Any,
+    modules: Any,
+    exclude: Any,
+    watch_tmp: Any,
+    tmp_allow: Any,
+    deadline_margin: Any,
+    default: tuple[str, str] = DEFAULT_MODE,
+) -> Any:
+    """The options checked now, at decoration time; the decorator that applies them.
+
+    *default* is the guard mode, and why in words, when neither ``guard=`` nor
+    ``LAMBDASCOPE_GUARD`` gives one.
+    """
     margin = None
     if deadline_margin is not None:
         margin = seconds_value(
@@ -358,13 +397,21 @@ def handler(
             "e.g. deadline_margin=2 stops the handler 2 seconds before the function timeout",
             zero=True,
         )
+    from ._config import GUARD, check_environment
     from ._guard import caller_module, resolve_mode
 
-    mode = resolve_mode(guard)
+    mode = resolve_mode(guard, default[0])
+    if guard is not None:
+        set_by = f"guard={guard!r} in @handler(...)"
+    elif os.environ.get(GUARD, "").strip():
+        set_by = f"{GUARD}={mode}"
+    else:
+        set_by = default[1]
     from ._guard import resolve_watch, tmp_paths, with_watch
 
     watch = resolve_watch(watch_tmp)  # validated now, at decoration time
     tmp_allowed = tmp_paths(tmp_allow)
+    check_environment()
     if mode != "off":
         from ._guard import Guard
 
@@ -381,19 +428,23 @@ def handler(
         if site is None:
             site = caller_module(1)  # where @handler(...) is applied
         guard = Guard(target, mode, allow, modules, exclude=exclude, site=site)
+        guard.mode_set_by = set_by
         wrapper = _wrap(target, with_watch(guard, target, watch, tmp_allowed), margin)
         _set_guard(wrapper, guard)
         return wrapper
 
-    if func is None:
-        return decorate
-    return decorate(func, caller_module(1))  # where handler(func) is called
+    return decorate
 
 
-def wrap_in(site: str | None, target: Any, **options: Any) -> Any:
+def wrap_in(
+    site: str | None, target: Any, default: tuple[str, str] = DEFAULT_MODE, **options: Any
+) -> Any:
     """``handler(**options)(target)`` for a tool that wraps a handler of module *site* for
-    the user (the redirect, the test helpers): the project is *site*'s."""
-    decorate: Any = handler(**options)
+    the user (the redirect, the test helpers): the project is *site*'s. *default* is the
+    guard mode, and why, when neither *options* nor ``LAMBDASCOPE_GUARD`` sets one."""
+    unknown = {name: value for name, value in options.items() if name not in _OPTIONS}
+    reject_unknown_options("@handler", unknown, _OPTIONS, _OPTIONS_EXAMPLE)
+    decorate = _decorator(**{**_UNSET, **options}, default=default)
     return decorate(target, site)
 
 

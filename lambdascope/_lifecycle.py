@@ -8,13 +8,14 @@ invocation, and every invocation while a recycling limit is configured.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 
+from ._config import COLD_START_REPORT, switch
+from ._logging import line_fields
 from ._resources import report_entry, reset_resources, resource_records
-from ._state import REPORT_ENV, config, state
-from ._util import env_flag, positive_seconds
+from ._state import config, state
+from ._util import positive_seconds
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,8 +45,9 @@ def begin(n: int) -> bool:
     return cold
 
 
-def end(n: int) -> None:
-    """Slow path after invocation *n*: the cold-start report follows the first one."""
+def end(n: int, context: Any = None) -> None:
+    """Slow path after invocation *n* (its *context*): the cold-start report follows the
+    first one, with that invocation's request id."""
     if n != 1 or state.first_started is None:
         return
     state.first_ms = (time.perf_counter() - state.first_started) * 1000
@@ -53,7 +55,9 @@ def end(n: int) -> None:
         try:
             import json
 
-            sys.stdout.write(json.dumps(init_report(), default=str) + "\n")
+            report = init_report()
+            report.update(line_fields("INFO", context))  # its scope has ended: say which
+            sys.stdout.write(json.dumps(report, default=str) + "\n")
             sys.stdout.flush()
         except Exception:  # a report must never fail an invocation
             import logging
@@ -65,7 +69,7 @@ def report_enabled() -> bool:
     """Whether the cold-start report is written: ``configure()`` first, then the environment."""
     if config.cold_start_report is not None:
         return config.cold_start_report
-    return env_flag(REPORT_ENV)
+    return switch(COLD_START_REPORT, True)
 
 
 def init_report() -> dict[str, Any]:
@@ -74,6 +78,10 @@ def init_report() -> dict[str, Any]:
     The same data is written as one JSON line to stdout (CloudWatch Logs) after
     the first invocation, unless ``configure(cold_start_report=False)`` or
     ``LAMBDASCOPE_COLD_START_REPORT=0``. Keys:
+
+    - ``level``, ``timestamp``, ``service``, ``function_name``, ``function_request_id``
+      (the running invocation's) and ``xray_trace_id``: named and written as Powertools'
+      ``Logger`` writes them, so one Logs Insights query reads both;
 
     - ``init_type``: ``AWS_LAMBDA_INITIALIZATION_TYPE`` (``on-demand`` off Lambda);
     - ``restored``: whether this environment was restored from a SnapStart snapshot;
@@ -98,7 +106,7 @@ def init_report() -> dict[str, Any]:
     records = sorted(resource_records(), key=lambda r: r.duration, reverse=True)
     return {
         "message": "lambdascope cold start report",
-        "function": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+        **line_fields("INFO"),
         "init_type": state.init_type,
         "restored": state.restored,
         "init_ms": init_ms,

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
     from typing import Any
 
-__all__ = ["LogContextFilter", "LogFields", "install_log_context", "log_fields"]
+__all__ = ["LogContextFilter", "LogFields", "install_log_context", "line_fields", "log_fields"]
 
 #: Added by the filter itself; not usable as field names.
 _BUILTIN_FIELDS = ("aws_request_id", "cold_start", "invocation")
@@ -288,6 +288,43 @@ class LogContextFilter:
 
 
 _filter = LogContextFilter()
+
+#: ``service`` when ``POWERTOOLS_SERVICE_NAME`` is not set: Powertools' own word for it.
+_NO_SERVICE = "service_undefined"
+
+
+def line_fields(level: str, context: Any = None) -> dict[str, Any]:
+    """The fields lambdascope's own JSON log lines (the leak lines, the cold-start report)
+    share with Powertools' ``Logger``, under its names, for one query over both:
+
+    ``level``, ``timestamp`` (its format, ``2026-01-31 12:00:00,123+0000``), ``service``
+    (``POWERTOOLS_SERVICE_NAME``), ``function_name``, ``function_request_id`` (of
+    *context*, else of the running invocation, else ``None``) and ``xray_trace_id``
+    (``Root`` of ``_X_AMZN_TRACE_ID``).
+    """
+    import os
+    import time
+
+    now = time.time()
+    if context is None:
+        scope = current_scope()
+        context = scope[CONTEXT] if scope is not None else None
+    request_id = getattr(context, "aws_request_id", None)
+    name = getattr(context, "function_name", None)
+    trace = os.environ.get("_X_AMZN_TRACE_ID", "")
+    root = next((p[5:] for p in trace.split(";") if p.startswith("Root=")), None)
+    return {
+        "level": level,
+        "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+        + f",{int(now * 1000) % 1000:03d}+0000",
+        "service": os.environ.get("POWERTOOLS_SERVICE_NAME") or _NO_SERVICE,
+        "function_name": name if isinstance(name, str) else os.environ.get(_FUNCTION_ENV),
+        "function_request_id": request_id if isinstance(request_id, str) else None,
+        "xray_trace_id": root or None,
+    }
+
+
+_FUNCTION_ENV = "AWS_LAMBDA_FUNCTION_NAME"
 
 
 def install_log_context(*targets: Any) -> LogContextFilter:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ._errors import LambdascopeError
+from ._errors import ConfigurationError, LambdascopeError
 from ._handler import is_handler, wrap_in
 from ._util import exec_spec
 
@@ -32,6 +32,13 @@ _NOT_FOUND = "Runtime.HandlerNotFound"
 _SYNTAX = "Runtime.UserCodeSyntaxError"
 _BUILT_IN = "Runtime.BuiltInModuleConflict"
 _SHOWN_PATHS = 5  # search-path entries named in a message
+#: The guard mode when LAMBDASCOPE_GUARD is not set, and why: the function is unmodified, so
+#: its answers must not change because a variable was dropped (``--environment`` replaces all).
+DEFAULT_MODE = (
+    "warn",
+    "the redirect's default: LAMBDASCOPE_GUARD is not set, and a function run under the "
+    "redirect without code changes is observed, not failed",
+)
 
 
 class HandlerLoadError(LambdascopeError, ImportError):
@@ -171,12 +178,16 @@ def _attribute(loaded: ModuleType, module: str, function: str, setting: str) -> 
 def load(setting: str) -> Callable[..., Any]:
     """Import the handler *setting* names (``app.lambda_handler``) and wrap it with ``@handler``.
 
-    A handler already decorated with ``@handler`` is returned as it is.
+    A handler already decorated with ``@handler`` is returned as it is. The guard mode comes
+    from ``LAMBDASCOPE_GUARD``; unset, it is ``warn`` (:data:`DEFAULT_MODE`): the function's
+    answers do not change.
 
     Raises:
         HandlerLoadError: the setting is malformed, its module cannot be imported, its
             function is missing or is not a handler; ``error_type`` says which, in
             Lambda's words.
+        ConfigurationError: a ``LAMBDASCOPE_*`` variable has a value lambdascope does not
+            know.
         Exception: whatever the handler module itself raised while it was imported
             (its Init failed), unchanged.
     """
@@ -206,6 +217,8 @@ def load(setting: str) -> Callable[..., Any]:
     target = _attribute(loaded, shown, function, setting)
     try:
         return as_served(loaded, target)
+    except ConfigurationError:
+        raise  # a LAMBDASCOPE_* variable, not the handler: its own words
     except (TypeError, ValueError) as error:
         raise HandlerLoadError(_NOT_FOUND, f"{ENV}={setting!r}: {error}") from None
 
@@ -214,14 +227,15 @@ def as_served(loaded: ModuleType, target: Any) -> Callable[..., Any]:
     """*target*, the handler of module *loaded*, as the redirect serves it: an ``@handler``
     one as it is, any other wrapped in ``@handler`` applied for *loaded* (the function's
     project is that module's, also when *target* is a library's adapter object such as
-    ``Mangum(app)``). ``lambdascope analyse`` takes the guard it analyses from here.
+    ``Mangum(app)``). Its guard mode is ``LAMBDASCOPE_GUARD``'s, else :data:`DEFAULT_MODE`.
+    ``lambdascope analyse`` takes the guard it analyses from here.
 
     Raises:
         TypeError, ValueError: *target* cannot be a handler, or a guard option is wrong.
     """
     if is_handler(target):
         return target  # type: ignore[no-any-return]
-    wrapped: Callable[..., Any] = wrap_in(loaded.__name__, target)
+    wrapped: Callable[..., Any] = wrap_in(loaded.__name__, target, DEFAULT_MODE)
     return wrapped
 
 
@@ -242,10 +256,11 @@ def _fail_init(error: BaseException) -> BaseException:
         return fault(error.error_type, str(error), error.trace)
     import traceback
 
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
     frames = [  # as the client lists them itself: (file, line, function, source line)
         (frame.filename, frame.lineno or 0, frame.name, frame.line)
         for frame in traceback.extract_tb(error.__traceback__)
-        if os.path.abspath(frame.filename) != os.path.abspath(__file__)
+        if not os.path.abspath(frame.filename).startswith(package)
     ]
     return fault(type(error).__name__, str(error), traceback.format_list(frames))
 

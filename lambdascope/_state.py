@@ -19,7 +19,6 @@ __all__ = [
     "INIT_TYPES",
     "INIT_TYPE_ENV",
     "PREINITIALIZED",
-    "REPORT_ENV",
     "Config",
     "LifecycleState",
     "config",
@@ -28,7 +27,6 @@ __all__ = [
 ]
 
 INIT_TYPE_ENV = "AWS_LAMBDA_INITIALIZATION_TYPE"
-REPORT_ENV = "LAMBDASCOPE_COLD_START_REPORT"
 
 #: Every value Lambda sets ``AWS_LAMBDA_INITIALIZATION_TYPE`` to.
 INIT_TYPES = ("on-demand", "provisioned-concurrency", "snap-start", "lambda-managed-instances")
@@ -79,6 +77,7 @@ class LifecycleState:
     __slots__ = (
         "check_at",
         "cold_eligible",
+        "config_warned",
         "first_ms",
         "first_started",
         "generation_invocation",
@@ -107,6 +106,8 @@ class LifecycleState:
         self.restored = False
         #: handler -> what its guard watches (the cold-start report's ``guard``)
         self.guards: dict[str, dict[str, object]] = {}
+        #: (variable, value) already warned about (a new environment warns again)
+        self.config_warned: set[tuple[str, str]] = set()
 
     def reset(self, init_type: str | None = None) -> None:
         """Forget every invocation, as if this process had just been initialised.

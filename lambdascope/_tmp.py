@@ -20,6 +20,7 @@ import os
 import threading
 from contextlib import suppress
 
+from ._config import PRIVATE_TMPDIR, private_tmpdir
 from ._scope import CLEANUPS, INVOCATION, current_scope, on_invocation_end
 
 TYPE_CHECKING = False
@@ -41,7 +42,7 @@ __all__ = [
 
 PREFIX = "lambdascope-"
 #: The environment variable naming a temp dir that belongs to this function alone.
-PRIVATE_ENV = "LAMBDASCOPE_PRIVATE_TMPDIR"
+PRIVATE_ENV = PRIVATE_TMPDIR
 
 _lock = threading.Lock()
 _request_lock = threading.Lock()
@@ -92,7 +93,7 @@ def is_private(path: str) -> bool:
     ``/tmp`` is the environment's own. Anywhere else (a development machine, a CI runner)
     other programs write to the same temp dir.
     """
-    marked = os.environ.get(PRIVATE_ENV)
+    marked = private_tmpdir()
     if marked:
         mine, there = os.path.realpath(marked), os.path.realpath(path)
         return there == mine or there.startswith(mine.rstrip(os.sep) + os.sep)

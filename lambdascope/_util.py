@@ -13,13 +13,14 @@ __all__ = [
     "accepts_positional",
     "check_callable",
     "describe",
-    "env_flag",
     "exec_spec",
     "is_async_callable",
+    "outside_stacklevel",
     "positive_seconds",
     "reject_unknown_options",
     "required_arguments",
     "seconds_value",
+    "warn_at",
 ]
 
 _CO_VARARGS = 0x04
@@ -122,14 +123,40 @@ def is_async_callable(obj: Any) -> bool:
     return owner is not None and bool(owner[0].__code__.co_flags & _CO_COROUTINE)
 
 
-_OFF = frozenset({"0", "false", "no", "off"})
-
-
-def env_flag(name: str) -> bool:
-    """An on-by-default switch read from the environment: ``0``/``false``/``no``/``off`` is off."""
+def outside_stacklevel() -> int:
+    """The ``stacklevel`` that makes the caller's ``warnings.warn`` point at the first frame
+    outside lambdascope (the user's code that applied ``@handler`` or called the handler)."""
     import os
+    import sys
 
-    return os.environ.get(name, "1").strip().lower() not in _OFF
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(1)  # the function that will call warnings.warn: level 1
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn_at(func: Any, warning: Warning) -> None:
+    """Issue *warning* at *func*'s definition, its file and first line: a warning about the
+    user's handler points at the handler, not at lambdascope (nor at whoever called it)."""
+    import warnings
+
+    code = getattr(func, "__code__", None)
+    module_globals = getattr(func, "__globals__", None)
+    if code is None or not isinstance(module_globals, dict):
+        warnings.warn(warning, stacklevel=outside_stacklevel())
+        return
+    warnings.warn_explicit(
+        warning,
+        type(warning),
+        code.co_filename,
+        code.co_firstlineno,
+        module=getattr(func, "__module__", None) or None,
+        registry=module_globals.setdefault("__warningregistry__", {}),
+        module_globals=module_globals,
+    )
 
 
 def positive_seconds(option: str, value: object, unset_hint: str) -> float | None:

@@ -12,10 +12,11 @@ import sys
 import threading
 from functools import partial
 
+from ._config import WARN_CLIENTS, switch
 from ._resources import InitResource, in_factory
 from ._scope import in_invocation
 from ._state import state
-from ._util import describe, env_flag, seconds_value
+from ._util import describe, seconds_value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 #: Environment variable that turns the client-in-invocation warning off (``0``).
-WARN_ENV = "LAMBDASCOPE_WARN_CLIENTS"
 
 _cache: dict[tuple[Any, ...], InitResource[Any]] = {}
 _cache_lock = threading.Lock()
@@ -396,7 +396,7 @@ def install_client_warning() -> bool:
     is already loaded it is patched now, otherwise right after its import.
     ``LAMBDASCOPE_WARN_CLIENTS=0`` turns it off. Returns whether it is active.
     """
-    if not env_flag(WARN_ENV):
+    if not switch(WARN_CLIENTS, True):
         return False
     loaded = sys.modules.get("botocore.session")
     if loaded is not None:

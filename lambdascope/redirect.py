@@ -7,7 +7,8 @@ let the exec wrapper (``AWS_LAMBDA_EXEC_WRAPPER=/opt/lambdascope-wrapper``, from
 
 When the runtime imports this module during Init, it imports the handler module named by
 ``LAMBDASCOPE_HANDLER``, wraps its handler with :func:`lambdascope.handler` (the guard mode
-comes from ``LAMBDASCOPE_GUARD`` as always) and binds the result to :data:`handler`, which
+comes from ``LAMBDASCOPE_GUARD``; unset, it is ``warn``, not ``@handler``'s ``raise``: the
+unmodified function answers as before) and binds the result to :data:`handler`, which
 the runtime calls for every invocation: an invocation costs what it costs with
 ``@handler`` written in the code. A handler already decorated with ``@handler`` is served
 as it is, never wrapped twice.

@@ -200,6 +200,7 @@ def test_every_exception_the_library_defines_derives_from_lambdascope_error() ->
         lambdascope.ScopeLeakError,
         lambdascope.TmpLeakError,
         lambdascope.DeadlineExceededError,
+        lambdascope.ConfigurationError,
     ]
     assert all(issubclass(cls, lambdascope.LambdascopeError) for cls in own)
     # ...and keeps the built-in base that `except` clauses written before relied on
@@ -208,6 +209,7 @@ def test_every_exception_the_library_defines_derives_from_lambdascope_error() ->
     assert issubclass(lambdascope.check.CheckError, ValueError)
     assert issubclass(lambdascope.DeadlineExceededError, TimeoutError)
     assert issubclass(HandlerLoadError, ImportError)
+    assert issubclass(lambdascope.ConfigurationError, ValueError)
 
 
 def test_every_exception_class_in_the_package_is_listed_above() -> None:
@@ -229,4 +231,5 @@ def test_every_exception_class_in_the_package_is_listed_above() -> None:
         "ScopeLeakError",
         "TmpLeakError",
         "DeadlineExceededError",
+        "ConfigurationError",
     }

@@ -25,8 +25,10 @@ it: module-level state of the guarded modules (this package) and files in the te
 ``_analysis``, ``_facts``, ``_visit``, ``_calls``, ``_tables``, ``_source``
     the static write analysis: which module-level names handler-time code can write
     (imported on the first invocation: it costs ``import ast``).
-``_tmpwatch``, ``_inotify``
-    the /tmp watch.
+``_tmpwatch``, ``_inotify``, ``_writes``
+    the /tmp watch; off Lambda, the paths this process writes (an audit hook).
+``_redact``
+    what a report may show of a key, a name or a file path: what the source writes.
 """
 
 from __future__ import annotations

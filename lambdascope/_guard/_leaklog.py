@@ -5,27 +5,30 @@ module, as plain records: the handler's name, and per leak the module, the varia
 the path under the temp dir), the kind of change and the ``file:line`` sites. Each leak
 becomes one JSON line on stdout (CloudWatch Logs keeps one event per line)::
 
-    {"message": "lambdascope scope leak", "level": "WARNING", "leak": "module state",
-     "function": "orders", "handler": "app.lambda_handler", "module": "app",
+    {"message": "lambdascope scope leak", "level": "WARNING",
+     "timestamp": "2026-01-31 12:00:00,123+0000", "service": "orders",
+     "function_name": "orders", "function_request_id": "8f5e...", "xray_trace_id": "1-...",
+     "leak": "module state", "handler": "app.lambda_handler", "module": "app",
      "variable": "files", "change": "list modified in place",
-     "sites": ["/var/task/app.py:14"], "aws_request_id": "8f5e..."}
+     "sites": ["/var/task/app.py:14"]}
 
-Values are never written: not the variable's contents, not the keys added, not a file's
-bytes. With ``LAMBDASCOPE_LEAK_METRICS=on`` the report ends with one record in CloudWatch
-Embedded Metric Format (a JSON line whose ``_aws`` key tells CloudWatch to extract a
-metric, no agent and no dependency): ``ScopeLeaks``, the number of leaks, with the
-dimension ``FunctionName``, in the namespace ``LAMBDASCOPE_METRICS_NAMESPACE`` (default
-``lambdascope``).
+The fields it shares with Powertools' ``Logger`` lines have Powertools' names
+(:func:`lambdascope._logging.line_fields`). Values are never written: not the variable's
+contents, not the keys added, not a file's bytes. With ``LAMBDASCOPE_LEAK_METRICS=on`` the
+report ends with one record in CloudWatch Embedded Metric Format (a JSON line whose ``_aws``
+key tells CloudWatch to extract a metric, no agent and no dependency): ``ScopeLeaks``, the
+number of leaks, with the dimension ``FunctionName``, in the namespace
+``LAMBDASCOPE_METRICS_NAMESPACE`` (default ``lambdascope``).
 
 Writing a report never fails an invocation.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 
-from lambdascope._scope import CONTEXT, current_scope
+from lambdascope._config import DEFAULT_NAMESPACE, LEAK_METRICS, metrics_namespace, switch
+from lambdascope._logging import line_fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
 __all__ = [
     "MESSAGE",
     "METRIC",
-    "METRICS_ENV",
-    "NAMESPACE_ENV",
     "change_of",
     "handler_name",
     "module_leaks",
@@ -46,10 +47,6 @@ __all__ = [
 
 MESSAGE = "lambdascope scope leak"
 METRIC = "ScopeLeaks"
-METRICS_ENV = "LAMBDASCOPE_LEAK_METRICS"
-NAMESPACE_ENV = "LAMBDASCOPE_METRICS_NAMESPACE"
-_DEFAULT_NAMESPACE = "lambdascope"
-_ON = frozenset({"on", "1", "true", "yes"})
 _NAME_CHANGES = ("deleted", "created", "set from None", "rebound")
 
 #: ``file:line`` sites per (handler, module, variable, rebinding): the code does not change.
@@ -61,14 +58,6 @@ def handler_name(func: Any) -> str:
     module = getattr(func, "__module__", None)
     name = getattr(func, "__qualname__", None) or type(func).__name__
     return f"{module}.{name}" if module else str(name)
-
-
-def _request_id() -> str | None:
-    scope = current_scope()
-    if scope is None:
-        return None
-    request_id = getattr(scope[CONTEXT], "aws_request_id", None)
-    return request_id if isinstance(request_id, str) else None
 
 
 def write_leaks(
@@ -86,27 +75,24 @@ def write_leaks(
     try:
         import json
 
-        function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-        request_id = _request_id()
+        fields = line_fields("WARNING")
         lines = [
             json.dumps(
                 {
                     "message": MESSAGE,
-                    "level": "WARNING",
+                    **fields,
                     "leak": leak,
-                    "function": function,
                     "handler": handler,
                     "module": module,
                     "variable": variable,
                     "change": change,
                     "sites": list(sites),
-                    "aws_request_id": request_id,
                 }
             )
             for module, variable, change, sites in records
         ]
-        if lines and os.environ.get(METRICS_ENV, "").strip().lower() in _ON:
-            lines.append(json.dumps(_metric(function or handler, len(lines))))
+        if lines and switch(LEAK_METRICS, False):
+            lines.append(json.dumps(_metric(fields["function_name"] or handler, len(lines))))
         if lines:
             sys.stdout.write("\n".join(lines) + "\n")
             sys.stdout.flush()
@@ -120,7 +106,7 @@ def _metric(function: str, count: int) -> dict[str, Any]:
     """A CloudWatch Embedded Metric Format record: *count* ``ScopeLeaks`` of *function*."""
     import time
 
-    namespace = os.environ.get(NAMESPACE_ENV, "").strip() or _DEFAULT_NAMESPACE
+    namespace = metrics_namespace(DEFAULT_NAMESPACE)
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lambdascope._mutators import MUTATING_METHODS
 
 from ._kinds import MISSING, MODULE_TYPE, SCALARS, innermost
-from ._redact import module_words
+from ._redact import note_project, project_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,12 +22,22 @@ if TYPE_CHECKING:
 _MAX_SITES = 3
 
 
-def name_leak(space: Space, key: str, before: Any, now: Any) -> tuple[str, str, str, str]:
+def name_leak(
+    spaces: list[Space], space: Space, key: str, before: Any, now: Any
+) -> tuple[str, str, str, str]:
     """The leak ``(module, path, what, allow_as)`` of a module-level name of *space*: a name
-    the source does not write (``globals()[event["id"]] = ...``) is not shown."""
-    if key not in module_words(space.name, space.namespace):
+    the project's source does not write (``globals()[event["id"]] = ...``) is not shown."""
+    note_project(spaces)
+    if key not in project_words(space):
         key = "<name>"
     return space.name, key, rebinding(key, before, now), key
+
+
+def node_leak(spaces: list[Space], node: Node) -> tuple[str, str, str, str]:
+    """The leak ``(module, path, what, allow_as)`` of a watched object that changed; keys
+    and names the project's source does not write are not shown."""
+    note_project(spaces)
+    return node.origin.module, node.path, node_words(node), node.origin.allow_as
 
 
 def rebinding(key: str, before: Any, now: Any) -> str:

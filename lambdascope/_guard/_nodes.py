@@ -22,7 +22,7 @@ from ._kinds import (
     slot_names,
     slot_values,
 )
-from ._redact import class_words, keys_text, module_words, step_key
+from ._redact import Words, class_words, keys_text, project_words, step_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,11 +86,11 @@ class Node:
             node = parent
         return self.origin.label + "".join(texts)
 
-    def words(self) -> frozenset[Any]:
+    def words(self) -> Words:
         """What a message may show of this object's keys and attribute names: the words of
-        the source of the variable's module and of its class's module."""
-        space = self.origin.space
-        return module_words(space.name, space.namespace) | class_words(type(self.obj))
+        the sources of the project and of the modules defining its class (and bases)."""
+        cls = self.obj if self.kind == "class" else type(self.obj)
+        return project_words(self.origin.space) | class_words(cls)
 
     def live(self) -> Any:
         """The mapping or sequence to compare with the snapshot."""
@@ -345,7 +345,7 @@ def identical(where: tuple[tuple[Any, ...], tuple[Any, ...]], values: tuple[Any,
     return all(map(is_, map(dict.get, namespaces, keys, repeat(MISSING)), values))
 
 
-def _key_diff(current: Any, snap: dict[Any, Any], noun: str, words: frozenset[Any]) -> str:
+def _key_diff(current: Any, snap: dict[Any, Any], noun: str, words: Words) -> str:
     added = [k for k in current if k not in snap]
     removed = [k for k in snap if k not in current]
     changed = [k for k in current if k in snap and current[k] is not snap[k]]

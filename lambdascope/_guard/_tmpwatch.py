@@ -16,8 +16,10 @@ grew or wrote in the temp dir and left there; its rules and cost model are in
 
 It fails an invocation (``TmpLeakError``) only in a temp dir that belongs to the function
 (:func:`lambdascope._tmp.is_private`), and never under Lambda Managed Instances, whose
-worker processes share ``/tmp``; elsewhere it warns (``TmpLeakWarning``): another program
-may have written the file.
+worker processes share ``/tmp``; elsewhere it warns (``TmpLeakWarning``). Off Lambda (no
+runtime client) it also asks :mod:`._writes` which paths this process wrote: files under the
+real ``/tmp`` past the temp dir are reported too, and in a temp dir shared with other programs
+only those files are, never another program's.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ import time
 
 from lambdascope._errors import ScopeLeakError, TmpLeakError, TmpLeakWarning
 from lambdascope._tmp import finish_request_dir, is_private, is_process_dir, tempdir
+from lambdascope._util import warn_at
 
 from ._kinds import innermost
 from ._leaklog import tmp_leaks
 from ._redact import code_words, modules_words, path_pattern
+from ._writes import ROOTS, Writes, recorder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,8 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["TmpWatch", "resolve_watch", "tmp_paths", "with_watch"]
 
 ENV = "LAMBDASCOPE_WATCH_TMP"
-_ON = frozenset({"on", "1", "true", "yes"})
-_OFF = frozenset({"off", "0", "false", "no"})
 _BUDGET = 2_000  # entries below the top level that one look around may stat
 _STATS = 1_000  # entries of the top level seen before that one check may stat again
 _MAX_PATHS = 10  # paths named in one report
@@ -57,16 +59,9 @@ _MAX_EVENTS = 100_000  # events kept for the invocations running now; past that,
 def resolve_watch(option: object) -> bool:
     """Validate ``watch_tmp=`` (``None`` reads ``LAMBDASCOPE_WATCH_TMP``, default on)."""
     if option is None:
-        raw = os.environ.get(ENV, "")
-        value = raw.strip().lower()
-        if not value or value in _ON:
-            return True
-        if value in _OFF:
-            return False
-        raise ValueError(
-            f"environment variable {ENV}={raw!r} is not a switch. Set it to 'on' or 'off' "
-            "(or unset it: the /tmp watch then follows the guard)."
-        )
+        from lambdascope._config import switch
+
+        return switch(ENV, True, strict=True)
     if not isinstance(option, bool):
         raise TypeError(
             f"@handler(watch_tmp={option!r}) takes True or False (or None for the "
@@ -126,10 +121,11 @@ def _now_ns() -> int:
 
 
 class _Leak:
-    __slots__ = ("how", "path", "size")
+    __slots__ = ("how", "path", "root", "size")
 
-    def __init__(self, path: str, size: int, how: str) -> None:
+    def __init__(self, path: str, size: int, how: str, root: str | None = None) -> None:
         self.path, self.size, self.how = path, size, how  # "created", "grew by", "written"
+        self.root = root  # what *path* is relative to: None for the temp dir
 
 
 class _Events:
@@ -240,6 +236,7 @@ class TmpWatch:
 
     __slots__ = (
         "_allow",
+        "_allow_root",
         "_dir",
         "_exit_only",
         "_func",
@@ -247,9 +244,12 @@ class TmpWatch:
         "_mark",
         "_modules",
         "_monitor",
+        "_own",
         "_raise",
         "_scan",
         "_started",
+        "_wmark",
+        "_writes",
         "mode",
     )
 
@@ -265,7 +265,11 @@ class TmpWatch:
         self._given = allow
         self._modules = modules  # the guarded modules: their sources say what may be shown
         self._allow: tuple[str, ...] = ()
+        self._allow_root: tuple[str, ...] = ()
         self._dir: str | None = None
+        self._own = False  # the temp dir is the function's own
+        self._writes: Writes | None = None  # off Lambda: the paths this process writes
+        self._wmark = 0
         self._monitor: Monitor | None = None
         self._scan: _Scan | None = None
         self._exit_only = False
@@ -280,9 +284,14 @@ class TmpWatch:
         invocations of one handler in threads at once; Lambda never does).
         """
         self._allow = _relative(self._given, base)
-        self._raise = self.mode == "raise" and is_private(base)
+        self._allow_root = _relative(self._given, ROOTS[0])
+        self._own = is_private(base)
+        self._raise = self.mode == "raise" and self._own
         # Under a runtime client nothing but the runtime runs between two invocations.
         self._exit_only = "AWS_LAMBDA_RUNTIME_API" in os.environ
+        # Off Lambda, where cost does not matter, which files this process writes (an audit
+        # hook: never installed under a runtime client, see _writes).
+        self._writes = None if self._exit_only else recorder()
         monitor = _events.bind(base)
         self._scan = _Scan(self, base) if monitor is None else None
         self._monitor = monitor
@@ -298,6 +307,8 @@ class TmpWatch:
             self._bind(base)
             monitor = self._monitor
         self._started = _now_ns()
+        if self._writes is not None:
+            self._wmark = self._writes.begin(base)
         if monitor is not None:
             self._mark = _events.begin(self, monitor, not self._exit_only)
         elif self._scan is not None:  # pragma: no branch - not while another thread binds
@@ -307,6 +318,8 @@ class TmpWatch:
         """The invocation did not start after all (the module guard's ``enter`` failed)."""
         if self in _events.running:
             _events.running.remove(self)
+        if self._writes is not None:
+            self._writes.end(self._wmark)
 
     def exit(self) -> TmpLeakError | None:
         """After the handler: report files it created, grew or wrote and left behind.
@@ -314,33 +327,97 @@ class TmpWatch:
         Warns itself (warn mode, a temp dir that is not the function's own, Lambda Managed
         Instances); returns the error to raise otherwise, ``None`` when nothing was left.
         """
-        monitor, scan = self._monitor, self._scan
-        if monitor is None:
-            if scan is None:  # pragma: no cover - another thread was binding at its start
-                return None
-            finish_request_dir()  # its blocks would move the trip-wire (events never see it)
-            leaks = scan.leaks()
-        else:
-            events = _events.end(self, monitor, self._mark)
-            if events is None:
-                return None
-            if monitor.lost:
-                leaks = self._look_around()
-                if not _events.running and self._dir is not None:  # watch it afresh
-                    self._bind(self._dir)
-            else:
-                leaks = self._from_events(events)
+        leaks = self._left()
+        writes = self._writes
+        if writes is not None:  # off Lambda
+            leaks = self._attributed(leaks, writes.end(self._wmark))
         if not leaks:
             return None
         self._redact(leaks)
         message = self._message(leaks)
         if self._raise:
             return TmpLeakError(message)
-        tmp_leaks(self._func, [(leak.path, leak.how) for leak in leaks])
-        import warnings
-
-        warnings.warn(TmpLeakWarning(message), stacklevel=4)
+        tmp_leaks(self._func, [(self._where(leak), leak.how) for leak in leaks])
+        warn_at(self._func, TmpLeakWarning(message))  # at the handler, not in lambdascope
         return None
+
+    def _left(self) -> list[_Leak] | None:
+        """What the watch saw left in the temp dir (``None``: nothing happened)."""
+        monitor, scan = self._monitor, self._scan
+        if monitor is None:
+            if scan is None:  # pragma: no cover - another thread was binding at its start
+                return None
+            finish_request_dir()  # its blocks would move the trip-wire (events never see it)
+            return scan.leaks()
+        events = _events.end(self, monitor, self._mark)
+        if events is None:
+            return None
+        if monitor.lost:
+            leaks = self._look_around()
+            if not _events.running and self._dir is not None:  # watch it afresh
+                self._bind(self._dir)
+            return leaks
+        return self._from_events(events)
+
+    # -- what this process wrote (off Lambda) ---------------------------------------------------
+    def _attributed(
+        self, leaks: list[_Leak] | None, written: list[tuple[str, int | None, bool]]
+    ) -> list[_Leak]:
+        """Off Lambda, the leaks that can be put down to this invocation.
+
+        In a temp dir of the function's own, every file the watch saw left there, and the
+        files this process wrote under ``/tmp`` outside it (a hard-coded ``/tmp/...`` is the
+        temp dir on Lambda). In a temp dir shared with other programs, only the files this
+        process wrote: never another program's.
+        """
+        base = self._dir
+        assert base is not None
+        found = list(leaks or ()) if self._own else []
+        seen: set[str] = set()
+        for path, before, is_dir in written:
+            if path in seen:
+                continue
+            seen.add(path)
+            inside = path.startswith(base + os.sep)
+            if inside and self._own:
+                continue  # the watch saw it
+            root = base if inside else next((r for r in ROOTS if path.startswith(r + os.sep)), "")
+            relative = path[len(root) + 1 :]
+            if not root or is_process_dir(relative.partition("/")[0]):
+                continue
+            allowed = self._allowed if inside else self._allowed_root
+            if is_dir:
+                top = relative
+                for sub, st in _files_under(root, top, allowed, [_BUDGET]):
+                    if st.st_mtime_ns >= self._started:
+                        found.append(_Leak(sub, st.st_size, "created", root))
+                continue
+            if allowed(relative):
+                continue
+            try:
+                size = os.lstat(path).st_size
+            except OSError:  # removed again: nothing left
+                continue
+            if before is None:
+                found.append(_Leak(relative, size, "created", root))
+            elif size > before:
+                found.append(_Leak(relative, size - before, "grew by", root))
+            else:
+                found.append(_Leak(relative, size, "written", root))
+        return _unique(found)
+
+    def _allowed_root(self, relative: str) -> bool:
+        """:meth:`_allowed` for a path under ``/tmp`` outside the temp dir: ``tmp_allow=``
+        names it as on Lambda, where ``/tmp`` is the temp dir."""
+        saved, self._allow = self._allow, self._allow_root
+        try:
+            return self._allowed(relative)
+        finally:
+            self._allow = saved
+
+    def _where(self, leak: _Leak) -> str:
+        """The path a report names: under the temp dir relative, elsewhere absolute."""
+        return leak.path if leak.root is None else os.path.join(leak.root, leak.path)
 
     # -- from events ------------------------------------------------------------------------
     def _from_events(self, events: list[tuple[str, int]]) -> list[_Leak]:
@@ -403,6 +480,8 @@ class TmpWatch:
         words = modules_words([*names, getattr(func, "__module__", None) or ""]) | code_words(func)
         for leak in leaks:
             leak.path = path_pattern(leak.path, words)
+            if leak.root == self._dir:
+                leak.root = None  # relative to the temp dir, as the watch names its own
 
     def _allowed(self, relative: str) -> bool:
         if not self._allow:
@@ -430,7 +509,9 @@ class TmpWatch:
         ]
         for leak in sorted(leaks, key=lambda leak: -leak.size)[:_MAX_PATHS]:
             how = "grew by" if leak.how == "grew by" else f"{leak.how},"
-            lines.append(f"  - {os.path.join(self._dir, leak.path)} ({how} {leak.size:,} bytes)")
+            lines.append(
+                f"  - {os.path.join(self._dir, self._where(leak))} ({how} {leak.size:,} bytes)"
+            )
         if len(leaks) > _MAX_PATHS:
             lines.append(f"  - ... and {len(leaks) - _MAX_PATHS} more")
         top = leaks[0].path.partition("/")[0]
@@ -444,12 +525,20 @@ class TmpWatch:
         if self.mode == "raise" and not self._raise:
             lines.append(
                 f"A warning, not an error: {self._dir} is not this function's own temp dir "
-                "(other programs on this machine write there too, and a file does not say "
-                "who wrote it). On Lambda, and in the temp dir of its own that "
-                "LambdaEnvironment, `lambdascope invoke` and the pytest plugin give each "
-                "environment, this fails the invocation."
+                "(other programs on this machine write there too; only the files this process "
+                "wrote during the invocation are named). On Lambda, and in the temp dir of its "
+                "own that LambdaEnvironment, `lambdascope invoke` and the pytest plugin give "
+                "each environment, this fails the invocation."
             )
         return "\n".join(lines)
+
+
+def _unique(leaks: list[_Leak]) -> list[_Leak]:
+    """One leak per file (a file in a directory written twice is named once)."""
+    found: dict[tuple[str | None, str], _Leak] = {}
+    for leak in leaks:
+        found.setdefault((leak.root, leak.path), leak)
+    return list(found.values())
 
 
 def _grew(before: tuple[int, ...], now: tuple[int, ...]) -> bool:

@@ -10,6 +10,7 @@ import sys
 from lambdascope import _resources
 from lambdascope._errors import ScopeLeakError, ScopeLeakWarning
 from lambdascope._state import state
+from lambdascope._util import warn_at
 
 from . import _ahead
 from ._census import Space, exported_modules, lazy_init, link_project, module_analysis, walk
@@ -23,7 +24,7 @@ from ._kinds import (
     know_arrays,
 )
 from ._leaklog import module_leaks
-from ._messages import leak_message, name_leak, node_words, use_sites
+from ._messages import leak_message, name_leak, node_leak, use_sites
 from ._nodes import Node, Origin, identical, never
 from ._project import GuardedModule, Project
 
@@ -39,21 +40,12 @@ MODES = ("raise", "warn", "off")
 ENV = "LAMBDASCOPE_GUARD"
 
 
-def resolve_mode(guard: object) -> str:
-    """Validate ``guard=`` (``None`` reads ``LAMBDASCOPE_GUARD``, default ``"raise"``)."""
+def resolve_mode(guard: object, default: str = "raise") -> str:
+    """Validate ``guard=`` (``None`` reads ``LAMBDASCOPE_GUARD``, else *default*)."""
     if guard is None:
-        import os
+        from lambdascope._config import choice
 
-        raw = os.environ.get(ENV, "")
-        value = raw.strip().lower()
-        if not value:
-            return "raise"
-        if value not in MODES:
-            raise ValueError(
-                f"environment variable {ENV}={raw!r} is not a guard mode. Set it to one of "
-                "'raise', 'warn' or 'off' (or unset it for the default 'raise')."
-            )
-        return value
+        return choice(ENV, MODES, default, "a guard mode")
     if guard not in MODES:
         raise ValueError(
             f"@handler(guard={guard!r}) is not a guard mode. Use guard='raise' (the default: "
@@ -103,6 +95,7 @@ class Guard:
         "_spaces",
         "_warned",
         "mode",
+        "mode_set_by",
     )
 
     def __init__(
@@ -116,6 +109,7 @@ class Guard:
         site: str | None = None,
     ) -> None:
         self.mode = mode
+        self.mode_set_by = ""  # why this mode, in words (the cold-start report says it)
         self._func = innermost(func)
         self._allow = frozenset(option_names("allow", allow, "allow=('cache',)"))
         extra = option_names("modules", modules, "modules=('mypackage',)")
@@ -186,6 +180,8 @@ class Guard:
         label = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
         state.guards[label] = {
             "handler": label,
+            "mode": self.mode,
+            "mode_set_by": self.mode_set_by,
             "modules": [space.name for space in self._spaces],
             "watched_whole": [space.name for space in self._spaces if space.whole],
             "analysed_ahead": [space.name for space in self._spaces if space.analysis.ahead],
@@ -323,11 +319,9 @@ class Guard:
         if not names and not nodes:  # init-scope work done lazily, or dunders: accept it
             self._snapshot()
             return
-        leaks = [name_leak(space, key, before, now) for space, key, before, now in names]
-        leaks.extend(
-            (node.origin.module, node.path, node_words(node), node.origin.allow_as)
-            for node in nodes
-        )
+        spaces = self._spaces or []
+        leaks = [name_leak(spaces, space, key, before, now) for space, key, before, now in names]
+        leaks.extend(node_leak(spaces, node) for node in nodes)
         if self.mode == "raise":
             for node in nodes:
                 node.restore()
@@ -336,15 +330,13 @@ class Guard:
             if not self._unchanged():  # accepted changes stand: they become the baseline
                 self._snapshot()
             raise ScopeLeakError(self._message(leaks, restored=True))
-        spaces, func = self._spaces or [], self._func
+        func = self._func
         module_leaks(func, leaks, lambda m, a, w: use_sites(spaces, func, m, a, "name `" in w))
         fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
         self._warned.update((module, allow_as) for module, _, _, allow_as in leaks)
         self._snapshot()
-        if fresh:
-            import warnings
-
-            warnings.warn(ScopeLeakWarning(self._message(fresh, restored=False)), stacklevel=4)
+        if fresh:  # at the handler's definition, not in lambdascope
+            warn_at(func, ScopeLeakWarning(self._message(fresh, restored=False)))
 
     def _leaks(self) -> tuple[list[tuple[Space, str, Any, Any]], list[Node]]:
         """What changed and is not init-scope work done lazily."""

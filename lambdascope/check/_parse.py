@@ -123,7 +123,9 @@ def newer_pythons() -> list[str]:
         if path:
             found.setdefault(path, (3, minor))
     ordered = sorted((p for p, v in found.items() if v > here), key=found.__getitem__)
-    chosen = os.environ.get("LAMBDASCOPE_CHECK_PYTHON")
+    from lambdascope._config import check_python
+
+    chosen = check_python()
     return ([chosen] if chosen else []) + ordered[::-1]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import re
 import tempfile
 from typing import TYPE_CHECKING, Any
 
@@ -91,8 +92,9 @@ def lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
 
 
 def run(module: Any, event: dict[str, Any], request_id: str = "req-1") -> Any:
+    context = LambdaContext(aws_request_id=request_id, function_name="orders")  # as on Lambda
     with pytest.warns(ScopeLeakWarning):
-        return module.lambda_handler(event, LambdaContext(aws_request_id=request_id))
+        return module.lambda_handler(event, context)
 
 
 def test_a_leak_is_one_json_line_with_where_and_which_request(
@@ -105,15 +107,19 @@ def test_a_leak_is_one_json_line_with_where_and_which_request(
     assert line == {
         "message": "lambdascope scope leak",
         "level": "WARNING",
+        "timestamp": line["timestamp"],
+        "service": "service_undefined",  # no POWERTOOLS_SERVICE_NAME: Powertools' word
+        "function_name": "orders",  # the context's, as Powertools takes it
+        "function_request_id": "8f5e-1",
+        "xray_trace_id": None,
         "leak": "module state",
-        "function": "orders",
         "handler": "leaks.lambda_handler",
         "module": "leaks",
         "variable": "orders",
         "change": "list modified in place",
         "sites": [f"{path}:{append}"],
-        "aws_request_id": "8f5e-1",
     }
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000", line["timestamp"])
 
 
 def test_every_leaking_invocation_is_reported_not_only_the_first(
@@ -121,7 +127,7 @@ def test_every_leaking_invocation_is_reported_not_only_the_first(
 ) -> None:
     run(leaks, {"what": "append", "order": "o-1"}, "r1")
     leaks.lambda_handler({"what": "append", "order": "o-2"}, LambdaContext(aws_request_id="r2"))
-    assert [line["aws_request_id"] for line in lines(capsys)] == ["r1", "r2"]
+    assert [line["function_request_id"] for line in lines(capsys)] == ["r1", "r2"]
 
 
 @pytest.mark.parametrize(
@@ -188,10 +194,11 @@ def test_the_metric_counts_the_leaks_of_the_invocation_in_its_namespace(
         "    a.append(1)\n"
         "    b['k'] = 2\n",
     )
-    run(importlib.import_module("two"), {})
+    with pytest.warns(ScopeLeakWarning):
+        importlib.import_module("two").lambda_handler({}, None)  # no context either
     *reports, metric = lines(capsys)
     assert [r["variable"] for r in reports] == ["a", "b"]
-    assert all(r["function"] is None for r in reports)
+    assert all(r["function_name"] is None for r in reports)
     assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "shop/staging"
     assert metric["FunctionName"] == "two.lambda_handler"
     assert metric["ScopeLeaks"] == 2
@@ -223,7 +230,7 @@ def test_outside_lambda_the_request_id_is_none(
 ) -> None:
     with pytest.warns(ScopeLeakWarning):
         leaks.lambda_handler({"what": "rebind"}, None)  # a local call without a context
-    assert lines(capsys)[0]["aws_request_id"] is None
+    assert lines(capsys)[0]["function_request_id"] is None
 
 
 def test_a_file_left_in_tmp_is_reported_too(
@@ -249,7 +256,7 @@ def test_a_file_left_in_tmp_is_reported_too(
         ("cache/page.html", "file created"),
         ("report-4711.csv", "file created"),
     ]
-    assert {(r["leak"], r["module"], r["aws_request_id"]) for r in reports} == {
+    assert {(r["leak"], r["module"], r["function_request_id"]) for r in reports} == {
         ("tmp", None, "t-1")
     }
     assert all(r["sites"] == [] for r in reports)

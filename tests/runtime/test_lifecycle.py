@@ -125,7 +125,7 @@ def test_the_cold_start_report_is_one_json_line_after_the_first_invocation(
     out = capsys.readouterr().out
     (report,) = reports(out)
     assert len(out.splitlines()) == 1
-    assert report["function"] == "orders"
+    assert report["function_name"] == "orders"
     assert report["init_type"] == "on-demand"
     assert report["restored"] is False
     assert report["init_ms"] >= 10  # the eager config was created after lambdascope's import

@@ -6,7 +6,11 @@ Under the real runtime client it is exercised in tests/tooling/test_adopt.py."""
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import sys
+import tempfile
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -77,16 +81,67 @@ def failure(monkeypatch: pytest.MonkeyPatch, setting: str | None) -> Any:
 # -- the forms of the handler setting -----------------------------------------------------
 
 
-def test_an_unmodified_leaking_handler_runs_under_the_guard(
-    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
+def test_an_unmodified_leaking_handler_is_observed_by_default(
+    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # LAMBDASCOPE_GUARD unset (an --environment update replaced the variables): the function
+    # answers exactly as before, and the leak is reported; @handler itself would raise.
     handler_dir.write("app", LEAKY)
+    lambdascope.configure(cold_start_report=True)
     served = redirect(monkeypatch, "app.lambda_handler")
     app = sys.modules["app"]
     assert served.__wrapped__ is app.lambda_handler  # the module itself is not modified
+    with pytest.warns(ScopeLeakWarning, match=r"list `seen` was modified in place"):
+        assert served({"id": "a"}, None) == 1
+    assert served({"id": "b"}, None) == 2
+    assert app.seen == ["a", "b"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    (report,) = [line for line in lines if line["message"] == "lambdascope cold start report"]
+    (guard,) = report["guard"]
+    assert guard["mode"] == "warn"
+    assert guard["mode_set_by"].startswith("the redirect's default: LAMBDASCOPE_GUARD is not set")
+
+
+def test_the_warnings_point_at_the_handler_not_at_lambdascope(
+    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = handler_dir.write(
+        "app",
+        """
+        import os
+        import tempfile
+
+        seen = []
+
+
+        def lambda_handler(event, context):
+            seen.append(event["id"])
+            with open(os.path.join(tempfile.gettempdir(), "left.txt"), "w") as out:
+                out.write("x")
+            return len(seen)
+        """,
+    )
+    served = redirect(monkeypatch, "app.lambda_handler")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        served({"id": "a"}, None)
+    assert [w.category for w in caught] == [ScopeLeakWarning, lambdascope.TmpLeakWarning]
+    define = path.read_text().splitlines().index("def lambda_handler(event, context):") + 1
+    assert [(w.filename, w.lineno) for w in caught] == [(str(path), define)] * 2
+    os.remove(os.path.join(tempfile.gettempdir(), "left.txt"))
+
+
+def test_raise_mode_through_the_redirect(
+    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handler_dir.write("app", LEAKY)
+    monkeypatch.setenv("LAMBDASCOPE_GUARD", "raise")
+    served = redirect(monkeypatch, "app.lambda_handler")
     with pytest.raises(ScopeLeakError, match=r"list `seen` was modified in place"):
         served({"id": "a"}, None)
-    assert app.seen == []  # raise mode: nothing crossed
+    assert sys.modules["app"].seen == []  # raise mode: nothing crossed
+    assert lambdascope.guarded_modules(served)  # the guard is on
+    assert served.__lambdascope_guard__.mode_set_by == "LAMBDASCOPE_GUARD=raise"
 
 
 def test_the_guard_mode_comes_from_lambdascope_guard(
@@ -316,13 +371,18 @@ def test_a_syntax_error_in_the_module(
     assert error.trace == [f'  File "{path}" Line 1\n    def lambda_handler(event, context)\n']
 
 
-def test_a_wrong_guard_mode_fails_init(
+def test_a_wrong_guard_mode_fails_init_as_a_configuration_error(
     handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler_dir.write("app", LEAKY)
     monkeypatch.setenv("LAMBDASCOPE_GUARD", "loud")
-    error = failure(monkeypatch, "app.lambda_handler")
-    assert "LAMBDASCOPE_GUARD='loud' is not a guard mode" in str(error)
+    with pytest.raises(lambdascope.ConfigurationError) as info:
+        redirect(monkeypatch, "app.lambda_handler")
+    assert not isinstance(info.value, ImportError)  # not a handler that cannot be found
+    assert str(info.value) == (
+        "environment variable LAMBDASCOPE_GUARD='loud' is not a guard mode. Set it to one of "
+        "'raise', 'warn' or 'off' (or unset it for the default 'warn')."
+    )
 
 
 def test_the_module_s_own_init_error_propagates_unchanged(
@@ -352,6 +412,21 @@ def test_under_the_runtime_client_a_load_error_is_its_fault(
     assert info.value.trace == []
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
+
+
+def test_under_the_runtime_client_a_wrong_guard_mode_is_a_configuration_error(
+    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awslambdaric.lambda_runtime_exception import FaultException
+
+    monkeypatch.setitem(sys.modules, _FAULTS, importlib.import_module(_FAULTS))
+    handler_dir.write("app", LEAKY)
+    monkeypatch.setenv("LAMBDASCOPE_GUARD", "warning")
+    with pytest.raises(FaultException) as info:
+        redirect(monkeypatch, "app.lambda_handler")
+    assert info.value.exception_type == "ConfigurationError"  # not Runtime.HandlerNotFound
+    assert "LAMBDASCOPE_GUARD='warning' is not a guard mode" in info.value.msg
+    assert info.value.trace == []  # lambdascope's own frames are not the function's
 
 
 def test_under_the_runtime_client_the_module_s_error_keeps_only_its_frames(

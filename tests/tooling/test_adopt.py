@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -128,20 +130,24 @@ def test_warn_mode_answers_as_before_and_logs_each_leak(s3: dict[str, str]) -> N
         {"checks": ["latency_ms", "status", "users"]},
     ]
     leaks = leak_lines(runtime.logs)
-    assert [leak["aws_request_id"] for leak in leaks] == [run.request_id for run in runs]
+    assert [leak["function_request_id"] for leak in leaks] == [run.request_id for run in runs]
     for leak in leaks:
         assert leak == {
             "message": "lambdascope scope leak",
             "level": "WARNING",
+            "timestamp": leak["timestamp"],
+            "service": "service_undefined",
+            "function_name": "smoke",
+            "function_request_id": leak["function_request_id"],
+            "xray_trace_id": leak["xray_trace_id"],
             "leak": "module state",
-            "function": "smoke",
             "handler": "checks.lambda_handler",
             "module": "checks",
             "variable": "results",
             "change": "dict modified in place",
             "sites": leak["sites"],
-            "aws_request_id": leak["aws_request_id"],
         }
+        assert leak["xray_trace_id"].startswith("1-")  # the runtime's trace id, its Root
         assert leak["sites"][0] == FIRST_WRITE
     assert "latency_ms" not in json.dumps(leaks)  # never the values (nor keys)
     metrics = metric_lines(runtime.logs)
@@ -149,6 +155,61 @@ def test_warn_mode_answers_as_before_and_logs_each_leak(s3: dict[str, str]) -> N
     namespace = metrics[0]["_aws"]["CloudWatchMetrics"][0]
     assert namespace["Namespace"] == "lambdascope"
     assert namespace["Metrics"] == [{"Name": "ScopeLeaks", "Unit": "Count"}]
+
+
+#: The documented query over Powertools' lines and lambdascope's (docs/adopt.md).
+_ADOPT = (Path(__file__).resolve().parents[2] / "docs" / "adopt.md").read_text()
+QUERY = _ADOPT.split("<!-- docs-query: powertools -->\n```text\n", 1)[1].split("```", 1)[0]
+_QUERY_WORDS = {"fields", "filter", "and", "ispresent", "stats", "count", "as", "latest", "by"}
+_QUERY_WORDS |= {"sort", "desc", "lines", "leaks", "last_message", "orders"}
+TIMESTAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000"
+
+
+def test_the_query_over_powertools_and_lambdascope_finds_its_fields_in_both() -> None:
+    """Unset LAMBDASCOPE_GUARD (the redirect observes), a function logging with Powertools'
+    Logger: the fields the documented query reads are in Powertools' lines, in the leak lines
+    and in the cold-start report, with the same values for the same invocation."""
+    env = {"AWS_LAMBDA_EXEC_WRAPPER": WRAPPER, "POWERTOOLS_SERVICE_NAME": "orders"}
+    runtime = LocalRuntime("orders.lambda_handler", cwd=HANDLERS, env=env, function_name="orders")
+    with runtime:
+        runs = [runtime.invoke({"order": f"o-{n}"}) for n in (1, 2)]
+    assert [run.result for run in runs] == [{"orders": 1}, {"orders": 2}]  # warn: as before
+    lines = [json.loads(line) for line in runtime.logs.splitlines() if line.startswith("{")]
+    powertools = [line for line in lines if line.get("message") == "order received"]
+    leaks = [line for line in lines if line.get("message") == "lambdascope scope leak"]
+    (report,) = [line for line in lines if line.get("message") == "lambdascope cold start report"]
+    assert len(powertools) == len(leaks) == 2
+    fields = set(re.findall(r"[a-z_]+", QUERY.replace('"orders"', ""))) - _QUERY_WORDS
+    assert fields == {
+        "timestamp",
+        "level",
+        "service",
+        "function_name",
+        "function_request_id",
+        "xray_trace_id",
+        "message",
+        "variable",
+    }
+    shared = fields - {"variable"}  # in leak lines only: what count(variable) counts
+    for ours in (*leaks, report):
+        assert shared <= ours.keys()
+        assert re.fullmatch(TIMESTAMP, ours["timestamp"])
+    assert "variable" in leaks[0]
+    for theirs, ours, run in zip(powertools, leaks, runs):
+        assert shared <= theirs.keys()
+        assert re.fullmatch(TIMESTAMP, theirs["timestamp"])  # the same format
+        same = ("service", "function_name", "function_request_id", "xray_trace_id")
+        assert {f: ours[f] for f in same} == {f: theirs[f] for f in same}
+        assert ours["function_request_id"] == run.request_id
+        assert ours["service"] == "orders"
+    assert report["function_request_id"] == runs[0].request_id  # written after the first
+    assert report["xray_trace_id"] == powertools[0]["xray_trace_id"]
+    assert (report["level"], leaks[0]["level"], powertools[0]["level"]) == (
+        "INFO",
+        "WARNING",
+        "INFO",
+    )
+    assert report["guard"][0]["mode"] == "warn"
 
 
 def test_a_wrong_handler_setting_fails_init_in_lambdas_words(s3: dict[str, str]) -> None:
@@ -209,7 +270,8 @@ def test_the_handler_setting_can_name_the_redirect_itself() -> None:
     # No wrapper: the handler setting is the redirect and LAMBDASCOPE_HANDLER the original,
     # which is also what the wrapper keeps when it finds them set so.
     for wrapper in ({}, {"AWS_LAMBDA_EXEC_WRAPPER": WRAPPER}):
-        env = {"LAMBDASCOPE_HANDLER": "collect.lambda_handler", **wrapper}
+        env = {"LAMBDASCOPE_HANDLER": "collect.lambda_handler", "LAMBDASCOPE_GUARD": "raise"}
+        env.update(wrapper)
         with LocalRuntime("lambdascope.redirect.handler", cwd=HANDLERS, env=env) as runtime:
             run = runtime.invoke({"Records": [{"s3": {"object": {"key": "in/1.csv"}}}]})
         assert run.error is not None
@@ -252,6 +314,7 @@ def test_the_layer_runs_an_unmodified_handler_under_the_runtime_client(
     env = {
         "AWS_LAMBDA_EXEC_WRAPPER": str(layer / "lambdascope-wrapper"),
         "PYTHONPATH": f"{task}{os.pathsep}{layer / 'python'}",  # Lambda: /var/task, /opt/python
+        "LAMBDASCOPE_GUARD": "raise",
     }
     event = {"Records": [{"s3": {"object": {"key": "in/1.csv"}}}]}
     with LocalRuntime("collect.lambda_handler", cwd=task, env=env) as runtime:
@@ -264,6 +327,59 @@ def test_the_layer_runs_an_unmodified_handler_under_the_runtime_client(
     frames = "".join(first.error["stackTrace"])  # type: ignore[index]
     assert str(layer / "python" / "lambdascope" / "_handler.py") in frames
     assert str(Path(lambdascope.__file__).parent) not in frames
+
+
+def test_the_documented_local_check_of_the_layer_runs_the_layer_s_lambdascope(
+    layer: Path, tmp_path: Path
+) -> None:
+    """docs/adopt.md, "Try it locally first": the layer unpacked into a folder standing in for
+    /opt, its python folder on PYTHONPATH, the installed `lambdascope` console script. The
+    layer's trimmed lambdascope comes first on PYTHONPATH (it has no command line): the
+    command runs, and the function runs under the layer's lambdascope."""
+    task = tmp_path / "task"
+    task.mkdir()
+    (task / "app.py").write_text(
+        "import lambdascope\n"
+        "\n"
+        "orders = []\n"
+        "\n"
+        "def lambda_handler(event, context):\n"
+        "    orders.append(event['order'])\n"
+        "    return {'orders': len(orders), 'lambdascope': lambdascope.__file__}\n"
+    )
+    env = {
+        **os.environ,
+        "AWS_LAMBDA_EXEC_WRAPPER": str(layer / "lambdascope-wrapper"),
+        "LAMBDASCOPE_GUARD": "warn",
+        "PYTHONPATH": str(layer / "python"),
+    }
+    script = Path(sys.executable).with_name("lambdascope")  # the console script, installed
+    command = [str(script), "invoke", "app.lambda_handler", "--runtime", "awslambdaric"]
+    result = subprocess.run(
+        [*command, "--event-json", '{"order": "o-1"}', "--times", "2"],
+        cwd=task,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    wrapper = layer / "lambdascope-wrapper"
+    assert f"Init (on-demand) under awslambdaric (exec wrapper {wrapper}), pid " in out
+    assert out.count('  | {"message": "lambdascope scope leak"') == 2  # its guard, warn mode
+    result = subprocess.run(
+        [*command, "--event-json", '{"order": "o-1"}', "--times", "1", "--json"],
+        cwd=task,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    runs = [json.loads(line) for line in result.stdout.splitlines()[1:]]
+    assert runs[0]["result"]["lambdascope"] == str(layer / "python" / "lambdascope" / "__init__.py")
 
 
 def test_the_layer_holds_the_runtime_core_its_bytecode_and_the_wrapper(layer: Path) -> None:

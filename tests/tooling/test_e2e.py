@@ -80,7 +80,7 @@ def test_the_cold_start_report_is_written_once(
         if line.startswith('{"message": "lambdascope cold start report"')
     ]
     assert len(reports) == 1
-    assert reports[0]["function"] == "orders"
+    assert reports[0]["function_name"] == "orders"
     assert reports[0]["init_type"] == "on-demand"
     assert [r["name"] for r in reports[0]["resources"]] == ["basics.client"]
 

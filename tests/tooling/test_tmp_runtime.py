@@ -146,3 +146,89 @@ def test_a_module_state_leak_and_a_file_in_a_lambda_environment_are_one_error(
 
 
 ORDERS: list[str] = []
+
+
+# -- past the environment's temp dir: the real /tmp, where Lambda's is ---------------------------
+
+
+def _invoice(event: Any) -> str:
+    path = f"/tmp/invoice-{event['id']}.pdf"  # hard-coded: on Lambda, the temp dir
+    with open(path, "w") as out:
+        out.write("%PDF")
+    return path
+
+
+def test_a_file_written_to_the_real_tmp_fails_as_one_in_the_environment_s_own(
+    shared_machine: str,
+) -> None:
+    """A handler that writes /tmp/... hard-coded bypasses the temp dir of its own that the
+    environment gives it; on Lambda that is the same directory. Files this process writes
+    there during an invocation are reported as those left in the environment's temp dir."""
+
+    @handler
+    def lambda_handler(event: Any, context: Any) -> str:
+        _invoice(event)
+        os.makedirs(f"/tmp/work-{event['id']}/pages", exist_ok=True)
+        with open(f"/tmp/work-{event['id']}/pages/page.txt", "w") as out:
+            out.write("1")
+        return "filed"
+
+    name = f"lambdascope-test-{os.getpid()}"
+    try:
+        with LambdaEnvironment(lambda_handler) as env:
+            failed = env.run({"id": name})
+        assert isinstance(failed.error, TmpLeakError)
+        message = str(failed.error)
+        assert "left 2 file(s), 5 bytes" in message
+        assert "/tmp/invoice-*.pdf (created, 4 bytes)" in message
+        assert "/tmp/work-*/pages/page.txt (created, 1 bytes)" in message
+        assert name not in message  # the request's id: not shown
+    finally:
+        Path(f"/tmp/invoice-{name}.pdf").unlink(missing_ok=True)
+        import shutil
+
+        shutil.rmtree(f"/tmp/work-{name}", ignore_errors=True)
+
+
+def test_tmp_allow_names_a_file_of_the_real_tmp_as_on_lambda(shared_machine: str) -> None:
+    @handler(tmp_allow=("invoice-*.pdf",))
+    def lambda_handler(event: Any, context: Any) -> str:
+        return _invoice(event)
+
+    with LambdaEnvironment(lambda_handler) as env:
+        path = env.invoke({"id": f"lambdascope-test-{os.getpid()}"})
+    Path(path).unlink()
+
+
+def test_lambdascope_invoke_reports_a_file_of_the_real_tmp(
+    shared_machine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lambdascope.cli import main
+
+    name = f"lambdascope-test-{os.getpid()}"
+    (tmp_path / "app.py").write_text(
+        "from lambdascope import handler\n"
+        "\n"
+        "@handler\n"
+        "def lambda_handler(event, context):\n"
+        "    with open('/tmp/report-' + event['id'] + '.csv', 'w') as out:\n"
+        "        out.write('id,total')\n"
+        "    return 'ok'\n"
+    )
+    try:
+        code = main(
+            [
+                "invoke",
+                f"{tmp_path / 'app.py'}:lambda_handler",
+                "--event-json",
+                f'{{"id": "{name}"}}',
+                "--times",
+                "1",
+            ]
+        )
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "TmpLeakError" in out
+        assert "/tmp/report-*.csv (created, 8 bytes)" in out
+    finally:
+        Path(f"/tmp/report-{name}.csv").unlink(missing_ok=True)
