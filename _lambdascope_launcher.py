@@ -21,25 +21,18 @@ _PACKAGE = "lambdascope"
 
 
 def _load_the_installed_package() -> None:
-    """Import the ``lambdascope`` package beside this file as ``lambdascope``."""
+    """Import the ``lambdascope`` package beside this file as ``lambdascope``: this folder
+    first on ``sys.path`` for that one import (its submodules then come from the package)."""
     if _PACKAGE in sys.modules:
         return
     here = os.path.dirname(os.path.abspath(__file__))
     if not os.path.isdir(os.path.join(here, _PACKAGE, "cli")):  # pragma: no cover - not beside
         return
-    import importlib.util
-    from importlib.machinery import PathFinder
-
-    spec = PathFinder.find_spec(_PACKAGE, [here])
-    if spec is None or spec.loader is None:  # pragma: no cover - the folder was checked above
-        return
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_PACKAGE] = module
+    sys.path.insert(0, here)
     try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[_PACKAGE]
-        raise
+        __import__(_PACKAGE)
+    finally:
+        sys.path.remove(here)
 
 
 def main() -> int:

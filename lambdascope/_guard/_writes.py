@@ -15,7 +15,9 @@ cost every ``logging`` call of the process, for its whole life (docs/guard.md, t
 watch). It notes, while at least one invocation runs, the paths under the temp dir and under
 ``/tmp`` that this process opens for writing (``open``, ``os.open``), renames or moves to,
 links to, truncates, copies a tree to or unpacks into, and the directories it creates
-(``os.mkdir``, ``tempfile.mkdtemp``): what C code or a child process writes is not seen.
+(``os.mkdir``, ``tempfile.mkdtemp``), but not the bytecode the import system caches in
+``__pycache__`` when a module is imported lazily. What C code or a child process writes is not
+seen.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ ROOTS = tuple(dict.fromkeys(("/tmp", os.path.realpath("/tmp"))))
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _MAX_ENTRIES = 100_000  # paths kept for the invocations running now
+_BYTECODE = f"{os.sep}__pycache__{os.sep}"
 
 
 class Writes:
@@ -89,8 +92,8 @@ class Writes:
         if not isinstance(path, str) or len(self.log) > _MAX_ENTRIES:
             return
         path = os.path.abspath(path)
-        if not any(path.startswith(root + os.sep) for root in self.roots):
-            return
+        if not any(path.startswith(root + os.sep) for root in self.roots) or _BYTECODE in path:
+            return  # elsewhere, or the import system caching a module's bytecode
         size = None
         if not is_dir:
             try:

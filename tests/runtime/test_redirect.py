@@ -17,6 +17,7 @@ import pytest
 
 import lambdascope
 from lambdascope import ScopeLeakError, ScopeLeakWarning, request
+from lambdascope.testing import new_environment
 
 if TYPE_CHECKING:
     from conftest import HandlerDir
@@ -131,7 +132,7 @@ def test_the_warnings_point_at_the_handler_not_at_lambdascope(
     os.remove(os.path.join(tempfile.gettempdir(), "left.txt"))
 
 
-def test_raise_mode_through_the_redirect(
+def test_the_guard_mode_comes_from_lambdascope_guard(
     handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler_dir.write("app", LEAKY)
@@ -140,14 +141,8 @@ def test_raise_mode_through_the_redirect(
     with pytest.raises(ScopeLeakError, match=r"list `seen` was modified in place"):
         served({"id": "a"}, None)
     assert sys.modules["app"].seen == []  # raise mode: nothing crossed
-    assert lambdascope.guarded_modules(served)  # the guard is on
-    assert served.__lambdascope_guard__.mode_set_by == "LAMBDASCOPE_GUARD=raise"
-
-
-def test_the_guard_mode_comes_from_lambdascope_guard(
-    handler_dir: HandlerDir, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    handler_dir.write("app", LEAKY)
+    assert lambdascope.init_report()["guard"][0]["mode_set_by"] == "LAMBDASCOPE_GUARD=raise"
+    new_environment()  # the report says why each environment's guard has its mode
     monkeypatch.setenv("LAMBDASCOPE_GUARD", "warn")
     served = redirect(monkeypatch, "app.lambda_handler")
     with pytest.warns(ScopeLeakWarning, match="seen"):

@@ -13,8 +13,9 @@ import sys
 import tempfile
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +28,9 @@ from lambdascope import (
     init_tmpdir,
     request,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the watch's events are Linux's")
 
@@ -397,6 +401,27 @@ print("written", flush=True)
 """
 
 
+@contextmanager
+def another_program(path: Path) -> Iterator[Callable[[], None]]:
+    """A process of its own that writes *path* when told to (during an invocation)."""
+    with subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        assert writer.stdin is not None
+        assert writer.stdout is not None
+        to_writer, from_writer = writer.stdin, writer.stdout
+
+        def write() -> None:
+            to_writer.write("go\n")
+            to_writer.flush()
+            assert from_writer.readline() == "written\n"
+
+        yield write
+
+
 def test_a_file_another_program_writes_into_a_shared_temp_dir_is_never_reported(
     shared_tmp: Path,
 ) -> None:
@@ -404,39 +429,23 @@ def test_a_file_another_program_writes_into_a_shared_temp_dir_is_never_reported(
     write during the invocation is never blamed on it, not even with a warning (under
     pytest's `filterwarnings = error` that made tests fail at random on shared runners)."""
     path = shared_tmp / "other-program.log"
-    with subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as writer:
-        assert writer.stdin is not None
-        assert writer.stdout is not None
-        to_writer, from_writer = writer.stdin, writer.stdout
+    writers: list[Callable[[], None]] = []
 
-        @handler
-        def lambda_handler(event: Any, context: Any) -> str:
-            to_writer.write("go\n")
-            to_writer.flush()
-            assert from_writer.readline() == "written\n"
-            if event.get("leave"):
-                (shared_tmp / "own.txt").write_text("this invocation's")
-            return "handled"
+    @handler
+    def lambda_handler(event: Any, context: Any) -> str:
+        writers[-1]()
+        if event.get("leave"):
+            (shared_tmp / "own.txt").write_text("this invocation's")
+        return "handled"
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # no warning at all
-            assert lambda_handler({}, None) == "handled"
+    with another_program(path) as write, warnings.catch_warnings():
+        writers.append(write)
+        warnings.simplefilter("error")  # no warning at all
+        assert lambda_handler({}, None) == "handled"
     assert path.exists()
     path.unlink()
-    with subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as writer:
-        assert writer.stdin is not None
-        assert writer.stdout is not None
-        to_writer, from_writer = writer.stdin, writer.stdout
+    with another_program(path) as write:
+        writers.append(write)
         with pytest.warns(TmpLeakWarning) as caught:
             assert lambda_handler({"leave": True}, None) == "handled"
     message = str(caught[0].message)

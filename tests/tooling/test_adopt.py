@@ -355,29 +355,27 @@ def test_the_documented_local_check_of_the_layer_runs_the_layer_s_lambdascope(
     }
     script = Path(sys.executable).with_name("lambdascope")  # the console script, installed
     command = [str(script), "invoke", "app.lambda_handler", "--runtime", "awslambdaric"]
-    result = subprocess.run(
-        [*command, "--event-json", '{"order": "o-1"}', "--times", "2"],
-        cwd=task,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    command += ["--event-json", '{"order": "o-1"}']
+
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *options],
+            cwd=task,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    result = run("--times", "2")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     wrapper = layer / "lambdascope-wrapper"
     assert f"Init (on-demand) under awslambdaric (exec wrapper {wrapper}), pid " in out
     assert out.count('  | {"message": "lambdascope scope leak"') == 2  # its guard, warn mode
-    result = subprocess.run(
-        [*command, "--event-json", '{"order": "o-1"}', "--times", "1", "--json"],
-        cwd=task,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run("--times", "1", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
     runs = [json.loads(line) for line in result.stdout.splitlines()[1:]]
     assert runs[0]["result"]["lambdascope"] == str(layer / "python" / "lambdascope" / "__init__.py")
 

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # What the README's commands read outside these folders: the configuration, tasks.py, the
 # pages the docs include, the pre-commit hook (tests/tooling/test_check.py reads it), CI's
 # script, and .gitignore, which keeps caches out of an sdist built again from the unpacked one
-TOP_FILES = {
+#: The modules beside the package: the console script's launcher and the pytest plugin.
+BESIDE = {"_lambdascope_launcher.py", "lambdascope_pytest.py"}
+TOP_FILES = BESIDE | {
     "pyproject.toml",
     "LICENSE",
     "tasks.py",
@@ -93,7 +95,7 @@ def test_the_wheel_carries_the_license_and_says_it_is_mit(built: Built) -> None:
 def test_the_wheel_holds_the_package_and_nothing_else(built: Built) -> None:
     folder, _ = metadata(built)
     package = {f"lambdascope/{name}" for name in files_under(ROOT / "lambdascope")}
-    assert {name for name in built.wheel if not name.startswith(f"{folder}/")} == package
+    assert {name for name in built.wheel if not name.startswith(f"{folder}/")} == package | BESIDE
     assert "lambdascope/py.typed" in package  # the types ship
     assert "lambdascope/exec-wrapper" in package  # and the exec wrapper the layer uses
 
