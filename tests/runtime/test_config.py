@@ -198,6 +198,8 @@ def test_a_malformed_handler_setting_names_the_variable(
 
     monkeypatch.setenv("LAMBDASCOPE_HANDLER", "app")
     monkeypatch.delitem(sys.modules, "lambdascope.redirect", raising=False)
+    # not under the runtime client (an earlier test may have imported it): a plain ImportError
+    monkeypatch.delitem(sys.modules, "awslambdaric.lambda_runtime_exception", raising=False)
     with pytest.raises(ImportError, match=r"Bad handler 'app' in LAMBDASCOPE_HANDLER: write it"):
         importlib.import_module("lambdascope.redirect")
 
