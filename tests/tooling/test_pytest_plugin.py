@@ -196,6 +196,40 @@ def test_bad_warm_counts_are_usage_errors(
     assert result.ret != 0
 
 
+def test_a_file_written_to_the_real_tmp_fails_in_the_environment_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    """As on Lambda, where /tmp is the temp dir: the environment's own temp dir is elsewhere."""
+    pytester.makepyfile(
+        invoices="""
+        from lambdascope import handler
+
+
+        @handler
+        def lambda_handler(event, context):
+            with open("/tmp/invoice-" + event["id"] + ".pdf", "w") as out:
+                out.write("%PDF")
+            return "filed"
+        """,
+        test_invoices="""
+        import os
+
+        from lambdascope import TmpLeakError
+
+
+        def test_filed(lambda_environment):
+            env = lambda_environment("invoices:lambda_handler")
+            name = f"lambdascope-plugin-{os.getpid()}"
+            run = env.run({"id": name})
+            os.remove(f"/tmp/invoice-{name}.pdf")
+            assert isinstance(run.error, TmpLeakError)
+            assert "/tmp/invoice-*.pdf (created, 4 bytes)" in str(run.error)
+        """,
+    )
+    pytester.syspathinsert()
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_the_plugin_can_be_disabled(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_disabled="""
