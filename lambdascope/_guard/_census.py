@@ -63,6 +63,7 @@ class Space:
         "name",
         "named",
         "namespace",
+        "project",
         "quiet",
         "rebound",
         "snap",
@@ -95,6 +96,8 @@ class Space:
         self.quiet: frozenset[int] = frozenset()
         #: the private names the project's code uses (:func:`link_project`; all when unknown)
         self.named: Container[str] = EVERY_NAME
+        #: the names of every guarded module (set by the guard's snapshot)
+        self.project: frozenset[str] = frozenset((name,))
 
     def constants(self) -> frozenset[Any]:
         """The strings and numbers written in the module's source: keys that are not

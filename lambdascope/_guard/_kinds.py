@@ -135,6 +135,21 @@ def _library_class(owner: object) -> bool:
     return meta is not type and not (meta.__module__ == "abc" and meta.__name__ == "ABCMeta")
 
 
+def library_descriptor(value: object, project: frozenset[str]) -> bool:
+    """Is *value*, new on a class of the project, a library's lazy configuration of it: a
+    descriptor of a library's type (SQLAlchemy adds ``Customer.orders``, an
+    ``InstrumentedAttribute``, when it configures a ``backref`` on the first query)? Not a
+    function, property or other builtin descriptor, nor one of the project's own."""
+    kind = type(value)
+    module = getattr(kind, "__module__", None)
+    return (
+        isinstance(module, str)
+        and module != "builtins"
+        and module not in project
+        and hasattr(kind, "__get__")
+    )
+
+
 def value_equality(value: object) -> bool:
     """Could ``==`` take a new, equal object for this one (and data cross unseen)?"""
     kind = type(value)

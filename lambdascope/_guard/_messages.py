@@ -203,10 +203,13 @@ def leak_message(
     site: str | None,
     leaks: list[tuple[str, str, str, str]],
     restored: bool,
+    *,
+    unrestored: list[str] | None = None,
 ) -> str:
     """The message of a ``ScopeLeakError`` (or warning): each leak ``(module, path, what,
     allow_as)`` with the module's file and the lines that use the variable, and the fix,
-    with an ``allow=(...)`` that works (names of modules other than *site* qualified)."""
+    with an ``allow=(...)`` that works (names of modules other than *site* qualified);
+    *unrestored*: what refused to be put back (the next invocation will see it)."""
     name = getattr(func, "__qualname__", None) or type(func).__name__
     lines = [
         f"handler {name}() wrote to module-level state during an invocation. "
@@ -231,7 +234,13 @@ def leak_message(
         else:  # written from elsewhere (another module): at least say where it lives
             where = f" (in {file})" if isinstance(file, str) else ""
         lines.append(f"  - module {module!r}: {what}{where}")
-    if restored:
+    if restored and unrestored:
+        lines.append(
+            "The guarded state has been restored to what it was before this invocation, "
+            f"except {', '.join(unrestored)}, which refused to be restored: the next invocation "
+            "in this environment will see that change."
+        )
+    elif restored:
         lines.append("The guarded state has been restored to what it was before this invocation.")
     example = identifier(allow[0].rpartition(".")[2]) if allow else "value"
     allow_it = f"; or, if this is a deliberate cache, allow it: @handler(allow={tuple(allow)!r})"

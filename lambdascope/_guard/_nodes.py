@@ -19,6 +19,7 @@ from ._kinds import (
     SCALARS,
     cell_values,
     internal,
+    library_descriptor,
     slot_names,
     slot_values,
 )
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         name: str
         namespace: dict[str, Any]
         named: Container[str]  # the private names the project's code uses
+        project: frozenset[str]  # the names of the guarded modules
 
         def constants(self) -> frozenset[Any]: ...
 
@@ -111,6 +113,26 @@ class Node:
         if self.kind == "cell":
             return cell_values(obj, self.slots)
         return dict(vars(obj))  # instance attributes, or the class namespace
+
+    def rebase(self, old: Node, between: Any) -> None:
+        """Keep *old*'s baseline (the handler had written this object before some Init work
+        ran) plus what the Init work did: *between* is what the object held when it began.
+        Entries of a mapping (a dict, attributes, slots, a cell) that the Init work set or
+        deleted join the baseline; other kinds keep *old*'s (their items have no key)."""
+        snap = old.snap
+        if isinstance(snap, dict) and isinstance(between, dict):
+            live = self.copy()
+            snap = dict(snap)
+            for key in [*between, *(k for k in live if k not in between)]:
+                now = live.get(key, MISSING)
+                if now is between.get(key, MISSING):
+                    continue
+                if now is MISSING:
+                    snap.pop(key, None)
+                else:
+                    snap[key] = now
+        self.snap = snap
+        self.children = self._children()
 
     def _internal(self, key: object) -> bool:
         """:func:`~._kinds.internal`, knowing the names the project's code uses."""
@@ -197,6 +219,12 @@ class Node:
         for key in set(live) | set(snap):
             if self._internal(key) or live.get(key, MISSING) is snap.get(key, MISSING):
                 continue
+            if (
+                self.kind == "class"
+                and key not in snap
+                and library_descriptor(live[key], self.origin.space.project)
+            ):
+                continue
             if self.kind == "attributes" and key not in snap:
                 attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
                 if isinstance(attribute, cached_property):
@@ -245,12 +273,27 @@ class Node:
             attrs = vars(obj)
             attrs.clear()
             attrs.update(snap)
-        else:  # a class: its dunders (and an enum's internals) are not ours
-            for name in [k for k in vars(obj) if not self._internal(k) and k not in snap]:
+        else:
+            self._restore_class()
+
+    def _restore_class(self) -> None:
+        """Put a class's attributes back (its dunders and an enum's internals are not ours):
+        every one that can be, then raise what the first refusal raised."""
+        obj, snap = self.obj, self.snap
+        refused: Exception | None = None
+        for name in [k for k in vars(obj) if not self._internal(k) and k not in snap]:
+            try:
                 delattr(obj, name)
-            for name, value in snap.items():
-                if not self._internal(name) and vars(obj).get(name, snap) is not value:
+            except Exception as exc:  # a metaclass that refuses: put back the rest
+                refused = refused or exc
+        for name, value in snap.items():
+            if not self._internal(name) and vars(obj).get(name, snap) is not value:
+                try:
                     setattr(obj, name, value)
+                except Exception as exc:
+                    refused = refused or exc
+        if refused is not None:
+            raise refused
 
     def describe(self) -> str:
         """What changed, in words (never raises)."""

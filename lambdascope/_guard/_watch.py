@@ -14,6 +14,7 @@ from lambdascope._util import warn_at
 
 from . import _ahead
 from ._census import Space, exported_modules, lazy_init, link_project, module_analysis, walk
+from ._imports import watch_imports
 from ._kinds import (
     MISSING,
     cell_values,
@@ -94,6 +95,7 @@ class Guard:
         "_project",
         "_spaces",
         "_warned",
+        "internal_errors",
         "mode",
         "mode_set_by",
     )
@@ -129,6 +131,8 @@ class Guard:
         self._bindings: list[tuple[Any, list[Any]]] = []
         self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         self._warned: set[tuple[str, str]] = set()
+        #: errors inside the guard so far (logged; each restarts it: see :meth:`_failed`)
+        self.internal_errors = 0
 
     def guarded_modules(self) -> list[GuardedModule]:
         """The modules this guard watches now, with why (see :mod:`._project`)."""
@@ -175,9 +179,8 @@ class Guard:
         ]
         link_project(self._spaces)
         self._snapshot()
-        func = self._func
         self._census_ms += (time.perf_counter() - started) * 1000
-        label = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+        label = self._label()
         state.guards[label] = {
             "handler": label,
             "mode": self.mode,
@@ -191,6 +194,7 @@ class Guard:
                 if not space.analysis.ahead
             },
             "census_ms": round(self._census_ms, 3),
+            "internal_errors": self.internal_errors,
         }
 
     def analyse_ahead(
@@ -241,6 +245,7 @@ class Guard:
         watched: list[tuple[bool, Space, str, Any, bool]] = []
         cells: list[tuple[Space, list[Any]]] = []
         for space in self._spaces:
+            space.project = names
             space.take()
             seen.update(map(id, space.allowed()))  # allowed in one module, allowed in all
             functions: list[Any] = []
@@ -297,9 +302,15 @@ class Guard:
     def enter(self) -> None:
         """Before the handler runs: make sure the snapshot is current."""
         if self._spaces is None:
-            self._census()
-        elif not self._joined() and not self._unchanged():
-            self._snapshot()  # written outside an invocation (Init, tests): legitimate
+            self._import_extra()  # a module of modules= it cannot import: the user's error
+        try:
+            if self._spaces is None:
+                watch_imports(_active.__len__, factory_started, factory_finished)
+                self._census()
+            elif not self._joined() and not self._unchanged():
+                self._snapshot()  # written outside an invocation (Init, tests): legitimate
+        except Exception as exc:
+            self._failed(exc)
         _active.append(self)
 
     def exit(self) -> None:
@@ -309,8 +320,47 @@ class Guard:
             _active.pop()
         try:
             self._report()
+        except ScopeLeakError:
+            raise
+        except Exception as exc:
+            self._failed(exc)
         finally:
-            self._joined()
+            try:
+                self._joined()
+            except Exception as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        """An error inside the guard (a bug of lambdascope's, or an object of a kind it
+        does not handle): never the function's outage, never a guard silently disarmed.
+        The invocation goes on unchecked, the error is logged (its type and where it was
+        raised, never its message: it may hold request data) and counted in the
+        cold-start report, and the next invocation starts the guard again from a new
+        census."""
+        import logging
+
+        self._spaces = None
+        self._nodes, self._checks, self._bindings = [], [], []
+        self.internal_errors += 1
+        label = self._label()
+        state.guards.setdefault(label, {"handler": label})["internal_errors"] = self.internal_errors
+        where = ""
+        trace = exc.__traceback__
+        while trace is not None:  # the innermost frame: where it was raised
+            where = f" at {trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}"
+            trace = trace.tb_next
+        logging.getLogger("lambdascope").error(
+            "lambdascope guard: internal error (%s%s) while checking handler %s; this "
+            "invocation was not checked, the guard starts again on the next one. Please "
+            "report it.",
+            type(exc).__name__,
+            where,
+            label,
+        )
+
+    def _label(self) -> str:
+        func = self._func
+        return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
 
     def _report(self) -> None:
         if self._unchanged():
@@ -323,13 +373,10 @@ class Guard:
         leaks = [name_leak(spaces, space, key, before, now) for space, key, before, now in names]
         leaks.extend(node_leak(spaces, node) for node in nodes)
         if self.mode == "raise":
-            for node in nodes:
-                node.restore()
-            for space, key, before, _ in names:
-                space.restore(key, before)
+            unrestored = [f"`{node.path}` ({why})" for node, why in self._restore(nodes, names)]
             if not self._unchanged():  # accepted changes stand: they become the baseline
                 self._snapshot()
-            raise ScopeLeakError(self._message(leaks, restored=True))
+            raise ScopeLeakError(self._message(leaks, restored=True, unrestored=unrestored))
         func = self._func
         module_leaks(func, leaks, lambda m, a, w: use_sites(spaces, func, m, a, "name `" in w))
         fresh = [leak for leak in leaks if (leak[0], leak[3]) not in self._warned]
@@ -337,6 +384,22 @@ class Guard:
         self._snapshot()
         if fresh:  # at the handler's definition, not in lambdascope
             warn_at(func, ScopeLeakWarning(self._message(fresh, restored=False)))
+
+    @staticmethod
+    def _restore(
+        nodes: list[Node], names: list[tuple[Space, str, Any, Any]]
+    ) -> list[tuple[Node, str]]:
+        """Put back what the invocation wrote; never fails: an object that refuses (a
+        library's class that cannot lose an attribute) is returned with the error's type."""
+        refused = []
+        for node in nodes:
+            try:
+                node.restore()
+            except Exception as exc:  # its own business: reported, never an internal error
+                refused.append((node, type(exc).__name__))
+        for space, key, before, _ in names:
+            space.restore(key, before)
+        return refused
 
     def _leaks(self) -> tuple[list[tuple[Space, str, Any, Any]], list[Node]]:
         """What changed and is not init-scope work done lazily."""
@@ -352,9 +415,10 @@ class Guard:
             node for node in self._nodes if node.state() == "changed" and not lazy_init(node)
         ]
 
-    # -- init resources created during an invocation --------------------------------------
-    def _dirty(self) -> tuple[dict[tuple[str, str], Any], dict[int, Node]]:
-        """Names (with their old value) and nodes that differ from the snapshot now."""
+    # -- Init work done during an invocation: a lazy factory, a lazy import ----------------
+    def _dirty(self) -> tuple[dict[tuple[str, str], Any], dict[int, tuple[Node, Any]]]:
+        """Names (with their old value) and nodes (with a copy of what they hold now) that
+        differ from the snapshot now: the handler's own writes so far."""
         if self._spaces is None or self._unchanged():
             return {}, {}
         names = {
@@ -362,10 +426,15 @@ class Guard:
             for space in self._spaces
             for key, before, _ in space.changes()
         }
-        return names, {id(node.obj): node for node in self._nodes if node.state() != "same"}
+        nodes = self._nodes
+        return names, {id(n.obj): (n, n.copy()) for n in nodes if n.state() != "same"}
 
-    def _rebaseline_except(self, dirty: tuple[dict[tuple[str, str], Any], dict[int, Node]]) -> None:
-        """Accept what changed since :meth:`_dirty`, keep the rest under watch."""
+    def _rebaseline_except(
+        self, dirty: tuple[dict[tuple[str, str], Any], dict[int, tuple[Node, Any]]]
+    ) -> None:
+        """Accept what changed since :meth:`_dirty` (Init work), keep the rest under watch:
+        a container the handler had written before stays reported, with what the Init work
+        put into it part of its baseline (a restore keeps a route registered then)."""
         names, nodes = dirty
         self._snapshot()
         assert self._spaces is not None
@@ -378,28 +447,46 @@ class Guard:
                         space.snap[key] = before
         for node in self._nodes:
             old = nodes.get(id(node.obj))
-            if old is not None and old.kind == node.kind:
-                node.snap, node.children = old.snap, old.children
+            if old is not None and old[0].kind == node.kind:
+                node.rebase(old[0], old[1])
         checks = self._plan()
         if names:  # the fast check would not see them: make exit look closer
             checks.append((never, None, None))
         self._checks = checks
 
-    def _message(self, leaks: list[tuple[str, str, str, str]], restored: bool) -> str:
-        return leak_message(self._func, self._spaces or [], self._project.site, leaks, restored)
+    def _message(
+        self,
+        leaks: list[tuple[str, str, str, str]],
+        restored: bool,
+        unrestored: list[str] | None = None,
+    ) -> str:
+        spaces, site = self._spaces or [], self._project.site
+        return leak_message(self._func, spaces, site, leaks, restored, unrestored=unrestored)
 
 
 def factory_started() -> object:
-    """An ``@init_resource`` factory starts during an invocation: note what is dirty already."""
+    """Init work starts during an invocation (an ``@init_resource`` factory, a module's
+    top-level code): note what is dirty already."""
     guard = _active[-1] if _active else None
-    return None if guard is None else (guard, guard._dirty())
+    if guard is None or guard._spaces is None:
+        return None
+    try:
+        return (guard, guard._dirty())
+    except Exception as exc:  # never the user's factory's or import's failure
+        guard._failed(exc)
+        return None
 
 
 def factory_finished(token: object) -> None:
-    """The factory returned: what it wrote is init-scope work, the new baseline."""
+    """The Init work is done: what it wrote is the new baseline."""
     if isinstance(token, tuple):
         guard: Guard = token[0]
-        guard._rebaseline_except(token[1])
+        if guard._spaces is None:  # the guard failed and starts again: nothing to keep
+            return
+        try:
+            guard._rebaseline_except(token[1])
+        except Exception as exc:
+            guard._failed(exc)
 
 
 _resources.observe_factories(factory_started, factory_finished)
