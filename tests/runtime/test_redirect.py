@@ -20,6 +20,8 @@ from lambdascope import ScopeLeakError, ScopeLeakWarning, request
 from lambdascope.testing import new_environment
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from conftest import HandlerDir
 
 LEAKY = """
@@ -55,18 +57,21 @@ _FAULTS = "awslambdaric.lambda_runtime_exception"
 
 
 @pytest.fixture(autouse=True)
-def _defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+def _defaults(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("LAMBDASCOPE_GUARD", raising=False)
     monkeypatch.delenv("LAMBDASCOPE_HANDLER", raising=False)
     monkeypatch.delitem(sys.modules, _FAULTS, raising=False)  # not under the runtime client
     lambdascope.configure(cold_start_report=False)
+    yield
+    # the redirect imported here serves this test's handler: a later import must start afresh
+    sys.modules.pop("lambdascope.redirect", None)
 
 
 def redirect(monkeypatch: pytest.MonkeyPatch, setting: str | None) -> Any:
     """Import the redirect afresh, as Init does, with LAMBDASCOPE_HANDLER=*setting*."""
     if setting is not None:
         monkeypatch.setenv("LAMBDASCOPE_HANDLER", setting)
-    monkeypatch.delitem(sys.modules, "lambdascope.redirect", raising=False)
+    sys.modules.pop("lambdascope.redirect", None)  # imported afresh; popped again at teardown
     return importlib.import_module("lambdascope.redirect").handler
 
 
@@ -385,7 +390,7 @@ def test_the_module_s_own_init_error_propagates_unchanged(
 ) -> None:
     handler_dir.write("app", "raise RuntimeError('missing configuration: TABLE_NAME')\n")
     monkeypatch.setenv("LAMBDASCOPE_HANDLER", "app.lambda_handler")
-    monkeypatch.delitem(sys.modules, "lambdascope.redirect", raising=False)
+    sys.modules.pop("lambdascope.redirect", None)  # imported afresh; popped again at teardown
     with pytest.raises(RuntimeError, match="missing configuration: TABLE_NAME"):
         importlib.import_module("lambdascope.redirect")
 
