@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import sys
@@ -35,14 +36,38 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
 
 
+class _GuardErrors(logging.Handler):
+    """Collects the guard's internal-error lines: in production they let the invocation
+    through (logged); in this suite they are bugs and fail the test that met them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "lambdascope guard: internal error" in record.getMessage():
+            self.lines.append(record.getMessage())
+
+
 @pytest.fixture(autouse=True)
-def _fresh_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test starts in a new execution environment: nothing created, nothing invoked."""
+def _fresh_environment(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """Every test starts in a new execution environment: nothing created, nothing invoked;
+    an internal error of the guard fails the test (unless it is marked as expecting one)."""
     monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
     new_environment()
-    yield
+    errors = _GuardErrors()
+    logger = logging.getLogger("lambdascope")
+    logger.addHandler(errors)
+    try:
+        yield
+    finally:
+        logger.removeHandler(errors)
     lambdascope.configure()
     new_environment()
+    if errors.lines and request.node.get_closest_marker("guard_internal_error") is None:
+        pytest.fail("the guard met an internal error:\n" + "\n".join(errors.lines))
 
 
 class HandlerDir:

@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 
 from ._kinds import (
+    CELL_TYPE,
     FAMILIES,
     FUNCTION_TYPE,
     KINDS,
@@ -22,9 +23,14 @@ from ._kinds import (
     NAMESPACE,
     SCALARS,
     cell_values,
+    class_attr,
+    held,
+    holder,
     holds_resource,
+    instance_dict,
     is_dunder,
     is_own,
+    looked_through,
     slot_names,
     value_equality,
 )
@@ -66,6 +72,7 @@ class Space:
         "project",
         "quiet",
         "rebound",
+        "returned",
         "snap",
         "values",
         "watching",
@@ -98,6 +105,8 @@ class Space:
         self.named: Container[str] = EVERY_NAME
         #: the names of every guarded module (set by the guard's snapshot)
         self.project: frozenset[str] = frozenset((name,))
+        #: functions whose result other modules write (:func:`link_project`): their defaults
+        self.returned: set[str] = set()
 
     def constants(self) -> frozenset[Any]:
         """The strings and numbers written in the module's source: keys that are not
@@ -183,7 +192,9 @@ class Space:
                 reaches_code(value, names, functions)
                 yield key, value, True
             elif key in written or (key in loaded and id(value) not in self.quiet):
-                deep = reaches_code(value, names, functions) or written.get(key, False)
+                # a bound method, a partial, a data holder: using it writes what it holds
+                hidden = held(value) is not None
+                deep = reaches_code(value, names, functions) or written.get(key, False) or hidden
                 if deep or key in written:
                     yield key, value, deep
 
@@ -192,14 +203,12 @@ class Space:
     ) -> Iterator[tuple[Origin, Any, str, bool]]:
         """``(origin, cell, variable, deep)`` of closure cells the module's code may write
         or rebind: the state of functions built at Init by a factory or a decorator."""
-        analysis, namespace = self.analysis, self.namespace
+        analysis = self.analysis
         labels = self.labels()
-        seen: set[int] = set()
-        for func in [*self.functions, *functions]:
-            closure = getattr(func, "__closure__", None)
-            if not closure or id(func) in seen or func.__globals__ is not namespace:
+        for func in self.own_functions(functions):
+            closure = func.__closure__
+            if not closure:
                 continue
-            seen.add(id(func))
             code = func.__code__
             written = analysis.written_cells.get((code.co_name, code.co_firstlineno), {})
             label = labels.get(id(func)) or func.__qualname__
@@ -218,11 +227,14 @@ class Space:
                 deep = self.whole or written.get(variable, False) or runs_code
                 yield Origin(self, name, name, noun), cell, variable, deep
 
-    def defaults(self, names: frozenset[str]) -> Iterator[tuple[Origin, Any]]:
-        """Mutable default arguments the module's code may write: created once, at Init."""
+    def defaults(self, names: frozenset[str], functions: list[Any]) -> Iterator[tuple[Origin, Any]]:
+        """Mutable default arguments the module's code may write: created once, at Init.
+        Its functions, and those of its code found elsewhere (*functions*: in a table, a
+        decorator's wrapper bound in another module); all the defaults of a function whose
+        result other modules write (``get()[k] = v`` where ``def get(cache={})``)."""
         written = self.analysis.written_params
         labels = self.labels()
-        for func in self.functions:
+        for func in self.own_functions(functions):
             code = func.__code__
             positional = code.co_varnames[: code.co_argcount]
             defaults = func.__defaults__ or ()
@@ -230,16 +242,28 @@ class Space:
             pairs.extend((func.__kwdefaults__ or {}).items())
             params = written.get((code.co_name, code.co_firstlineno), frozenset())
             label = labels.get(id(func)) or func.__qualname__
+            every = self.whole or label in self.returned
             for param, value in pairs:
                 if type(value) in SCALARS:
                     continue
-                if not self.whole and param not in params and not reaches_code(value, names, []):
+                if not every and param not in params and not reaches_code(value, names, []):
                     continue
                 name = f"{label}.{param}"
                 if not self.watched(name):
                     continue
                 noun = f"the default value of parameter `{param}` of {label}()"
                 yield Origin(self, name, name, noun), value
+
+    def own_functions(self, functions: list[Any]) -> list[Any]:
+        """The module's functions, and those of *functions* whose globals are the module's,
+        once each."""
+        namespace, seen = self.namespace, set()
+        found = []
+        for func in [*self.functions, *functions]:
+            if id(func) not in seen and func.__globals__ is namespace:
+                seen.add(id(func))
+                found.append(func)
+        return found
 
     def labels(self) -> dict[int, str]:
         """``id(function) -> the module-level name bound to it`` (``REMEMBER`` rather than
@@ -360,6 +384,7 @@ def _result_written(by_name: dict[str, Space], space: Space, name: str, deep: bo
     the names of *space* that result may be (or be inside, or hold) are written."""
     value = space.namespace.get(name)
     summary = space.analysis.returns.get(name)
+    space.returned.add(name)  # it may return one of its own mutable defaults
     if isinstance(value, type):  # an instance it made: what its class attributes hold
         if deep:
             space.written[name] = True
@@ -381,6 +406,24 @@ def _result_written(by_name: dict[str, Space], space: Space, name: str, deep: bo
             space.written[key] = True
         elif bits & EXACT:
             space.written.setdefault(key, False)
+
+
+def bound_functions(spaces: list[Space]) -> list[Any]:
+    """Every function bound in a guarded module, with each layer under it (``__wrapped__``):
+    a decorator of one module applied in another leaves there a wrapper whose code, and
+    closure, are the decorator's module's."""
+    found: list[Any] = []
+    for space in spaces:
+        for value in list(space.namespace.values()):
+            layer = value
+            for _ in range(20):  # decorators nest a few deep; a cycle must not loop
+                if type(layer) is FUNCTION_TYPE:
+                    found.append(layer)
+                attributes = instance_dict(layer) if callable(layer) else None
+                layer = attributes.get("__wrapped__") if attributes else None
+                if layer is None:
+                    break
+    return found
 
 
 def _global_names(code: Any) -> set[str]:
@@ -449,8 +492,8 @@ def _link_module(by_name: dict[str, Space], space: Space) -> None:
             target.rebound.add(name)
     for module, name in analysis.foreign_loaded:
         target = by_name.get(module)
-        if target is not None and not name.endswith("()"):
-            target.loaded.add(name)
+        if target is not None:  # what is called is used too (a bound method writes its owner)
+            target.loaded.add(name[:-2] if name.endswith("()") else name)
     _modules_as_values(by_name, space)
 
 
@@ -576,20 +619,17 @@ def walk(  # noqa: PLR0917 - one internal call site
         kind = type(obj)
         if kind in SCALARS or id(obj) in seen:
             continue
+        if looked_through(kind):  # a bound method, a partial: what it holds
+            seen.add(id(obj))
+            stack.extend((v, parent, (*steps, (".", a))) for a, v in held(obj) or ())
+            continue
         try:
             found = _nodes_for(obj, kind, origin, parent, steps, names)
         except Exception:  # an object that cannot be copied (a proxy): its own business
             continue
         if issubclass(kind, (tuple, frozenset)):  # looked through (a namedtuple too)
             seen.add(id(obj))
-            fields = getattr(kind, "_fields", None) if issubclass(kind, tuple) else None
-            if isinstance(fields, tuple) and len(fields) == len(obj):  # a namedtuple
-                items: Any = (((".", f), v) for f, v in zip(fields, obj))
-            elif issubclass(kind, tuple):
-                items = ((("[", i), v) for i, v in enumerate(obj))
-            else:
-                items = ((("{", v), v) for v in obj)
-            stack.extend((v, parent, (*steps, step)) for step, v in items)
+            stack.extend((v, parent, (*steps, step)) for step, v in _members(obj, kind))
             if not found:
                 continue
         if not found:
@@ -599,12 +639,33 @@ def walk(  # noqa: PLR0917 - one internal call site
         if not deep:
             continue
         for node in found:
+            if node.kind == "cell":  # its path names the variable already
+                stack.extend((item, node, ()) for _, item in node.children)
+                continue
             how = "." if node.family is None else "{" if node.family is set else "["
             stack.extend(
                 (item, node, ((how, item if key is None else key),)) for key, item in node.children
             )
-        if not issubclass(kind, type) and is_own(kind, names) and id(kind) not in seen:
+        if kind is FUNCTION_TYPE:  # its closure cells, each named by its variable
+            variables = obj.__code__.co_freevars
+            stack.extend(
+                (cell, found[0], (*steps, (".", variable)))
+                for variable, cell in zip(variables, obj.__closure__ or ())
+            )
+        elif not issubclass(kind, type) and is_own(kind, names) and id(kind) not in seen:
             stack.append((kind, None, ()))  # the class itself, even if not a module-level name
+
+
+def _members(obj: Any, kind: type) -> Any:
+    """``(step, value)`` of a tuple (a namedtuple's by field) or frozenset, read from its
+    storage (a subclass's ``__iter__`` or ``__len__`` never runs)."""
+    if issubclass(kind, frozenset):
+        return ((("{", v), v) for v in frozenset.__iter__(obj))
+    values = list(tuple.__iter__(obj))
+    fields = class_attr(kind, "_fields")
+    if isinstance(fields, tuple) and len(fields) == len(values):  # a namedtuple
+        return (((".", f), v) for f, v in zip(fields, values))
+    return ((("[", i), v) for i, v in enumerate(values))
 
 
 def _nodes_for(  # noqa: PLR0917 - one internal call site
@@ -618,22 +679,57 @@ def _nodes_for(  # noqa: PLR0917 - one internal call site
     known = KINDS.get(kind)
     if known is not None:
         return [Node(obj, known[0], known[1], origin, parent, steps)]
-    if kind is NAMESPACE:
+    if kind is NAMESPACE or holder(kind):
         return [Node(obj, "attributes", None, origin, parent, steps)]
+    if kind is FUNCTION_TYPE or kind is CELL_TYPE:
+        return _function_nodes(obj, origin, parent, steps, names)
     if issubclass(kind, type):
-        if obj.__module__ not in names:
-            return []
-        if parent is None and not steps and origin.label != obj.__name__:
-            origin = Origin(origin.space, obj.__qualname__, obj.__qualname__)
-        return [Node(obj, "class", None, origin, parent, steps)]
+        return _class_nodes(obj, origin, parent, steps, names)
     if not is_own(kind, names):
         return []
     found = []
     family = next((family for base, family in FAMILIES if issubclass(kind, base)), None)
     if family is not None:  # the items of the user's own subclass of a builtin container
         found.append(Node(obj, kind.__name__, family, origin, parent, steps))
-    if isinstance(getattr(obj, "__dict__", None), dict):
+    if instance_dict(obj) is not None:
         found.append(Node(obj, "attributes", None, origin, parent, steps))
     if slot_names(kind):
         found.append(Node(obj, "slots", None, origin, parent, steps))
     return found
+
+
+def _class_nodes(
+    cls: type,
+    origin: Origin,
+    parent: Node | None,
+    steps: tuple[tuple[str, Any], ...],
+    names: frozenset[str],
+) -> list[Node]:
+    """A class of the project: its namespace (named by the class when it is reached as
+    something else than its own module-level name)."""
+    if class_attr(cls, "__module__") not in names:
+        return []
+    if parent is None and not steps and origin.label != cls.__name__:
+        origin = Origin(origin.space, cls.__qualname__, cls.__qualname__)
+    return [Node(cls, "class", None, origin, parent, steps)]
+
+
+def _function_nodes(
+    func: Any,
+    origin: Origin,
+    parent: Node | None,
+    steps: tuple[tuple[str, Any], ...],
+    names: frozenset[str],
+) -> list[Node]:
+    """A function of the project reached by what its code can write (a function attribute
+    ``helper.seen.append(v)``, ``helper.calls += 1``, its defaults replaced, a cell written
+    from outside): its attributes and its default values; :func:`walk` goes on into its
+    closure cells, which come back here."""
+    if type(func) is CELL_TYPE:  # reached from its function: the last step names it
+        return [Node(func, "cell", None, origin, parent, steps, steps[-1][1])]
+    if func.__globals__.get("__name__") not in names:  # its code is a library's (a wrapper)
+        return []
+    return [
+        Node(func, "defaults", None, origin, parent, steps),
+        Node(func, "attributes", None, origin, parent, steps),
+    ]

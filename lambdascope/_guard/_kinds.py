@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, OrderedDict, defaultdict, deque
+from functools import partial
+from types import CellType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -93,14 +95,52 @@ def slot_values(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return values
 
 
-# How a watched container is copied, by family.
+# How a watched container is copied, by family: with the builtin type's own storage
+# access, never a method a subclass overrides (a list subclass whose ``__iter__`` yields a
+# sorted view must be copied as it is stored, or a restore would rewrite it sorted).
 COPIES: dict[type, Callable[[Any], Any]] = {
-    dict: dict,
-    list: list,
-    deque: list,
-    set: set,
-    bytearray: bytes,
+    dict: lambda obj: dict(dict.items(obj)),
+    list: list.copy,
+    deque: lambda obj: list(deque.__iter__(obj)),
+    set: set.copy,
+    bytearray: lambda obj: bytes(bytearray.copy(obj)),
 }
+
+_TYPE_DICT: Callable[[type], Any] = type.__dict__["__dict__"].__get__
+_INSTANCE_DICT = object.__getattribute__
+_QUALNAME: Callable[[type], str] = type.__dict__["__qualname__"].__get__
+
+
+def class_attr(cls: type, name: str, default: Any = None) -> Any:
+    """*name* looked up on the class *cls* as Python would find it in its own and its bases'
+    namespaces, without running any code of the class's (``inspect.getattr_static``'s way):
+    a metaclass's ``__getattr__`` or ``__getattribute__`` that caches or counts is never
+    called."""
+    for klass in type.__getattribute__(cls, "__mro__"):
+        namespace = _TYPE_DICT(klass)
+        if name in namespace:
+            return namespace[name]
+    return default
+
+
+def class_namespace(cls: type) -> Any:
+    """The class's own namespace (a read-only proxy), without running its metaclass's code."""
+    return _TYPE_DICT(cls)
+
+
+def instance_dict(obj: object) -> dict[str, Any] | None:
+    """The instance's ``__dict__``, or None, without running its class's code (a
+    ``__getattr__`` asked for ``__dict__`` of an object with slots, a ``__getattribute__``)."""
+    try:
+        found = _INSTANCE_DICT(obj, "__dict__")
+    except AttributeError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def stored_items(obj: Any, family: type | None) -> Any:
+    """What a watched container of *family* holds, read from its storage (see COPIES)."""
+    return COPIES[family](obj) if family is not None else instance_dict(obj)
 
 
 def cell_values(cell: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -141,12 +181,12 @@ def library_descriptor(value: object, project: frozenset[str]) -> bool:
     ``InstrumentedAttribute``, when it configures a ``backref`` on the first query)? Not a
     function, property or other builtin descriptor, nor one of the project's own."""
     kind = type(value)
-    module = getattr(kind, "__module__", None)
+    module = class_attr(kind, "__module__")
     return (
         isinstance(module, str)
         and module != "builtins"
         and module not in project
-        and hasattr(kind, "__get__")
+        and class_attr(kind, "__get__") is not None
     )
 
 
@@ -164,15 +204,21 @@ def runs_code(value: object, kind: type, names: frozenset[str]) -> bool:
     """Can using *value* run code that writes it? Instances and classes of a guarded module
     (any method, property or dunder), and mappings that insert on a read (``__missing__``)."""
     if issubclass(kind, type):
-        return getattr(value, "__module__", None) in names
-    missing = getattr(kind, "__missing__", None)
+        return class_attr(value, "__module__") in names  # type: ignore[arg-type]
+    missing = class_attr(kind, "__missing__")
     return (missing is not None and missing is not Counter.__missing__) or is_own(kind, names)
 
 
 # Bases that add no state of their own: a class deriving only from these (and the guarded
 # modules' classes) is the user's; one deriving from a library class keeps the library's
 # state (a Powertools BatchProcessor subclass stores each batch on itself, by design).
-_STRUCTURAL = frozenset({"builtins", "abc", "typing", "typing_extensions", "_collections_abc"})
+# The standard library's containers and data holders count too (``collections``: deque,
+# Counter, OrderedDict, defaultdict, UserDict, UserList; ``types``: SimpleNamespace;
+# ``array``): a subclass of them keeps the user's data, and is watched like the user's own.
+_STRUCTURAL = frozenset(
+    {"builtins", "abc", "typing", "typing_extensions", "_collections_abc", "collections"}
+    | {"collections.abc", "types", "array"}
+)
 
 
 def is_own(kind: type, names: frozenset[str]) -> bool:
@@ -199,6 +245,49 @@ def holds_resource(value: object) -> bool:
     return module not in _DATA_MODULES and not issubclass(kind, (str, int, float, tuple))
 
 
+# Bound methods: of a builtin's (``[].append``) and of a Python class's (``Log().add``).
+_METHODS = frozenset({type([].append), type(Counter().update)})
+
+#: The standard library's classes that hold the user's data in their instance attributes:
+#: watched like an attribute bag, whole (``CHAIN.maps[0][k] = v``, ``QUEUE.put(v)``).
+_HOLDERS = frozenset(
+    {
+        ("collections", "ChainMap"),
+        ("queue", "Queue"),
+        ("queue", "LifoQueue"),
+        ("queue", "PriorityQueue"),
+    }
+)
+
+
+def holder(kind: type) -> bool:
+    """Is *kind* a standard-library data holder (:data:`_HOLDERS`)?"""
+    return (class_attr(kind, "__module__"), _QUALNAME(kind)) in _HOLDERS
+
+
+def held(value: object) -> tuple[tuple[str, Any], ...] | None:
+    """``(attribute, value)`` of what a bound method, a ``functools.partial`` or a data holder
+    keeps, that calling or using it may write (``record = [].append`` writes its list,
+    ``partial(Outbox.send, Outbox())`` its outbox); None for anything else."""
+    kind = type(value)
+    if kind in _METHODS:
+        owner = value.__self__  # type: ignore[attr-defined]
+        if owner is None or type(owner) in SCALARS or type(owner) is MODULE_TYPE:
+            return None
+        return None if isinstance(owner, type) else (("__self__", owner),)
+    if kind is partial:
+        return (("func", value.func), ("args", value.args), ("keywords", value.keywords))  # type: ignore[attr-defined]
+    if holder(kind):
+        attributes = instance_dict(value)
+        return tuple(attributes.items()) if attributes else None
+    return None
+
+
+def looked_through(kind: type) -> bool:
+    """A bound method or a partial: the walk goes on into what it holds (see :func:`held`)."""
+    return kind in _METHODS or kind is partial
+
+
 def is_imported_module(value: object) -> bool:
     """A module object that ``sys.modules`` holds (``import pkg.sub`` sets ``pkg.sub``)."""
     name = getattr(value, "__name__", None) if type(value) is type(sys) else None
@@ -206,6 +295,7 @@ def is_imported_module(value: object) -> bool:
 
 
 FUNCTION_TYPE = type(is_dunder)
+CELL_TYPE = CellType
 MODULE_TYPE = type(sys)
 
 
@@ -226,15 +316,16 @@ def modules_in(value: object) -> list[Any] | None:
     return modules or None
 
 
-# The builtin container a user's subclass derives from (first match wins).
-FAMILIES: tuple[tuple[type, type], ...] = (
+# The builtin container a user's subclass derives from (first match wins; know_arrays adds
+# ``array.array`` in place, so every module that imported this list sees it).
+FAMILIES: list[tuple[type, type]] = [
     (OrderedDict, dict),
     (dict, dict),
     (list, list),
     (set, set),
     (deque, deque),
     (bytearray, bytearray),
-)
+]
 
 
 def know_arrays() -> None:
@@ -244,9 +335,8 @@ def know_arrays() -> None:
     kind = getattr(module, "array", None)
     if isinstance(kind, type) and kind not in KINDS:
         KINDS[kind] = ("array", kind)
-        COPIES[kind] = lambda obj: kind(obj.typecode, obj)
-        global FAMILIES
-        FAMILIES = (*FAMILIES, (kind, kind))
+        COPIES[kind] = lambda obj: kind(kind.__dict__["typecode"].__get__(obj), obj)
+        FAMILIES.append((kind, kind))
 
 
 def innermost(func: Any) -> Any:

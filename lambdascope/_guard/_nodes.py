@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from itertools import repeat
-from operator import eq, getitem, is_
+from operator import is_
 
 from ._kinds import (
     COPIES,
     MISSING,
     SCALARS,
     cell_values,
+    class_attr,
+    class_namespace,
+    instance_dict,
     internal,
     library_descriptor,
     slot_names,
@@ -44,7 +47,18 @@ if TYPE_CHECKING:
 class Node:
     """One watched mutable object, its shallow copy and where it was found."""
 
-    __slots__ = ("children", "family", "kind", "obj", "origin", "parent", "slots", "snap", "steps")
+    __slots__ = (
+        "children",
+        "family",
+        "kind",
+        "obj",
+        "ordered",
+        "origin",
+        "parent",
+        "slots",
+        "snap",
+        "steps",
+    )
 
     def __init__(  # noqa: PLR0917 - one internal call site
         self,
@@ -61,11 +75,14 @@ class Node:
         # "class", "cell" (a closure cell of a function: *variable* names it)
         self.kind = kind
         self.family = family  # list, dict, set, deque, bytearray, array; None: named values
+        self.ordered = family is dict and issubclass(type(obj), OrderedDict)
         self.origin = origin
         self.parent = parent
         self.steps = steps  # how to get here from the parent: ("[", 0), (".", "attr"), ...
         if kind == "slots":
             self.slots = slot_names(type(obj))
+        elif kind == "defaults":  # a function's default values (``f.__defaults__ = ...``)
+            self.slots = ("__defaults__", "__kwdefaults__")
         elif kind == "cell":
             self.slots = (variable,)
         else:
@@ -95,24 +112,32 @@ class Node:
         return project_words(self.origin.space) | class_words(cls)
 
     def live(self) -> Any:
-        """The mapping or sequence to compare with the snapshot."""
-        if self.kind == "slots":
-            return slot_values(self.obj, self.slots)
-        if self.kind == "cell":
-            return cell_values(self.obj, self.slots)
+        """The object's own storage to compare with the snapshot in the fast check: the
+        container, the instance's ``__dict__``, the class's namespace; the values of slots
+        and cells (read afresh)."""
+        obj, kind = self.obj, self.kind
+        if kind in ("slots", "defaults"):
+            return slot_values(obj, self.slots)
+        if kind == "cell":
+            return cell_values(obj, self.slots)
+        if kind == "class":
+            return class_namespace(obj)
         if self.family is None:
-            return vars(self.obj)
-        return self.obj
+            attributes = instance_dict(obj)  # the very dict (an empty one too), never a copy
+            return {} if attributes is None else attributes
+        return obj
 
     def copy(self) -> Any:
+        """A copy of what the object holds, read from its storage: no method of the
+        object's class runs (a ``__len__`` that counts, an ``__iter__`` that sorts)."""
         obj, family = self.obj, self.family
         if family is not None:
+            if self.ordered:  # an OrderedDict's order lives beside the dict
+                return dict(OrderedDict.items(obj))
             return COPIES[family](obj)
-        if self.kind == "slots":
-            return slot_values(obj, self.slots)
-        if self.kind == "cell":
-            return cell_values(obj, self.slots)
-        return dict(vars(obj))  # instance attributes, or the class namespace
+        if self.kind in ("slots", "defaults", "cell", "class"):
+            return dict(self.live())
+        return dict(self.live())  # instance attributes
 
     def rebase(self, old: Node, between: Any) -> None:
         """Keep *old*'s baseline (the handler had written this object before some Init work
@@ -148,7 +173,7 @@ class Node:
         """
         family, snap = self.family, self.snap
         items: Any
-        if family is dict:
+        if family is dict or self.kind == "defaults":
             items = snap.items()
         elif family is None:  # attributes: dunders are Python's (and libraries') business
             items = ((k, v) for k, v in snap.items() if not self._internal(k))
@@ -167,19 +192,16 @@ class Node:
         scalar is not one): when it fails, :meth:`state` looks closer.
         """
         obj, family, snap = self.obj, self.family, self.snap
-        if family is list or family is deque:
-            return _same_items, obj, snap
-        if self.kind in ("slots", "cell"):
+        if self.kind in ("slots", "defaults", "cell"):
             return _node_same, self, None  # slot and cell values are read afresh each time
-        if self.kind == "class":  # libraries set dunders lazily: compare the mappingproxy
-            return eq, vars(obj), snap
-        if family is dict or family is None:
-            return (
-                _same_entries,
-                obj if family is dict else vars(obj),
-                (list(snap), list(snap.values())),
-            )
-        return eq, obj, snap  # set, bytearray: nothing inside has an identity to keep
+        if not isinstance(snap, dict):  # list, deque: identity; set, bytes, array: their ==
+            compare = _SEQUENCES.get(family) or _builtin_equality(family)
+            return compare, obj, snap
+        if self.kind == "class":  # the namespace's proxy (libraries set dunders lazily)
+            compare, live = _same_proxy, class_namespace(obj)
+        else:
+            compare, live = (_same_ordered if self.ordered else _same_dict), self.live()
+        return compare, live, (list(snap), list(snap.values()))
 
     def state(self) -> str:
         """``"same"``, ``"lazy"`` (only dunders or a cached_property filled) or ``"changed"``."""
@@ -191,31 +213,28 @@ class Node:
             return "changed"
 
     def _same(self) -> bool:
-        live, family = self.live(), self.family
-        if isinstance(live, OrderedDict):
-            equal = bool(OrderedDict.__eq__(live, OrderedDict(self.snap)))
-        elif family is deque:
-            equal = bool(deque.__eq__(live, deque(self.snap)))
-        elif family in (list, dict, set):
-            equal = family.__eq__(live, self.snap) is True
-        else:
-            equal = bool(live == self.snap)
-        if equal and (family is dict or self.kind == "attributes"):
-            equal = list(live) == list(self.snap)  # the order of keys is data too (an LRU)
-        if equal and family is not set and family is not bytearray:
-            equal = _same_types(live, self.snap)
-        if family is set:
-            return equal
-        return equal and all(getitem(live, k) is v for k, v in self.children)
+        """Does the object hold what the snapshot holds? Items that are not plain scalars
+        must be the very same objects, scalars equal and of the same type (``1.0`` is not
+        ``1``); a mapping's keys in the same order (an LRU's order is data). Only builtin
+        comparisons run: never a method of the user's (an ``__eq__`` with side effects)."""
+        now, snap = self.copy(), self.snap
+        if isinstance(snap, dict):
+            return _same_sequence(list(now), list(snap)) and _same_sequence(
+                list(now.values()), list(snap.values())
+            )
+        if self.family is set:
+            return _same_members(now, snap)
+        if self.family is list or self.family is deque:
+            return _same_sequence(now, snap)
+        return bool(now == snap)  # bytes of a bytearray, an array: compared in C
 
     def _lazy_only(self) -> bool:
         """Only dunders changed (libraries set them lazily) or cached_property values added."""
-        if self.family is not None or self.kind in ("slots", "cell"):
+        if self.family is not None or self.kind in ("slots", "defaults", "cell"):
             return False
         from functools import cached_property
 
-        obj = self.obj
-        live, snap, cls = vars(obj), self.snap, type(obj)
+        live, snap, cls = self.copy(), self.snap, type(self.obj)
         for key in set(live) | set(snap):
             if self._internal(key) or live.get(key, MISSING) is snap.get(key, MISSING):
                 continue
@@ -225,10 +244,12 @@ class Node:
                 and library_descriptor(live[key], self.origin.space.project)
             ):
                 continue
-            if self.kind == "attributes" and key not in snap:
-                attribute = next((k.__dict__[key] for k in cls.__mro__ if key in k.__dict__), None)
-                if isinstance(attribute, cached_property):
-                    continue
+            if (
+                self.kind == "attributes"
+                and key not in snap
+                and isinstance(class_attr(cls, key), cached_property)
+            ):
+                continue
             return False
         return True
 
@@ -258,7 +279,7 @@ class Node:
 
     def _restore_values(self) -> None:
         obj, snap = self.obj, self.snap
-        if self.kind == "slots":
+        if self.kind in ("slots", "defaults"):
             for name in self.slots:
                 if name in snap:
                     object.__setattr__(obj, name, snap[name])
@@ -270,9 +291,10 @@ class Node:
             elif cell_values(obj, self.slots):
                 del obj.cell_contents
         elif self.kind == "attributes":
-            attrs = vars(obj)
-            attrs.clear()
-            attrs.update(snap)
+            attrs = instance_dict(obj)
+            if attrs is not None:
+                dict.clear(attrs)
+                dict.update(attrs, snap)
         else:
             self._restore_class()
 
@@ -281,13 +303,13 @@ class Node:
         every one that can be, then raise what the first refusal raised."""
         obj, snap = self.obj, self.snap
         refused: Exception | None = None
-        for name in [k for k in vars(obj) if not self._internal(k) and k not in snap]:
+        for name in [k for k in class_namespace(obj) if not self._internal(k) and k not in snap]:
             try:
                 delattr(obj, name)
             except Exception as exc:  # a metaclass that refuses: put back the rest
                 refused = refused or exc
         for name, value in snap.items():
-            if not self._internal(name) and vars(obj).get(name, snap) is not value:
+            if not self._internal(name) and class_namespace(obj).get(name, snap) is not value:
                 try:
                     setattr(obj, name, value)
                 except Exception as exc:
@@ -306,12 +328,14 @@ class Node:
         obj, snap, kind = self.obj, self.snap, self.kind
         if kind in ("attributes", "slots"):
             what = f"attribute(s) of `{self.path}` (a {type(obj).__name__} instance)"
-            diff = _key_diff(self.live(), snap, "attribute", self.words())
+            diff = _key_diff(self.copy(), snap, "attribute", self.words())
             return f"{what} were set or deleted: {diff}"
         if kind == "cell":
             return f"closure variable `{self.path}` was rebound (`nonlocal {self.slots[0]}`)"
+        if kind == "defaults":
+            return f"the default values of function `{self.path}` were replaced (`__defaults__`)"
         if kind == "class":
-            public = {k: v for k, v in vars(obj).items() if not self._internal(k)}
+            public = {k: v for k, v in self.copy().items() if not self._internal(k)}
             saved = {k: v for k, v in snap.items() if not self._internal(k)}
             return (
                 f"class attribute(s) of `{self.path}` were set or deleted: "
@@ -320,11 +344,11 @@ class Node:
         return self._describe_items()
 
     def _describe_items(self) -> str:
-        obj, snap, kind = self.obj, self.snap, self.kind
+        now, snap, kind = self.copy(), self.snap, self.kind
         where = f"{kind} `{self.path}` was modified in place"
         if self.family is dict:
-            return f"{where}: {_key_diff(obj, snap, 'key', self.words())}"
-        before, after = len(snap), len(obj)
+            return f"{where}: {_key_diff(now, snap, 'key', self.words())}"
+        before, after = len(snap), len(now)
         if after > before:
             return f"{where} ({after - before} item(s) added, e.g. .append/.add/.extend/+=)"
         if after < before:
@@ -335,7 +359,7 @@ class Node:
         """``(key, value)`` added to a dict that changed only by gaining them, else None."""
         if self.family is not dict:
             return None
-        live, snap = self.obj, self.snap
+        live, snap = self.copy(), self.snap
         if len(live) <= len(snap) or any(live.get(k, MISSING) is not v for k, v in snap.items()):
             return None
         return [(k, v) for k, v in live.items() if k not in snap]
@@ -354,23 +378,77 @@ def _step_text(how: str, key: Any, container: Node | None) -> str:
     return f"[{step_key(key, container.words())}]"
 
 
-def _same_types(live: Any, saved: Any) -> bool:
-    """Equal is not the same data when a value changed type (``0`` for ``False``, ``1.0`` for
-    ``1``): the values, in order, must have the types they had."""
-    if hasattr(live, "values"):
-        live, saved = live.values(), saved.values()
-    return list(map(type, live)) == list(map(type, saved))
+def _same_value(now: Any, before: Any) -> bool:
+    """The same object, or equal scalars of the same type (builtin equality only)."""
+    return now is before or (type(now) is type(before) and type(now) in SCALARS and now == before)
 
 
-def _same_items(live: Any, saved: list[Any]) -> bool:
-    """The same objects in the same order (a list or deque)."""
-    return len(live) == len(saved) and all(map(is_, live, saved))
+def _same_sequence(now: list[Any], before: list[Any]) -> bool:
+    return len(now) == len(before) and all(map(_same_value, now, before))
 
 
-def _same_entries(live: dict[Any, Any], saved: tuple[list[Any], list[Any]]) -> bool:
+def _same_members(now: set[Any], before: set[Any]) -> bool:
+    """A set's members: the same objects, or equal scalars (a set holds equal members once)."""
+    if len(now) != len(before):
+        return False
+    new = {id(member): member for member in now}
+    old = {id(member): member for member in before}
+    if new.keys() == old.keys():
+        return True
+    added = [m for key, m in new.items() if key not in old]
+    gone = [m for key, m in old.items() if key not in new]
+    scalar = all(type(m) in SCALARS for m in (*added, *gone))
+    return scalar and {(type(m), m) for m in added} == {(type(m), m) for m in gone}
+
+
+# The fast checks: identity, in C, through the builtin types' own methods.
+
+
+def _same_list(live: Any, saved: list[Any]) -> bool:
+    return list.__len__(live) == len(saved) and all(map(is_, list.__iter__(live), saved))
+
+
+def _same_deque(live: Any, saved: list[Any]) -> bool:
+    return deque.__len__(live) == len(saved) and all(map(is_, deque.__iter__(live), saved))
+
+
+def _same_dict(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
     """The same keys, in the same order, bound to the same objects (a dict or ``__dict__``)."""
     keys, values = saved
-    return list(live) == keys and all(map(is_, live.values(), values))
+    return (
+        dict.__len__(live) == len(keys)
+        and all(map(is_, dict.keys(live), keys))
+        and all(map(is_, dict.values(live), values))
+    )
+
+
+def _same_ordered(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
+    keys, values = saved
+    return (
+        dict.__len__(live) == len(keys)
+        and all(map(is_, OrderedDict.keys(live), keys))
+        and all(map(is_, OrderedDict.values(live), values))
+    )
+
+
+def _same_proxy(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
+    """A class namespace's proxy (it reads the class's own dict)."""
+    keys, values = saved
+    return (
+        len(live) == len(keys)
+        and all(map(is_, live, keys))
+        and all(map(is_, live.values(), values))
+    )
+
+
+_SEQUENCES: dict[type | None, Callable[[Any, Any], bool]] = {list: _same_list, deque: _same_deque}
+
+
+def _builtin_equality(family: type | None) -> Callable[[Any, Any], Any]:
+    """The builtin type's own ``==`` (a set, a bytearray against its bytes, an array)."""
+    assert family is not None
+    compare: Callable[[Any, Any], Any] = class_attr(family, "__eq__")
+    return compare
 
 
 def _node_same(node: Node, _: object) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from ._kinds import FUNCTION_TYPE, KINDS, MISSING, NAMESPACE, SCALARS, runs_code
+from ._kinds import FUNCTION_TYPE, KINDS, MISSING, NAMESPACE, SCALARS, held, runs_code
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,11 +22,14 @@ def _contents(obj: Any, kind: type) -> Any:
     mapping's keys and values as pairs); None for anything else."""
     if kind in KINDS:
         return obj.items() if KINDS[kind][1] is dict else obj
-    if issubclass(kind, (tuple, frozenset)):
-        return obj
+    if issubclass(kind, tuple):  # read from its storage: a subclass's __iter__ never runs
+        return tuple.__iter__(obj)
+    if issubclass(kind, frozenset):
+        return frozenset.__iter__(obj)
     if kind is NAMESPACE:
         return vars(obj).values()
-    return None
+    pairs = held(obj)  # a bound method's receiver, a partial's arguments, a holder's data
+    return None if pairs is None else [value for _, value in pairs]
 
 
 def reaches_code(value: Any, names: frozenset[str], functions: list[Any]) -> bool:

@@ -13,7 +13,15 @@ from lambdascope._state import state
 from lambdascope._util import warn_at
 
 from . import _ahead
-from ._census import Space, exported_modules, lazy_init, link_project, module_analysis, walk
+from ._census import (
+    Space,
+    bound_functions,
+    exported_modules,
+    lazy_init,
+    link_project,
+    module_analysis,
+    walk,
+)
 from ._imports import watch_imports
 from ._kinds import (
     MISSING,
@@ -243,31 +251,32 @@ class Guard:
         seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
         nodes: list[Node] = []
         watched: list[tuple[bool, Space, str, Any, bool]] = []
-        cells: list[tuple[Space, list[Any]]] = []
+        functions = bound_functions(self._spaces)  # and those the scans find, below
         for space in self._spaces:
             space.project = names
             space.take()
             seen.update(map(id, space.allowed()))  # allowed in one module, allowed in all
-            functions: list[Any] = []
             imported = space.analysis.imported
             watched.extend(
                 (key in imported, space, key, value, deep)
                 for key, value, deep in space.to_watch(names, functions)
             )
-            cells.append((space, functions))
-        # A value bound in several modules is named as the module's that defines it, not as
-        # those that import it (walked first: the others then find it seen).
+        # Defaults and closure cells first, named as the module's analysis names them
+        # (``note.seen``, what allow= takes), then the module-level values. A value bound in
+        # several modules is named as the module's that defines it, not as those that import
+        # it (walked first: the others then find it seen).
+        for space in self._spaces:  # a function's defaults and cells: its own module's
+            for origin, value in space.defaults(names, functions):
+                walk(value, origin, True, names, seen, nodes)
+            for origin, cell, variable, deep in space.cells(names, functions):
+                seen.add(id(cell))
+                nodes.append(Node(cell, "cell", None, origin, None, (), variable))
+                for contents in cell_values(cell, (variable,)).values():
+                    walk(contents, origin, deep, names, seen, nodes)
         watched.sort(key=lambda item: item[0])
         for _imported, space, key, value, deep in watched:
             space.watching.add(key)
             walk(value, Origin(space, key, key), deep, names, seen, nodes)
-        for space, functions in cells:
-            for origin, value in space.defaults(names):
-                walk(value, origin, True, names, seen, nodes)
-            for origin, cell, variable, deep in space.cells(names, functions):
-                nodes.append(Node(cell, "cell", None, origin, None, (), variable))
-                for contents in cell_values(cell, (variable,)).values():
-                    walk(contents, origin, deep, names, seen, nodes)
         self._nodes = nodes
         self._checks = self._plan()
 
@@ -336,11 +345,14 @@ class Guard:
         The invocation goes on unchecked, the error is logged (its type and where it was
         raised, never its message: it may hold request data) and counted in the
         cold-start report, and the next invocation starts the guard again from a new
-        census."""
+        census. A warning of lambdascope's that ``-W error`` made an exception is raised
+        (the user asked for that), the guard restarted all the same."""
         import logging
 
         self._spaces = None
         self._nodes, self._checks, self._bindings = [], [], []
+        if isinstance(exc, Warning):  # one of ours, made an error by -W error: the user's call
+            raise exc
         self.internal_errors += 1
         label = self._label()
         state.guards.setdefault(label, {"handler": label})["internal_errors"] = self.internal_errors
@@ -359,8 +371,14 @@ class Guard:
         )
 
     def _label(self) -> str:
+        """``module.qualname`` of the handler; of an adapter object (``Mangum(app)``), its
+        class's (``mangum.adapter.Mangum``)."""
         func = self._func
-        return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+        name = getattr(func, "__qualname__", None)
+        if not isinstance(name, str):  # an instance: name it by its class
+            name = type(func).__qualname__
+        module = getattr(func, "__module__", None)
+        return f"{module if isinstance(module, str) else '?'}.{name}"
 
     def _report(self) -> None:
         if self._unchanged():

@@ -212,6 +212,7 @@ def test_an_object_that_refuses_to_be_restored_is_reported_never_an_internal_err
     assert "acme" not in message
 
 
+@pytest.mark.guard_internal_error
 def test_an_error_inside_the_guard_never_fails_the_request_nor_disarms_the_guard(
     make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
