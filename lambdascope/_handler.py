@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextvars import copy_context
 from functools import partial, update_wrapper
 
 from . import _shutdown
@@ -150,7 +151,9 @@ def _warm_path(
 ) -> Callable[..., Any]:
     """The hot path: a warm invocation of a plain handler, with nothing else to do.
 
-    Count, open the request scope, call, close the scope. An invocation that reaches
+    Count, open the request scope, call (in a copy of the caller's context: what the
+    handler sets in a ``ContextVar`` is this request's, gone when it returns), close the
+    scope. An invocation that reaches
     ``state.check_at`` (the first one, and every one while a recycling limit is set)
     goes to *run*, the general body, which also does the cold start, recycling and the
     cold-start report; a warm invocation pays one comparison for that.
@@ -167,7 +170,7 @@ def _warm_path(
         scope = [event, context, n, False, None, True, None]  # EVENT, ..., CLEANUPS
         token = enter_scope(scope)
         try:
-            return call(event, context)
+            return copy_context().run(call, event, context)  # its ContextVars: this request's
         finally:
             scope[active] = False
             leave_scope(token)
@@ -185,7 +188,8 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
 
     The guard's ``enter`` runs inside the scope before the handler and its ``exit``
     after it, also when the handler raised; a leak then replaces the handler's error,
-    which is chained as its ``__context__``.
+    which is chained as its ``__context__``. The handler runs in a copy of the caller's
+    context, as in :func:`_warm_path`.
     """
     enter_scope = current.set
     leave_scope = current.reset
@@ -202,7 +206,7 @@ def _scoped_target(guard: Guard | None) -> Callable[[Any, Any, Callable[[Any, An
         try:
             check_before()
             try:
-                return target(event, context)
+                return copy_context().run(target, event, context)
             finally:
                 check_after()
         finally:

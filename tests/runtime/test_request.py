@@ -240,3 +240,56 @@ def test_random_invocations_never_see_each_others_data(
         else:
             assert lambda_handler(event) == {"seen": {}, "invocation": number}
         assert not lambdascope.in_invocation()
+
+
+# -- the handler's own ContextVars are request-scoped too ------------------------------------
+
+current_user: contextvars.ContextVar[str] = contextvars.ContextVar("user", default="anonymous")
+
+
+@pytest.mark.parametrize("guard", ["raise", "off"])
+def test_a_contextvar_the_handler_sets_does_not_reach_the_next_request(guard: str) -> None:
+    @handler(guard=guard)
+    def lambda_handler(event: dict[str, str], context: object) -> str:
+        if "user" in event:
+            current_user.set(event["user"])  # never reset: the runtime would keep it
+        return current_user.get()
+
+    assert lambda_handler({"user": "alice"}) == "alice"
+    assert lambda_handler({}) == "anonymous"
+    assert current_user.get() == "anonymous"
+
+
+def test_what_the_caller_set_before_the_invocation_is_seen() -> None:
+    @handler
+    def lambda_handler(event: object, context: object) -> str:
+        return current_user.get()
+
+    token = current_user.set("set at init")
+    try:
+        assert lambda_handler({}) == "set at init"
+    finally:
+        current_user.reset(token)
+
+
+def test_an_async_handlers_contextvars_are_request_scoped() -> None:
+    @handler
+    async def lambda_handler(event: dict[str, str], context: object) -> str:
+        if "user" in event:
+            current_user.set(event["user"])
+        await asyncio.sleep(0)
+        return current_user.get()
+
+    assert lambda_handler({"user": "alice"}) == "alice"
+    assert lambda_handler({}) == "anonymous"
+
+
+def test_a_handler_exception_keeps_its_traceback_through_the_copied_context() -> None:
+    @handler
+    def lambda_handler(event: object, context: object) -> None:
+        raise KeyError("missing")
+
+    with pytest.raises(KeyError) as raised:
+        lambda_handler({})
+    frames = [entry.name for entry in raised.traceback]
+    assert frames[-1] == "lambda_handler"
