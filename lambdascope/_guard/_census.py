@@ -10,9 +10,6 @@ per-module caches of the analysis and of the values something else holds.
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
-
 from ._kinds import (
     CELL_TYPE,
     FAMILIES,
@@ -63,7 +60,6 @@ class Space:
         "_constants",
         "allow",
         "analysis",
-        "escaped",
         "functions",
         "loaded",
         "name",
@@ -87,7 +83,6 @@ class Space:
         self.namespace = namespace
         self.allow = allow
         self.analysis = analysis
-        self.escaped = _module_escapes(name, namespace)
         # What the module's own code does, and then (link_project) the other modules' code.
         #: watch every name, deeply, and every binding: the analysis cannot vouch for less.
         self.whole = analysis.gave_up is not None
@@ -188,7 +183,7 @@ class Space:
         for key, value in self.snap.items():
             if type(value) in SCALARS:
                 continue
-            if self.whole or key in self.escaped:
+            if self.whole:
                 reaches_code(value, names, functions)
                 yield key, value, True
             elif key in written or (key in loaded and id(value) not in self.quiet):
@@ -211,7 +206,7 @@ class Space:
                 continue
             code = func.__code__
             written = analysis.written_cells.get((code.co_name, code.co_firstlineno), {})
-            label = labels.get(id(func)) or func.__qualname__
+            label = self.label(func, labels)
             for variable, cell in zip(code.co_freevars, closure):
                 contents = cell_values(cell, (variable,)).get(variable)
                 runs_code = reaches_code(contents, names, [])
@@ -241,7 +236,7 @@ class Space:
             pairs = list(zip(positional[len(positional) - len(defaults) :], defaults))
             pairs.extend((func.__kwdefaults__ or {}).items())
             params = written.get((code.co_name, code.co_firstlineno), frozenset())
-            label = labels.get(id(func)) or func.__qualname__
+            label = self.label(func, labels)
             every = self.whole or label in self.returned
             for param, value in pairs:
                 if type(value) in SCALARS:
@@ -272,6 +267,25 @@ class Space:
             id(value): key for key, value in self.namespace.items() if type(value) is FUNCTION_TYPE
         }
 
+    def label(self, func: Any, labels: dict[int, str]) -> str:
+        """What ``allow=`` takes for *func*: its module-level name, else the item of a
+        module-level table that holds it (``ROUTES['add']``), else its qualified name."""
+        found = labels.get(id(func))
+        if found is not None:
+            return found
+        for key, value in list(self.namespace.items()):
+            items: Any = (
+                value.items()
+                if type(value) is dict
+                else enumerate(value)
+                if type(value) in (list, tuple)
+                else ()
+            )
+            for item, member in items:
+                if member is func and type(item) in (str, int):
+                    return f"{key}[{item!r}]"
+        return str(func.__qualname__)
+
     def changes(self) -> list[tuple[str, Any, Any]]:
         """``(name, before, now)`` of every watched module-level name that changed: in a
         module watched whole, any; in one the analysis vouches for, those its code can
@@ -292,28 +306,6 @@ class Space:
             self.namespace.pop(key, None)
         else:
             self.namespace[key] = before
-
-
-def _escaped(module: str, namespace: dict[str, Any]) -> frozenset[str]:
-    """Mutable module-level values that something outside the module's bindings also holds.
-
-    ``from app import ITEMS`` in another module, ``add = ITEMS.append``, a default
-    argument ``def f(x, seen=ITEMS)``: code the analysis does not read can write these.
-    Counted with reference counts: the module's own bindings, plus this frame's two.
-    """
-    bindings = Counter(map(id, namespace.values()))
-    names = frozenset((module,))
-    found = []
-    value = None
-    for key in list(namespace):
-        value = namespace[key]
-        kind = type(value)
-        if (kind in KINDS or kind is NAMESPACE or is_own(kind, names)) and (
-            sys.getrefcount(value) > bindings[id(value)] + 2
-        ):
-            found.append(key)
-    del value
-    return frozenset(found)
 
 
 def lazy_init(node: Node) -> bool:
@@ -453,6 +445,8 @@ def link_project(spaces: list[Space]) -> None:
     for space in spaces:
         _link_module(by_name, space)
     for space in spaces:
+        _modules_as_values(by_name, space)
+    for space in spaces:
         for name in space.rebound & space.written.keys():
             space.written[name] = True  # a new value that is also written: watch it all
         space.loaded.update(space.written)
@@ -494,7 +488,6 @@ def _link_module(by_name: dict[str, Space], space: Space) -> None:
         target = by_name.get(module)
         if target is not None:  # what is called is used too (a bound method writes its owner)
             target.loaded.add(name[:-2] if name.endswith("()") else name)
-    _modules_as_values(by_name, space)
 
 
 # Modules whose classes may be bases of a class no handler-time code writes.
@@ -579,29 +572,18 @@ def _inert(cls: type) -> bool:
 
 
 def _modules_as_values(by_name: dict[str, Space], space: Space) -> None:
-    """A module object the code of *space* writes (passes, stores): anything goes."""
-    for key in space.analysis.written:
+    """A module object that code writes (passes, stores, writes through where no chain of
+    loaded modules explains it: a submodule imported lazily): anything goes for it. Its own
+    module's names, or another's (``from app import store`` in a function, ``store``
+    loaded later)."""
+    for key in space.written:
         value = space.namespace.get(key)
         if type(value) is MODULE_TYPE:
             target = by_name.get(getattr(value, "__name__", ""))
-            if target is not None:
-                target.whole = True
-
-
-_escapes: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
-
-
-def _module_escapes(name: str, namespace: dict[str, Any]) -> frozenset[str]:
-    """:func:`_escaped` of one module, counted once per module (and namespace): at the first
-    census of the first guard that watches it, before any guard's snapshot holds references
-    to its values (a second handler of the same module must not see the first one's
-    snapshot as someone else holding them, and watch more)."""
-    cached = _escapes.get(name)
-    if cached is not None and cached[0] is namespace:
-        return cached[1]
-    found = _escaped(name, namespace)
-    _escapes[name] = (namespace, found)
-    return found
+        else:  # a submodule its package does not bind yet (being imported) or any more
+            target = None if key in space.namespace else by_name.get(f"{space.name}.{key}")
+        if target is not None:
+            target.whole = True
 
 
 def walk(  # noqa: PLR0917 - one internal call site

@@ -214,7 +214,8 @@ class Foreign(Graph):
                 self.idents.update((alias.name, *alias.name.split(".")))
                 bound = alias.asname or alias.name.partition(".")[0]
                 self.module_imports.add(bound)
-                self.import_bind(bound, alias.name if alias.asname else bound, scope)
+                target = alias.name if alias.asname else bound
+                self.import_bind(bound, target, scope, (target, ""))
             return
         module = node.module or ""
         self.idents.add(module)
@@ -230,18 +231,28 @@ class Foreign(Graph):
             if reason is not None:
                 raise GiveUp(reason)
             bound = alias.asname or alias.name
-            self.import_bind(bound, full, scope)
+            self.import_bind(bound, full, scope, (module, alias.name))
             if module == self.module_name and scope is not None:
                 # `from <this package> import name` reads the module's own global `name`.
                 self.edge(self.var(self.module, alias.name), self.var(scope, bound), COPY)
 
-    def import_bind(self, bound: str, target: str, scope: Scope | None) -> None:
+    def import_bind(
+        self, bound: str, target: str, scope: Scope | None, source: tuple[str, str]
+    ) -> None:
+        """*bound* names *target* (``module`` or ``module.name``). At the top level the
+        name is the module's own; in a function it is a local bound to the other module's
+        object or name (*source*: ``(module, "")`` or ``(module, name)``): a write through it
+        that no chain of loaded modules explains (``from app.common import RECENT`` then
+        ``RECENT.append(v)``; ``import app.store`` then ``app.store.ITEMS.append(v)``
+        before ``app.store`` was ever loaded) is a write of that name or module."""
         self.idents.add(bound)
         self.imports[bound] = target
         if scope is None:  # the prescan of the module's top level
             self.imported.add(bound)
         else:
             self.bind(bound, None, scope)
+            if source[0] != self.module_name:
+                self.edge(self.foreign_node(source), self.var(scope, bound), COPY)
             self.note_import(bound, scope)
 
     def note_callee(self, call: Call, func: ast.expr, scope: Scope) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any
 
-__all__ = ["watch_imports"]
+__all__ = ["initializing", "watch_imports"]
 
 
 class _ImportWatch:
@@ -92,12 +92,30 @@ class _ImportWatch:
             try:
                 run(module)
             finally:
-                finished(token)
+                _finishing.append(module)  # done, though importlib still marks it initializing
+                try:
+                    finished(token)
+                finally:
+                    _finishing.pop()
 
         namespace["exec_module"] = exec_module
 
 
 _installed: list[_ImportWatch] = []
+
+#: The modules whose top-level code has just run, while *finished* is told (innermost last).
+_finishing: list[ModuleType] = []
+
+
+def initializing(namespace: dict[str, Any]) -> bool:
+    """While a module imported during an invocation joins: is the module of *namespace* one
+    still running its top-level code (it imported the one that just ran, and is not done)?"""
+    if not _finishing:
+        return False
+    spec = namespace.get("__spec__")
+    if not getattr(spec, "_initializing", False):
+        return False
+    return not any(module.__dict__ is namespace for module in _finishing)
 
 
 def watch_imports(
@@ -106,9 +124,14 @@ def watch_imports(
     finished: Callable[[object], None],
 ) -> None:
     """Have *started* and *finished* called around the top-level code of every module
-    imported while *active()* is true (once per process; later calls do nothing)."""
-    if _installed and _installed[0] in sys.meta_path:
+    imported while *active()* is true. Called before every invocation: the finder must be
+    the first on ``sys.meta_path`` (one comparison when it is), also when a finder installed
+    later put itself ahead (it is still asked, in its place, by this one)."""
+    meta_path = sys.meta_path
+    if _installed and meta_path and meta_path[0] is _installed[0]:
         return
     watch = _installed[0] if _installed else _ImportWatch(active, started, finished)
     _installed[:] = [watch]
-    sys.meta_path.insert(0, watch)
+    if watch in meta_path:
+        meta_path.remove(watch)
+    meta_path.insert(0, watch)

@@ -22,7 +22,7 @@ from ._census import (
     module_analysis,
     walk,
 )
-from ._imports import watch_imports
+from ._imports import initializing, watch_imports
 from ._kinds import (
     MISSING,
     cell_values,
@@ -99,6 +99,7 @@ class Guard:
         "_census_ms",
         "_checks",
         "_func",
+        "_incomplete",
         "_nodes",
         "_project",
         "_spaces",
@@ -139,6 +140,7 @@ class Guard:
         self._bindings: list[tuple[Any, list[Any]]] = []
         self._checks: list[tuple[Callable[[Any, Any], Any], Any, Any]] = []
         self._warned: set[tuple[str, str]] = set()
+        self._incomplete = False  # a module was left out while it ran its top-level code
         #: errors inside the guard so far (logged; each restarts it: see :meth:`_failed`)
         self.internal_errors = 0
 
@@ -162,8 +164,18 @@ class Guard:
                     ) from exc
 
     def _guarded(self) -> list[tuple[str, dict[str, Any]]]:
+        """The guarded modules loaded now, but those still running their top-level code (a
+        module imported during an invocation, importing another): they join once done."""
         self._import_extra()
-        return [(name, member.namespace) for name, member in self._project.members().items()]
+        found = []
+        self._incomplete = False
+        known = {id(space.namespace) for space in self._spaces or ()}
+        for name, member in self._project.members().items():
+            if id(member.namespace) not in known and initializing(member.namespace):
+                self._incomplete = True
+                continue
+            found.append((name, member.namespace))
+        return found
 
     def _census(self) -> None:
         """First invocation: analyse the guarded modules, then take the snapshot (noted
@@ -171,12 +183,18 @@ class Guard:
         import time
 
         started = time.perf_counter()
+        self._spaces = self._analysed()
+        self._snapshot()
+        self._noted(started)
+
+    def _analysed(self) -> list[Space]:
+        """Each guarded module analysed (ahead of time or now), the analyses linked."""
         guarded = self._guarded()
         project = self._project
         entries = {project.site or "", project.code_name}
         exported = exported_modules(guarded, entries)
         roots = project.roots
-        self._spaces = [
+        spaces = [
             Space(
                 name,
                 namespace,
@@ -185,9 +203,15 @@ class Guard:
             )
             for name, namespace in guarded
         ]
-        link_project(self._spaces)
-        self._snapshot()
+        link_project(spaces)
+        return spaces
+
+    def _noted(self, started: float) -> None:
+        """What the census cost, and what it watches, for the cold-start report."""
+        import time
+
         self._census_ms += (time.perf_counter() - started) * 1000
+        assert self._spaces is not None
         label = self._label()
         state.guards[label] = {
             "handler": label,
@@ -235,7 +259,7 @@ class Guard:
         """Did modules of the project join since the census (imported lazily)? Then they
         are analysed and watched from now on; what they did while they were imported is
         Init work (their top-level code), not a leak."""
-        if not self._project.changed() or self._spaces is None:
+        if self._spaces is None or not (self._incomplete or self._project.changed()):
             return False
         known = [space.namespace for space in self._spaces]
         now = self._guarded()
@@ -313,8 +337,8 @@ class Guard:
         if self._spaces is None:
             self._import_extra()  # a module of modules= it cannot import: the user's error
         try:
+            watch_imports(_active.__len__, factory_started, factory_finished)
             if self._spaces is None:
-                watch_imports(_active.__len__, factory_started, factory_finished)
                 self._census()
             elif not self._joined() and not self._unchanged():
                 self._snapshot()  # written outside an invocation (Init, tests): legitimate
@@ -454,6 +478,12 @@ class Guard:
         a container the handler had written before stays reported, with what the Init work
         put into it part of its baseline (a restore keeps a route registered then)."""
         names, nodes = dirty
+        if self._incomplete or self._project.changed():  # modules it imported join now
+            import time
+
+            started = time.perf_counter()
+            self._spaces = self._analysed()
+            self._noted(started)
         self._snapshot()
         assert self._spaces is not None
         for space in self._spaces:

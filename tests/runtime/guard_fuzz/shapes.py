@@ -671,11 +671,13 @@ for _name, _top, _write, _read, _imports in (
 
 # -- ContextVars: the value the next invocation sees ----------------------------------------------
 
+# @handler runs each invocation in a copy of the caller's context (docs/request.md): what the
+# handler sets is gone when it returns, not a write the next invocation sees.
 _CTX = 'import contextvars\n$USER = contextvars.ContextVar("$USER", default=None)'
-shape("contextvar/set_not_reset", True, modules={APP: _CTX}, run="$USER.set($v)")
+shape("contextvar/set_not_reset", False, modules={APP: _CTX}, run="$USER.set($v)")
 shape(
     "contextvar/set_for_some_requests",
-    True,
+    False,
     modules={APP: _CTX},
     run='if event["kind"] == "b":\n    $USER.set($v)\n$USER.get()',
 )
