@@ -583,7 +583,6 @@ def test_lazy_import_registers_at_import_time(
     assert _none_reported(app) == [1, 2]
 
 
-@hole("§1", "SQLAlchemy's backref: a library adds a class attribute on first use")
 def test_library_configures_class_lazily(handler_dir: HandlerDir) -> None:
     top = """
 class Customer(orm.Model):

@@ -13,10 +13,6 @@ import re
 
 # construct pattern (a regular expression searched in the construct name) -> the issue item
 KNOWN_HOLES: dict[str, str] = {
-    # §1: outages of the guard's own making
-    r"^library/configures_class_lazily/": "issue 27 §1: a library that adds a class attribute to "
-    "a project class on first use (SQLAlchemy's backref) is reported when the class is compared, "
-    "and the restore's delattr raises inside the guard",
     # §3: paths to project state
     r"^module_getattr/pep562_served_name/": "issue 27 §3: a module's data served by a "
     "module-level __getattr__ (PEP 562)",
