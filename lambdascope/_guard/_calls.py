@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from lambdascope._layout import LIBRARY_DIRS
+
 from ._classes import Classes, Receiver
 from ._facts import KW, POS, Analysis, Arg, Call, Captured, Class, Func, GiveUp, Scope
 from ._foreign import IMPORT, Foreign
@@ -217,6 +219,11 @@ class Linker(Classes, Foreign):
             self.foreign_result(call)  # module.entry(...) over a collection of modules
             self.unknown(call, None)
             return
+        if any(self.users_object(f"{m}.{name}") for m, name in call.object_keys):
+            # store.SERVICE.get(event, TABLE): a method of the user's object, never judged
+            # by its name: what it is given may be written
+            self.unknown(call, None)
+            return
         if root is not None and chain is not None:
             base = self.imports.get(root)
             owner = self.resolve(call.scope, root)
@@ -233,6 +240,23 @@ class Linker(Classes, Foreign):
                 self.unbound_method_call(call, attr)
                 return
         self.method_call(call)
+
+    def users_object(self, qualified: str) -> bool:
+        """Is *qualified* (``app.store.SERVICE``) an instance of a class of the user's
+        project (defined under the same top-level package as this module, or in a module
+        outside the installers' folders), not a module, a class or a function?"""
+        module, _, attr = qualified.rpartition(".")
+        value = self.look_up("attribute", f"{module}:{attr}") if module else None
+        if value is None or isinstance(value, type) or type(value) is type(sys):
+            return False
+        if (callable(value) and hasattr(value, "__code__")) or type(value).__module__ == "builtins":
+            return False
+        home = sys.modules.get(type(value).__module__)
+        if home is None:
+            return False
+        same_package = home.__name__.partition(".")[0] == self.module_name.partition(".")[0]
+        file = getattr(home, "__file__", None) or ""
+        return same_package or not LIBRARY_DIRS.intersection(file.replace("\\", "/").split("/"))
 
     def builtin_type(self, scope: Scope, name: str) -> bool:
         """Does *name* refer to a builtin type (``dict``, ``list``, ``object``) here?"""

@@ -472,8 +472,8 @@ def _link_module(by_name: dict[str, Space], space: Space) -> None:
         target = by_name.get(module)
         if target is None:
             continue  # a library's, or a module left out: not watched
-        if not name:
-            target.whole = True
+        if not name or (name not in target.namespace and "__getattr__" in target.namespace):
+            target.whole = True  # the module itself, or a name its __getattr__ serves (PEP 562)
         elif name.endswith("()"):  # what its function returned was written
             _result_written(by_name, target, name[:-2], deep)
         else:
@@ -593,13 +593,20 @@ def walk(  # noqa: PLR0917 - one internal call site
     names: frozenset[str],
     seen: set[int],
     nodes: list[Node],
+    met: set[str],
 ) -> None:
-    """Snapshot *value* and, if *deep*, everything mutable reachable from it."""
+    """Snapshot *value* and, if *deep*, everything mutable reachable from it. A guarded
+    module met on the way (held in a class attribute, an instance, a container) is added to
+    *met*: anything may be written through it, and the guard watches it whole."""
     stack: list[tuple[Any, Node | None, tuple[tuple[str, Any], ...]]] = [(value, None, ())]
     while stack:
         obj, parent, steps = stack.pop()
         kind = type(obj)
         if kind in SCALARS or id(obj) in seen:
+            continue
+        if kind is MODULE_TYPE:
+            if deep and obj.__name__ in names:
+                met.add(obj.__name__)
             continue
         if looked_through(kind):  # a bound method, a partial: what it holds
             seen.add(id(obj))
@@ -620,22 +627,37 @@ def walk(  # noqa: PLR0917 - one internal call site
         nodes.extend(found)
         if not deep:
             continue
-        for node in found:
-            if node.kind == "cell":  # its path names the variable already
-                stack.extend((item, node, ()) for _, item in node.children)
-                continue
-            how = "." if node.family is None else "{" if node.family is set else "["
-            stack.extend(
-                (item, node, ((how, item if key is None else key),)) for key, item in node.children
-            )
-        if kind is FUNCTION_TYPE:  # its closure cells, each named by its variable
-            variables = obj.__code__.co_freevars
-            stack.extend(
-                (cell, found[0], (*steps, (".", variable)))
-                for variable, cell in zip(variables, obj.__closure__ or ())
-            )
-        elif not issubclass(kind, type) and is_own(kind, names) and id(kind) not in seen:
-            stack.append((kind, None, ()))  # the class itself, even if not a module-level name
+        stack.extend(_inside(obj, kind, found, steps, names, seen))
+
+
+def _inside(  # noqa: PLR0917 - one internal call site
+    obj: Any,
+    kind: type,
+    found: list[Node],
+    steps: tuple[tuple[str, Any], ...],
+    names: frozenset[str],
+    seen: set[int],
+) -> list[tuple[Any, Node | None, tuple[tuple[str, Any], ...]]]:
+    """What a deep walk goes on into from *obj*, with the path to each: the items of its
+    nodes, a function's closure cells (named by their variables), the user's class."""
+    more: list[tuple[Any, Node | None, tuple[tuple[str, Any], ...]]] = []
+    for node in found:
+        if node.kind == "cell":  # its path names the variable already
+            more.extend((item, node, ()) for _, item in node.children)
+            continue
+        how = "." if node.family is None else "{" if node.family is set else "["
+        more.extend(
+            (item, node, ((how, item if key is None else key),)) for key, item in node.children
+        )
+    if kind is FUNCTION_TYPE:
+        variables = obj.__code__.co_freevars
+        more.extend(
+            (cell, found[0], (*steps, (".", variable)))
+            for variable, cell in zip(variables, obj.__closure__ or ())
+        )
+    elif not issubclass(kind, type) and is_own(kind, names) and id(kind) not in seen:
+        more.append((kind, None, ()))  # the class itself, even if not a module-level name
+    return more
 
 
 def _members(obj: Any, kind: type) -> Any:

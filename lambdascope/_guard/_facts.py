@@ -118,12 +118,19 @@ def outside(how: str, name: str) -> Any:
     ``m:attr`` of module ``m`` (``"attribute"``). None when not loaded."""
     if how == "attribute":
         module, _, attr = name.partition(":")
-        return getattr(sys.modules.get(module), attr, None)
+        return _binding(sys.modules.get(module), attr)
     found = sys.modules.get(name)
     if found is None and how == "loaded":
         parent, _, attr = name.rpartition(".")
-        found = getattr(sys.modules.get(parent), attr, None) if parent else None
+        found = _binding(sys.modules.get(parent), attr) if parent else None
     return found
+
+
+def _binding(module: Any, name: str) -> Any:
+    """What module *module* binds to *name*, read from its namespace: a module-level
+    ``__getattr__`` (PEP 562) is the user's code, never run by the analysis."""
+    namespace = getattr(module, "__dict__", None) if type(module) is type(sys) else None
+    return namespace.get(name) if isinstance(namespace, dict) else None
 
 
 class GiveUp(Exception):
@@ -273,6 +280,7 @@ class Call:
         "effects",
         "module_root",
         "name",
+        "object_keys",
         "recv",
         "result",
         "root",
@@ -295,6 +303,7 @@ class Call:
         self.callee: NodeId = None  # any other callee value
         self.callee_keys: list[tuple[str, str]] = []  # other modules' functions called
         self.module_root: tuple[str, str] | None = None  # recv is a module: how it is bound
+        self.object_keys: list[tuple[str, str]] = []  # recv is another module's NAME
         self.wraps_handler = False  # handler(guard=...)(func): func is an entry point
         self.self_of: Func | None = None  # recv is the receiver of this method
         self.super_of: Func | None = None  # recv is super() in this method

@@ -86,8 +86,8 @@ class Foreign(Graph):
         modules = []
         for start in values:
             value = start
-            for part in reversed(parts):
-                value = getattr(value, part, None) if type(value) is MODULE_TYPE else None
+            for part in reversed(parts):  # bindings only: a PEP 562 __getattr__ never runs
+                value = vars(value).get(part) if type(value) is MODULE_TYPE else None
             if type(value) is not MODULE_TYPE or not isinstance(value.__name__, str):
                 return None
             modules.append(value)
@@ -125,7 +125,7 @@ class Foreign(Graph):
         self.idents.add(node.attr)
         keys = []
         for module in modules:
-            value = getattr(module, node.attr, None)
+            value = vars(module).get(node.attr)
             if type(value) is MODULE_TYPE and isinstance(getattr(value, "__name__", None), str):
                 keys.append((value.__name__, ""))
             else:
@@ -266,6 +266,10 @@ class Foreign(Graph):
             if found is not None:
                 call.module_root = found[0]
                 call.callee_keys = [(module.__name__, func.attr) for module in found[1]]
+            elif type(func.value) is ast.Attribute:  # store.SERVICE.get(...): an object's
+                keys = self.foreign_keys(func.value, scope)
+                if keys is not None:
+                    call.object_keys = [key for key in keys[1] if key[1]]
         elif type(func) is ast.Name and func.id in self.imports:
             module, _, attr = self.imports[func.id].rpartition(".")
             if module:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter, OrderedDict, defaultdict, deque
+from contextvars import ContextVar
 from functools import partial
 from types import CellType
 
@@ -253,6 +254,9 @@ _METHODS = frozenset({type([].append), type(Counter().update)})
 _HOLDERS = frozenset(
     {
         ("collections", "ChainMap"),
+        ("collections", "UserDict"),
+        ("collections", "UserList"),
+        ("collections", "UserString"),
         ("queue", "Queue"),
         ("queue", "LifoQueue"),
         ("queue", "PriorityQueue"),
@@ -266,26 +270,32 @@ def holder(kind: type) -> bool:
 
 
 def held(value: object) -> tuple[tuple[str, Any], ...] | None:
-    """``(attribute, value)`` of what a bound method, a ``functools.partial`` or a data holder
-    keeps, that calling or using it may write (``record = [].append`` writes its list,
-    ``partial(Outbox.send, Outbox())`` its outbox); None for anything else."""
+    """``(attribute, value)`` of what a bound method, a ``functools.partial``, a
+    ``ContextVar`` or a data holder keeps, that calling or using it may write (``record =
+    [].append`` writes its list, ``partial(Outbox.send, Outbox())`` its outbox, a
+    ``ContextVar``'s default list is every request's); None for anything else."""
     kind = type(value)
+    found: tuple[tuple[str, Any], ...] | None = None
     if kind in _METHODS:
         owner = value.__self__  # type: ignore[attr-defined]
-        if owner is None or type(owner) in SCALARS or type(owner) is MODULE_TYPE:
-            return None
-        return None if isinstance(owner, type) else (("__self__", owner),)
-    if kind is partial:
-        return (("func", value.func), ("args", value.args), ("keywords", value.keywords))  # type: ignore[attr-defined]
-    if holder(kind):
+        plain = owner is None or type(owner) in SCALARS or isinstance(owner, (type, MODULE_TYPE))
+        found = None if plain else (("__self__", owner),)
+    elif kind is partial:
+        found = (("func", value.func), ("args", value.args), ("keywords", value.keywords))  # type: ignore[attr-defined]
+    elif kind is ContextVar:  # its value now, else its default: shared by every request
+        try:
+            found = (("get()", value.get()),)  # type: ignore[attr-defined]
+        except LookupError:
+            found = None
+    elif holder(kind):
         attributes = instance_dict(value)
-        return tuple(attributes.items()) if attributes else None
-    return None
+        found = tuple(attributes.items()) if attributes else None
+    return found
 
 
 def looked_through(kind: type) -> bool:
     """A bound method or a partial: the walk goes on into what it holds (see :func:`held`)."""
-    return kind in _METHODS or kind is partial
+    return kind in _METHODS or kind is partial or kind is ContextVar
 
 
 def is_imported_module(value: object) -> bool:
@@ -353,6 +363,27 @@ def innermost(func: Any) -> Any:
             return func
         func = wrapped
     return func
+
+
+def plain_function(value: object) -> Any:
+    """The function under *value* — a function, a ``staticmethod``/``classmethod``, a bound
+    method, a ``functools.wraps`` wrapper (its ``__wrapped__``, innermost) — found without
+    running any code of the user's (no ``getattr`` that could reach a ``__getattr__``); None
+    when *value* holds no function."""
+    for _ in range(100):
+        kind = type(value)
+        if kind in (staticmethod, classmethod) or kind in _METHODS:
+            value = value.__func__  # type: ignore[attr-defined]
+            continue
+        if kind is not FUNCTION_TYPE:
+            return None
+        wrapped = (instance_dict(value) or {}).get("__wrapped__")
+        if wrapped is None or wrapped is value:
+            return value
+        if type(wrapped) is not FUNCTION_TYPE and plain_function(wrapped) is None:
+            return value
+        value = wrapped
+    return value
 
 
 def function_globals(func: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lambdascope._mutators import MUTATING_METHODS
 
-from ._kinds import MISSING, MODULE_TYPE, SCALARS, innermost
+from ._kinds import MISSING, MODULE_TYPE, SCALARS, class_namespace, plain_function
 from ._redact import note_project, project_words
 
 TYPE_CHECKING = False
@@ -89,12 +89,11 @@ def _codes(namespace: dict[str, Any], start: Any) -> list[Any]:
 
     def code_of(value: Any) -> list[Any]:
         found = []
-        items = [value, *(vars(value).values() if isinstance(value, type) else ())]
+        items = [value, *(class_namespace(value).values() if issubclass(type(value), type) else ())]
         for item in items:
-            func = innermost(getattr(item, "__func__", item))
-            code = getattr(func, "__code__", None)
-            if code is not None and getattr(func, "__globals__", None) is namespace:
-                found.append(code)
+            func = plain_function(item)  # never a look-up that reaches the user's __getattr__
+            if func is not None and func.__globals__ is namespace:
+                found.append(func.__code__)
         return found
 
     ordered: list[Any] = []

@@ -159,6 +159,8 @@ GIVE_UP_QUALIFIED = {
     "inspect.trace": "uses inspect.trace()",
     "importlib.import_module": "uses importlib.import_module()",
     "importlib.__import__": "uses importlib.__import__()",
+    "pkgutil.resolve_name": "uses pkgutil.resolve_name()",
+    "werkzeug.utils.import_string": "uses werkzeug.utils.import_string()",
     "builtins.globals": "uses globals()",
     "builtins.vars": "uses vars()",
     "builtins.exec": "uses exec()",

@@ -449,10 +449,11 @@ class Visitor(Classes, Foreign):
         self.stmts(node.body, scope)
 
     def s_raise(self, node: ast.Raise, scope: Scope) -> None:
-        if node.exc is not None:
-            self.expr(node.exc, scope)
-        if node.cause is not None:
-            self.expr(node.cause, scope)
+        # What is raised reaches whoever catches it, in this module or another
+        # (``except ValueError as e: e.args[0].append(x)``): unknown code, at handler time.
+        for raised in (node.exc, node.cause):
+            if raised is not None:
+                self.escape(self.expr(raised, scope), scope.effects)
 
     def s_try(self, node: ast.Try, scope: Scope) -> None:
         self.stmts(node.body, scope)

@@ -274,6 +274,7 @@ class Guard:
         names = frozenset(space.name for space in self._spaces)
         seen = {id(value) for value in _resources.cached_values()}  # theirs, not yours
         nodes: list[Node] = []
+        met: set[str] = set()  # guarded modules held as data (class Deps: store = store)
         watched: list[tuple[bool, Space, str, Any, bool]] = []
         functions = bound_functions(self._spaces)  # and those the scans find, below
         for space in self._spaces:
@@ -291,16 +292,22 @@ class Guard:
         # it (walked first: the others then find it seen).
         for space in self._spaces:  # a function's defaults and cells: its own module's
             for origin, value in space.defaults(names, functions):
-                walk(value, origin, True, names, seen, nodes)
+                walk(value, origin, True, names, seen, nodes, met)
             for origin, cell, variable, deep in space.cells(names, functions):
                 seen.add(id(cell))
                 nodes.append(Node(cell, "cell", None, origin, None, (), variable))
                 for contents in cell_values(cell, (variable,)).values():
-                    walk(contents, origin, deep, names, seen, nodes)
+                    walk(contents, origin, deep, names, seen, nodes, met)
         watched.sort(key=lambda item: item[0])
         for _imported, space, key, value, deep in watched:
             space.watching.add(key)
-            walk(value, Origin(space, key, key), deep, names, seen, nodes)
+            walk(value, Origin(space, key, key), deep, names, seen, nodes, met)
+        held = [space for space in self._spaces if space.name in met and not space.whole]
+        if held:  # anything may be written through them: watched whole, the walk again
+            for space in held:
+                space.whole = True
+            self._snapshot()
+            return
         self._nodes = nodes
         self._checks = self._plan()
 

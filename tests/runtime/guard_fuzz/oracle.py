@@ -13,9 +13,9 @@ What it follows (docs/guard.md, "What it catches"):
 - builtin containers (``list``, ``dict``, ``set``, ``bytearray``, ``deque``, ``defaultdict``,
   ``OrderedDict``, ``Counter``, ``SimpleNamespace``, ``array``) and subclasses of them that
   the generated modules define: their items *and* their instance attributes; the standard
-  library's data holders (``ChainMap``, ``UserDict``, ``UserList``, ``UserString``, weak
-  dictionaries and sets, ``queue.Queue``; ``queue.SimpleQueue`` by its size) and subclasses of
-  them: they hold the program's data (issue 27);
+  library's data holders (``ChainMap``, ``UserDict``, ``UserList``, ``UserString``,
+  ``queue.Queue``) and subclasses of them: they hold the program's data (issue 27); not the
+  weak containers nor ``queue.SimpleQueue``, which the docs say are not watched;
 - ``contextvars.ContextVar`` objects: the value each has in the context of the caller, which is
   what the next invocation sees (see ``CONTEXTVARS``);
 - tuples, namedtuples and frozensets, by structure (they are values);
@@ -69,7 +69,6 @@ import queue
 import sys
 import types
 import uuid
-import weakref
 from collections import Counter, OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -120,15 +119,14 @@ CONTAINERS = (
     types.SimpleNamespace,
 )
 # The standard library's classes made to hold data (and to be subclassed): followed through
-# their attributes (``maps``, ``data``, ``queue``), like the program's own objects.
+# their attributes (``maps``, ``data``, ``queue``), like the program's own objects. The weak
+# containers and ``queue.SimpleQueue`` are not (docs: "not watched": their entries come and go
+# with the garbage collector; a SimpleQueue's items cannot be read without taking them).
 HOLDERS = (
     collections.ChainMap,
     collections.UserDict,
     collections.UserList,
     collections.UserString,
-    weakref.WeakKeyDictionary,
-    weakref.WeakValueDictionary,
-    weakref.WeakSet,
     queue.Queue,
 )
 # Bases that add no state (docs: they do not make a class "the library's").
@@ -265,7 +263,7 @@ class Oracle:
 
     def followed(self, value: Any) -> bool:  # noqa: PLR0911 - one return per kind of object
         kind = type(value)
-        if kind in CONTAINERS or kind in HOLDERS or kind is queue.SimpleQueue:
+        if kind in CONTAINERS or kind in HOLDERS:
             return True
         if isinstance(value, contextvars.ContextVar):
             return True
@@ -363,9 +361,6 @@ class Oracle:
             except LookupError:
                 current = _Unset
             put(CONTEXT_VALUE, current, f"{path}.get()")
-            return entries
-        if type(value) is queue.SimpleQueue:
-            entries["<qsize>"] = ("v", "int", queue.SimpleQueue.qsize(value))
             return entries
         base = container_base(type(value))
         if base is not None:

@@ -650,12 +650,7 @@ shape(
 for _name, _top, _write, _read, _imports in (
     ("chainmap", '$SETTINGS = collections.ChainMap({}, {"region": "eu"})', "$SETTINGS[$k] = $v",
      '$SETTINGS.get("region")', "import collections"),
-    ("simple_queue", "$JOBS = queue.SimpleQueue()", "$JOBS.put($v)", "$JOBS.empty()",
-     "import queue"),
     ("queue", "$JOBS = queue.Queue()", "$JOBS.put($v)", "$JOBS.qsize()", "import queue"),
-    ("weak_key_dict",
-     "class $Key:\n    pass\n\n\n$KEY = $Key()\n$CACHE = weakref.WeakKeyDictionary()",
-     "$CACHE[$KEY] = $v", "$CACHE.get($KEY)", "import weakref"),
     ("userdict_subclass",
      "class $Registry(collections.UserDict):\n    pass\n\n\n$REGISTRY = $Registry()",
      "$REGISTRY[$k] = $v", "$REGISTRY.get($k)", "import collections"),
@@ -667,6 +662,16 @@ for _name, _top, _write, _read, _imports in (
 ):  # fmt: skip
     shape(f"holder/{_name}", True, modules={APP: f"{_imports}\n{_top}"}, run=_write)
     shape(f"holder/{_name}_reads", False, modules={APP: f"{_imports}\n{_top}"}, run=_read)
+
+# Not watched (docs/guard.md, "What it cannot see"): generated so that a write there is never
+# a false report, and so that the oracle (which does not follow them either) agrees.
+for _name, _top, _write, _imports in (
+    ("simple_queue", "$JOBS = queue.SimpleQueue()", "$JOBS.put($v)", "import queue"),
+    ("weak_key_dict",
+     "class $Key:\n    pass\n\n\n$KEY = $Key()\n$CACHE = weakref.WeakKeyDictionary()",
+     "$CACHE[$KEY] = $v", "import weakref"),
+):  # fmt: skip
+    shape(f"holder/{_name}_unwatched", False, modules={APP: f"{_imports}\n{_top}"}, run=_write)
 
 
 # -- ContextVars: the value the next invocation sees ----------------------------------------------
