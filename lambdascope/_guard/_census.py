@@ -246,7 +246,11 @@ class Space:
                 name = f"{label}.{param}"
                 if not self.watched(name):
                     continue
-                noun = f"the default value of parameter `{param}` of {label}()"
+                noun = (
+                    f"the default value of parameter `{param}` of {label}(); defaults are "
+                    "created once, at Init, and shared by every call: default to None and "
+                    "create the value inside the function"
+                )
                 yield Origin(self, name, name, noun), value
 
     def own_functions(self, functions: list[Any]) -> list[Any]:

@@ -247,7 +247,8 @@ def holds_resource(value: object) -> bool:
 
 
 # Bound methods: of a builtin's (``[].append``) and of a Python class's (``Log().add``).
-_METHODS = frozenset({type([].append), type(Counter().update)})
+_PYTHON_METHOD = type(Counter().update)
+_METHODS = frozenset({type([].append), _PYTHON_METHOD})
 
 #: The standard library's classes that hold the user's data in their instance attributes:
 #: watched like an attribute bag, whole (``CHAIN.maps[0][k] = v``, ``QUEUE.put(v)``).
@@ -372,7 +373,7 @@ def plain_function(value: object) -> Any:
     when *value* holds no function."""
     for _ in range(100):
         kind = type(value)
-        if kind in (staticmethod, classmethod) or kind in _METHODS:
+        if kind in (staticmethod, classmethod) or kind is _PYTHON_METHOD:
             value = value.__func__  # type: ignore[attr-defined]
             continue
         if kind is not FUNCTION_TYPE:

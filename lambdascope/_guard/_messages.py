@@ -56,10 +56,7 @@ def rebinding(key: str, before: Any, now: Any) -> str:
 def node_words(node: Node) -> str:
     words = node.describe()
     if node.origin.noun:
-        words += (
-            f" — {node.origin.noun}; defaults are created once, at Init, and shared by every "
-            "call: default to None and create the value inside the function"
-        )
+        words += f" — {node.origin.noun}"
     return words
 
 
