@@ -247,7 +247,7 @@ def holds_resource(value: object) -> bool:
 
 
 # Bound methods: of a builtin's (``[].append``) and of a Python class's (``Log().add``).
-_PYTHON_METHOD = type(Counter().update)
+_PYTHON_METHOD: type = type(Counter().update)
 _METHODS = frozenset({type([].append), _PYTHON_METHOD})
 
 #: The standard library's classes that hold the user's data in their instance attributes:

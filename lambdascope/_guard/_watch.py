@@ -485,13 +485,10 @@ class Guard:
         a container the handler had written before stays reported, with what the Init work
         put into it part of its baseline (a restore keeps a route registered then)."""
         names, nodes = dirty
-        if self._incomplete or self._project.changed():  # modules it imported join now
-            import time
-
-            started = time.perf_counter()
-            self._spaces = self._analysed()
-            self._noted(started)
-        self._snapshot()
+        if self._incomplete or self._project.changed():
+            self._census()  # the modules it imported join now
+        else:
+            self._snapshot()
         assert self._spaces is not None
         for space in self._spaces:
             for (module, key), before in names.items():
