@@ -404,41 +404,36 @@ def _same_members(now: set[Any], before: set[Any]) -> bool:
 # The fast checks: identity, in C, through the builtin types' own methods.
 
 
-def _same_list(live: Any, saved: list[Any]) -> bool:
-    return list.__len__(live) == len(saved) and all(map(is_, list.__iter__(live), saved))
+def _sequence_check(length: Callable[[Any], int], items: Callable[[Any], Any]) -> Any:
+    """The same objects in the same order, read through *length* and *items*."""
+
+    def same(live: Any, saved: list[Any]) -> bool:
+        return length(live) == len(saved) and all(map(is_, items(live), saved))
+
+    return same
 
 
-def _same_deque(live: Any, saved: list[Any]) -> bool:
-    return deque.__len__(live) == len(saved) and all(map(is_, deque.__iter__(live), saved))
+def _mapping_check(
+    length: Callable[[Any], int], keys: Callable[[Any], Any], values: Callable[[Any], Any]
+) -> Any:
+    """The same keys, in the same order, bound to the same objects."""
+
+    def same(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
+        old_keys, old_values = saved
+        return (
+            length(live) == len(old_keys)
+            and all(map(is_, keys(live), old_keys))
+            and all(map(is_, values(live), old_values))
+        )
+
+    return same
 
 
-def _same_dict(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
-    """The same keys, in the same order, bound to the same objects (a dict or ``__dict__``)."""
-    keys, values = saved
-    return (
-        dict.__len__(live) == len(keys)
-        and all(map(is_, dict.keys(live), keys))
-        and all(map(is_, dict.values(live), values))
-    )
-
-
-def _same_ordered(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
-    keys, values = saved
-    return (
-        dict.__len__(live) == len(keys)
-        and all(map(is_, OrderedDict.keys(live), keys))
-        and all(map(is_, OrderedDict.values(live), values))
-    )
-
-
-def _same_proxy(live: Any, saved: tuple[list[Any], list[Any]]) -> bool:
-    """A class namespace's proxy (it reads the class's own dict)."""
-    keys, values = saved
-    return (
-        len(live) == len(keys)
-        and all(map(is_, live, keys))
-        and all(map(is_, live.values(), values))
-    )
+_same_list = _sequence_check(list.__len__, list.__iter__)
+_same_deque = _sequence_check(deque.__len__, deque.__iter__)
+_same_dict = _mapping_check(dict.__len__, dict.keys, dict.values)  # a dict, a __dict__
+_same_ordered = _mapping_check(dict.__len__, OrderedDict.keys, OrderedDict.values)
+_same_proxy = _mapping_check(len, iter, lambda proxy: proxy.values())  # a class namespace
 
 
 _SEQUENCES: dict[type | None, Callable[[Any, Any], bool]] = {list: _same_list, deque: _same_deque}

@@ -304,3 +304,20 @@ def cold_start(
     assert reports, done.stdout + done.stderr
     report: dict[str, Any] = json.loads(reports[0])
     return report
+
+
+def handler_project(
+    make_project: ProjectMaker,
+    modules: dict[str, str],
+    body: str,
+    imports: str,
+    decorator: str = "@handler",
+) -> tuple[Project, Any]:
+    """Write package ``app``: its *modules* (``{"app/models.py": source}``) and the handler
+    module ``app/handler.py`` that runs *body* (dedented, one level in) after *imports*;
+    import it and return the project and its ``lambda_handler``."""
+    lines = "\n".join(f"    {line}" for line in textwrap.dedent(body).strip().splitlines())
+    handler = f"from lambdascope import handler\n\n{imports}\n\n\n{decorator}\n"
+    handler += f"def lambda_handler(event, context):\n{lines}\n"
+    project = make_project(files={"app/__init__.py": "", **modules, "app/handler.py": handler})
+    return project, project.import_module("app.handler").lambda_handler

@@ -5,9 +5,10 @@ reported, named and undone; the same shape only read runs clean."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from project_support import handler_project
 
 from lambdascope import ScopeLeakError
 
@@ -95,25 +96,10 @@ SHAPES = [
 ]
 
 
-def _project(make_project: ProjectMaker, state: str, body: str) -> object:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/state.py": state,
-            "app/handler.py": f"""
-                from lambdascope import handler
-
-                from app import state
-
-
-                @handler
-                def lambda_handler(event, context):
-                    {body}
-                    return "ok"
-            """,
-        }
-    )
-    return project.import_module("app.handler").lambda_handler
+def _project(make_project: ProjectMaker, state: str, body: str) -> Any:
+    return handler_project(
+        make_project, {"app/state.py": state}, f'{body}\nreturn "ok"', "from app import state"
+    )[1]
 
 
 @pytest.mark.parametrize(
@@ -162,37 +148,27 @@ def _state_of(module: object) -> str:
 def test_a_decorator_of_another_module_keeps_its_closure_watched(
     make_project: ProjectMaker,
 ) -> None:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/tracing.py": """
-                import functools
+    tracing = """
+        import functools
 
 
-                def recorded(func):
-                    events = []
+        def recorded(func):
+            events = []
 
-                    @functools.wraps(func)
-                    def wrapper(event, context):
-                        events.append(event)
-                        return func(event, context)
+            @functools.wraps(func)
+            def wrapper(event, context):
+                events.append(event)
+                return func(event, context)
 
-                    return wrapper
-            """,
-            "app/handler.py": """
-                from lambdascope import handler
-
-                from app.tracing import recorded
-
-
-                @handler
-                @recorded
-                def lambda_handler(event, context):
-                    return "ok"
-            """,
-        }
+            return wrapper
+    """
+    _, lambda_handler = handler_project(
+        make_project,
+        {"app/tracing.py": tracing},
+        'return "ok"',
+        "from app.tracing import recorded",
+        decorator="@handler\n@recorded",
     )
-    lambda_handler = project.import_module("app.handler").lambda_handler
     with pytest.raises(ScopeLeakError, match=r"`[^`]*events"):
         lambda_handler({"v": "x"}, None)
     with pytest.raises(ScopeLeakError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from project_support import handler_project
 
 import lambdascope
 from lambdascope import ScopeLeakError
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from project_support import ProjectMaker
 
 ROUTES = {
-    "app/__init__.py": "",
     "app/routes.py": """
         ROUTES = {}
 
@@ -45,21 +45,14 @@ ROUTES = {
 def test_a_module_imported_by_the_handler_registers_its_route_as_init_work(
     make_project: ProjectMaker,
 ) -> None:
-    files = dict(ROUTES)
-    files["app/handler.py"] = """
-        from lambdascope import handler
-
-        from app.routes import ROUTES
-
-
-        @handler
-        def lambda_handler(event, context):
-            if event["route"] == "report":
-                import app.reports  # imported on first use: its route registers itself
-            return ROUTES[event["route"]](event)
+    body = """
+        if event["route"] == "report":
+            import app.reports  # imported on first use: its route registers itself
+        return ROUTES[event["route"]](event)
     """
-    project = make_project(files=files)
-    lambda_handler = project.import_module("app.handler").lambda_handler
+    project, lambda_handler = handler_project(
+        make_project, ROUTES, body, "from app.routes import ROUTES"
+    )
     assert "app.reports" not in project.loaded()
     answers = [lambda_handler({"route": "report", "n": n}, None) for n in range(4)]
     assert answers == [f"report {n}" for n in range(4)]
@@ -69,23 +62,16 @@ def test_a_module_imported_by_the_handler_registers_its_route_as_init_work(
 def test_a_leak_before_a_lazy_import_is_undone_and_the_registration_stays(
     make_project: ProjectMaker,
 ) -> None:
-    files = dict(ROUTES)
-    files["app/handler.py"] = """
-        from lambdascope import handler
+    body = """
+        if event.get("mark"):
+            ROUTES["last"] = event["mark"]  # request data in the registry: a leak
+        import app.reports
 
-        from app.routes import ROUTES
-
-
-        @handler
-        def lambda_handler(event, context):
-            if event.get("mark"):
-                ROUTES["last"] = event["mark"]  # request data in the registry: a leak
-            import app.reports
-
-            return ROUTES[event["route"]](event)
+        return ROUTES[event["route"]](event)
     """
-    project = make_project(files=files)
-    lambda_handler = project.import_module("app.handler").lambda_handler
+    project, lambda_handler = handler_project(
+        make_project, ROUTES, body, "from app.routes import ROUTES"
+    )
     with pytest.raises(ScopeLeakError, match=r"dict `ROUTES` was modified in place"):
         lambda_handler({"route": "report", "n": 1, "mark": "m"}, None)
     routes = project.loaded()["app.routes"].ROUTES
@@ -121,89 +107,52 @@ MODELS = """
 def test_an_orm_configuring_the_users_classes_on_the_first_query_is_not_a_leak(
     make_project: ProjectMaker,
 ) -> None:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/models.py": MODELS,
-            "app/handler.py": """
-                from sqlalchemy.orm import Session
-
-                from lambdascope import handler
-
-                from app.models import Customer, Order, engine
-
-
-                @handler
-                def lambda_handler(event, context):
-                    with Session(engine) as session:
-                        customer = Customer(name=event["name"])
-                        session.add(Order(customer=customer))
-                        session.commit()
-                        return len(customer.orders)
-            """,
-        }
+    body = """
+        with Session(engine) as session:
+            customer = Customer(name=event["name"])
+            session.add(Order(customer=customer))
+            session.commit()
+            return len(customer.orders)
+    """
+    imports = "from sqlalchemy.orm import Session\n\nfrom app.models import Customer, Order, engine"
+    project, lambda_handler = handler_project(
+        make_project, {"app/models.py": MODELS}, body, imports
     )
-    models = project.import_module("app.models")
-    lambda_handler = project.import_module("app.handler").lambda_handler
+    models = project.loaded()["app.models"]
     assert "orders" not in vars(models.Customer)  # configured on the first query
     assert [lambda_handler({"name": f"c{n}"}, None) for n in range(3)] == [1, 1, 1]
     assert "orders" in vars(models.Customer)
 
 
 def test_request_data_on_an_orm_class_is_still_a_leak(make_project: ProjectMaker) -> None:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/models.py": MODELS,
-            "app/handler.py": """
-                from lambdascope import handler
-
-                from app.models import Customer
-
-
-                @handler
-                def lambda_handler(event, context):
-                    Customer.last_name = event["name"]
-                    return "ok"
-            """,
-        }
+    body = 'Customer.last_name = event["name"]\nreturn "ok"'
+    project, lambda_handler = handler_project(
+        make_project, {"app/models.py": MODELS}, body, "from app.models import Customer"
     )
-    models = project.import_module("app.models")
-    lambda_handler = project.import_module("app.handler").lambda_handler
+    models = project.loaded()["app.models"]
     with pytest.raises(ScopeLeakError, match=r"`Customer` were set or deleted"):
         lambda_handler({"name": "c1"}, None)
     assert "last_name" not in vars(models.Customer)
 
 
+SEALED = """
+    class Sealed(type):
+        def __delattr__(cls, name):
+            raise TypeError(f"{cls.__name__} is sealed")
+
+
+    class Settings(metaclass=Sealed):
+        region = "eu-west-1"
+"""
+
+
 def test_an_object_that_refuses_to_be_restored_is_reported_never_an_internal_error(
     make_project: ProjectMaker,
 ) -> None:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/settings.py": """
-                class Sealed(type):
-                    def __delattr__(cls, name):
-                        raise TypeError(f"{cls.__name__} is sealed")
-
-
-                class Settings(metaclass=Sealed):
-                    region = "eu-west-1"
-            """,
-            "app/handler.py": """
-                from lambdascope import handler
-
-                from app.settings import Settings
-
-
-                @handler
-                def lambda_handler(event, context):
-                    Settings.tenant = event["tenant"]
-                    return Settings.region
-            """,
-        }
+    body = 'Settings.tenant = event["tenant"]\nreturn Settings.region'
+    _, lambda_handler = handler_project(
+        make_project, {"app/settings.py": SEALED}, body, "from app.settings import Settings"
     )
-    lambda_handler = project.import_module("app.handler").lambda_handler
     with pytest.raises(ScopeLeakError) as raised:
         lambda_handler({"tenant": "acme"}, None)
     message = str(raised.value)

@@ -4,9 +4,10 @@ watched like the builtin ones."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from project_support import handler_project
 
 from lambdascope import ScopeLeakError
 
@@ -82,25 +83,18 @@ CONTAINERS = """
 """
 
 
-def _project(make_project: ProjectMaker, body: str) -> object:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/data.py": CONTAINERS,
-            "app/handler.py": """
-                from lambdascope import handler
-
-                from app.data import CONFIG, NUMBERS, SETTINGS, TABLE, Settings
+# the recorders of who called what are the test's, not the function's state
+RECORDERS = ("app.data.CountingList", "app.data.LoudDict", "app.data.Config")
 
 
-                # the recorders of who called what are the test's, not the function's state
-                @handler(allow=("app.data.CountingList", "app.data.LoudDict", "app.data.Config"))
-                def lambda_handler(event, context):
-            """
-            + body,
-        }
-    )
-    return project.import_module("app.handler").lambda_handler
+def _project(make_project: ProjectMaker, body: str) -> Any:
+    return handler_project(
+        make_project,
+        {"app/data.py": CONTAINERS},
+        body,
+        "from app.data import CONFIG, NUMBERS, SETTINGS, TABLE, Settings",
+        decorator=f"@handler(allow={RECORDERS!r})",
+    )[1]
 
 
 def test_reads_through_overridden_dunders_run_only_the_handlers_calls(
@@ -227,24 +221,12 @@ WRITES = [
 def test_project_subclasses_of_stdlib_containers_are_watched(
     make_project: ProjectMaker, name: str, write: str
 ) -> None:
-    project = make_project(
-        files={
-            "app/__init__.py": "",
-            "app/data.py": SUBCLASSES,
-            "app/handler.py": f"""
-                from lambdascope import handler
-
-                from app.data import *  # noqa: F403
-
-
-                @handler
-                def lambda_handler(event, context):
-                    {write}
-                    return "ok"
-            """,
-        }
+    project, lambda_handler = handler_project(
+        make_project,
+        {"app/data.py": SUBCLASSES},
+        f'{write}\nreturn "ok"',
+        "from app.data import *  # noqa: F403",
     )
-    lambda_handler = project.import_module("app.handler").lambda_handler
     data = project.loaded()["app.data"]
     before = repr(getattr(data, name))
     with pytest.raises(ScopeLeakError, match=rf"`{name}"):
