@@ -97,8 +97,8 @@ def init_report() -> dict[str, Any]:
       (``modules``), those watched whole because the write analysis cannot vouch for
       less (``watched_whole``), those whose analysis came from the file ``lambdascope
       analyse`` wrote (``analysed_ahead``), why each other one was analysed live
-      (``analysed_live``), and what the analysis and the first snapshot cost
-      (``census_ms``).
+      (``analysed_live``), what the analysis and the first snapshot cost
+      (``census_ms``), and the errors inside the guard so far (``internal_errors``).
     """
     init_ms = None
     if state.first_started is not None and state.cold_eligible:
