@@ -40,12 +40,26 @@ from ._tables import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Union
+    from typing import Any, Optional, Union
 
     Source = Union[Func, Captured, Receiver, tuple[str, str], None]
 
     NodeId = Optional[int]
 
+
+def _stdlib(module: Any) -> bool:
+    """Is *module* the standard library's (a deque's, a Counter's: the analysis knows their
+    methods)? Its name on 3.10+, else where its file is."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return module.__name__.partition(".")[0] in names
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str):
+        return True  # built in
+    import os
+
+    folder = os.path.dirname(os.__file__)
+    return file.startswith(folder + os.sep) and "site-packages" not in file
 
 class Linker(Classes, Foreign):
     """Links names and calls once all scopes are known, spreads the facts to the fixed
@@ -221,8 +235,8 @@ class Linker(Classes, Foreign):
             return
         if any(self.users_object(f"{m}.{name}") for m, name in call.object_keys):
             # store.SERVICE.get(event, TABLE): a method of the user's object, never judged
-            # by its name: what it is given may be written
-            self.unknown(call, None)
+            # by its name: it may write what it is given, and its object
+            self.unknown(call, call.recv)
             return
         if root is not None and chain is not None:
             base = self.imports.get(root)
@@ -252,7 +266,7 @@ class Linker(Classes, Foreign):
         if (callable(value) and hasattr(value, "__code__")) or type(value).__module__ == "builtins":
             return False
         home = sys.modules.get(type(value).__module__)
-        if home is None:
+        if home is None or _stdlib(home):
             return False
         same_package = home.__name__.partition(".")[0] == self.module_name.partition(".")[0]
         file = getattr(home, "__file__", None) or ""

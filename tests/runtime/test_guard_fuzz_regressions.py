@@ -1351,3 +1351,43 @@ def test_cost_readonly_table(imports: str, body: str) -> None:
     assert outcome.cost is not None
     assert outcome.cost.table_size == 401
     assert outcome.cost.table_nodes == 0
+
+
+@pytest.mark.parametrize(
+    ("top", "body", "empty"),
+    [
+        pytest.param(
+            'from collections import deque\n\nRECENT = deque(["a"])',
+            'store.RECENT.append(event["user"])',
+            lambda store: list(store.RECENT) == ["a"],
+            id="deque",
+        ),
+        pytest.param(
+            "from collections import Counter\n\nRECENT = Counter()",
+            'store.RECENT.update([event["user"]])',
+            lambda store: store.RECENT == {},
+            id="Counter",
+        ),
+        pytest.param(
+            "from collections import OrderedDict\n\nRECENT = OrderedDict(a=1, b=2)",
+            'store.RECENT.move_to_end("a")',
+            lambda store: list(store.RECENT) == ["a", "b"],
+            id="OrderedDict",
+        ),
+        pytest.param(
+            'import array\n\nRECENT = array.array("i", [1])',
+            "store.RECENT.append(2)",
+            lambda store: list(store.RECENT) == [1],
+            id="array",
+        ),
+    ],
+)
+def test_stdlib_container_of_another_module_written_through_it(
+    handler_dir: HandlerDir, top: str, body: str, empty: Any
+) -> None:
+    """A method of a standard-library container of another module is judged by the type's
+    known methods (it was taken for a method of the user's object, whose arguments alone
+    may be written, and the write into the container itself was missed)."""
+    files = {"store": top, "app": _handler_source(body, imports="from . import store")}
+    app = _package(handler_dir, files)
+    _each_reported(app, lambda: empty(app.store))
