@@ -61,6 +61,7 @@ def _stdlib(module: Any) -> bool:
     folder = os.path.dirname(os.__file__)
     return file.startswith(folder + os.sep) and "site-packages" not in file
 
+
 class Linker(Classes, Foreign):
     """Links names and calls once all scopes are known, spreads the facts to the fixed
     point, and reads the sinks into an :class:`Analysis`."""
