@@ -9,9 +9,12 @@ python3 tasks.py fuzz    # the guard's differential fuzzer, long run (--help for
 `test` runs the full checks (ruff, ruff format, mypy --strict, pytest with branch coverage,
 mkdocs --strict) with the interpreter running this script (in .venv), and the test suite with
 every other Lambda Python version it finds (3.9-3.13: pyenv's versions, then python3.X on
-PATH), each in its own .venv-3.X. Versions that are not found are named loudly; a failure on
-any version that is present fails the command. `--py 3.11,3.12` limits the run to those
-versions; other arguments go to pytest (`python3 tasks.py test tests/runtime/test_aws.py -x`).
+PATH), each in its own .venv-3.X, three at a time (TASKS_JOBS=N); the full checks' ruff, mypy
+and mkdocs run beside its pytest. Versions that are not found are named loudly; a failure on
+any version that is present fails the command. The summary gives each version's wall time and
+the CPU time (user + system) of its checks' processes, and the total. `--py 3.11,3.12` limits
+the run to those versions; other arguments go to pytest (`python3 tasks.py test
+tests/runtime/test_aws.py -x`).
 Packages are installed with uv (from PyPI, into .venv) and come from uv's cache after the
 first run.
 """
@@ -116,7 +119,8 @@ class Version:
         self.result = ""  # "passed" | "FAILED"
         self.detail = ""
         self.counts: dict[str, int] = {}
-        self.seconds = 0.0
+        self.seconds = 0.0  # wall time of its checks
+        self.cpu: float | None = None  # CPU time (user + system) of its checks' processes
 
     @property
     def label(self) -> str:
@@ -190,21 +194,37 @@ def _pytest_counts(output: str) -> dict[str, int]:
     return {}
 
 
-def _run_captured(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
-    done = subprocess.run(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-    return done.returncode, f"\n$ {' '.join(cmd)}\n{done.stdout}"
+class Step:
+    """One check: a command, run with its output captured, and what it cost."""
+
+    def __init__(self, name: str, cmd: list[str]) -> None:
+        self.name, self.cmd = name, cmd
+        self.code = -1
+        self.output = ""
+        self.cpu: float | None = None  # user + system seconds of it and its children
+
+    def run(self, env: dict[str, str]) -> Step:
+        with tempfile.TemporaryFile() as out:  # a file: the process never blocks on a pipe
+            process = subprocess.Popen(
+                self.cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+            if hasattr(os, "wait4"):  # its resource use, and that of what it waited for
+                _, status, usage = os.wait4(process.pid, 0)
+                process.returncode = os.waitstatus_to_exitcode(status)
+                self.cpu = usage.ru_utime + usage.ru_stime
+            self.code = process.wait()
+            out.seek(0)
+            text = out.read().decode(errors="replace")
+        self.output = f"\n$ {' '.join(self.cmd)}\n{text}"
+        return self
 
 
 def check(version: Version, pytest_args: list[str]) -> None:
-    """Run the checks of one version, then print its whole output as one block."""
+    """Run the checks of one version, then print its whole output as one block.
+
+    The full checks (lint, format, types, docs) run beside pytest, not after it: they take a
+    fraction of its time, and on a machine with cores to spare they then cost no time at all.
+    """
     started = time.monotonic()
     env = _env(version.python.parent)
     # separate pytest temp roots: concurrent sessions never clean up each other's directories
@@ -215,32 +235,36 @@ def check(version: Version, pytest_args: list[str]) -> None:
     pytest = [py, "-m", "pytest", "-p", "no:cacheprovider"]
     if version.full:
         steps = [
-            ("ruff check", [py, "-m", "ruff", "check", "."]),
-            ("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
-            ("mypy --strict", [py, "-m", "mypy"]),
-            ("pytest", [*pytest, "--cov", "--cov-report=term", *pytest_args]),
-            (
+            Step("pytest", [*pytest, "--cov", "--cov-report=term", *pytest_args]),
+            Step("ruff check", [py, "-m", "ruff", "check", "."]),
+            Step("ruff format", [py, "-m", "ruff", "format", "--check", "."]),
+            Step("mypy --strict", [py, "-m", "mypy"]),
+            Step(
                 "mkdocs --strict",
                 [py, "-m", "mkdocs", "build", "--strict", "--site-dir", str(VENV / "site")],
             ),
         ]
     else:
-        steps = [("pytest", [*pytest, *pytest_args])]
-    outputs, failed = [], []
-    for name, cmd in steps:
-        code, output = _run_captured(cmd, env)
-        outputs.append(output)
-        if name == "pytest":
-            version.counts = _pytest_counts(output)
-        if code != 0:
-            failed.append(name)
+        steps = [Step("pytest", [*pytest, *pytest_args])]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(steps)) as pool:
+        list(pool.map(lambda step: step.run(env), steps))
     version.seconds = time.monotonic() - started
+    cpus = [step.cpu for step in steps]
+    version.cpu = None if None in cpus else sum(c for c in cpus if c is not None)
+    version.counts = _pytest_counts(steps[0].output)
+    failed = [step.name for step in steps if step.code != 0]
     version.result = "FAILED" if failed else "passed"
     version.detail = f"{len(steps) - len(failed)} of {len(steps)} checks passed" + (
         f" (failed: {', '.join(failed)})" if failed else ""
     )
-    banner = f"{version.label} ({version.venv.name}): {version.result} in {version.seconds:.0f} s"
-    say(f"\n{'=' * 20} {banner} {'=' * 20}{''.join(outputs)}")
+    banner = f"{version.label} ({version.venv.name}): {version.result} in {_cost(version)}"
+    say(f"\n{'=' * 20} {banner} {'=' * 20}{''.join(step.output for step in steps)}")
+
+
+def _cost(version: Version) -> str:
+    """``312 s (CPU 140 s)``: the wall time of a version's checks and the CPU time they used."""
+    cpu = "" if version.cpu is None else f" (CPU {version.cpu:.0f} s)"
+    return f"{version.seconds:.0f} s{cpu}"
 
 
 def _parse(args: list[str]) -> tuple[list[str] | None, list[str]]:
@@ -301,12 +325,14 @@ def test(args: list[str]) -> int:
     for v in present:
         counts = ", ".join(f"{n} {k}" for k, n in sorted(v.counts.items()))
         counts = counts or "no result"
-        print(f"  {v.label:<16} {v.result:<7} {v.detail}; pytest: {counts} ({v.seconds:.0f} s)")
+        print(f"  {v.label:<16} {v.result:<7} {v.detail}; pytest: {counts}; {_cost(v)}")
     for v in missing:
         print(f"  !!! MISSING Python {v.minor}: its tests did NOT run !!!")
     bad = [v.label for v in present if v.result != "passed"]
     passed = len(present) - len(bad)
-    print(f"{passed} of {len(versions)} Lambda Python versions passed in {took:.0f} s")
+    cpus = [v.cpu for v in present if v.cpu is not None]
+    cpu = f" (checks' CPU time: {sum(cpus):.0f} s)" if cpus else ""
+    print(f"{passed} of {len(versions)} Lambda Python versions passed in {took:.0f} s{cpu}")
     if bad:
         print("FAILED on: " + ", ".join(bad))
     total = {k: sum(v.counts.get(k, 0) for v in present) for k in ("passed", "failed", "skipped")}
