@@ -105,7 +105,7 @@ MODELS = """
 
 
 def test_an_orm_configuring_the_users_classes_on_the_first_query_is_not_a_leak(
-    make_project: ProjectMaker,
+    make_project: ProjectMaker, request: pytest.FixtureRequest
 ) -> None:
     body = """
         with Session(engine) as session:
@@ -119,17 +119,21 @@ def test_an_orm_configuring_the_users_classes_on_the_first_query_is_not_a_leak(
         make_project, {"app/models.py": MODELS}, body, imports
     )
     models = project.loaded()["app.models"]
+    request.addfinalizer(models.engine.dispose)  # its sqlite connection, closed
     assert "orders" not in vars(models.Customer)  # configured on the first query
     assert [lambda_handler({"name": f"c{n}"}, None) for n in range(3)] == [1, 1, 1]
     assert "orders" in vars(models.Customer)
 
 
-def test_request_data_on_an_orm_class_is_still_a_leak(make_project: ProjectMaker) -> None:
+def test_request_data_on_an_orm_class_is_still_a_leak(
+    make_project: ProjectMaker, request: pytest.FixtureRequest
+) -> None:
     body = 'Customer.last_name = event["name"]\nreturn "ok"'
     project, lambda_handler = handler_project(
         make_project, {"app/models.py": MODELS}, body, "from app.models import Customer"
     )
     models = project.loaded()["app.models"]
+    request.addfinalizer(models.engine.dispose)
     with pytest.raises(ScopeLeakError, match=r"`Customer` were set or deleted"):
         lambda_handler({"name": "c1"}, None)
     assert "last_name" not in vars(models.Customer)
